@@ -1,0 +1,39 @@
+/*
+ * arch/arch.h — the narrow contract mm/ and kernel/ need from a CPU, stated
+ * once. Each arch/<name>/ folder implements these functions; arch/host does it
+ * with the development machine's threads standing in for CPUs.
+ *
+ * Count-leading/trailing-zeros come from the compiler builtins on every
+ * arch (CLZ on ARMv7, Zbb or a libgcc routine on RISC-V, BSR/TZCNT on x86).
+ */
+#ifndef KMM_ARCH_H
+#define KMM_ARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Mask interrupts on the local CPU; returns the previous state for restore. */
+unsigned long kmm_arch_irq_save(void);
+void kmm_arch_irq_restore(unsigned long flags);
+
+/* Index of the running CPU, 0 … KMM_NR_CPUS-1. */
+unsigned int kmm_arch_cpu_id(void);
+
+/* Raw console output; must work before mm is initialised and never allocate. */
+void kmm_arch_console_write(const char *text, size_t len);
+
+/* Print the message and stop (host: abort; target: report and exit nonzero). */
+__attribute__((noreturn)) void kmm_arch_panic(const char *message);
+
+/* A free-running counter: cycles or instructions; 0 where there is none. */
+uint64_t kmm_arch_counter(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KMM_ARCH_H */

@@ -1,0 +1,119 @@
+/*
+ * mm/page.h — the page descriptor: one struct page per page frame, the single
+ * source of truth for that frame's state. 16 bytes on 32-bit targets.
+ *
+ * State table (page::state) and which fields are valid in it:
+ *
+ *   state        meaning                                    valid fields
+ *   kFree        head of a free buddy block                 order, lru (zone free list)
+ *   kInterior    inside a block (free or allocated), not    —
+ *                its head; also non-compound tails
+ *   kAllocated   head of a block from alloc_pages           order
+ *   kCompound    head of a __GFP_COMP block                 order (tails are kTail)
+ *   kLargeKmalloc head of a kmalloc block too big for a     order (tails are kTail)
+ *                slab cache
+ *   kTail        tail of kCompound/kLargeKmalloc/kSlab      lru.next = head
+ *   kSlab        head of a slab (on a list or full)         order, inuse, freelist,
+ *                                                           cache_id, lru (partial list)
+ *   kSlabCpu     head of a slab that is some CPU's slab     as kSlab, lru unused
+ *   kReserved    never handed out: kmm_reserve() or the     —
+ *                page-descriptor array itself
+ *
+ * Legal transitions go through the helpers in page_alloc/slub, which assert
+ * the state they leave. Interior pages are never touched on alloc/free, which
+ * keeps the buddy allocator O(max order); compound tails cost O(pages) and
+ * are set only for __GFP_COMP, large kmalloc and multi-page slabs.
+ *
+ * Slab freelist encoding: page::freelist is 0 for "empty", else
+ * 1 + (offset of the first free object from the slab start) / kSlabUnit.
+ * page::cache_id indexes the slab allocator's cache table.
+ */
+#ifndef KMM_MM_PAGE_H
+#define KMM_MM_PAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kmm/config.h>
+
+namespace kmm {
+
+enum PageState : uint8_t {
+	kFree = 1,
+	kInterior,
+	kAllocated,
+	kCompound,
+	kLargeKmalloc,
+	kTail,
+	kSlab,
+	kSlabCpu,
+	kReserved,
+};
+
+/* Unit of page::freelist offsets; every slab object is aligned to it. */
+inline constexpr size_t kSlabUnit = sizeof(void *);
+
+} // namespace kmm
+
+struct page {
+	uint8_t state;       /* kmm::PageState */
+	uint8_t order;       /* kFree, kAllocated, kCompound, kLargeKmalloc, kSlab* */
+	uint16_t inuse;      /* kSlab*: objects handed out */
+	uint16_t freelist;   /* kSlab*: encoded first free object (see above) */
+	uint16_t cache_id;   /* kSlab*: owning cache */
+	struct page *next;   /* kFree/kSlab: list link; kTail: the head page */
+	struct page *prev;   /* kFree/kSlab: list link */
+};
+
+#if UINTPTR_MAX == 0xffffffffu
+static_assert(sizeof(struct page) == 16, "struct page must be 16 bytes on 32-bit targets");
+#else
+static_assert(sizeof(struct page) == 24, "struct page is 24 bytes on 64-bit hosts");
+#endif
+
+namespace kmm {
+
+/* An intrusive, NULL-terminated, doubly linked list of page descriptors
+ * through page::next/prev, with O(1) push, pop and removal. */
+struct PageList {
+	struct page *head = nullptr;
+	size_t count = 0;
+
+	bool empty() const { return head == nullptr; }
+	void push_front(struct page *p)
+	{
+		p->prev = nullptr;
+		p->next = head;
+		if (head != nullptr)
+			head->prev = p;
+		head = p;
+		++count;
+	}
+	void remove(struct page *p)
+	{
+		if (p->prev != nullptr)
+			p->prev->next = p->next;
+		else
+			head = p->next;
+		if (p->next != nullptr)
+			p->next->prev = p->prev;
+		p->next = p->prev = nullptr;
+		--count;
+	}
+	struct page *pop_front()
+	{
+		struct page *p = head;
+		if (p != nullptr)
+			remove(p);
+		return p;
+	}
+};
+
+inline struct page *page_head(struct page *p)
+{
+	return p->state == kTail ? p->next : p;
+}
+
+} // namespace kmm
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * mm/page_check.cpp — the page allocator's whole-structure check (validate)
+ * and its /proc/buddyinfo-style dump. Both are O(pages) and take the lock.
+ */
+#include "format.h"
+#include "page_alloc.h"
+
+namespace kmm {
+namespace {
+
+const char *const kZoneNames[KMM_NR_ZONES] = {"Normal", "DMA"};
+
+bool is_block_head(uint8_t s)
+{
+	return s == kFree || s == kAllocated || s == kCompound || s == kLargeKmalloc || s == kSlab || s == kSlabCpu;
+}
+
+} // namespace
+
+unsigned long PageAllocator::validate() const
+{
+	LockGuard guard(lock_);
+	unsigned long problems = 0;
+	auto problem = [&](const char *what, uintptr_t addr) {
+		++problems;
+		reporter_->detail("validate: page_alloc: %s at %#lx", what, static_cast<unsigned long>(addr));
+	};
+	if (!initialized_)
+		return 0;
+
+	size_t free_heads_seen[KMM_NR_ZONES] = {};
+	size_t free_pages_seen[KMM_NR_ZONES] = {};
+	for (unsigned ri = 0; ri < nr_regions_; ++ri) {
+		const Region &r = regions_[ri];
+		size_t idx = 0;
+		while (idx < r.nr_pages) {
+			const struct page &p = r.pages[idx];
+			uintptr_t addr = r.address(&p);
+			if (p.state == kReserved) {
+				++idx;
+				continue;
+			}
+			if (!is_block_head(p.state)) {
+				problem(p.state == kInterior || p.state == kTail ? "block page outside any block"
+										 : "corrupt page state",
+					addr);
+				++idx;
+				continue;
+			}
+			unsigned order = p.order;
+			size_t n = size_t{1} << (order > kMaxOrder ? 0 : order);
+			uintptr_t pfn = r.base_pfn + idx;
+			if (order > kMaxOrder || (pfn & (n - 1)) != 0 || idx + n > r.nr_pages) {
+				problem("block with bad order or alignment", addr);
+				++idx;
+				continue;
+			}
+			bool tails = p.state != kFree && p.state != kAllocated && order > 0;
+			for (size_t k = 1; k < n; ++k) {
+				const struct page &t = r.pages[idx + k];
+				bool ok = tails ? (t.state == kTail && t.next == &p) : t.state == kInterior;
+				if (!ok) {
+					problem(tails ? "compound tail not linked to its head" : "page inside a block is not interior",
+						r.address(&t));
+					break;
+				}
+			}
+			if (p.state == kFree) {
+				++free_heads_seen[r.zone];
+				free_pages_seen[r.zone] += n;
+				if (order < kMaxOrder) {
+					size_t bidx = static_cast<size_t>((pfn ^ n) - r.base_pfn);
+					if (bidx < r.nr_pages && r.pages[bidx].state == kFree && r.pages[bidx].order == order)
+						problem("free buddies of equal order not merged", addr);
+				}
+			}
+			idx += n;
+		}
+	}
+
+	for (unsigned z = 0; z < KMM_NR_ZONES; ++z) {
+		const Zone &zone = zones_[z];
+		size_t listed = 0, listed_pages = 0;
+		for (unsigned o = 0; o <= kMaxOrder; ++o) {
+			const PageList &list = zone.free_area[o];
+			size_t count = 0;
+			const struct page *prev = nullptr;
+			for (const struct page *p = list.head; p != nullptr; p = p->next) {
+				const Region *r = region_of(p);
+				uintptr_t addr = r != nullptr ? r->address(p) : reinterpret_cast<uintptr_t>(p);
+				if (r == nullptr || r->zone != z) {
+					problem("free list entry outside its zone", addr);
+					break;
+				}
+				if (p->state != kFree || p->order != o)
+					problem("free list entry is not a free head of the list's order", addr);
+				if (p->prev != prev)
+					problem("free list back link broken", addr);
+				prev = p;
+				if (++count > zone.managed_pages) {
+					problem("free list loops", addr);
+					break;
+				}
+			}
+			if (count != list.count)
+				problem("free list count differs from its length", o);
+			if (((zone.nonempty >> o) & 1u) != (list.empty() ? 0u : 1u))
+				problem("non-empty-order bitmap wrong", o);
+			listed += count;
+			listed_pages += count << o;
+		}
+		if (listed != free_heads_seen[z])
+			problem("free blocks and free-list entries differ in number", z);
+		if (listed_pages != zone.free_pages || free_pages_seen[z] != zone.free_pages)
+			problem("free page counter wrong", z);
+		if (zone.free_pages > zone.managed_pages)
+			problem("more free pages than managed", z);
+	}
+	return problems;
+}
+
+void PageAllocator::buddyinfo(kmm_sink_fn sink, void *ctx) const
+{
+	SinkWriter out(sink, ctx);
+	for (unsigned z = 0; z < KMM_NR_ZONES; ++z) {
+		ZoneCounts c = counts(z);
+		if (c.managed == 0 && c.memmap == 0)
+			continue;
+		size_t blocks[KMM_NR_ORDERS];
+		free_blocks(z, blocks);
+		out.print("Node 0, zone %8s ", kZoneNames[z]);
+		for (unsigned o = 0; o <= kMaxOrder; ++o)
+			out.print("%6lu ", static_cast<unsigned long>(blocks[o]));
+		out.print("\n");
+	}
+	for (unsigned z = 0; z < KMM_NR_ZONES; ++z) {
+		ZoneCounts c = counts(z);
+		if (c.managed == 0 && c.memmap == 0)
+			continue;
+		out.print("zone %-6s page %lu B, managed %lu, free %lu, reserved %lu, memmap %lu pages (%lu B)\n",
+			  kZoneNames[z], static_cast<unsigned long>(kPageSize), static_cast<unsigned long>(c.managed),
+			  static_cast<unsigned long>(c.free), static_cast<unsigned long>(c.reserved),
+			  static_cast<unsigned long>(c.memmap),
+			  static_cast<unsigned long>(c.memmap * kPageSize));
+	}
+	/* Linux's extfrag_index: -1.000 = an order-o block is free now; else
+	 * 0 (failure from lack of memory) … 1 (failure from fragmentation). */
+	for (unsigned z = 0; z < KMM_NR_ZONES; ++z) {
+		ZoneCounts c = counts(z);
+		if (c.managed == 0)
+			continue;
+		size_t blocks[KMM_NR_ORDERS];
+		free_blocks(z, blocks);
+		size_t total_blocks = 0, free_pages = 0;
+		for (unsigned o = 0; o <= kMaxOrder; ++o) {
+			total_blocks += blocks[o];
+			free_pages += blocks[o] << o;
+		}
+		out.print("extfrag Node 0, zone %8s ", kZoneNames[z]);
+		for (unsigned o = 0; o <= kMaxOrder; ++o) {
+			size_t suitable = 0;
+			for (unsigned k = o; k <= kMaxOrder; ++k)
+				suitable += blocks[k];
+			long index;
+			if (total_blocks == 0)
+				index = 0;
+			else if (suitable > 0)
+				index = -1000;
+			else
+				index = 1000 - static_cast<long>((1000 + (free_pages * 1000) / (size_t{1} << o)) / total_blocks);
+			long mag = index < 0 ? -index : index;
+			out.print("%s%ld.%03ld ", index < 0 ? "-" : "", mag / 1000, mag % 1000);
+		}
+		out.print("\n");
+	}
+}
+
+} // namespace kmm
