@@ -47,6 +47,17 @@ struct Zone {
 	}
 };
 
+/* Splitting and merging are loops of up to kMaxOrder steps, kept out of
+ * line: the common alloc (a block of the right order is listed) and the
+ * common free (the buddy is in use) then stay short and branch-light. */
+__attribute__((noinline)) inline void buddy_split(Zone &zone, struct page *p, unsigned found, unsigned order)
+{
+	while (found > order) {
+		--found;
+		zone.add_free(p + (size_t{1} << found), found);
+	}
+}
+
 /* Takes a block of exactly `order` pages, splitting a larger one if needed.
  * The returned head is kAllocated with its order; NULL if none. */
 inline struct page *buddy_alloc(Zone &zone, unsigned order)
@@ -57,20 +68,16 @@ inline struct page *buddy_alloc(Zone &zone, unsigned order)
 	unsigned found = order + static_cast<unsigned>(__builtin_ctz(usable));
 	struct page *p = zone.free_area[found].head;
 	zone.del_free(p, found);
-	while (found > order) {
-		--found;
-		zone.add_free(p + (size_t{1} << found), found);
-	}
+	if (found > order)
+		buddy_split(zone, p, found, order);
 	p->state = kAllocated;
 	p->order = static_cast<uint8_t>(order);
 	return p;
 }
 
-/* Returns the block at p (its pages kInterior except the head) to the zone,
- * merging with free buddies inside the region. */
-inline void buddy_free(Zone &zone, const Region &region, struct page *p, unsigned order)
+/* The merging loop of buddy_free: at least the first buddy is free. */
+__attribute__((noinline)) inline void buddy_merge(Zone &zone, const Region &region, size_t idx, unsigned order)
 {
-	size_t idx = region.index(p);
 	uintptr_t pfn = region.base_pfn + idx;
 	while (order < kMaxOrder) {
 		uintptr_t buddy_pfn = pfn ^ (uintptr_t{1} << order);
@@ -88,6 +95,22 @@ inline void buddy_free(Zone &zone, const Region &region, struct page *p, unsigne
 		++order;
 	}
 	zone.add_free(region.pages + idx, order);
+}
+
+/* Returns the block at p (its pages kInterior except the head) to the zone,
+ * merging with free buddies inside the region. */
+inline void buddy_free(Zone &zone, const Region &region, struct page *p, unsigned order)
+{
+	size_t idx = region.index(p);
+	if (order < kMaxOrder) {
+		size_t buddy_idx = static_cast<size_t>(((region.base_pfn + idx) ^ (uintptr_t{1} << order)) - region.base_pfn);
+		if (buddy_idx < region.nr_pages && region.pages[buddy_idx].state == kFree &&
+		    region.pages[buddy_idx].order == order) {
+			buddy_merge(zone, region, idx, order);
+			return;
+		}
+	}
+	zone.add_free(p, order);
 }
 
 } // namespace kmm

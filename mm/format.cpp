@@ -20,8 +20,10 @@ struct Out {
 	}
 };
 
+/* prefix: "0x"/"0X" before the digits (inside the width, before any zero
+ * padding): '#' on a nonzero %x/%X, and every %p. */
 void put_number(Out &out, unsigned long long value, unsigned base, bool upper, bool negative,
-		unsigned width, bool left, bool zero)
+		unsigned width, bool left, bool zero, bool prefix = false)
 {
 	char digits[24];
 	unsigned n = 0;
@@ -30,13 +32,17 @@ void put_number(Out &out, unsigned long long value, unsigned base, bool upper, b
 		digits[n++] = set[value % base];
 		value /= base;
 	} while (value != 0);
-	unsigned total = n + (negative ? 1u : 0u);
+	unsigned total = n + (negative ? 1u : 0u) + (prefix ? 2u : 0u);
 	unsigned pad = width > total ? width - total : 0;
 	if (!left && !zero)
 		while (pad-- > 0)
 			out.put(' ');
 	if (negative)
 		out.put('-');
+	if (prefix) {
+		out.put('0');
+		out.put(upper ? 'X' : 'x');
+	}
 	if (!left && zero)
 		while (pad-- > 0)
 			out.put('0');
@@ -58,12 +64,14 @@ size_t vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 			continue;
 		}
 		++p;
-		bool left = false, zero = false;
+		bool left = false, zero = false, alt = false;
 		for (;; ++p) {
 			if (*p == '-')
 				left = true;
 			else if (*p == '0')
 				zero = true;
+			else if (*p == '#')
+				alt = true;
 			else
 				break;
 		}
@@ -99,14 +107,13 @@ size_t vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 				: longs >= 2 ? va_arg(ap, unsigned long long)
 				: longs == 1 ? va_arg(ap, unsigned long)
 					     : va_arg(ap, unsigned int);
-			put_number(out, v, *p == 'u' ? 10u : 16u, *p == 'X', false, width, left, zero);
+			put_number(out, v, *p == 'u' ? 10u : 16u, *p == 'X', false, width, left, zero,
+				   alt && *p != 'u' && v != 0);
 			break;
 		}
 		case 'p': {
 			uintptr_t v = reinterpret_cast<uintptr_t>(va_arg(ap, void *));
-			out.put('0');
-			out.put('x');
-			put_number(out, v, 16, false, false, width > 2 ? width - 2 : 0, left, zero);
+			put_number(out, v, 16, false, false, width, left, zero, true);
 			break;
 		}
 		case 's': {

@@ -2,7 +2,8 @@
  * mm/format.h — a small printf for freestanding code: kmm_vsnprintf() into a
  * caller's buffer, and SinkWriter, which formats a line at a time into a
  * kmm_sink_fn. Never allocates. Supports %d %i %u %x %X %p %s %c %% with the
- * flags '-' and '0', a width, and the length modifiers l, ll, z.
+ * flags '-', '0' and '#' (0x prefix on a nonzero %x/%X, as in C), a width,
+ * and the length modifiers l, ll, z.
  */
 #ifndef KMM_MM_FORMAT_H
 #define KMM_MM_FORMAT_H

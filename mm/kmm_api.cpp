@@ -8,6 +8,7 @@
 
 extern "C" void kmm_shutdown(void)
 {
+	kmm::global_slab().reset(); /* forgets caches; their pages go with the page allocator's reset */
 	kmm::global_pages().reset();
 	kmm::global_reporter().reset_counts();
 }

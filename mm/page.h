@@ -16,8 +16,12 @@
  *   kSlab        head of a slab (on a list or full)         order, inuse, freelist,
  *                                                           cache_id, lru (partial list)
  *   kSlabCpu     head of a slab that is some CPU's slab     as kSlab, lru unused
+ *   kPcp         free head parked on a per-CPU page list    order, next (list link)
  *   kReserved    never handed out: kmm_reserve() or the     —
  *                page-descriptor array itself
+ *
+ * An allocated (kAllocated) block's `next` is NULL, except for the blocks of
+ * an alloc_pages_exact() allocation, whose `next` points at its first page.
  *
  * Legal transitions go through the helpers in page_alloc/slub, which assert
  * the state they leave. Interior pages are never touched on alloc/free, which
@@ -48,6 +52,7 @@ enum PageState : uint8_t {
 	kSlab,
 	kSlabCpu,
 	kReserved,
+	kPcp,
 };
 
 /* Unit of page::freelist offsets; every slab object is aligned to it. */

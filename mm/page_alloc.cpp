@@ -26,6 +26,7 @@ const char *state_name(uint8_t state)
 	case kSlab:
 	case kSlabCpu: return "slab";
 	case kReserved: return "reserved";
+	case kPcp: return "free (per-CPU list)";
 	default: return "corrupt";
 	}
 }
@@ -130,6 +131,10 @@ void PageAllocator::reset()
 		r = Region{};
 	for (auto &zone : zones_)
 		zone = Zone{};
+	for (auto &pc : pcp_)
+		for (auto &per_zone : pc.lists)
+			for (auto &list : per_zone)
+				list = PerCpuPages::List{};
 	nr_regions_ = 0;
 	nr_reserved_ = 0;
 	initialized_ = false;
@@ -137,7 +142,7 @@ void PageAllocator::reset()
 	alloc_failures_ = 0;
 }
 
-struct page *PageAllocator::alloc_locked(gfp_t gfp, unsigned order)
+inline struct page *PageAllocator::alloc_locked(gfp_t gfp, unsigned order)
 {
 	const unsigned *zone = (gfp & __GFP_DMA) != 0 ? kFallbackDma : kFallbackNormal;
 	for (; *zone != KMM_NR_ZONES; ++zone) {
@@ -157,7 +162,20 @@ void PageAllocator::set_tails(struct page *head, unsigned order, PageState tail_
 	}
 }
 
-struct page *PageAllocator::alloc(gfp_t gfp, unsigned order, PageState head_state)
+/* Tails and zeroing, outside the lock. */
+inline struct page *PageAllocator::finish_alloc(struct page *p, gfp_t gfp, unsigned order, PageState head_state)
+{
+	if (head_state != kAllocated && order > 0)
+		set_tails(p, order, kTail);
+	if ((gfp & __GFP_ZERO) != 0)
+		__builtin_memset(page_address(p), 0, kPageSize << order);
+	return p;
+}
+
+/* Bad arguments, or no block on the first try: the OOM hook may free
+ * memory, then one retry; NULL after that. */
+__attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp, unsigned order,
+									PageState head_state)
 {
 	if (order > kMaxOrder || (gfp & ~KMM_GFP_VALID_MASK) != 0) {
 		if ((gfp & __GFP_NOWARN) == 0 || order > kMaxOrder) {
@@ -167,18 +185,24 @@ struct page *PageAllocator::alloc(gfp_t gfp, unsigned order, PageState head_stat
 		}
 		return nullptr;
 	}
-	struct page *p;
-	for (int attempt = 0;; ++attempt) {
-		{
-			LockGuard guard(lock_);
-			p = alloc_locked(gfp, order);
-			if (p != nullptr)
-				p->state = static_cast<uint8_t>(head_state);
-		}
-		if (p != nullptr || attempt > 0 || oom_hook_ == nullptr || (gfp & __GFP_NORETRY) != 0)
-			break;
+	/* Memory pressure: give back what the per-CPU lists hold, retry. */
+	struct page *p = nullptr;
+	if (pcp_high_ != 0) {
+		drain_pcp();
+		LockGuard guard(lock_);
+		p = alloc_locked(gfp, order);
+		if (p != nullptr)
+			p->state = static_cast<uint8_t>(head_state);
+	}
+	if (p == nullptr && oom_hook_ != nullptr && (gfp & __GFP_NORETRY) == 0) {
 		++oom_count_;
 		oom_hook_(oom_ctx_, gfp, order); /* may free memory; no lock held */
+		if (pcp_high_ != 0)
+			drain_pcp();
+		LockGuard guard(lock_);
+		p = alloc_locked(gfp, order);
+		if (p != nullptr)
+			p->state = static_cast<uint8_t>(head_state);
 	}
 	if (p == nullptr) {
 		++alloc_failures_;
@@ -186,15 +210,103 @@ struct page *PageAllocator::alloc(gfp_t gfp, unsigned order, PageState head_stat
 			reporter_->warn("kmm: page allocation failure: order:%u, mode:%#x", order, gfp);
 		return nullptr;
 	}
-	if (head_state != kAllocated && order > 0)
-		set_tails(p, order, kTail);
-	if ((gfp & __GFP_ZERO) != 0)
-		__builtin_memset(page_address(p), 0, kPageSize << order);
-	return p;
+	return finish_alloc(p, gfp, order, head_state);
 }
 
-bool PageAllocator::check_free_locked(struct page *head, unsigned order, PageState expect,
-				      const Region *&region)
+/* An empty per-CPU list: take a batch from the zone (no fallback here; the
+ * caller's general path falls back across zones). Called with the per-CPU
+ * lock held; returns one block (kAllocated) or NULL. */
+__attribute__((noinline)) struct page *PageAllocator::pcp_refill(PerCpuPages::List &list, unsigned zone,
+								   unsigned order)
+{
+	uint32_t batch = pcp_high(order) / 2 > 0 ? pcp_high(order) / 2 : 1u;
+	struct page *first = nullptr;
+	{
+		LockGuard guard(lock_);
+		first = buddy_alloc(zones_[zone], order);
+		if (first == nullptr)
+			return nullptr;
+		for (uint32_t i = 1; i < batch; ++i) {
+			struct page *p = buddy_alloc(zones_[zone], order);
+			if (p == nullptr)
+				break;
+			p->state = kPcp;
+			p->next = list.head;
+			list.head = p;
+			++list.count;
+		}
+	}
+	return first;
+}
+
+/* Gives blocks of a per-CPU list back to the buddy lists until `keep`
+ * remain. Called with the per-CPU lock held. */
+__attribute__((noinline)) void PageAllocator::pcp_drain_locked(PerCpuPages::List &list, unsigned order,
+								 uint32_t keep)
+{
+	LockGuard guard(lock_);
+	while (list.count > keep) {
+		struct page *p = list.head;
+		list.head = p->next;
+		--list.count;
+		p->next = nullptr;
+		const Region *region = region_of(p);
+		buddy_free(zones_[region->zone], *region, p, order);
+	}
+}
+
+void PageAllocator::drain_pcp()
+{
+	if (!kPcpEnabled)
+		return;
+	for (auto &pc : pcp_) {
+		unsigned long flags = pc.lock.lock();
+		for (auto &per_zone : pc.lists)
+			for (unsigned o = 0; o <= kPcpMaxOrder; ++o)
+				if (per_zone[o].count > 0)
+					pcp_drain_locked(per_zone[o], o, 0);
+		pc.lock.unlock(flags);
+	}
+}
+
+__attribute__((noinline)) struct page *PageAllocator::alloc_general(gfp_t gfp, unsigned order,
+								    PageState head_state)
+{
+	if (__builtin_expect(order > kMaxOrder || (gfp & ~KMM_GFP_VALID_MASK) != 0, 0))
+		return alloc_slow(gfp, order, head_state);
+	if (__builtin_expect(pcp_on(order), 1)) {
+		struct page *p = pcp_take((gfp & __GFP_DMA) != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL, order, true);
+		if (__builtin_expect(p != nullptr, 1)) {
+			p->state = static_cast<uint8_t>(head_state);
+			return finish_alloc(p, gfp, order, head_state);
+		}
+	}
+	struct page *p;
+	{
+		LockGuard guard(lock_);
+		p = alloc_locked(gfp, order);
+		if (__builtin_expect(p != nullptr, 1))
+			p->state = static_cast<uint8_t>(head_state);
+	}
+	if (__builtin_expect(p == nullptr, 0))
+		return alloc_slow(gfp, order, head_state);
+	return finish_alloc(p, gfp, order, head_state);
+}
+
+inline bool PageAllocator::free_ok(const struct page *head, unsigned order, PageState expect,
+					  const Region *&region) const
+{
+	region = region_of(head);
+	if (region == nullptr || (reinterpret_cast<uintptr_t>(head) - reinterpret_cast<uintptr_t>(region->pages)) %
+					 sizeof(struct page) != 0)
+		return false;
+	uint8_t state = head->state;
+	bool state_ok = expect == kAllocated ? (state == kAllocated || state == kCompound) : state == expect;
+	return state_ok && order == head->order;
+}
+
+__attribute__((noinline)) bool PageAllocator::check_free_locked(struct page *head, unsigned order,
+								 PageState expect, const Region *&region)
 {
 	region = region_of(head);
 	if (region == nullptr || (reinterpret_cast<uintptr_t>(head) - reinterpret_cast<uintptr_t>(region->pages))
@@ -206,7 +318,7 @@ bool PageAllocator::check_free_locked(struct page *head, unsigned order, PageSta
 	uint8_t state = head->state;
 	bool state_ok = expect == kAllocated ? (state == kAllocated || state == kCompound) : state == expect;
 	if (!state_ok) {
-		if (state == kFree)
+		if (state == kFree || state == kPcp)
 			reporter_->bug(kWho, "double free of page %#lx (pfn %#lx, order %u)",
 				       static_cast<unsigned long>(addr), static_cast<unsigned long>(region->pfn(head)), order);
 		else
@@ -223,30 +335,52 @@ bool PageAllocator::check_free_locked(struct page *head, unsigned order, PageSta
 	return true;
 }
 
-void PageAllocator::free_locked(const Region &region, struct page *head, unsigned order)
+inline void PageAllocator::free_locked(const Region &region, struct page *head, unsigned order)
 {
 	if (head->state != kAllocated && order > 0)
 		set_tails(head, order, kInterior);
 	buddy_free(zones_[region.zone], region, head, order);
 }
 
-bool PageAllocator::free(struct page *head, unsigned order, PageState expect)
+__attribute__((noinline)) bool PageAllocator::free_general(struct page *head, unsigned order, PageState expect)
 {
 	if (head == nullptr)
 		return true;
 	if (order > kMaxOrder) {
-		reporter_->bug(kWho, "free of page %p with order %u above the maximum %u",
-			       static_cast<void *>(head), order, kMaxOrder);
+		const Region *r = region_of(head);
+		if (r != nullptr)
+			reporter_->bug(kWho, "free of page %#lx with order %u above the maximum %u",
+				       static_cast<unsigned long>(r->address(head)), order, kMaxOrder);
+		else
+			reporter_->bug(kWho, "free of page descriptor %p with order %u above the maximum %u",
+				       static_cast<void *>(head), order, kMaxOrder);
 		reporter_->finish_bug();
 		return false;
 	}
 	const Region *region;
+	/* The checks need no lock: a block being freed correctly belongs to
+	 * the caller, and the memory map is fixed after init. */
+	if (__builtin_expect(pcp_on(order), 1) && __builtin_expect(free_ok(head, order, expect, region), 1)) {
+		if (head->state != kAllocated && order > 0)
+			set_tails(head, order, kInterior);
+		PerCpuPages &pc = pcp_[this_cpu()];
+		unsigned long flags = pc.lock.lock();
+		PerCpuPages::List &list = pc.lists[region->zone][order];
+		head->state = kPcp;
+		head->next = list.head;
+		list.head = head;
+		if (__builtin_expect(++list.count > pcp_high(order), 0))
+			pcp_drain_locked(list, order, pcp_high(order) / 2);
+		pc.lock.unlock(flags);
+		return true;
+	}
 	{
 		LockGuard guard(lock_);
-		if (check_free_locked(head, order, expect, region)) {
+		if (__builtin_expect(free_ok(head, order, expect, region), 1)) {
 			free_locked(*region, head, order);
 			return true;
 		}
+		check_free_locked(head, order, expect, region); /* reports why */
 	}
 	reporter_->finish_bug();
 	return false;
@@ -297,11 +431,15 @@ void *PageAllocator::alloc_exact(size_t size, gfp_t gfp)
 	const Region *region = region_of(head);
 	{
 		LockGuard guard(lock_);
-		/* Keep [0, pages) as aligned kAllocated blocks, return the rest. */
+		/* Keep [0, pages) as aligned kAllocated blocks, return the rest.
+		 * Each kept block's next points at the first one: free_exact
+		 * checks its size against these marks (a block from alloc() has
+		 * next == NULL, as PageList::remove leaves it). */
 		head->state = kInterior;
 		for_each_exact_block(pages, [&](size_t idx, unsigned o) {
 			head[idx].state = kAllocated;
 			head[idx].order = static_cast<uint8_t>(o);
+			head[idx].next = head;
 		});
 		size_t tail = (size_t{1} << order) - pages;
 		size_t idx = pages;
@@ -327,8 +465,9 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 		return true;
 	uintptr_t a = reinterpret_cast<uintptr_t>(addr);
 	const Region *r = region_of_addr(a);
-	size_t pages = (size + kPageMask) >> kPageShift;
-	if (r == nullptr || (a & kPageMask) != 0 || size == 0 || pages > r->nr_pages - r->index(r->page_at(a))) {
+	size_t pages = (size >> kPageShift) + ((size & kPageMask) != 0 ? 1 : 0);
+	if (r == nullptr || (a & kPageMask) != 0 || size == 0 || pages > (size_t{1} << kMaxOrder) ||
+	    pages > r->nr_pages - r->index(r->page_at(a))) {
 		reporter_->bug(kWho, "free_pages_exact of %#lx size %zu: %s", static_cast<unsigned long>(a), size,
 			       r == nullptr ? "not managed by kmm" : (a & kPageMask) != 0 ? "not page-aligned"
 											 : "size does not fit");
@@ -344,6 +483,21 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 			if (ok && !check_free_locked(head + idx, o, kAllocated, region))
 				ok = false;
 		});
+		/* The blocks must be exactly those alloc_exact marked: all of
+		 * [0, pages) and nothing after it. */
+		bool marks_ok = true;
+		for_each_exact_block(pages, [&](size_t idx, unsigned) {
+			if (head[idx].next != head)
+				marks_ok = false;
+		});
+		size_t after = r->index(head) + pages;
+		if (after < r->nr_pages && r->pages[after].state == kAllocated && r->pages[after].next == head)
+			marks_ok = false;
+		if (ok && !marks_ok) {
+			reporter_->bug(kWho, "free_pages_exact of %#lx size %zu: size does not match the allocation",
+				       static_cast<unsigned long>(a), size);
+			ok = false;
+		}
 		if (ok)
 			for_each_exact_block(pages, [&](size_t idx, unsigned o) { free_locked(*r, head + idx, o); });
 	}
@@ -354,10 +508,16 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 
 ZoneCounts PageAllocator::counts(unsigned zone) const
 {
-	LockGuard guard(lock_);
 	ZoneCounts c;
+	for (const auto &pc : pcp_) {
+		unsigned long flags = const_cast<SpinLock &>(pc.lock).lock();
+		for (unsigned o = 0; o <= kPcpMaxOrder; ++o)
+			c.pcp += size_t{pc.lists[zone][o].count} << o;
+		const_cast<SpinLock &>(pc.lock).unlock(flags);
+	}
+	LockGuard guard(lock_);
 	c.managed = zones_[zone].managed_pages;
-	c.free = zones_[zone].free_pages;
+	c.free = zones_[zone].free_pages + c.pcp;
 	for (unsigned i = 0; i < nr_regions_; ++i) {
 		if (regions_[i].zone != zone)
 			continue;
@@ -376,6 +536,7 @@ ZoneCounts PageAllocator::totals() const
 		t.free += c.free;
 		t.reserved += c.reserved;
 		t.memmap += c.memmap;
+		t.pcp += c.pcp;
 	}
 	return t;
 }

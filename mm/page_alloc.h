@@ -4,10 +4,22 @@
  * flags, zone fallback, the OOM hook, exact and compound allocations,
  * misuse checks, validate() and buddyinfo.
  *
- * Lock order: PageAllocator::lock_ is the innermost lock of kmm (slab locks
- * are taken before it, never after). It protects zones_ and every struct
- * page of a free block. It is held with IRQs masked, for O(kMaxOrder) steps
- * per call; zeroing and compound-tail linking run outside it.
+ * Lock order (outermost first):
+ *   1. slab cache locks (mm/slub.cpp)
+ *   2. PerCpuPages::lock — one per CPU; protects that CPU's page lists
+ *   3. PageAllocator::lock_ — the zone lock, innermost of kmm; protects
+ *      zones_ and every struct page of a buddy-free block.
+ * All are held with IRQs masked. The zone lock is held for O(kMaxOrder)
+ * steps per block (a pcp refill/drain moves a batch of blocks); zeroing and
+ * compound-tail linking run outside every lock.
+ *
+ * Per-CPU page lists (pcp): orders 0 … kPcpMaxOrder are allocated from and
+ * freed to a per-CPU, per-zone LIFO list (pages in state kPcp, linked
+ * through page::next) under only the per-CPU lock; a list over its high mark
+ * gives back a batch, an empty one is refilled with a batch. On a
+ * uniprocessor target the per-CPU lock is just IRQ masking. Pages on pcp
+ * lists count as free; drain_pcp() returns them all (memory pressure,
+ * kmm_drain_pages, tests that compare buddy states).
  *
  * Zone fallback: GFP_DMA -> {DMA}; everything else -> {Normal, DMA}.
  *
@@ -33,11 +45,35 @@ namespace kmm {
 
 struct ZoneCounts {
 	size_t managed = 0, free = 0, reserved = 0, memmap = 0;
+	size_t pcp = 0; /* of `free`, pages parked on per-CPU lists */
+};
+
+inline constexpr unsigned kPcpMaxOrder = KMM_PCP_HIGH > 0 ? (KMM_PCP_MAX_ORDER < KMM_MAX_ORDER ? KMM_PCP_MAX_ORDER : KMM_MAX_ORDER) : 0;
+inline constexpr bool kPcpEnabled = KMM_PCP_HIGH > 0;
+
+/* One CPU's page lists, [zone][order]. */
+struct PerCpuPages {
+	struct List {
+		struct page *head = nullptr;
+		uint32_t count = 0;
+	};
+	SpinLock lock;
+	List lists[KMM_NR_ZONES][kPcpMaxOrder + 1];
 };
 
 class PageAllocator {
 public:
-	constexpr explicit PageAllocator(Reporter *reporter) : reporter_(reporter) {}
+	/* pcp_high: the per-CPU page lists' high mark for order 0 (order o
+	 * holds max(1, pcp_high >> o)); 0 = no per-CPU lists, every call goes
+	 * to the buddy lists (white-box tests of the buddy core use that). */
+	constexpr explicit PageAllocator(Reporter *reporter, uint32_t pcp_high = KMM_PCP_HIGH)
+		: reporter_(reporter), pcp_high_(kPcpEnabled ? pcp_high : 0),
+		  pcp_orders_(kPcpEnabled && pcp_high != 0 ? kPcpMaxOrder + 1 : 0)
+	{
+		for (unsigned o = 0; o <= kPcpMaxOrder; ++o)
+			pcp_high_by_order_[o] = (pcp_high_ >> o) > 0 ? (pcp_high_ >> o) : 1u;
+	}
+	uint32_t pcp_high() const { return pcp_high_; }
 
 	/* ---- memory map: before init() ---- */
 	int add_region(uintptr_t start, size_t size, unsigned zone);
@@ -50,13 +86,16 @@ public:
 	/* ---- allocation ----
 	 * alloc(): head_state is kAllocated, kCompound, kLargeKmalloc or kSlab;
 	 * for all but kAllocated the tails become kTail pointing at the head. */
-	struct page *alloc(gfp_t gfp, unsigned order, PageState head_state = kAllocated);
+	inline struct page *alloc(gfp_t gfp, unsigned order, PageState head_state = kAllocated);
 	/* Frees a block whose head has state `expect` (or kAllocated/kCompound
 	 * when expect == kAllocated, the public __free_pages). Misuse is
 	 * reported and refused; returns false then. */
-	bool free(struct page *head, unsigned order, PageState expect = kAllocated);
+	inline bool free(struct page *head, unsigned order, PageState expect = kAllocated);
 	/* free_pages(addr, order): checks that addr is a managed page start. */
 	bool free_addr(uintptr_t addr, unsigned order);
+	/* alloc_exact keeps ceil(size / page) pages as aligned kAllocated
+	 * blocks whose page::next points at the first page; free_exact
+	 * refuses a size whose blocks do not match those marks exactly. */
 	void *alloc_exact(size_t size, gfp_t gfp);
 	bool free_exact(void *addr, size_t size);
 
@@ -104,30 +143,118 @@ public:
 	unsigned nr_regions() const { return nr_regions_; }
 	const Region &region(unsigned i) const { return regions_[i]; }
 
+	/* Returns every page on every CPU's page lists to the buddy lists. */
+	void drain_pcp();
+
 	/* Walks every free list and descriptor; returns the number of problems
 	 * (each also described on the reporter as a detail line). */
 	unsigned long validate() const;
+	unsigned long validate_locked() const; /* per-CPU locks held */
 	void buddyinfo(kmm_sink_fn sink, void *ctx) const;
 
 private:
+	friend struct PageAllocatorPeer; /* white-box tests: corruption injection */
+
+	/* Everything but the per-CPU list hit of alloc()/free(): other orders
+	 * and flags, refills, other regions, compound tails, misuse, OOM. */
+	struct page *alloc_general(gfp_t gfp, unsigned order, PageState head_state);
+	bool free_general(struct page *head, unsigned order, PageState expect);
 	struct page *alloc_locked(gfp_t gfp, unsigned order);
+	struct page *alloc_slow(gfp_t gfp, unsigned order, PageState head_state);
+	struct page *finish_alloc(struct page *p, gfp_t gfp, unsigned order, PageState head_state);
+	/* The free checks: free_ok is the inline, lock-free test of the fast
+	 * path; check_free_locked reports what is wrong (slow path). */
+	bool free_ok(const struct page *head, unsigned order, PageState expect, const Region *&region) const;
 	bool check_free_locked(struct page *head, unsigned order, PageState expect, const Region *&region);
 	void free_locked(const Region &region, struct page *head, unsigned order);
 	void set_tails(struct page *head, unsigned order, PageState tail_state);
+	inline struct page *pcp_take(unsigned zone, unsigned order, bool refill);
+	struct page *pcp_refill(PerCpuPages::List &list, unsigned zone, unsigned order);
+	void pcp_drain_locked(PerCpuPages::List &list, unsigned order, uint32_t keep);
+	static unsigned this_cpu() { return KMM_NR_CPUS == 1 ? 0u : kmm_arch_cpu_id(); }
+	uint32_t pcp_high(unsigned order) const { return pcp_high_by_order_[order]; }
+	bool pcp_on(unsigned order) const { return order < pcp_orders_; }
 
 	mutable SpinLock lock_;
 	Reporter *reporter_;
+	uint32_t pcp_high_;
+	unsigned pcp_orders_; /* orders below this use the per-CPU lists */
+	uint32_t pcp_high_by_order_[kPcpMaxOrder + 1] = {};
 	Region regions_[KMM_MAX_REGIONS];
 	unsigned nr_regions_ = 0;
 	AddrRange reserved_[KMM_MAX_RESERVED];
 	unsigned nr_reserved_ = 0;
 	Zone zones_[KMM_NR_ZONES];
+	PerCpuPages pcp_[KMM_NR_CPUS];
 	bool initialized_ = false;
 	kmm_oom_fn oom_hook_ = nullptr;
 	void *oom_ctx_ = nullptr;
 	unsigned long oom_count_ = 0;
 	unsigned long alloc_failures_ = 0;
 };
+
+/* ---- the fast paths: a per-CPU list pop or push, everything else out of
+ * line (mimalloc style). Flags that need work (zeroing) and compound blocks
+ * of order > 0 (tails) take the general path. */
+
+inline struct page *PageAllocator::alloc(gfp_t gfp, unsigned order, PageState head_state)
+{
+	constexpr gfp_t kFastGfp = __GFP_DMA | __GFP_ATOMIC | __GFP_NOWARN | __GFP_NORETRY | __GFP_COMP;
+	if (__builtin_expect(pcp_on(order) && (gfp & ~kFastGfp) == 0 && (order == 0 || head_state == kAllocated), 1)) {
+		struct page *p = pcp_take((gfp & __GFP_DMA) != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL, order, false);
+		if (__builtin_expect(p != nullptr, 1)) {
+			p->state = static_cast<uint8_t>(head_state);
+			return p;
+		}
+	}
+	return alloc_general(gfp, order, head_state);
+}
+
+/* Pops a block off this CPU's list for (zone, order); on an empty list,
+ * refills it from the zone when `refill` (the general path) or gives up
+ * (the fast path). The block comes back with next == NULL, state unset. */
+inline struct page *PageAllocator::pcp_take(unsigned zone, unsigned order, bool refill)
+{
+	PerCpuPages &pc = pcp_[this_cpu()];
+	unsigned long flags = pc.lock.lock();
+	PerCpuPages::List &list = pc.lists[zone][order];
+	struct page *p = list.head;
+	if (__builtin_expect(p != nullptr, 1)) {
+		list.head = p->next;
+		--list.count;
+	} else if (refill) {
+		p = pcp_refill(list, zone, order);
+	}
+	pc.lock.unlock(flags);
+	if (p != nullptr)
+		p->next = nullptr;
+	return p;
+}
+
+inline bool PageAllocator::free(struct page *head, unsigned order, PageState expect)
+{
+	/* Common case: the first region, a head in the expected state with
+	 * the right order, no compound tails to undo. Anything else (NULL,
+	 * other regions, misuse) is sorted out by free_general. */
+	const Region &r = regions_[0];
+	uintptr_t off = reinterpret_cast<uintptr_t>(head) - reinterpret_cast<uintptr_t>(r.pages);
+	if (__builtin_expect(pcp_on(order) && off < r.nr_pages * sizeof(struct page) && off % sizeof(struct page) == 0 &&
+				     head->state == expect && head->order == order &&
+				     (order == 0 || expect == kAllocated),
+			     1)) {
+		PerCpuPages &pc = pcp_[this_cpu()];
+		unsigned long flags = pc.lock.lock();
+		PerCpuPages::List &list = pc.lists[r.zone][order];
+		head->state = kPcp;
+		head->next = list.head;
+		list.head = head;
+		if (__builtin_expect(++list.count > pcp_high(order), 0))
+			pcp_drain_locked(list, order, pcp_high(order) / 2);
+		pc.lock.unlock(flags);
+		return true;
+	}
+	return free_general(head, order, expect);
+}
 
 /* Linux get_order(): smallest order whose block holds size bytes. */
 inline unsigned size_to_order(size_t size)

@@ -9,10 +9,8 @@
 #include "global.h"
 
 namespace kmm {
-namespace {
 constinit Reporter g_reporter;
 constinit PageAllocator g_pages{&g_reporter};
-} // namespace
 
 Reporter &global_reporter() { return g_reporter; }
 PageAllocator &global_pages() { return g_pages; }
@@ -33,7 +31,12 @@ int kmm_add_region(uintptr_t start, size_t size, unsigned int zone) { return g_p
 int kmm_reserve(uintptr_t start, size_t size) { return g_pages.reserve(start, size); }
 int kmm_init(void) { return g_pages.init(); }
 
-struct page *alloc_pages(gfp_t gfp, unsigned int order) { return g_pages.alloc(gfp, order, (gfp & __GFP_COMP) != 0 ? kmm::kCompound : kmm::kAllocated); }
+struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	if ((gfp & __GFP_COMP) != 0)
+		return g_pages.alloc(gfp, order, kmm::kCompound);
+	return g_pages.alloc(gfp, order, kmm::kAllocated);
+}
 struct page *alloc_page(gfp_t gfp) { return alloc_pages(gfp, 0); }
 void __free_pages(struct page *page, unsigned int order) { g_pages.free(page, order); }
 void __free_page(struct page *page) { g_pages.free(page, 0); }
@@ -73,6 +76,7 @@ size_t kmm_free_pages(void) { return g_pages.totals().free; }
 size_t kmm_reserved_pages(void) { return g_pages.totals().reserved; }
 size_t kmm_memmap_bytes(void) { return g_pages.totals().memmap * kmm::kPageSize; }
 unsigned long kmm_validate(void) { return g_pages.validate(); }
+void kmm_drain_pages(void) { g_pages.drain_pcp(); }
 void kmm_buddyinfo(kmm_sink_fn sink, void *ctx) { g_pages.buddyinfo(sink, ctx); }
 
 } // extern "C"

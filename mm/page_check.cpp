@@ -12,12 +12,25 @@ const char *const kZoneNames[KMM_NR_ZONES] = {"Normal", "DMA"};
 
 bool is_block_head(uint8_t s)
 {
-	return s == kFree || s == kAllocated || s == kCompound || s == kLargeKmalloc || s == kSlab || s == kSlabCpu;
+	return s == kFree || s == kPcp || s == kAllocated || s == kCompound || s == kLargeKmalloc || s == kSlab ||
+	       s == kSlabCpu;
 }
 
 } // namespace
 
 unsigned long PageAllocator::validate() const
+{
+	/* Lock order: every per-CPU lock, then the zone lock. */
+	unsigned long pcp_flags[KMM_NR_CPUS];
+	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu)
+		pcp_flags[cpu] = const_cast<SpinLock &>(pcp_[cpu].lock).lock();
+	unsigned long problems = validate_locked();
+	for (unsigned cpu = KMM_NR_CPUS; cpu-- > 0;)
+		const_cast<SpinLock &>(pcp_[cpu].lock).unlock(pcp_flags[cpu]);
+	return problems;
+}
+
+unsigned long PageAllocator::validate_locked() const
 {
 	LockGuard guard(lock_);
 	unsigned long problems = 0;
@@ -28,6 +41,7 @@ unsigned long PageAllocator::validate() const
 	if (!initialized_)
 		return 0;
 
+	size_t pcp_heads_seen[KMM_NR_ZONES][kPcpMaxOrder + 1] = {};
 	size_t free_heads_seen[KMM_NR_ZONES] = {};
 	size_t free_pages_seen[KMM_NR_ZONES] = {};
 	for (unsigned ri = 0; ri < nr_regions_; ++ri) {
@@ -55,7 +69,13 @@ unsigned long PageAllocator::validate() const
 				++idx;
 				continue;
 			}
-			bool tails = p.state != kFree && p.state != kAllocated && order > 0;
+			bool tails = p.state != kFree && p.state != kPcp && p.state != kAllocated && order > 0;
+			if (p.state == kPcp) {
+				if (order > kPcpMaxOrder)
+					problem("per-CPU list page of an order above the per-CPU lists'", addr);
+				else
+					++pcp_heads_seen[r.zone][order];
+			}
 			for (size_t k = 1; k < n; ++k) {
 				const struct page &t = r.pages[idx + k];
 				bool ok = tails ? (t.state == kTail && t.next == &p) : t.state == kInterior;
@@ -116,6 +136,34 @@ unsigned long PageAllocator::validate() const
 		if (zone.free_pages > zone.managed_pages)
 			problem("more free pages than managed", z);
 	}
+	for (unsigned z = 0; z < KMM_NR_ZONES; ++z) {
+		for (unsigned o = 0; o <= kPcpMaxOrder; ++o) {
+			size_t listed = 0;
+			for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu) {
+				const PerCpuPages::List &list = pcp_[cpu].lists[z][o];
+				size_t count = 0;
+				for (const struct page *p = list.head; p != nullptr; p = p->next) {
+					const Region *r = region_of(p);
+					uintptr_t addr = r != nullptr ? r->address(p) : reinterpret_cast<uintptr_t>(p);
+					if (r == nullptr || r->zone != z) {
+						problem("per-CPU list entry outside its zone", addr);
+						break;
+					}
+					if (p->state != kPcp || p->order != o)
+						problem("per-CPU list entry is not a parked block of the list's order", addr);
+					if (++count > zones_[z].managed_pages) {
+						problem("per-CPU list loops", addr);
+						break;
+					}
+				}
+				if (count != list.count)
+					problem("per-CPU list count differs from its length", o);
+				listed += count;
+			}
+			if (listed != pcp_heads_seen[z][o])
+				problem("parked blocks and per-CPU list entries differ in number", o);
+		}
+	}
 	return problems;
 }
 
@@ -142,6 +190,13 @@ void PageAllocator::buddyinfo(kmm_sink_fn sink, void *ctx) const
 			  static_cast<unsigned long>(c.free), static_cast<unsigned long>(c.reserved),
 			  static_cast<unsigned long>(c.memmap),
 			  static_cast<unsigned long>(c.memmap * kPageSize));
+	}
+	for (unsigned z = 0; z < KMM_NR_ZONES; ++z) {
+		ZoneCounts c = counts(z);
+		if (c.managed == 0 || pcp_high_ == 0)
+			continue;
+		out.print("per-cpu lists, zone %-6s %lu pages parked (orders 0-%u, high %u)\n", kZoneNames[z],
+			  static_cast<unsigned long>(c.pcp), kPcpMaxOrder, static_cast<unsigned>(pcp_high_));
 	}
 	/* Linux's extfrag_index: -1.000 = an order-o block is free now; else
 	 * 0 (failure from lack of memory) … 1 (failure from fragmentation). */

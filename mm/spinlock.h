@@ -9,6 +9,7 @@
 #define KMM_MM_SPINLOCK_H
 
 #include <arch/arch.h>
+#include <arch/irq.h>
 #include <kmm/config.h>
 
 namespace kmm {
@@ -24,7 +25,7 @@ public:
 	/* Masks IRQs, takes the lock; returns the IRQ state for unlock(). */
 	unsigned long lock()
 	{
-		unsigned long flags = kmm_arch_irq_save();
+		unsigned long flags = arch::irq_save();
 		if constexpr (kSpinLockIsReal) {
 			while (__atomic_exchange_n(&word_, 1, __ATOMIC_ACQUIRE) != 0)
 				while (__atomic_load_n(&word_, __ATOMIC_RELAXED) != 0)
@@ -36,7 +37,7 @@ public:
 	{
 		if constexpr (kSpinLockIsReal)
 			__atomic_store_n(&word_, 0, __ATOMIC_RELEASE);
-		kmm_arch_irq_restore(flags);
+		arch::irq_restore(flags);
 	}
 	bool is_locked() const { return !kSpinLockIsReal || __atomic_load_n(&word_, __ATOMIC_RELAXED) != 0; }
 

@@ -42,11 +42,76 @@
 #define KMM_NR_CPUS 1
 #endif
 
+/* Per-CPU page lists (Linux pcp): orders 0 … KMM_PCP_MAX_ORDER are freed to
+ * and allocated from a short per-CPU list without the zone lock. A list of
+ * order o holds at most max(1, KMM_PCP_HIGH >> o) blocks; past that, half of
+ * it goes back to the buddy lists; an empty list is refilled with half as
+ * many. Drained completely when an allocation finds no block (memory
+ * pressure), by kmm_drain_pages() and by shrink. KMM_PCP_HIGH 0 disables. */
+#ifndef KMM_PCP_MAX_ORDER
+#define KMM_PCP_MAX_ORDER 3
+#endif
+#ifndef KMM_PCP_HIGH
+#define KMM_PCP_HIGH 32
+#endif
+
 /* Debug level: 0 = release (misuse is refused and counted),
  * 1 = debug (pre/postconditions; misuse panics by default),
  * 2 = expensive (whole-structure walks after operations). */
 #ifndef KMM_DEBUG
 #define KMM_DEBUG 0
+#endif
+
+/* ---- slab layer (mm/slub.cpp, mm/slab_common.cpp, mm/kmalloc.cpp) ---- */
+
+/* Slab caches one SlabAllocator can hold at once (its fixed cache table,
+ * indexed by struct page::cache_id). Counts the internal "kmem_cache" boot
+ * cache and the kmalloc-* caches (up to 13) as well as kmem_cache_create()'s. */
+#ifndef KMM_MAX_CACHES
+#define KMM_MAX_CACHES 64
+#endif
+#if KMM_MAX_CACHES < 16 || KMM_MAX_CACHES > 65535
+#error "KMM_MAX_CACHES must be 16 ... 65535"
+#endif
+
+/* Largest slab order (Linux slub_max_order, PAGE_ALLOC_COSTLY_ORDER = 3).
+ * The slab order is the smallest that wastes at most 1/16 of the slab,
+ * searched up to this; also capped by KMM_MAX_ORDER and by the 16-bit
+ * freelist encoding of struct page (slab <= 0xFFFF * sizeof(void *)). */
+#ifndef KMM_SLAB_MAX_ORDER
+#define KMM_SLAB_MAX_ORDER 3
+#endif
+
+/* Empty slabs a cache keeps for reuse (per cache, Linux min_partial): the
+ * cache's value is ilog2(object size) / 2 clamped to [LO, HI]; further empty
+ * slabs go back to the buddy allocator at once. */
+#ifndef KMM_SLAB_MIN_PARTIAL_LO
+#define KMM_SLAB_MIN_PARTIAL_LO 5
+#endif
+#ifndef KMM_SLAB_MIN_PARTIAL_HI
+#define KMM_SLAB_MIN_PARTIAL_HI 10
+#endif
+
+/* Bytes kept of a cache's name (longer names are truncated), incl. the NUL. */
+#ifndef KMM_SLAB_NAME_LEN
+#define KMM_SLAB_NAME_LEN 32
+#endif
+
+/* Cache-line size used by SLAB_HWCACHE_ALIGN. */
+#ifndef KMM_L1_CACHE_BYTES
+#define KMM_L1_CACHE_BYTES 64
+#endif
+
+/* 1: every cache gets SLAB_CONSISTENCY_CHECKS (Linux slub_debug=F): no
+ * per-CPU fast path, full double-free and freelist checks on every call.
+ * Defaults to on in debug builds. */
+#ifndef KMM_SLAB_DEBUG_ALL
+#define KMM_SLAB_DEBUG_ALL (KMM_DEBUG >= 1)
+#endif
+
+/* 1: per-cache fast/slow path counters (one increment per call). */
+#ifndef KMM_SLAB_STATS
+#define KMM_SLAB_STATS 1
 #endif
 
 #endif /* KMM_CONFIG_H */

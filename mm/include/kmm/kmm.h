@@ -8,5 +8,6 @@
 #include <kmm/gfp.h>
 #include <kmm/page_alloc.h>
 #include <kmm/report.h>
+#include <kmm/slab.h>
 
 #endif /* KMM_KMM_H */

@@ -74,6 +74,10 @@ size_t kmm_free_pages(void);     /* of those, free now */
 size_t kmm_reserved_pages(void); /* reserved by kmm_reserve() */
 size_t kmm_memmap_bytes(void);   /* bytes of RAM used by page descriptors */
 
+/* Returns every page parked on the per-CPU page lists to the buddy lists
+ * (Linux drain_all_pages); allocation does this by itself under pressure. */
+void kmm_drain_pages(void);
+
 /* Walks every free list and descriptor; returns the number of problems. */
 unsigned long kmm_validate(void);
 /* /proc/buddyinfo layout, then counts and the fragmentation index per order. */

@@ -1,0 +1,99 @@
+/*
+ * arch/arm/cortex_m/cortex_m.cpp — the arch contract on Cortex-M (ARMv7-M,
+ * ARMv8-M Mainline): IRQ save/restore through PRIMASK, the CPU id (always
+ * 0: uniprocessor), and the default counter: DWT CYCCNT when the core has
+ * one, else SysTick free-running on the core clock (24 bits, widened in
+ * software: read it at least once per 2^24 clocks). Faults and startup are
+ * in startup.cpp.
+ */
+#include <arch/arch.h>
+#include <arch/target.h>
+
+namespace {
+
+/* PRIMASK is the whole IRQ state: 1 = masked. cpsid i after mrs, so the
+ * value returned is the state before this call. */
+inline unsigned long primask_save()
+{
+	unsigned long primask;
+	__asm__ volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask) : : "memory");
+	return primask;
+}
+
+volatile uint32_t &reg(uintptr_t address) { return *reinterpret_cast<volatile uint32_t *>(address); }
+
+constexpr uintptr_t kDemcr = 0xE000EDFCu;   /* Debug Exception and Monitor Control */
+constexpr uint32_t kDemcrTrcena = 1u << 24;
+constexpr uintptr_t kDwtCtrl = 0xE0001000u;
+constexpr uintptr_t kDwtCyccnt = 0xE0001004u;
+constexpr uint32_t kDwtCtrlNoCyccnt = 1u << 25;
+constexpr uint32_t kDwtCtrlCyccntena = 1u;
+
+constexpr uintptr_t kSystCsr = 0xE000E010u; /* SysTick control and status */
+constexpr uintptr_t kSystRvr = 0xE000E014u; /* reload value */
+constexpr uintptr_t kSystCvr = 0xE000E018u; /* current value (counts down) */
+constexpr uint32_t kSystEnableCoreClock = 1u | (1u << 2); /* ENABLE | CLKSOURCE, no TICKINT */
+constexpr uint32_t kSystMask = 0x00ffffffu;
+
+enum CounterSource { kUnknown, kCyccnt, kSysTick };
+CounterSource g_source = kUnknown;
+kmm_counter32 g_cyccnt;
+uint32_t g_systick_last;
+uint64_t g_systick_total;
+
+CounterSource counter_start()
+{
+	reg(kDemcr) |= kDemcrTrcena;
+	uint32_t ctrl = reg(kDwtCtrl);
+	if ((ctrl & kDwtCtrlNoCyccnt) == 0) {
+		reg(kDwtCyccnt) = 0;
+		reg(kDwtCtrl) = ctrl | kDwtCtrlCyccntena;
+		if ((reg(kDwtCtrl) & kDwtCtrlCyccntena) != 0)
+			return kCyccnt;
+	}
+	reg(kSystCsr) = 0;
+	reg(kSystRvr) = kSystMask;
+	reg(kSystCvr) = 0; /* any write clears it */
+	reg(kSystCsr) = kSystEnableCoreClock;
+	g_systick_last = reg(kSystCvr) & kSystMask;
+	return kSysTick;
+}
+
+} // namespace
+
+extern "C" {
+
+unsigned long kmm_arch_irq_save(void) { return primask_save(); }
+
+void kmm_arch_irq_restore(unsigned long flags)
+{
+	__asm__ volatile("msr primask, %0" : : "r"(flags) : "memory");
+}
+
+unsigned int kmm_arch_cpu_id(void) { return 0; }
+
+__attribute__((weak)) const char *kmm_board_counter_unit(void)
+{
+	return g_source == kCyccnt ? "cycles (DWT CYCCNT)" : "core clocks (SysTick)";
+}
+
+/* Starts the counter on first use (so call it once early). */
+__attribute__((weak)) uint64_t kmm_board_counter(void)
+{
+	unsigned long flags = primask_save();
+	if (g_source == kUnknown)
+		g_source = counter_start();
+	uint64_t now;
+	if (g_source == kCyccnt) {
+		now = kmm_counter_extend(&g_cyccnt, reg(kDwtCyccnt));
+	} else {
+		uint32_t value = reg(kSystCvr) & kSystMask;
+		g_systick_total += (g_systick_last - value) & kSystMask; /* it counts down */
+		g_systick_last = value;
+		now = g_systick_total;
+	}
+	kmm_arch_irq_restore(flags);
+	return now;
+}
+
+} // extern "C"

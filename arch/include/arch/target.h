@@ -1,0 +1,83 @@
+/*
+ * arch/target.h — what a bare-metal image needs from the arch beyond the
+ * arch contract (arch/arch.h): the exit status back to the host, the
+ * semihosting calls behind it, and the board hooks the arch layer calls.
+ *
+ * One header for every target arch (arch/arm: Cortex-M and Cortex-A,
+ * arch/riscv); arch/host does not implement it. kernel/ and boards/
+ * include it; mm/ never does.
+ */
+#ifndef KMM_ARCH_TARGET_H
+#define KMM_ARCH_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Exit statuses an image reports to the host (QEMU's own exit status). */
+#define KMM_EXIT_OK           0
+#define KMM_EXIT_TEST_FAILED  1 /* a self-test or the workload found a problem */
+#define KMM_EXIT_PANIC        2 /* kmm_arch_panic() or the kernel's panic() */
+#define KMM_EXIT_FAULT        3 /* HardFault or an unexpected exception */
+
+/* Masks IRQs, reports `status` to the host through kmm_board_exit() and
+ * stops. Under QEMU this ends the QEMU process with exit status `status`
+ * (semihosting, or a board's exit device); elsewhere the CPU halts. */
+__attribute__((noreturn)) void kmm_arch_exit(int status);
+
+/* ---- semihosting (ARM "Angel" interface, also the RISC-V semihosting
+ * spec; QEMU: -semihosting-config enable=on) ---- */
+#define KMM_SEMIHOST_SYS_WRITEC        0x03u
+#define KMM_SEMIHOST_SYS_WRITE0        0x04u
+#define KMM_SEMIHOST_SYS_EXIT          0x18u
+#define KMM_SEMIHOST_SYS_EXIT_EXTENDED 0x20u
+#define KMM_ADP_STOPPED_APPLICATION_EXIT   0x20026u
+#define KMM_ADP_STOPPED_RUNTIME_ERROR      0x20023u
+
+/* One semihosting call: operation in r0/a0, argument in r1/a1, result
+ * from r0/a0. Parameter blocks hold XLEN-sized fields (32 bits on ARM,
+ * 64 on RV64). */
+uintptr_t kmm_semihost_call(uintptr_t op, uintptr_t arg);
+/* Writes len bytes through SYS_WRITE0 (in NUL-terminated chunks). */
+void kmm_semihost_write(const char *text, size_t len);
+/* SYS_EXIT_EXTENDED {ADP_Stopped_ApplicationExit, status}; if the host does
+ * not know it, SYS_EXIT with ApplicationExit (0) or RunTimeError (nonzero). */
+void kmm_semihost_exit(int status);
+
+/* ---- board hooks: the arch has weak defaults, a board overrides them ---- */
+/* Console bytes (default: semihosting SYS_WRITE0). */
+void kmm_board_console_write(const char *text, size_t len);
+/* Hands `status` to the host (default: kmm_semihost_exit). May return if
+ * the host did not take it; kmm_arch_exit then halts the CPU. A board with
+ * an exit device (the RISC-V virt machine's SiFive test device) uses it. */
+void kmm_board_exit(int status);
+/* The counter behind kmm_arch_counter() and what it counts, for reports.
+ * Defaults: Cortex-M DWT CYCCNT if the core has one, else SysTick counting
+ * core clocks (QEMU models no DWT); Cortex-A the PMU cycle counter
+ * (PMCCNTR); RISC-V minstret. Under QEMU -icount shift=0 the last two
+ * count instructions exactly. */
+uint64_t kmm_board_counter(void);
+const char *kmm_board_counter_unit(void);
+
+/* Widens a free-running 32-bit up-counter to 64 bits. Correct as long as it
+ * is read at least once per wrap; callers with IRQs live mask them around. */
+struct kmm_counter32 {
+	uint32_t last;
+	uint32_t wraps;
+};
+static inline uint64_t kmm_counter_extend(struct kmm_counter32 *c, uint32_t now)
+{
+	if (now < c->last)
+		++c->wraps;
+	c->last = now;
+	return ((uint64_t)c->wraps << 32) | now;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KMM_ARCH_TARGET_H */

@@ -1,0 +1,209 @@
+/*
+ * arch/riscv/startup.cpp — how a RISC-V image starts and how it dies, in
+ * machine mode (QEMU -bios none: no firmware below us):
+ *   _start           at the start of RAM (QEMU's reset code jumps there
+ *                    with a0 = mhartid): IRQs off, gp, hart 0 continues,
+ *                    the others park in wfi (a later issue releases them);
+ *                    sp, mscratch = the trap stack, mtvec = the trap entry
+ *   kmm_riscv_start  copy .data (only if its load address differs), zero
+ *                    .bss, run the C++ static constructors, call kmm_main,
+ *                    exit with its status
+ *   the trap entry   swaps to its own stack (mscratch), saves x1–x31 and
+ *                    reports: mcause and its name, mepc, mtval (the fault
+ *                    address for access, misaligned and page faults),
+ *                    mstatus, every register; then exit KMM_EXIT_FAULT.
+ *                    kmm's own images never enable interrupts, so any
+ *                    trap is a bug.
+ *
+ * Built as an object library; symbols from linker/ram.ld.
+ * -fno-tree-loop-distribute-patterns: the loops below must not become
+ * memcpy/memset calls.
+ */
+#include <arch/arch.h>
+#include <arch/target.h>
+
+extern "C" {
+/* linker/ram.ld */
+extern uint64_t __data_start[], __data_end[];
+extern const uint64_t __data_load[];
+extern uint64_t __bss_start[], __bss_end[];
+typedef void (*kmm_init_fn)(void);
+extern const kmm_init_fn __preinit_array_start[], __preinit_array_end[];
+extern const kmm_init_fn __init_array_start[], __init_array_end[];
+
+/* The image's entry point after startup (kernel/ or a test image). */
+int kmm_main(void);
+
+/* x0–x31 as the trap entry saves them; x[0] holds nothing, x[2] the sp
+ * of the interrupted code. */
+struct kmm_riscv_frame {
+	unsigned long x[32];
+};
+
+__attribute__((noreturn, used)) void kmm_riscv_start(void);
+__attribute__((noreturn, used)) void kmm_riscv_trap(const kmm_riscv_frame *frame);
+
+/* The trap handler's own stack, so a trap on a broken sp still reports. */
+__attribute__((used, aligned(16))) uint8_t kmm_riscv_trap_stack[4096];
+}
+
+__asm__(
+	".section .text.start, \"ax\", @progbits\n"
+	".global _start\n"
+	".type _start, @function\n"
+	"_start:\n"
+	"	csrw mie, zero\n"
+	"	csrci mstatus, 8\n"           /* MIE */
+	".option push\n"
+	".option norelax\n"
+	"	la gp, __global_pointer$\n"   /* not relaxed against itself */
+	".option pop\n"
+	"	csrr t0, mhartid\n"
+	"	bnez t0, 9f\n"
+	"	la sp, __stack_top\n"
+	"	la t0, kmm_riscv_trap_stack + 4096\n"
+	"	csrw mscratch, t0\n"
+	"	la t0, kmm_riscv_trap_entry\n"
+	"	csrw mtvec, t0\n"             /* direct mode: 4-byte aligned */
+	"	j kmm_riscv_start\n"
+	"9:	wfi\n"                       /* secondary harts: parked */
+	"	j 9b\n"
+	".size _start, . - _start\n"
+
+	".section .text.kmm_riscv_trap_entry, \"ax\", @progbits\n"
+	".balign 4\n"
+	".global kmm_riscv_trap_entry\n"
+	".type kmm_riscv_trap_entry, @function\n"
+	"kmm_riscv_trap_entry:\n"
+	"	csrrw sp, mscratch, sp\n"     /* sp = trap stack, mscratch = old sp */
+	"	addi sp, sp, -256\n"
+	"	sd x1, 8(sp)\n"
+	".irp n, 3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+	"	sd x\\n, \\n*8(sp)\n"
+	".endr\n"
+	"	csrr t0, mscratch\n"
+	"	sd t0, 16(sp)\n"
+	"	sd zero, 0(sp)\n"
+	"	mv a0, sp\n"
+	"	j kmm_riscv_trap\n"
+	".size kmm_riscv_trap_entry, . - kmm_riscv_trap_entry\n"
+	".text\n");
+
+static_assert(sizeof(kmm_riscv_frame) == 256, "the trap entry saves 32 registers of 8 bytes");
+
+namespace {
+
+void put(const char *text)
+{
+	size_t n = 0;
+	while (text[n] != '\0')
+		++n;
+	kmm_arch_console_write(text, n);
+}
+
+void put_hex(const char *label, unsigned long value)
+{
+	char buf[3 + 2 * sizeof(value)];
+	size_t n = 0;
+	buf[n++] = ' ';
+	buf[n++] = '0';
+	buf[n++] = 'x';
+	for (int shift = 8 * static_cast<int>(sizeof(value)) - 4; shift >= 0; shift -= 4)
+		buf[n++] = "0123456789abcdef"[(value >> shift) & 0xfu];
+	put(label);
+	kmm_arch_console_write(buf, n);
+}
+
+constexpr unsigned long kInterrupt = 1ul << (8 * sizeof(unsigned long) - 1);
+
+const char *cause_name(unsigned long mcause)
+{
+	if ((mcause & kInterrupt) != 0) {
+		switch (mcause & ~kInterrupt) {
+		case 3: return "Machine software interrupt";
+		case 7: return "Machine timer interrupt";
+		case 11: return "Machine external interrupt";
+		default: return "Unexpected interrupt";
+		}
+	}
+	switch (mcause) {
+	case 0: return "Instruction address misaligned";
+	case 1: return "Instruction access fault";
+	case 2: return "Illegal instruction";
+	case 3: return "Breakpoint";
+	case 4: return "Load address misaligned";
+	case 5: return "Load access fault";
+	case 6: return "Store/AMO address misaligned";
+	case 7: return "Store/AMO access fault";
+	case 8: return "Environment call from U-mode";
+	case 9: return "Environment call from S-mode";
+	case 11: return "Environment call from M-mode";
+	case 12: return "Instruction page fault";
+	case 13: return "Load page fault";
+	case 15: return "Store/AMO page fault";
+	default: return "Reserved exception";
+	}
+}
+
+/* mtval is a faulting address for these causes (Privileged spec 3.1.16). */
+bool mtval_is_address(unsigned long mcause)
+{
+	switch (mcause) {
+	case 0: case 1: case 4: case 5: case 6: case 7: case 12: case 13: case 15: return true;
+	default: return false;
+	}
+}
+
+volatile bool g_in_trap;
+
+} // namespace
+
+extern "C" void kmm_riscv_start(void)
+{
+	const uint64_t *src = __data_load;
+	if (src != __data_start) {
+		for (uint64_t *dst = __data_start; dst < __data_end;)
+			*dst++ = *src++;
+	}
+	for (uint64_t *dst = __bss_start; dst < __bss_end;)
+		*dst++ = 0;
+	for (const kmm_init_fn *fn = __preinit_array_start; fn < __preinit_array_end; ++fn)
+		(*fn)();
+	for (const kmm_init_fn *fn = __init_array_start; fn < __init_array_end; ++fn)
+		(*fn)();
+	kmm_arch_exit(kmm_main());
+}
+
+extern "C" void kmm_riscv_trap(const kmm_riscv_frame *frame)
+{
+	/* A trap while reporting one: do not recurse, just stop. */
+	if (g_in_trap)
+		kmm_arch_exit(KMM_EXIT_FAULT);
+	g_in_trap = true;
+
+	unsigned long mcause, mepc, mtval, mstatus;
+	__asm__ volatile("csrr %0, mcause" : "=r"(mcause));
+	__asm__ volatile("csrr %0, mepc" : "=r"(mepc));
+	__asm__ volatile("csrr %0, mtval" : "=r"(mtval));
+	__asm__ volatile("csrr %0, mstatus" : "=r"(mstatus));
+
+	put("\n*** ");
+	put(cause_name(mcause));
+	put_hex(" (mcause", mcause);
+	put(") ***\n");
+	put_hex("  mepc", mepc);
+	put_hex("  mtval", mtval);
+	put_hex("  mstatus", mstatus);
+	static const char *const kNames[32] = {
+		"zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
+		"a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+	for (unsigned i = 1; i < 32; ++i) {
+		put((i - 1) % 4 == 0 ? "\n  " : "  ");
+		put(kNames[i]);
+		put_hex("", frame->x[i]);
+	}
+	if (mtval_is_address(mcause & ~kInterrupt) && (mcause & kInterrupt) == 0)
+		put_hex("\n  fault address (mtval)", mtval);
+	put("\n");
+	kmm_arch_exit(KMM_EXIT_FAULT);
+}

@@ -1,0 +1,20 @@
+# boards/virt-a15/board.cmake — QEMU's ARM "virt" machine with a Cortex-A15
+# (ARMv7-A), 128 MiB of RAM at 0x40000000, one core (-smp 1; secondaries
+# would park). Console: PL011 UART at 0x09000000. Exit: semihosting
+# (svc 0x123456, A32). Counter: PMU cycle counter (instructions under
+# -icount shift=0). Build with tools/cmake/arm-none-eabi-cortex-a15.cmake
+# (preset cross-a15). The fault test loads from 0x70000000: nothing is
+# mapped between the end of RAM (0x48000000) and 4 GiB, and QEMU turns the
+# access into a synchronous external abort (Data Abort, DFAR = address).
+kmm_board(
+  NAME virt-a15
+  CPU cortex-a15
+  LINKER_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/virt-a15.ld
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/board.cpp
+  DEFINES KMM_PAGE_SHIFT=12 KMM_MAX_ORDER=10
+  UNMAPPED_ADDRESS 0x70000000
+  FAULT_OUTPUT "Data Abort \\(exception.*pc +0x[0-9a-f]+.*DFSR 0x[0-9a-f]+ +fault address \\(DFAR\\) 0x70000000"
+  QEMU qemu-system-arm
+  QEMU_ARGS -M virt -cpu cortex-a15 -smp 1 -m 128M -nographic -nic none
+            -semihosting-config enable=on,target=native -icount shift=0
+  TIMEOUT 120)

@@ -1,0 +1,82 @@
+/*
+ * kernel/boot.cpp — the kernel's main line: board (console, counter) →
+ * banner → mm from the board's memory map → self-tests → workload →
+ * report → exit status (0 only if every test and the workload passed).
+ * Called by the arch startup after .data/.bss/constructors (kmm_main).
+ */
+#include <kernel/boot.h>
+
+#include <arch/arch.h>
+#include <arch/target.h>
+#include <kernel/ktest.h>
+#include <kernel/panic.h>
+#include <kernel/printk.h>
+#include <kernel/workload.h>
+#include <kmm/kmm.h>
+
+#ifndef KMM_BOARD_NAME
+#define KMM_BOARD_NAME "unknown board"
+#endif
+#ifndef KMM_BOARD_CPU
+#define KMM_BOARD_CPU "unknown cpu"
+#endif
+
+struct kmm_boot_info boot_info;
+
+namespace {
+
+const char *zone_name(unsigned zone) { return zone == KMM_ZONE_DMA ? "DMA" : "Normal"; }
+
+/* Every report from mm becomes a TAP comment line. */
+void report_line(void *, const char *line) { printk("# kmm: %s\n", line); }
+
+void mm_init_from_board()
+{
+	boot_info.nr_regions = kmm_board_memory_map(boot_info.regions, KMM_BOOT_MAX_REGIONS);
+	if (boot_info.nr_regions == 0)
+		panic("board %s hands no RAM to mm", KMM_BOARD_NAME);
+	for (size_t i = 0; i < boot_info.nr_regions; ++i) {
+		const kmm_board_region &r = boot_info.regions[i];
+		printk("mm: region %zu [%#010lx-%#010lx) %6zu KiB %-6s %s\n", i, static_cast<unsigned long>(r.start),
+		       static_cast<unsigned long>(r.start + r.size), r.size >> 10, zone_name(r.zone), r.name);
+		int err = kmm_add_region(r.start, r.size, r.zone);
+		if (err != 0)
+			panic("kmm_add_region(%#lx, %zu, %s) failed: %d", static_cast<unsigned long>(r.start), r.size,
+			      zone_name(r.zone), err);
+		boot_info.zone_bytes[r.zone < 2 ? r.zone : 0] += r.size;
+	}
+	int err = kmm_init();
+	if (err != 0)
+		panic("kmm_init failed: %d", err);
+	printk("mm: %zu pages of %lu B managed (%zu KiB), %zu free, %zu B of page descriptors\n",
+	       kmm_managed_pages(), static_cast<unsigned long>(PAGE_SIZE), static_cast<size_t>((kmm_managed_pages() * PAGE_SIZE) >> 10),
+	       kmm_free_pages(), kmm_memmap_bytes());
+}
+
+} // namespace
+
+extern "C" int kmm_main(void)
+{
+	kmm_board_init();
+	stack_paint();
+	boot_info.counter_at_boot = kmm_arch_counter();
+	printk("\nkmm: booting on %s (%s): page size %lu B, max order %u, %u cpu, debug level %d\n",
+	       KMM_BOARD_NAME, KMM_BOARD_CPU, static_cast<unsigned long>(PAGE_SIZE), KMM_MAX_ORDER, KMM_NR_CPUS,
+	       KMM_DEBUG);
+
+	kmm_set_report_hook(report_line, nullptr);
+	mm_init_from_board();
+
+	/* Misuse found while testing is a failed test, not a panic. */
+	kmm_set_bug_policy(KMM_BUG_REFUSE);
+	unsigned int failed_tests = ktest_run_all();
+	kmm_set_bug_policy(KMM_DEBUG >= 1 ? KMM_BUG_PANIC : KMM_BUG_REFUSE);
+
+	unsigned long workload_problems = workload_run_all(KMM_WORKLOAD_SEED);
+
+	report_print();
+	int status = failed_tests == 0 && workload_problems == 0 ? KMM_EXIT_OK : KMM_EXIT_TEST_FAILED;
+	printk("kmm: %u self-tests failed, %lu workload problems: exit status %d\n", failed_tests,
+	       workload_problems, status);
+	return status;
+}

@@ -1,0 +1,43 @@
+/*
+ * kernel/board.h — what the kernel needs from a board (boards/<name>/):
+ * early setup of its console and counter, and its memory map, the RAM
+ * regions handed to mm. The console bytes and the counter reach the arch
+ * layer through the hooks in arch/target.h (kmm_board_console_write,
+ * kmm_board_counter); a board that keeps the arch defaults (semihosting,
+ * DWT) need not define them.
+ *
+ * The board's name and CPU come from the build (KMM_BOARD_NAME,
+ * KMM_BOARD_CPU); its page size and max order from its kmm config
+ * overrides (boards/<name>/board.cmake).
+ */
+#ifndef KMM_KERNEL_BOARD_H
+#define KMM_KERNEL_BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One RAM range for kmm_add_region(). */
+struct kmm_board_region {
+	const char *name;   /* for the boot log, e.g. "SSRAM2/3 after .bss" */
+	uintptr_t start;
+	size_t size;
+	unsigned int zone;  /* KMM_ZONE_NORMAL or KMM_ZONE_DMA */
+};
+
+/* Console and counter up; runs first, before any output. */
+void kmm_board_init(void);
+
+/* Fills out[0 … max) with the RAM regions for mm; returns how many. The
+ * free range of the image's own RAM is __kmm_free_start … __kmm_free_end
+ * (exported by the linker script). */
+size_t kmm_board_memory_map(struct kmm_board_region *out, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KMM_KERNEL_BOARD_H */

@@ -1,0 +1,115 @@
+/*
+ * kernel/ktest.h — a KUnit-like self-test runner for the target. Suites of
+ * test cases register themselves in a linker section (KTEST_SUITE), so a
+ * new test file needs no edit anywhere else; the runner prints TAP:
+ *
+ *   TAP version 13
+ *   1..N
+ *   # suite page_alloc
+ *   ok 1 - page_alloc.alloc_free_order0
+ *   not ok 2 - page_alloc.exhaust
+ *   #   kernel/tests/page_alloc_test.cpp:80: expected a == b: 3 vs 4 (0x3 vs 0x4)
+ *   # ktest: 12 tests, 11 passed, 1 failed
+ *
+ * After every case the runner checks mm as a whole: kmm_validate() finds
+ * nothing, the free page count is back where it was (no leaked pages), and
+ * the number of misuse reports equals what the case declared it provokes
+ * (t->expected_bugs). Any difference fails the case. Reports from mm during
+ * the run are printed as TAP comments ("# kmm: BUG …").
+ *
+ * Expectations (KTEST_EXPECT_*) record a failure and go on; assertions
+ * (KTEST_ASSERT_*) record it and return from the case.
+ */
+#ifndef KMM_KERNEL_KTEST_H
+#define KMM_KERNEL_KTEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ktest {
+	const char *name;             /* "suite.case" */
+	unsigned int failures;
+	unsigned long expected_bugs;  /* misuse reports the case provokes on purpose */
+};
+
+struct ktest_case {
+	const char *name;
+	void (*run)(struct ktest *t);
+};
+
+struct ktest_suite {
+	const char *name;
+	const struct ktest_case *cases;
+	size_t nr_cases;
+};
+
+/* Registers `cases` (an array of ktest_case) as suite `id`. Suites run in
+ * the order of their ids. */
+#define KTEST_SUITE(id, cases)                                                                  \
+	__attribute__((used, section(".ktest_suites." #id))) const struct ktest_suite           \
+		ktest_suite_##id = {#id, cases, sizeof(cases) / sizeof((cases)[0])}
+
+/* Runs every registered suite; returns the number of failed cases. */
+unsigned int ktest_run_all(void);
+
+void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Values of any integer or pointer type, for comparison and printing. */
+template <typename T> struct ktest_is_pointer {
+	static constexpr bool value = false;
+};
+template <typename T> struct ktest_is_pointer<T *> {
+	static constexpr bool value = true;
+};
+template <typename T> inline unsigned long long ktest_value(T v)
+{
+	if constexpr (ktest_is_pointer<T>::value)
+		return static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(v));
+	else
+		return static_cast<unsigned long long>(v);
+}
+inline unsigned long long ktest_value(decltype(nullptr)) { return 0; }
+
+#define KTEST_EXPECT_TRUE(t, cond)                                                                  \
+	((cond) ? true : (ktest_fail(t, __FILE__, __LINE__, "expected %s", #cond), false))
+
+#define KTEST_EXPECT_FALSE(t, cond)                                                                 \
+	(!(cond) ? true : (ktest_fail(t, __FILE__, __LINE__, "expected !(%s)", #cond), false))
+
+#define KTEST_EXPECT_CMP(t, a, op, b)                                                               \
+	__extension__({                                                                             \
+		unsigned long long ktest_a_ = ktest_value(a), ktest_b_ = ktest_value(b);            \
+		bool ktest_ok_ = ktest_a_ op ktest_b_;                                              \
+		if (!ktest_ok_)                                                                     \
+			ktest_fail(t, __FILE__, __LINE__, "expected %s %s %s: %lld vs %lld (%#llx vs %#llx)", \
+				   #a, #op, #b, static_cast<long long>(ktest_a_),                   \
+				   static_cast<long long>(ktest_b_), ktest_a_, ktest_b_);           \
+		ktest_ok_;                                                                          \
+	})
+
+#define KTEST_EXPECT_EQ(t, a, b) KTEST_EXPECT_CMP(t, a, ==, b)
+#define KTEST_EXPECT_NE(t, a, b) KTEST_EXPECT_CMP(t, a, !=, b)
+#define KTEST_EXPECT_LT(t, a, b) KTEST_EXPECT_CMP(t, a, <, b)
+#define KTEST_EXPECT_LE(t, a, b) KTEST_EXPECT_CMP(t, a, <=, b)
+#define KTEST_EXPECT_GE(t, a, b) KTEST_EXPECT_CMP(t, a, >=, b)
+#define KTEST_EXPECT_NULL(t, p) KTEST_EXPECT_CMP(t, p, ==, nullptr)
+#define KTEST_EXPECT_NOT_NULL(t, p) KTEST_EXPECT_CMP(t, p, !=, nullptr)
+
+#define KTEST_ASSERT_TRUE(t, cond)                                                                  \
+	do {                                                                                        \
+		if (!KTEST_EXPECT_TRUE(t, cond))                                                    \
+			return;                                                                     \
+	} while (0)
+#define KTEST_ASSERT_EQ(t, a, b)                                                                    \
+	do {                                                                                        \
+		if (!KTEST_EXPECT_EQ(t, a, b))                                                      \
+			return;                                                                     \
+	} while (0)
+#define KTEST_ASSERT_NOT_NULL(t, p)                                                                 \
+	do {                                                                                        \
+		if (!KTEST_EXPECT_NOT_NULL(t, p))                                                   \
+			return;                                                                     \
+	} while (0)
+
+#endif /* KMM_KERNEL_KTEST_H */

@@ -1,0 +1,81 @@
+/*
+ * kernel/tests/page_misuse_test.cpp — misuse of the page allocator on the
+ * target: each case provokes a known number of reports (t->expected_bugs),
+ * and the runner checks that exactly that many came, that the calls were
+ * refused (free count unchanged) and that kmm_validate() still finds
+ * nothing.
+ */
+#include <kernel/ktest.h>
+#include <kmm/kmm.h>
+
+namespace {
+
+/* An address kmm does not manage: this image's read-only data. */
+const unsigned char kNotManaged[8] = {1};
+
+unsigned long unmanaged_page() { return reinterpret_cast<uintptr_t>(kNotManaged) & ~(PAGE_SIZE - 1); }
+
+void double_free(struct ktest *t)
+{
+	struct page *p = alloc_pages(GFP_KERNEL, 0);
+	KTEST_ASSERT_NOT_NULL(t, p);
+	__free_pages(p, 0);
+	size_t free0 = kmm_free_pages();
+	t->expected_bugs = 1;
+	__free_pages(p, 0);
+	KTEST_EXPECT_EQ(t, kmm_free_pages(), free0);
+}
+
+void free_with_wrong_order(struct ktest *t)
+{
+	struct page *p = alloc_pages(GFP_KERNEL, 1);
+	KTEST_ASSERT_NOT_NULL(t, p);
+	size_t free0 = kmm_free_pages();
+	t->expected_bugs = 1;
+	__free_pages(p, 0); /* refused: allocated with order 1 */
+	KTEST_EXPECT_EQ(t, kmm_free_pages(), free0);
+	__free_pages(p, 1);
+}
+
+void free_unmanaged_address(struct ktest *t)
+{
+	t->expected_bugs = 2;
+	free_pages(unmanaged_page(), 0);
+	KTEST_EXPECT_NULL(t, virt_to_page(kNotManaged));
+}
+
+void order_above_max(struct ktest *t)
+{
+	t->expected_bugs = 1;
+	KTEST_EXPECT_NULL(t, alloc_pages(GFP_KERNEL, KMM_MAX_ORDER + 1));
+}
+
+void invalid_gfp(struct ktest *t)
+{
+	t->expected_bugs = 1;
+	KTEST_EXPECT_NULL(t, alloc_pages(0x8000u, 0));
+}
+
+void exact_free_with_wrong_size(struct ktest *t)
+{
+	void *p = alloc_pages_exact(3 * PAGE_SIZE, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, p);
+	size_t free0 = kmm_free_pages();
+	t->expected_bugs = 1;
+	free_pages_exact(p, 2 * PAGE_SIZE);
+	KTEST_EXPECT_EQ(t, kmm_free_pages(), free0);
+	free_pages_exact(p, 3 * PAGE_SIZE);
+}
+
+const ktest_case cases[] = {
+	{"double_free", double_free},
+	{"free_with_wrong_order", free_with_wrong_order},
+	{"free_unmanaged_address", free_unmanaged_address},
+	{"order_above_max", order_above_max},
+	{"invalid_gfp", invalid_gfp},
+	{"exact_free_with_wrong_size", exact_free_with_wrong_size},
+};
+
+} // namespace
+
+KTEST_SUITE(page_misuse, cases);

@@ -1,0 +1,154 @@
+/*
+ * kmm/kmm.hpp — C++ wrappers over the C API of kmm/slab.h: typed object
+ * caches and an STL allocator over kmalloc. Thin wrappers, never a second
+ * implementation: every call is one C call plus the C++ object lifetime.
+ *
+ * Needs only freestanding headers (<cstddef>, <new> for placement new,
+ * <type_traits>, <utility>). With exceptions enabled, KmallocAllocator
+ * throws std::bad_alloc on failure (as the standard requires); without
+ * them it traps.
+ *
+ * kmm::ObjectCache<T> — C++ lifetime semantics:
+ *   make(args...)   allocates an object and constructs T(args...) in it;
+ *   destroy(p)      runs ~T() and frees it (NULL is a no-op).
+ *   The cache has no slab ctor: T's constructor runs on every make(), its
+ *   destructor on every destroy(), exactly like new/delete.
+ *
+ * kmm::PreservingCache<T> — Linux constructor-preserving semantics:
+ *   T() runs once per object when its slab is created (the cache's ctor),
+ *   never on allocation; alloc() returns an object either freshly
+ *   constructed or exactly as its last user left it; release(p) frees it
+ *   without running anything. ~T() never runs (a slab has no destructor),
+ *   so T must be trivially destructible (checked at compile time). Use it
+ *   for objects whose constructed state (locks, list heads, buffers) is
+ *   worth keeping across uses.
+ *
+ * Both: the cache is created in the constructor (valid() tells whether it
+ * was; pass SLAB_PANIC to panic instead) and destroyed in the destructor —
+ * objects still allocated then are reported (kmem_cache_destroy) and the
+ * cache is kept. Movable, not copyable. Thread safety: as kmm/slab.h.
+ */
+#ifndef KMM_KMM_HPP
+#define KMM_KMM_HPP
+
+#include <cstddef>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include <kmm/slab.h>
+
+namespace kmm {
+
+namespace detail {
+class CacheHandle {
+public:
+	CacheHandle(const char *name, size_t size, size_t align, slab_flags_t flags, void (*ctor)(void *))
+		: cache_(kmem_cache_create(name, static_cast<unsigned int>(size), static_cast<unsigned int>(align),
+					   flags, ctor))
+	{
+	}
+	~CacheHandle() { kmem_cache_destroy(cache_); }
+	CacheHandle(CacheHandle &&other) noexcept : cache_(std::exchange(other.cache_, nullptr)) {}
+	CacheHandle &operator=(CacheHandle &&other) noexcept
+	{
+		if (this != &other) {
+			kmem_cache_destroy(cache_);
+			cache_ = std::exchange(other.cache_, nullptr);
+		}
+		return *this;
+	}
+	CacheHandle(const CacheHandle &) = delete;
+	CacheHandle &operator=(const CacheHandle &) = delete;
+
+	struct kmem_cache *get() const { return cache_; }
+
+private:
+	struct kmem_cache *cache_;
+};
+} // namespace detail
+
+template <typename T> class ObjectCache {
+public:
+	explicit ObjectCache(const char *name, slab_flags_t flags = 0)
+		: handle_(name, sizeof(T), alignof(T), flags, nullptr)
+	{
+	}
+
+	bool valid() const { return handle_.get() != nullptr; }
+	struct kmem_cache *cache() const { return handle_.get(); }
+
+	/* NULL if out of memory (T is then not constructed). */
+	template <typename... Args> T *make(Args &&...args)
+	{
+		void *p = kmem_cache_alloc(handle_.get(), GFP_KERNEL);
+		return p != nullptr ? ::new (p) T(std::forward<Args>(args)...) : nullptr;
+	}
+	void destroy(T *p)
+	{
+		if (p == nullptr)
+			return;
+		p->~T();
+		kmem_cache_free(handle_.get(), p);
+	}
+
+private:
+	detail::CacheHandle handle_;
+};
+
+template <typename T> class PreservingCache {
+	static_assert(std::is_trivially_destructible_v<T>,
+		      "a slab never runs destructors: PreservingCache needs a trivially destructible T");
+	static_assert(std::is_default_constructible_v<T>, "the slab ctor runs T()");
+
+public:
+	explicit PreservingCache(const char *name, slab_flags_t flags = 0)
+		: handle_(name, sizeof(T), alignof(T), flags, &construct)
+	{
+	}
+
+	bool valid() const { return handle_.get() != nullptr; }
+	struct kmem_cache *cache() const { return handle_.get(); }
+
+	/* Constructed once, or as its last user left it; NULL if out of memory. */
+	T *alloc(gfp_t gfp = GFP_KERNEL) { return static_cast<T *>(kmem_cache_alloc(handle_.get(), gfp)); }
+	void release(T *p) { kmem_cache_free(handle_.get(), p); }
+
+private:
+	static void construct(void *p) { ::new (p) T(); }
+	detail::CacheHandle handle_;
+};
+
+/* An STL allocator over kmalloc/kfree (all instances are equal). T may be
+ * aligned to at most what kmalloc guarantees for any size: 8 bytes, 16 on
+ * 64-bit. */
+template <typename T> class KmallocAllocator {
+	static_assert(alignof(T) <= (sizeof(void *) >= 8 ? 16 : 8), "kmalloc cannot align T");
+
+public:
+	using value_type = T;
+
+	KmallocAllocator() noexcept = default;
+	template <typename U> KmallocAllocator(const KmallocAllocator<U> &) noexcept {}
+
+	T *allocate(std::size_t n)
+	{
+		void *p = kmalloc_array(n, sizeof(T), GFP_KERNEL);
+		if (p == nullptr) {
+#if defined(__cpp_exceptions)
+			throw std::bad_alloc();
+#else
+			__builtin_trap();
+#endif
+		}
+		return static_cast<T *>(p);
+	}
+	void deallocate(T *p, std::size_t) noexcept { kfree(p); }
+
+	template <typename U> bool operator==(const KmallocAllocator<U> &) const noexcept { return true; }
+	template <typename U> bool operator!=(const KmallocAllocator<U> &) const noexcept { return false; }
+};
+
+} // namespace kmm
+
+#endif /* KMM_KMM_HPP */

@@ -1,0 +1,145 @@
+/*
+ * kmm/slab.h — object caches (kmem_cache_*) and kmalloc, with Linux's names
+ * and meanings, over the global page allocator. Design and figures:
+ * docs/SLAB.md.
+ *
+ * The slab layer starts itself on first use after kmm_init(); kmm_shutdown()
+ * forgets it together with the page allocator.
+ *
+ * Misuse (a pointer kmm never handed out, a pointer into the middle of an
+ * object, a free to the wrong cache, a detectable double free, destroying a
+ * cache with live objects) is reported as "BUG <cache>: …" through the report
+ * hook and refused: the allocator's state is unchanged by a refused call.
+ *
+ * Thread safety: every call may run in interrupt context (kmm never sleeps).
+ * Today the per-CPU fast path is safe on one CPU with IRQs masked; slow paths
+ * hold the cache's lock with IRQs masked.
+ */
+#ifndef KMM_SLAB_H
+#define KMM_SLAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <kmm/config.h>
+#include <kmm/gfp.h>
+#include <kmm/report.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct kmem_cache; /* opaque to users */
+
+typedef unsigned int slab_flags_t;
+
+/* Linux's values. */
+#define SLAB_CONSISTENCY_CHECKS ((slab_flags_t)0x00000100u) /* no fast path; full checks */
+#define SLAB_HWCACHE_ALIGN      ((slab_flags_t)0x00002000u) /* align objects to a cache line */
+#define SLAB_PANIC              ((slab_flags_t)0x00040000u) /* kmem_cache_create panics on failure */
+#define KMM_SLAB_VALID_FLAGS    (SLAB_CONSISTENCY_CHECKS | SLAB_HWCACHE_ALIGN | SLAB_PANIC)
+
+/* kmalloc(0) returns ZERO_SIZE_PTR (as Linux): not NULL, never valid to
+ * dereference; kfree() and ksize() accept it (ksize gives 0). */
+#define ZERO_SIZE_PTR ((void *)16)
+#define ZERO_OR_NULL_PTR(x) ((uintptr_t)(x) <= (uintptr_t)ZERO_SIZE_PTR)
+
+/* ---- object caches ----
+ * kmem_cache_create: objects of `size` bytes aligned to `align` (0 = the
+ * default: sizeof(void *); else a power of two, at least sizeof(void *) is
+ * used). The ctor, if any, runs once per object when its slab is created,
+ * never on allocation; a freed object keeps its constructed state (the
+ * free pointer lives outside such objects). The name is copied (at most
+ * KMM_SLAB_NAME_LEN - 1 bytes). Returns NULL with a report on a NULL name,
+ * size 0, an alignment that is not a power of two, a size or alignment no
+ * slab can hold, unknown flags, a full cache table or no memory — or
+ * panics then under SLAB_PANIC. O(objects per slab). */
+struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align,
+				     slab_flags_t flags, void (*ctor)(void *));
+/* Frees every slab. With live objects: reports "Objects remaining in <name>
+ * on destroy" with their addresses and keeps the cache (and those objects)
+ * valid. NULL is a no-op. O(slabs of the cache + managed pages). */
+void kmem_cache_destroy(struct kmem_cache *s);
+/* O(1) on the fast path; a new slab costs O(objects per slab). NULL if out
+ * of memory. __GFP_ZERO zeroes the object (also in a ctor cache). */
+void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp);
+/* NULL is a no-op. Misuse is reported and refused (see above). */
+void kmem_cache_free(struct kmem_cache *s, void *x);
+/* Allocates nr objects into p[]: returns nr, or 0 with nothing allocated
+ * (also for nr > INT_MAX). */
+int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p);
+/* Frees p[0..nr); s == NULL means kfree() each (as Linux). */
+void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p);
+/* Returns every empty slab (also the CPU slab's, if empty) to the page
+ * allocator. Returns 0. */
+int kmem_cache_shrink(struct kmem_cache *s);
+/* The object size given at creation. */
+unsigned int kmem_cache_size(struct kmem_cache *s);
+const char *kmem_cache_name(struct kmem_cache *s);
+
+/* ---- kmalloc ----
+ * Size classes 8, 16, 32, 64, 96, 128, 192, 256, 512, 1K, 2K, 4K, 8K; classes
+ * above two pages are dropped (with 256 B pages the largest is 512). Larger
+ * requests are whole pages from the buddy allocator (a compound block of
+ * get_order(size)). A power-of-two size is aligned to itself; any other
+ * size to at least 8 bytes (16 on 64-bit). kmalloc(0) returns ZERO_SIZE_PTR.
+ * Returns NULL if out of memory or if size exceeds the largest block. */
+void *kmalloc(size_t size, gfp_t gfp);
+void *kzalloc(size_t size, gfp_t gfp);
+/* n * size bytes; NULL (no report) if n * size overflows. */
+void *kmalloc_array(size_t n, size_t size, gfp_t gfp);
+void *kcalloc(size_t n, size_t size, gfp_t gfp);
+/* NULL or ZERO_SIZE_PTR p: kmalloc(new_size). new_size 0: kfree(p), returns
+ * ZERO_SIZE_PTR. If new_size fits ksize(p), p is returned unchanged (also when
+ * shrinking: the data stays). Else a new object gets min(ksize(p), new_size)
+ * bytes copied and p is freed; on failure NULL is returned and p is intact.
+ * With __GFP_ZERO, bytes from the old ksize() up to new_size are zeroed. */
+void *krealloc(const void *p, size_t new_size, gfp_t gfp);
+/* NULL and ZERO_SIZE_PTR are no-ops. Also frees large kmalloc blocks. */
+void kfree(const void *x);
+/* Usable size of a kmalloc'ed (or kmem_cache) object: its class size, or the
+ * whole block for a large kmalloc; 0 for NULL/ZERO_SIZE_PTR and for misuse. */
+size_t ksize(const void *x);
+/* Largest request served by a slab cache; above it, pages. */
+size_t kmalloc_max_cache_size(void);
+
+/* ---- figures ---- */
+struct kmem_cache_info {
+	const char *name;
+	unsigned long active_objs;    /* objects handed out */
+	unsigned long num_objs;       /* objects in all slabs */
+	unsigned long active_slabs;   /* slabs with an object handed out */
+	unsigned long num_slabs;
+	unsigned long partial_slabs;  /* on the partial list */
+	unsigned long empty_slabs;    /* kept for reuse (<= min_partial) */
+	unsigned long full_slabs;
+	unsigned long cpu_slabs;
+	unsigned int object_size;     /* as created */
+	unsigned int size;            /* stride: object + free pointer + padding */
+	unsigned int align;
+	unsigned int objects_per_slab;
+	unsigned int pages_per_slab;
+	unsigned int min_partial;
+	unsigned long alloc_fastpath, alloc_slowpath;
+	unsigned long free_fastpath, free_slowpath;
+	unsigned long slabs_allocated, slabs_freed;
+};
+/* Fills *info; returns 0, or -KMM_EINVAL if s is not a live cache. */
+int kmem_cache_get_info(struct kmem_cache *s, struct kmem_cache_info *info);
+
+/* /proc/slabinfo version 2.1, one line per cache, never allocating. */
+void kmm_slabinfo(kmm_sink_fn sink, void *ctx);
+/* Per-cache path counters, one line per cache: name, alloc fast/slow, free
+ * fast/slow, slabs allocated/freed. Never allocates. */
+void kmm_slabstats(kmm_sink_fn sink, void *ctx);
+/* Checks every cache's lists, counters and freelists (inside their slab, on
+ * object boundaries, no cycles) and every slab page; returns the number of
+ * problems (each also described on the report hook). */
+unsigned long kmm_slab_validate(void);
+/* kmem_cache_shrink() on every cache. */
+void kmm_slab_shrink_all(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KMM_SLAB_H */

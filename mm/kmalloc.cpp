@@ -1,0 +1,188 @@
+/*
+ * mm/kmalloc.cpp — kmalloc on top of the slab caches: the size classes and
+ * the size -> class table, large requests as whole page blocks (head state
+ * kLargeKmalloc), kfree/ksize telling the two apart from the page
+ * descriptor, and krealloc.
+ *
+ * Classes: 8, 16, 32, 64, 96, 128, 192, 256, 512, 1K, 2K, 4K, 8K bytes,
+ * keeping only those of at most two pages (256 B pages: up to 512; 1 KiB
+ * pages: up to 2K) that a slab can hold. Alignment: a power-of-two request
+ * gets its own size (the class is that size, and the caches align objects
+ * to it); any other gets at least kKmallocMinAlign (16 on 64-bit, else 8):
+ * 96 and 192 objects sit at multiples of 32 and 64 from a page start, and
+ * the table sends 3, 5, 6 and 7 bytes on 64-bit to the 16-byte class.
+ */
+#include "slub.h"
+#include "slub_fast.h"
+
+namespace kmm {
+namespace {
+
+constexpr uint32_t kKmallocSizes[kNrKmallocClasses] = {8, 16, 32, 64, 96, 128, 192, 256,
+						       512, 1024, 2048, 4096, 8192};
+const char *const kKmallocNames[kNrKmallocClasses] = {
+	"kmalloc-8",   "kmalloc-16",  "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128", "kmalloc-192",
+	"kmalloc-256", "kmalloc-512", "kmalloc-1k", "kmalloc-2k", "kmalloc-4k", "kmalloc-8k"};
+constexpr uint32_t kKmallocMinAlign = sizeof(void *) >= 8 ? 16 : 8;
+
+/* The alignment every object of a class has: its lowest set bit. */
+constexpr uint32_t class_align(uint32_t size) { return size & (0u - size); }
+
+constexpr KmallocSizeIndex make_size_index()
+{
+	KmallocSizeIndex t{};
+	for (uint32_t size = 1; size <= 192; ++size) {
+		uint32_t need = (size & (size - 1)) == 0 ? size : kKmallocMinAlign;
+		for (unsigned i = 0; i < kNrKmallocClasses; ++i) {
+			if (kKmallocSizes[i] >= size && class_align(kKmallocSizes[i]) >= need) {
+				t.index[size] = static_cast<uint8_t>(i);
+				break;
+			}
+		}
+	}
+	return t;
+}
+
+static_assert(make_size_index().index[1] == 0 && make_size_index().index[8] == 0);
+static_assert(make_size_index().index[5] == (sizeof(void *) >= 8 ? 1 : 0));
+static_assert(make_size_index().index[65] == 4 && make_size_index().index[129] == 6);
+static_assert(make_size_index().index[192] == 6 && make_size_index().index[128] == 5);
+
+unsigned kmalloc_index(size_t size)
+{
+	if (size <= 192)
+		return kKmallocSizeIndex.index[size];
+	return static_cast<unsigned>(sizeof(unsigned long) * 8 - 1) - static_cast<unsigned>(__builtin_clzl(size - 1));
+}
+
+} // namespace
+
+constinit const KmallocSizeIndex kKmallocSizeIndex = make_size_index();
+
+int SlabAllocator::create_kmalloc_caches_locked()
+{
+	size_t max = 0;
+	for (unsigned i = 0; i < kNrKmallocClasses; ++i) {
+		uint32_t size = kKmallocSizes[i];
+		if (size > 2 * kPageSize || size > kMaxSlabBytes)
+			break; /* dropped: kmalloc(size) takes pages instead */
+		uint32_t align = class_align(size) == size ? size : kKmallocMinAlign;
+		CacheLayout layout;
+		const char *why = calculate_layout(size, align, 0, false, layout);
+		if (why != nullptr)
+			return -KMM_EINVAL;
+		kmem_cache *s = create_cache(kKmallocNames[i], layout, 0, nullptr, true);
+		if (s == nullptr)
+			return -KMM_ENOMEM;
+		kmalloc_caches_[i] = s;
+		max = size;
+	}
+	kmalloc_max_ = max;
+	return 0;
+}
+
+kmem_cache *SlabAllocator::kmalloc_cache(size_t size) const
+{
+	if (size == 0 || size > kmalloc_max_)
+		return nullptr;
+	return kmalloc_caches_[kmalloc_index(size)];
+}
+
+void *SlabAllocator::kmalloc(size_t size, gfp_t gfp) { return kmalloc_fast(*this, size, gfp); }
+void SlabAllocator::kfree(const void *x) { kfree_fast(*this, x); }
+
+void *SlabAllocator::kmalloc_large(size_t size, gfp_t gfp)
+{
+	if (size > (size_t{kPageSize} << kMaxOrder)) {
+		if ((gfp & __GFP_NOWARN) == 0)
+			reporter_.warn("kmm: kmalloc of %zu bytes: more than the largest block (%lu bytes)", size,
+				       static_cast<unsigned long>(kPageSize << kMaxOrder));
+		return nullptr;
+	}
+	struct page *head = pages_.alloc(gfp & ~__GFP_COMP, size_to_order(size), kLargeKmalloc);
+	return head != nullptr ? pages_.page_address(head) : nullptr;
+}
+
+/* kmalloc_fast missed: size 0, a large size, before init, or the class's
+ * CPU freelist is empty. */
+void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp)
+{
+	if (size == 0)
+		return ZERO_SIZE_PTR;
+	if (__builtin_expect(!initialized_, 0) && init() != 0)
+		return nullptr;
+	if (size > kmalloc_max_)
+		return kmalloc_large(size, gfp);
+	return alloc_slow(kmalloc_caches_[kmalloc_index(size)], gfp);
+}
+
+void SlabAllocator::kfree_slow(const void *x)
+{
+	if (ZERO_OR_NULL_PTR(x))
+		return;
+	struct page *page = pages_.virt_to_page(x);
+	if (page != nullptr && page_head(page)->state == kLargeKmalloc) {
+		struct page *head = page_head(page);
+		if (x != pages_.page_address(head)) {
+			reporter_.bug("kmalloc", "kfree of pointer %p into the middle of large kmalloc block %p "
+				      "(order %u)", x, pages_.page_address(head), head->order);
+			reporter_.finish_bug();
+			return;
+		}
+		pages_.free(head, head->order, kLargeKmalloc);
+		return;
+	}
+	struct page *slab = find_slab(x, "kmalloc", "kfree");
+	if (slab != nullptr)
+		free_object(caches_[slab->cache_id], slab, const_cast<void *>(x));
+}
+
+size_t SlabAllocator::ksize(const void *x)
+{
+	if (ZERO_OR_NULL_PTR(x))
+		return 0;
+	struct page *page = pages_.virt_to_page(x);
+	if (page != nullptr && page_head(page)->state == kLargeKmalloc) {
+		struct page *head = page_head(page);
+		if (x == pages_.page_address(head))
+			return size_t{kPageSize} << head->order;
+		reporter_.bug("kmalloc", "ksize of pointer %p into the middle of large kmalloc block %p", x,
+			      pages_.page_address(head));
+		reporter_.finish_bug();
+		return 0;
+	}
+	struct page *slab = find_slab(x, "kmalloc", "ksize");
+	if (slab == nullptr)
+		return 0;
+	kmem_cache *s = caches_[slab->cache_id];
+	return check_object(s, x, "ksize") ? s->object_size : 0;
+}
+
+void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp)
+{
+	if (ZERO_OR_NULL_PTR(p))
+		return kmalloc(new_size, gfp);
+	size_t old = ksize(p); /* reports misuse */
+	if (old == 0)
+		return nullptr;
+	if (new_size == 0) {
+		kfree(p);
+		return ZERO_SIZE_PTR;
+	}
+	void *mutable_p = const_cast<void *>(p);
+	if (new_size <= old) {
+		if ((gfp & __GFP_ZERO) != 0)
+			__builtin_memset(static_cast<char *>(mutable_p) + new_size, 0, old - new_size);
+		return mutable_p;
+	}
+	void *n = kmalloc(new_size, gfp & ~__GFP_ZERO);
+	if (n == nullptr)
+		return nullptr;
+	__builtin_memcpy(n, p, old);
+	if ((gfp & __GFP_ZERO) != 0)
+		__builtin_memset(static_cast<char *>(n) + old, 0, new_size - old);
+	kfree(p);
+	return n;
+}
+
+} // namespace kmm

@@ -1,0 +1,70 @@
+/*
+ * mm/slab_api.cpp — the C facade of the slab layer (kmm/slab.h): Linux names
+ * over the one global SlabAllocator, constant-initialised so it works before
+ * C++ constructors. The hot calls inline the fast paths of slub_fast.h here.
+ */
+#include <kmm/slab.h>
+
+#include "global.h"
+#include "slub_fast.h"
+
+namespace kmm {
+constinit SlabAllocator g_slab{g_pages, g_reporter};
+SlabAllocator &global_slab() { return g_slab; }
+} // namespace kmm
+
+using kmm::g_slab;
+
+extern "C" {
+
+struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align, slab_flags_t flags,
+				     void (*ctor)(void *))
+{
+	return g_slab.create(name, size, align, flags, ctor);
+}
+void kmem_cache_destroy(struct kmem_cache *s) { g_slab.destroy(s); }
+void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp) { return kmm::slab_alloc_fast(g_slab, s, gfp); }
+void kmem_cache_free(struct kmem_cache *s, void *x) { kmm::slab_free_fast(g_slab, s, x); }
+int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p)
+{
+	return g_slab.alloc_bulk(s, gfp, nr, p);
+}
+void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p) { g_slab.free_bulk(s, nr, p); }
+int kmem_cache_shrink(struct kmem_cache *s) { return g_slab.shrink(s); }
+unsigned int kmem_cache_size(struct kmem_cache *s) { return g_slab.is_live(s) ? s->object_size : 0; }
+const char *kmem_cache_name(struct kmem_cache *s) { return g_slab.is_live(s) ? s->name : nullptr; }
+
+void *kmalloc(size_t size, gfp_t gfp) { return kmm::kmalloc_fast(g_slab, size, gfp); }
+void *kzalloc(size_t size, gfp_t gfp) { return kmm::kmalloc_fast(g_slab, size, gfp | __GFP_ZERO); }
+void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return nullptr;
+	return kmm::kmalloc_fast(g_slab, bytes, gfp);
+}
+void *kcalloc(size_t n, size_t size, gfp_t gfp) { return kmalloc_array(n, size, gfp | __GFP_ZERO); }
+void *krealloc(const void *p, size_t new_size, gfp_t gfp) { return g_slab.krealloc(p, new_size, gfp); }
+void kfree(const void *x) { kmm::kfree_fast(g_slab, x); }
+size_t ksize(const void *x) { return g_slab.ksize(x); }
+size_t kmalloc_max_cache_size(void)
+{
+	g_slab.init();
+	return g_slab.kmalloc_max_cache_size();
+}
+
+int kmem_cache_get_info(struct kmem_cache *s, struct kmem_cache_info *info) { return g_slab.info(s, info); }
+void kmm_slabinfo(kmm_sink_fn sink, void *ctx)
+{
+	g_slab.init();
+	g_slab.slabinfo(sink, ctx);
+}
+void kmm_slabstats(kmm_sink_fn sink, void *ctx)
+{
+	g_slab.init();
+	g_slab.slabstats(sink, ctx);
+}
+unsigned long kmm_slab_validate(void) { return g_slab.validate(); }
+void kmm_slab_shrink_all(void) { g_slab.shrink_all(); }
+
+} // extern "C"

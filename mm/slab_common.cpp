@@ -1,0 +1,355 @@
+/*
+ * mm/slab_common.cpp — the cache registry and lifecycle: object layout and
+ * slab order (pure functions, see slab_common.h), init/reset of a
+ * SlabAllocator, kmem_cache create/destroy/shrink, min_partial.
+ *
+ * Locks: registry_lock_ (the cache table) is taken before any cache lock;
+ * cache locks before the page allocator's (see slub.cpp for the full order).
+ * kmem_cache structs come from the allocator's own boot cache ("kmem_cache",
+ * caches_[0]), a static kmem_cache whose slabs come from the buddy allocator
+ * like any other: the slab layer needs no other allocator.
+ */
+#include "slab_common.h"
+
+#include <arch/arch.h>
+
+#include "slub.h"
+#include "slub_fast.h"
+
+namespace kmm {
+
+/* ---- layout ---- */
+
+unsigned calculate_slab_order(size_t size)
+{
+	unsigned min_order = 0;
+	while ((size_t{kPageSize} << min_order) < size)
+		++min_order;
+	static const unsigned kFractions[] = {16, 8, 4};
+	for (unsigned fraction : kFractions) {
+		for (unsigned order = min_order; order <= kMaxSlabOrder; ++order) {
+			size_t slab = size_t{kPageSize} << order;
+			if ((slab % size) * fraction <= slab)
+				return order;
+		}
+	}
+	return min_order;
+}
+
+const char *calculate_layout(unsigned int size, unsigned int align, slab_flags_t flags, bool has_ctor,
+			     CacheLayout &out)
+{
+	if (size == 0)
+		return "size 0";
+	if ((align & (align - 1)) != 0)
+		return "alignment is not a power of two";
+	if ((flags & ~KMM_SLAB_VALID_FLAGS) != 0)
+		return "unknown flags";
+	if (size > kMaxSlabBytes)
+		return "size is larger than the largest slab";
+	size_t a = align == 0 ? kSlabUnit : align;
+	if ((flags & SLAB_HWCACHE_ALIGN) != 0) {
+		/* Linux: a cache line, or a fraction of it for small objects. */
+		size_t ralign = KMM_L1_CACHE_BYTES;
+		while (size <= ralign / 2)
+			ralign /= 2;
+		if (ralign > a)
+			a = ralign;
+	}
+	if (a < kSlabUnit)
+		a = kSlabUnit;
+	if (a > kMaxSlabBytes)
+		return "alignment is larger than the largest slab";
+	size_t object = (size_t{size} + kSlabUnit - 1) & ~(kSlabUnit - 1);
+	size_t offset = has_ctor ? object : 0;
+	size_t stride = has_ctor ? object + sizeof(void *) : object;
+	stride = (stride + a - 1) & ~(a - 1);
+	if (stride > kMaxSlabBytes)
+		return "size is larger than the largest slab";
+
+	out.object_size = size;
+	out.align = static_cast<uint32_t>(a);
+	out.offset = static_cast<uint32_t>(offset);
+	out.size = static_cast<uint32_t>(stride);
+	out.order = calculate_slab_order(stride);
+	out.slab_bytes = static_cast<uint32_t>(size_t{kPageSize} << out.order);
+	out.objects = static_cast<uint32_t>(out.slab_bytes / stride);
+	out.div_magic = divisibility_magic(out.size);
+	return nullptr;
+}
+
+unsigned min_partial_for(uint32_t size)
+{
+	unsigned ilog2 = 31u - static_cast<unsigned>(__builtin_clz(size));
+	unsigned m = ilog2 / 2;
+	if (m < KMM_SLAB_MIN_PARTIAL_LO)
+		m = KMM_SLAB_MIN_PARTIAL_LO;
+	if (m > KMM_SLAB_MIN_PARTIAL_HI)
+		m = KMM_SLAB_MIN_PARTIAL_HI;
+	return m;
+}
+
+/* ---- registry ---- */
+
+void SlabAllocator::setup_cache(kmem_cache *s, const char *name, const CacheLayout &layout, slab_flags_t flags,
+				void (*ctor)(void *))
+{
+	kmem_cache init{};
+	init.offset = layout.offset;
+	init.size = layout.size;
+	init.div_magic = layout.div_magic;
+	init.object_size = layout.object_size;
+	init.align = layout.align;
+	init.slab_bytes = layout.slab_bytes;
+	init.objects = static_cast<uint16_t>(layout.objects);
+	init.order = static_cast<uint8_t>(layout.order);
+	init.flags = flags;
+	init.ctor = ctor;
+	init.min_partial = min_partial_for(layout.size);
+	size_t n = 0;
+	while (n + 1 < sizeof(init.name) && name[n] != '\0') {
+		init.name[n] = name[n];
+		++n;
+	}
+	/* A byte copy starts the object's lifetime in raw slab memory (C++20
+	 * implicit object creation), without <new>. */
+	__builtin_memcpy(static_cast<void *>(s), &init, sizeof(init));
+}
+
+bool SlabAllocator::is_live(const kmem_cache *s) const
+{
+	if (s == nullptr)
+		return false;
+	for (kmem_cache *c : caches_) /* never dereferences s: it may be garbage */
+		if (c == s)
+			return true;
+	return false;
+}
+
+bool SlabAllocator::check_cache(const kmem_cache *s, const char *caller)
+{
+	if (is_live(s))
+		return true;
+	reporter_.bug("kmem_cache", "%s: %p is not a live cache", caller, static_cast<const void *>(s));
+	reporter_.finish_bug();
+	return false;
+}
+
+int SlabAllocator::register_cache(kmem_cache *s)
+{
+	LockGuard guard(registry_lock_);
+	for (unsigned id = 1; id < KMM_MAX_CACHES; ++id) {
+		if (caches_[id] == nullptr) {
+			s->id = static_cast<uint16_t>(id);
+			caches_[id] = s;
+			return 0;
+		}
+	}
+	return -KMM_ENOSPC;
+}
+
+kmem_cache *SlabAllocator::create_cache(const char *name, const CacheLayout &layout, slab_flags_t flags,
+					void (*ctor)(void *), bool kmalloc)
+{
+	void *mem = alloc(&boot_cache_, GFP_KERNEL);
+	if (mem == nullptr) {
+		reporter_.warn("kmm: kmem_cache_create(%s): out of memory", name);
+		return nullptr;
+	}
+	kmem_cache *s = static_cast<kmem_cache *>(mem);
+	if constexpr (KMM_SLAB_DEBUG_ALL)
+		flags |= SLAB_CONSISTENCY_CHECKS;
+	setup_cache(s, name, layout, flags, ctor);
+	s->kmalloc = kmalloc;
+	int err;
+	if (kmalloc) { /* during init, under registry_lock_ */
+		err = -KMM_ENOSPC;
+		for (unsigned id = 1; id < KMM_MAX_CACHES && err != 0; ++id) {
+			if (caches_[id] == nullptr) {
+				s->id = static_cast<uint16_t>(id);
+				caches_[id] = s;
+				err = 0;
+			}
+		}
+	} else {
+		err = register_cache(s);
+	}
+	if (err != 0) {
+		free(&boot_cache_, s);
+		reporter_.warn("kmm: kmem_cache_create(%s): all %u cache slots in use (KMM_MAX_CACHES)", name,
+			       static_cast<unsigned>(KMM_MAX_CACHES));
+		return nullptr;
+	}
+	return s;
+}
+
+/* ---- init / reset ---- */
+
+int SlabAllocator::init()
+{
+	if (__atomic_load_n(&initialized_, __ATOMIC_ACQUIRE))
+		return 0;
+	LockGuard guard(registry_lock_);
+	return init_locked();
+}
+
+int SlabAllocator::init_locked()
+{
+	if (initialized_)
+		return 0;
+	if (!pages_.initialized()) {
+		reporter_.warn("kmm: slab: used before kmm_init()");
+		return -KMM_EINVAL;
+	}
+	CacheLayout layout;
+	calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), SLAB_HWCACHE_ALIGN, false, layout);
+	setup_cache(&boot_cache_, "kmem_cache", layout, KMM_SLAB_DEBUG_ALL ? SLAB_CONSISTENCY_CHECKS : 0, nullptr);
+	boot_cache_.kmalloc = true;
+	boot_cache_.id = 0;
+	caches_[0] = &boot_cache_;
+	int err = create_kmalloc_caches_locked();
+	if (err != 0) {
+		/* Out of memory this early: give back what was taken. */
+		for (unsigned id = 1; id < KMM_MAX_CACHES; ++id) {
+			if (caches_[id] != nullptr) {
+				free(&boot_cache_, caches_[id]);
+				caches_[id] = nullptr;
+			}
+		}
+		for (auto &k : kmalloc_caches_)
+			k = &unready_;
+		kmalloc_max_ = 0;
+		int shrunk = shrink(&boot_cache_);
+		(void)shrunk;
+		caches_[0] = nullptr;
+		return err;
+	}
+	__atomic_store_n(&initialized_, true, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void SlabAllocator::reset()
+{
+	LockGuard guard(registry_lock_);
+	for (auto &c : caches_)
+		c = nullptr;
+	for (auto &k : kmalloc_caches_)
+		k = &unready_;
+	kmalloc_max_ = 0;
+	kmem_cache blank{};
+	__builtin_memcpy(static_cast<void *>(&boot_cache_), &blank, sizeof(blank));
+	__atomic_store_n(&initialized_, false, __ATOMIC_RELEASE);
+}
+
+/* ---- create / destroy / shrink ---- */
+
+kmem_cache *SlabAllocator::create(const char *name, unsigned int size, unsigned int align, slab_flags_t flags,
+				  void (*ctor)(void *))
+{
+	CacheLayout layout;
+	const char *why = name == nullptr ? "NULL name" : calculate_layout(size, align, flags, ctor != nullptr, layout);
+	kmem_cache *s = nullptr;
+	if (why != nullptr) {
+		reporter_.bug(name != nullptr ? name : "kmem_cache", "kmem_cache_create: %s (size %u, align %u, flags %#x)",
+			      why, size, align, flags);
+		reporter_.finish_bug();
+	} else if (init() == 0) {
+		s = create_cache(name, layout, flags & ~SLAB_PANIC, ctor, false);
+	}
+	if (s == nullptr && (flags & SLAB_PANIC) != 0)
+		kmm_arch_panic("kmem_cache_create failed with SLAB_PANIC");
+	return s;
+}
+
+size_t SlabAllocator::drain_empty_locked(kmem_cache *s, PageList &out)
+{
+	size_t n = 0;
+	while (struct page *slab = s->empty.pop_front()) {
+		out.push_front(slab);
+		--s->nr_slabs;
+		++s->slabs_freed;
+		++n;
+	}
+	return n;
+}
+
+int SlabAllocator::shrink(kmem_cache *s)
+{
+	if (!check_cache(s, "kmem_cache_shrink"))
+		return -KMM_EINVAL;
+	PageList discard;
+	/* TODO(SMP): other CPUs' slabs need a flush on those CPUs. */
+	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu) {
+		unsigned long flags = fast_irq_save();
+		struct page *slab = deactivate_cpu_slab(s, s->cpu[cpu]);
+		fast_irq_restore(flags);
+		if (slab != nullptr)
+			discard.push_front(slab);
+	}
+	{
+		SlabLockGuard guard(s->lock);
+		drain_empty_locked(s, discard);
+	}
+	while (struct page *slab = discard.pop_front())
+		discard_slab(s, slab);
+	return 0;
+}
+
+void SlabAllocator::shrink_all()
+{
+	for (unsigned id = 0; id < KMM_MAX_CACHES; ++id)
+		if (kmem_cache *s = caches_[id])
+			shrink(s);
+}
+
+void SlabAllocator::set_min_partial(kmem_cache *s, unsigned min_partial)
+{
+	if (!check_cache(s, "set_min_partial"))
+		return;
+	PageList discard;
+	{
+		SlabLockGuard guard(s->lock);
+		s->min_partial = min_partial;
+		while (s->empty.count > min_partial) {
+			discard.push_front(s->empty.pop_front());
+			--s->nr_slabs;
+			++s->slabs_freed;
+		}
+	}
+	while (struct page *slab = discard.pop_front())
+		discard_slab(s, slab);
+}
+
+void SlabAllocator::destroy(kmem_cache *s)
+{
+	if (s == nullptr || !check_cache(s, "kmem_cache_destroy"))
+		return;
+	if (s->kmalloc) {
+		reporter_.bug(s->name, "kmem_cache_destroy of a kmalloc cache refused");
+		reporter_.finish_bug();
+		return;
+	}
+	shrink(s);
+	bool leaked;
+	{
+		SlabLockGuard guard(s->lock);
+		leaked = s->nr_slabs != 0;
+		if (leaked) {
+			s->destroy_refused = true;
+			report_leaks_locked(s);
+		}
+	}
+	if (leaked) {
+		/* Linux keeps such a cache: its objects stay valid, freeable, and
+		 * nothing points at freed memory. */
+		reporter_.finish_bug();
+		return;
+	}
+	{
+		LockGuard guard(registry_lock_);
+		caches_[s->id] = nullptr;
+	}
+	free(&boot_cache_, s);
+}
+
+} // namespace kmm

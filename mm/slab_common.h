@@ -1,0 +1,76 @@
+/*
+ * mm/slab_common.h — the object layout of a cache and the choice of its slab
+ * order: pure functions of (size, align, flags, ctor) and the page size, so
+ * they are unit-tested apart from any allocator.
+ *
+ * Layout of one slab (slab metadata lives in the head page's struct page,
+ * so objects use the whole slab from its first byte):
+ *
+ *   slab start (page-aligned, 2^order pages, naturally aligned)
+ *   | object 0 ........ [fp] pad | object 1 ........ [fp] pad | ... | waste |
+ *   |<----------- size ------------->|
+ *
+ *   object_size  bytes the user asked for
+ *   offset       where the free pointer of a free object lives: 0 (inside the
+ *                object) without a ctor; round_up(object_size, kSlabUnit),
+ *                after the object, with a ctor, so a free object keeps its
+ *                constructed state
+ *   size         stride: offset-or-object + pointer, rounded up to align
+ *   waste        slab_bytes - objects * size: at most 1/16 of the slab
+ *                where some order up to kMaxSlabOrder achieves it
+ */
+#ifndef KMM_MM_SLAB_COMMON_H
+#define KMM_MM_SLAB_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kmm/slab.h>
+
+#include "page.h"
+#include "region.h"
+
+namespace kmm {
+
+/* Largest slab order: the config knob, the buddy maximum and the 16-bit
+ * freelist encoding (slab_bytes / kSlabUnit <= 0xFFFF) all bound it. */
+constexpr unsigned max_slab_order()
+{
+	unsigned order = KMM_SLAB_MAX_ORDER < KMM_MAX_ORDER ? KMM_SLAB_MAX_ORDER : KMM_MAX_ORDER;
+	while (order > 0 && ((kPageSize << order) / kSlabUnit) > 0xFFFFu)
+		--order;
+	return order;
+}
+inline constexpr unsigned kMaxSlabOrder = max_slab_order();
+inline constexpr size_t kMaxSlabBytes = size_t{kPageSize} << kMaxSlabOrder;
+static_assert(kPageSize / kSlabUnit <= 0xFFFFu, "a one-page slab must fit the 16-bit freelist encoding");
+
+struct CacheLayout {
+	uint32_t object_size = 0;
+	uint32_t align = 0;
+	uint32_t offset = 0;      /* free pointer offset in the stride */
+	uint32_t size = 0;        /* stride */
+	uint32_t objects = 0;     /* per slab */
+	uint32_t slab_bytes = 0;  /* kPageSize << order */
+	unsigned order = 0;
+	uint64_t div_magic = 0;   /* ceil(2^64 / size): n % size == 0 iff n * div_magic < div_magic */
+};
+
+/* Smallest order of a slab holding objects of stride `size` that wastes at
+ * most 1/16 of the slab (then 1/8, then 1/4, then the smallest order that
+ * holds one object). Requires size <= kMaxSlabBytes. O(kMaxSlabOrder). */
+unsigned calculate_slab_order(size_t size);
+
+/* Fills *out for a cache; returns NULL, or a reason for a bad argument. */
+const char *calculate_layout(unsigned int size, unsigned int align, slab_flags_t flags, bool has_ctor,
+			     CacheLayout &out);
+
+/* Linux's min_partial: ilog2(size) / 2 clamped to the config's range. */
+unsigned min_partial_for(uint32_t size);
+
+/* Lemire's divisibility test constant for 32-bit numerators (see CacheLayout). */
+constexpr uint64_t divisibility_magic(uint32_t d) { return UINT64_MAX / d + 1; }
+
+} // namespace kmm
+
+#endif

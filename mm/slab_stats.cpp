@@ -1,0 +1,301 @@
+/*
+ * mm/slab_stats.cpp — what the slab layer tells about itself: per-cache
+ * figures (kmem_cache_info), /proc/slabinfo 2.1, the leak report of a
+ * refused kmem_cache_destroy, and validate(), the whole-structure check.
+ * None of these allocates. validate() and the leak report walk every page
+ * descriptor (O(managed pages)); info and slabinfo are O(slabs on lists +
+ * objects on the CPU freelists).
+ */
+#include "format.h"
+#include "slub.h"
+#include "slub_fast.h"
+
+namespace kmm {
+
+/* Calls fn(head) for every slab head page of every region. The memory map
+ * is fixed after init; states of other caches' slabs may change under us,
+ * which callers tolerate (they only act on slabs of a cache they lock). */
+template <typename Fn> void SlabAllocator::for_each_slab_page(Fn fn) const
+{
+	for (unsigned ri = 0; ri < pages_.nr_regions(); ++ri) {
+		const Region &r = pages_.region(ri);
+		size_t idx = 0;
+		while (idx < r.nr_pages) {
+			struct page *p = &r.pages[idx];
+			uint8_t state = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
+			if (state == kSlab || state == kSlabCpu) {
+				fn(p);
+				idx += size_t{1} << (p->order <= kMaxOrder ? p->order : 0);
+			} else {
+				++idx;
+			}
+		}
+	}
+}
+
+namespace {
+
+unsigned long chain_length(const kmem_cache *s, void *head)
+{
+	unsigned long n = 0;
+	for (void *p = head; p != nullptr && n <= s->objects; p = get_freepointer(s, p))
+		++n;
+	return n;
+}
+
+} // namespace
+
+/* ---- figures ---- */
+
+int SlabAllocator::info(kmem_cache *s, kmem_cache_info *out)
+{
+	if (out == nullptr || !check_cache(s, "kmem_cache_info"))
+		return -KMM_EINVAL;
+	kmem_cache_info i{};
+	unsigned long flags = fast_irq_save();
+	{
+		SlabLockIrqsOff guard(s->lock);
+		unsigned long free_objs = 0, idle_cpu_slabs = 0;
+		for (struct page *p = s->partial.head; p != nullptr; p = p->next)
+			free_objs += s->objects - p->inuse;
+		free_objs += s->empty.count * s->objects;
+		for (const CacheCpu &c : s->cpu) {
+			if (c.slab != nullptr) {
+				++i.cpu_slabs;
+				unsigned long cpu_free = chain_length(s, c.freelist);
+				free_objs += s->objects - c.slab->inuse + cpu_free;
+				if (c.slab->inuse == cpu_free)
+					++idle_cpu_slabs;
+			}
+			i.alloc_fastpath += c.alloc_fast;
+			i.alloc_slowpath += c.alloc_slow;
+			i.free_fastpath += c.free_fast;
+			i.free_slowpath += c.free_slow;
+		}
+		i.name = s->name;
+		i.num_slabs = s->nr_slabs;
+		i.num_objs = s->nr_slabs * s->objects;
+		i.active_objs = i.num_objs - free_objs;
+		i.active_slabs = s->nr_slabs - s->empty.count - idle_cpu_slabs;
+		i.partial_slabs = s->partial.count;
+		i.empty_slabs = s->empty.count;
+		i.full_slabs = s->nr_full;
+		i.object_size = s->object_size;
+		i.size = s->size;
+		i.align = s->align;
+		i.objects_per_slab = s->objects;
+		i.pages_per_slab = 1u << s->order;
+		i.min_partial = s->min_partial;
+		i.slabs_allocated = s->slabs_allocated;
+		i.slabs_freed = s->slabs_freed;
+	}
+	fast_irq_restore(flags);
+	*out = i;
+	return 0;
+}
+
+void SlabAllocator::slabinfo(kmm_sink_fn sink, void *ctx)
+{
+	static const char kHeader[] =
+		"slabinfo - version: 2.1\n"
+		"# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
+		" : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n";
+	SinkWriter w(sink, ctx);
+	w.write(kHeader, sizeof(kHeader) - 1);
+	LockGuard guard(registry_lock_);
+	for (kmem_cache *s : caches_) {
+		kmem_cache_info i;
+		if (s == nullptr || info(s, &i) != 0)
+			continue;
+		w.print("%-17s %6lu %6lu %6u %4u %4u : tunables %4u %4u %4u : slabdata %6lu %6lu %6u\n", i.name,
+			i.active_objs, i.num_objs, i.size, i.objects_per_slab, i.pages_per_slab, 0u, 0u, 0u,
+			i.active_slabs, i.num_slabs, 0u);
+	}
+}
+
+void SlabAllocator::slabstats(kmm_sink_fn sink, void *ctx)
+{
+	SinkWriter w(sink, ctx);
+	w.print("# name            alloc_fast alloc_slow  free_fast  free_slow slabs_alloc slabs_freed\n");
+	LockGuard guard(registry_lock_);
+	for (kmem_cache *s : caches_) {
+		kmem_cache_info i;
+		if (s == nullptr || info(s, &i) != 0)
+			continue;
+		w.print("%-17s %10lu %10lu %10lu %10lu %11lu %11lu\n", i.name, i.alloc_fastpath, i.alloc_slowpath,
+			i.free_fastpath, i.free_slowpath, i.slabs_allocated, i.slabs_freed);
+	}
+}
+
+/* ---- leaks ---- */
+
+void SlabAllocator::report_leaks_locked(kmem_cache *s)
+{
+	constexpr unsigned long kMaxLines = 16;
+	reporter_.bug(s->name, "Objects remaining in %s on destroy", s->name);
+	unsigned long total = 0;
+	for_each_slab_page([&](struct page *slab) {
+		if (slab->cache_id != s->id)
+			return;
+		uintptr_t base = slab_base(pages_, slab);
+		void *head = freelist_decode(base, slab->freelist);
+		/* Free objects of 64 at a time, marked in a bitmap: O(objects^2 / 64). */
+		for (unsigned first = 0; first < s->objects; first += 64) {
+			uint64_t is_free = 0;
+			unsigned long n = 0;
+			for (void *p = head; p != nullptr && n <= s->objects; p = get_freepointer(s, p), ++n) {
+				uintptr_t idx = (reinterpret_cast<uintptr_t>(p) - base) / s->size;
+				if (idx >= first && idx < first + 64u)
+					is_free |= uint64_t{1} << (idx - first);
+			}
+			for (unsigned k = 0; k < 64 && first + k < s->objects; ++k) {
+				if ((is_free & (uint64_t{1} << k)) != 0)
+					continue;
+				if (++total <= kMaxLines)
+					reporter_.detail("Object %p @offset=%lu in slab %p",
+							 reinterpret_cast<void *>(base + uintptr_t{first + k} * s->size),
+							 static_cast<unsigned long>(uintptr_t{first + k} * s->size),
+							 reinterpret_cast<void *>(base));
+			}
+		}
+	});
+	if (total > kMaxLines)
+		reporter_.detail("... %lu more objects", total - kMaxLines);
+	reporter_.detail("%lu objects remaining in %lu slabs of %s; the cache is kept", total, s->nr_slabs, s->name);
+}
+
+/* ---- validate ---- */
+
+unsigned long SlabAllocator::validate()
+{
+	if (!__atomic_load_n(&initialized_, __ATOMIC_ACQUIRE))
+		return 0;
+	unsigned long problems = 0;
+	const kmem_cache *cur = nullptr;
+	auto problem = [&](const char *what, const void *where) {
+		++problems;
+		reporter_.detail("validate: slab %s: %s at %p", cur != nullptr ? cur->name : "-", what, where);
+	};
+	/* Walks a freelist of the slab at base; returns its length, or
+	 * objects + 1 after a problem (outside the objects, or a cycle). */
+	auto walk = [&](const kmem_cache *s, uintptr_t base, void *head) -> unsigned long {
+		unsigned long n = 0;
+		uintptr_t area = uintptr_t{s->objects} * s->size;
+		for (void *p = head; p != nullptr; p = get_freepointer(s, p)) {
+			uintptr_t off = reinterpret_cast<uintptr_t>(p) - base;
+			if (off >= area || !on_object_boundary(s, off)) {
+				problem("free pointer not at an object of its slab", p);
+				return s->objects + 1ul;
+			}
+			if (++n > s->objects) {
+				problem("freelist longer than its slab (a cycle)", reinterpret_cast<void *>(base));
+				return n;
+			}
+		}
+		return n;
+	};
+	auto check_listed = [&](const kmem_cache *s, const SlabList &list, const char *name, bool (*ok)(const kmem_cache *, const struct page *)) {
+		size_t n = 0;
+		const struct page *prev = nullptr;
+		for (struct page *p = list.head; p != nullptr; prev = p, p = p->next) {
+			if (++n > s->nr_slabs + 1) {
+				problem("slab list longer than the cache's slabs (a cycle)", p);
+				return;
+			}
+			if (p->prev != prev)
+				problem("slab list link broken", p);
+			if (p->state != kSlab || p->cache_id != s->id || pages_.region_of(p) == nullptr) {
+				problem(name, p);
+				continue;
+			}
+			if (!ok(s, p))
+				problem(name, pages_.page_address(p));
+			uintptr_t base = slab_base(pages_, p);
+			if (walk(s, base, freelist_decode(base, p->freelist)) != static_cast<unsigned long>(s->objects - p->inuse))
+				problem("page freelist length != objects - inuse", reinterpret_cast<void *>(base));
+		}
+		if (n != list.count)
+			problem("slab list count differs from its length", list.head);
+		if (list.tail != prev)
+			problem("slab list tail is not its last slab", list.tail);
+	};
+
+	for (unsigned id = 0; id < KMM_MAX_CACHES; ++id) {
+		kmem_cache *s = caches_[id];
+		if (s == nullptr)
+			continue;
+		cur = s;
+		if (s->id != id)
+			problem("cache id differs from its table slot", s);
+		unsigned long flags = fast_irq_save();
+		s->lock.acquire_irqs_off();
+		check_listed(s, s->partial, "bad slab on the partial list",
+			     [](const kmem_cache *c, const struct page *p) { return p->inuse > 0 && p->inuse < c->objects; });
+		check_listed(s, s->empty, "bad slab on the empty list",
+			     [](const kmem_cache *, const struct page *p) { return p->inuse == 0; });
+		check_listed(s, s->full, "bad slab on the full list",
+			     [](const kmem_cache *c, const struct page *p) { return p->inuse == c->objects; });
+		if (s->empty.count > s->min_partial)
+			problem("more empty slabs than min_partial", s);
+		if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0 && s->full.count != s->nr_full)
+			problem("full list count differs from nr_full", s);
+		unsigned long cpu_slabs = 0;
+		for (const CacheCpu &c : s->cpu) {
+			if (c.slab == nullptr) {
+				if (c.freelist != nullptr || c.slab_bytes != 0)
+					problem("CPU freelist without a CPU slab", c.freelist);
+				continue;
+			}
+			++cpu_slabs;
+			struct page *p = c.slab;
+			if (p->state != kSlabCpu || p->cache_id != s->id || pages_.region_of(p) == nullptr) {
+				problem("CPU slab is not a kSlabCpu page of this cache", p);
+				continue;
+			}
+			uintptr_t base = slab_base(pages_, p);
+			if (c.slab_start != base || c.slab_bytes != uintptr_t{s->objects} * s->size)
+				problem("CPU slab range differs from its page", reinterpret_cast<void *>(base));
+			unsigned long page_free = walk(s, base, freelist_decode(base, p->freelist));
+			if (page_free != static_cast<unsigned long>(s->objects - p->inuse))
+				problem("CPU slab's page freelist length != objects - inuse", reinterpret_cast<void *>(base));
+			if (walk(s, base, c.freelist) > p->inuse)
+				problem("CPU freelist longer than the slab's objects in use", reinterpret_cast<void *>(base));
+		}
+		/* Every slab page of this cache, counted from the page descriptors. */
+		unsigned long seen = 0, full = 0, seen_cpu = 0;
+		for_each_slab_page([&](struct page *p) {
+			if (p->cache_id != s->id)
+				return;
+			++seen;
+			if (p->state == kSlabCpu)
+				++seen_cpu;
+			else if (p->inuse == s->objects)
+				++full;
+			if (p->order != s->order)
+				problem("slab page order differs from the cache's", pages_.page_address(p));
+		});
+		if (seen != s->nr_slabs)
+			problem("slab pages found != nr_slabs", s);
+		if (full != s->nr_full)
+			problem("full slab pages found != nr_full", s);
+		if (seen_cpu != cpu_slabs)
+			problem("kSlabCpu pages found != CPU slabs", s);
+		if (s->partial.count + s->empty.count + s->nr_full + cpu_slabs != s->nr_slabs)
+			problem("partial + empty + full + CPU slabs != nr_slabs", s);
+		s->lock.release_irqs_off();
+		fast_irq_restore(flags);
+		cur = nullptr;
+	}
+	for_each_slab_page([&](struct page *p) {
+		if (p->cache_id >= KMM_MAX_CACHES || caches_[p->cache_id] == nullptr)
+			problem("slab page of no live cache", pages_.page_address(p));
+	});
+	for (unsigned i = 0; i < kNrKmallocClasses; ++i) {
+		kmem_cache *k = kmalloc_caches_[i];
+		if (k != &unready_ && (k == nullptr || !is_live(k) || !k->kmalloc))
+			problem("kmalloc class table entry is not a live kmalloc cache", k);
+	}
+	return problems;
+}
+
+} // namespace kmm

@@ -1,0 +1,358 @@
+/*
+ * mm/slub.h — SlabAllocator: SLUB object caches and kmalloc over one
+ * PageAllocator, reporting misuse to one Reporter. The design (lock order,
+ * slab states, freelist encoding) is written at the top of slub.cpp; the
+ * layout of a slab in slab_common.h; the inline fast paths in slub_fast.h.
+ *
+ * Instances are independent: tests build private ones over their own page
+ * allocator; the C facade (slab_api.cpp) owns the global one. An instance
+ * starts (init) explicitly or on first use, once its PageAllocator is
+ * initialised: it then builds its "kmem_cache" boot cache — a static cache
+ * whose objects are the kmem_cache structs of every other cache — and the
+ * kmalloc caches. It needs no other allocator.
+ *
+ * Field ownership in struct kmem_cache:
+ *   cpu[]       the owning CPU with IRQs masked (the fast path), no lock;
+ *   layout      written once by create, then read-only;
+ *   lists and   kmem_cache::lock (IRQs masked);
+ *   counters
+ *   caches_[]   registry_lock_ for writes; reads of a live cache's slot are
+ *               lock-free (a slot changes only on create and destroy).
+ */
+#ifndef KMM_MM_SLUB_H
+#define KMM_MM_SLUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kmm/slab.h>
+
+#include "page.h"
+#include "page_alloc.h"
+#include "reporter.h"
+#include <arch/arch.h>
+
+#include "slab_common.h"
+#include "spinlock.h"
+
+namespace kmm {
+
+/* A cache's per-CPU state; the fast path touches nothing else but the
+ * cache's offset/div_magic. Invariant: slab_bytes != 0 iff slab != NULL,
+ * and then freelist chains free objects of `slab` only. */
+struct CacheCpu {
+	void *freelist = nullptr;    /* free objects of `slab`, via their free pointers */
+	uintptr_t slab_start = 0;    /* address of `slab`'s first object */
+	uintptr_t slab_bytes = 0;    /* objects * size; 0 without a CPU slab */
+	struct page *slab = nullptr; /* a kSlabCpu head, or NULL */
+	unsigned long alloc_fast = 0, free_fast = 0;
+	unsigned long alloc_slow = 0, free_slow = 0;
+};
+
+inline constexpr unsigned kNrKmallocClasses = 13;
+
+/* A cache's slab list: intrusive through page::next/prev like PageList,
+ * plus a tail, so slabs that just became partial (one free object) queue
+ * behind older ones (which gathered more frees) — Linux's
+ * DEACTIVATE_TO_TAIL. O(1) operations; under kmem_cache::lock. */
+struct SlabList {
+	struct page *head = nullptr;
+	struct page *tail = nullptr;
+	size_t count = 0;
+
+	bool empty() const { return head == nullptr; }
+	void push_front(struct page *p)
+	{
+		p->prev = nullptr;
+		p->next = head;
+		if (head != nullptr)
+			head->prev = p;
+		else
+			tail = p;
+		head = p;
+		++count;
+	}
+	void push_back(struct page *p)
+	{
+		p->next = nullptr;
+		p->prev = tail;
+		if (tail != nullptr)
+			tail->next = p;
+		else
+			head = p;
+		tail = p;
+		++count;
+	}
+	void remove(struct page *p)
+	{
+		if (p->prev != nullptr)
+			p->prev->next = p->next;
+		else
+			head = p->next;
+		if (p->next != nullptr)
+			p->next->prev = p->prev;
+		else
+			tail = p->prev;
+		p->next = p->prev = nullptr;
+		--count;
+	}
+	struct page *pop_front()
+	{
+		struct page *p = head;
+		if (p != nullptr)
+			remove(p);
+		return p;
+	}
+};
+
+/* kmem_cache::lock: protects a cache's lists and counters and the page
+ * freelists of its slabs. On one CPU, masking IRQs is all the exclusion
+ * there is, and every slab path masks them; so the lock word is taken only
+ * when KMM_NR_CPUS > 1 (TTAS, as mm/spinlock.h). Uniprocessor builds, the
+ * host's included, pay nothing for it. */
+class SlabLock {
+public:
+	void acquire_irqs_off()
+	{
+		if constexpr (KMM_NR_CPUS > 1) {
+			while (__atomic_exchange_n(&word_, 1, __ATOMIC_ACQUIRE) != 0)
+				while (__atomic_load_n(&word_, __ATOMIC_RELAXED) != 0) {
+				}
+		}
+	}
+	void release_irqs_off()
+	{
+		if constexpr (KMM_NR_CPUS > 1)
+			__atomic_store_n(&word_, 0, __ATOMIC_RELEASE);
+	}
+
+private:
+	unsigned char word_ = 0;
+};
+
+/* Takes a SlabLock with IRQs already masked by the caller. */
+class SlabLockIrqsOff {
+public:
+	explicit SlabLockIrqsOff(SlabLock &lock) : lock_(lock) { lock_.acquire_irqs_off(); }
+	~SlabLockIrqsOff() { lock_.release_irqs_off(); }
+	SlabLockIrqsOff(const SlabLockIrqsOff &) = delete;
+	SlabLockIrqsOff &operator=(const SlabLockIrqsOff &) = delete;
+
+private:
+	SlabLock &lock_;
+};
+
+/* Masks IRQs, then takes a SlabLock. */
+class SlabLockGuard {
+public:
+	explicit SlabLockGuard(SlabLock &lock) : lock_(lock), flags_(kmm_arch_irq_save()) { lock_.acquire_irqs_off(); }
+	~SlabLockGuard()
+	{
+		lock_.release_irqs_off();
+		kmm_arch_irq_restore(flags_);
+	}
+	SlabLockGuard(const SlabLockGuard &) = delete;
+	SlabLockGuard &operator=(const SlabLockGuard &) = delete;
+
+private:
+	SlabLock &lock_;
+	unsigned long flags_;
+};
+
+} // namespace kmm
+
+struct kmem_cache {
+	kmm::CacheCpu cpu[KMM_NR_CPUS];
+
+	/* ---- layout: set by create, read-only after (see slab_common.h) ---- */
+	uint32_t offset = 0;         /* free pointer offset in an object's stride */
+	uint32_t size = 0;           /* stride */
+	uint64_t div_magic = 0;      /* divisibility test by size */
+	uint32_t object_size = 0;
+	uint32_t align = 0;
+	uint32_t slab_bytes = 0;     /* kPageSize << order */
+	uint16_t objects = 0;        /* per slab */
+	uint16_t id = 0;             /* index in the cache table = page::cache_id */
+	uint8_t order = 0;
+	slab_flags_t flags = 0;
+	void (*ctor)(void *) = nullptr;
+
+	/* ---- under lock ---- */
+	kmm::SlabLock lock;
+	kmm::SlabList partial;       /* kSlab, 0 < inuse < objects; refills from the head */
+	kmm::SlabList empty;         /* kSlab, inuse == 0; at most min_partial */
+	kmm::SlabList full;          /* kSlab, inuse == objects; SLAB_CONSISTENCY_CHECKS only */
+	unsigned long nr_slabs = 0;  /* all slabs: cpu + partial + empty + full */
+	unsigned long nr_full = 0;   /* full slabs, listed or not */
+	unsigned min_partial = 0;
+	unsigned long slabs_allocated = 0;
+	unsigned long slabs_freed = 0;
+	bool kmalloc = false;        /* a kmalloc-* or the boot cache: never destroyed */
+	bool destroy_refused = false;
+	char name[KMM_SLAB_NAME_LEN] = {};
+};
+
+namespace kmm {
+
+class SlabAllocator;
+void *slab_alloc_fast(SlabAllocator &a, kmem_cache *s, gfp_t gfp);
+void slab_free_fast(SlabAllocator &a, kmem_cache *s, void *x);
+void *kmalloc_fast(SlabAllocator &a, size_t size, gfp_t gfp);
+void kfree_fast(SlabAllocator &a, const void *x);
+
+class SlabAllocator {
+public:
+	constexpr SlabAllocator(PageAllocator &pages, Reporter &reporter) : pages_(pages), reporter_(reporter)
+	{
+		for (auto &k : kmalloc_caches_)
+			k = &unready_;
+	}
+	SlabAllocator(const SlabAllocator &) = delete;
+	SlabAllocator &operator=(const SlabAllocator &) = delete;
+
+	/* Builds the boot cache and the kmalloc caches. 0, -KMM_EINVAL if the
+	 * page allocator is not initialised, -KMM_ENOMEM. Idempotent. */
+	int init();
+	/* Forgets every cache without touching memory: for use together with
+	 * PageAllocator::reset() (kmm_shutdown). */
+	void reset();
+	bool initialized() const { return initialized_; }
+
+	/* ---- caches (see kmm/slab.h for the contract of each) ---- */
+	kmem_cache *create(const char *name, unsigned int size, unsigned int align, slab_flags_t flags,
+			   void (*ctor)(void *));
+	void destroy(kmem_cache *s);
+	int shrink(kmem_cache *s);
+	void shrink_all();
+	void *alloc(kmem_cache *s, gfp_t gfp);
+	void free(kmem_cache *s, void *x);
+	int alloc_bulk(kmem_cache *s, gfp_t gfp, size_t nr, void **p);
+	void free_bulk(kmem_cache *s, size_t nr, void **p);
+	/* Linux's /sys/kernel/slab/<cache>/min_partial. */
+	void set_min_partial(kmem_cache *s, unsigned min_partial);
+	/* True if s is a cache of this allocator that has not been destroyed. */
+	bool is_live(const kmem_cache *s) const;
+	kmem_cache *cache(unsigned id) const { return id < KMM_MAX_CACHES ? caches_[id] : nullptr; }
+	kmem_cache *boot_cache() { return &boot_cache_; }
+
+	/* ---- kmalloc (kmalloc.cpp) ---- */
+	void *kmalloc(size_t size, gfp_t gfp);
+	void kfree(const void *x);
+	size_t ksize(const void *x);
+	void *krealloc(const void *p, size_t new_size, gfp_t gfp);
+	/* The cache serving kmalloc(size), or NULL for 0 and large sizes. */
+	kmem_cache *kmalloc_cache(size_t size) const;
+	size_t kmalloc_max_cache_size() const { return kmalloc_max_; }
+
+	/* ---- figures (slab_stats.cpp) ---- */
+	int info(kmem_cache *s, struct kmem_cache_info *out);
+	void slabinfo(kmm_sink_fn sink, void *ctx);
+	void slabstats(kmm_sink_fn sink, void *ctx);
+	/* Returns the number of problems found (see kmm_slab_validate). */
+	unsigned long validate();
+
+	PageAllocator &pages() const { return pages_; }
+	Reporter &reporter() const { return reporter_; }
+
+	/* ---- slow paths behind the inline fast paths (slub_fast.h) ---- */
+	__attribute__((noinline, cold)) void *alloc_slow(kmem_cache *s, gfp_t gfp);
+	__attribute__((noinline, cold)) void free_slow(kmem_cache *s, void *x);
+	__attribute__((noinline, cold)) void *kmalloc_slow(size_t size, gfp_t gfp);
+	__attribute__((noinline, cold)) void kfree_slow(const void *x);
+
+private:
+	friend void *slab_alloc_fast(SlabAllocator &, kmem_cache *, gfp_t);
+	friend void slab_free_fast(SlabAllocator &, kmem_cache *, void *);
+	friend void *kmalloc_fast(SlabAllocator &, size_t, gfp_t);
+	friend void kfree_fast(SlabAllocator &, const void *);
+
+	/* slab_common.cpp */
+	int init_locked();
+	kmem_cache *create_cache(const char *name, const CacheLayout &layout, slab_flags_t flags,
+				 void (*ctor)(void *), bool kmalloc);
+	void setup_cache(kmem_cache *s, const char *name, const CacheLayout &layout, slab_flags_t flags,
+			 void (*ctor)(void *));
+	int register_cache(kmem_cache *s);
+	bool check_cache(const kmem_cache *s, const char *caller);
+
+	/* slub.cpp */
+	struct page *allocate_slab(kmem_cache *s, gfp_t gfp);
+	void discard_slab(kmem_cache *s, struct page *slab);
+	bool place_slab_locked(kmem_cache *s, struct page *slab);
+	void install_cpu_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab);
+	struct page *deactivate_cpu_slab(kmem_cache *s, CacheCpu &c);
+	void *alloc_checked(kmem_cache *s, gfp_t gfp);
+	bool take_object_locked(kmem_cache *s, struct page *slab, void *&object);
+	void free_object(kmem_cache *s, struct page *slab, void *x);
+	struct page *find_slab(const void *x, const char *who, const char *action);
+	bool check_object(kmem_cache *s, const void *x, const char *action);
+	__attribute__((noinline, cold)) void report_bad_object(kmem_cache *s, const void *x, const char *action);
+	__attribute__((noinline, cold)) void free_misuse(kmem_cache *s, void *x);
+	size_t drain_empty_locked(kmem_cache *s, PageList &out);
+
+	/* kmalloc.cpp */
+	int create_kmalloc_caches_locked();
+	void *kmalloc_large(size_t size, gfp_t gfp);
+
+	/* slab_stats.cpp */
+	void report_leaks_locked(kmem_cache *s);
+	template <typename Fn> void for_each_slab_page(Fn fn) const;
+
+	PageAllocator &pages_;
+	Reporter &reporter_;
+	SpinLock registry_lock_;
+	bool initialized_ = false;
+	size_t kmalloc_max_ = 0;
+	kmem_cache *kmalloc_caches_[kNrKmallocClasses] = {};
+	kmem_cache *caches_[KMM_MAX_CACHES] = {};
+	kmem_cache boot_cache_;  /* caches_[0]: holds every other kmem_cache */
+	kmem_cache unready_;     /* kmalloc_caches_[] before init: an empty cache */
+};
+
+/* Address of a slab's first object (the head page's address). */
+inline uintptr_t slab_base(const PageAllocator &pages, const struct page *slab)
+{
+	return reinterpret_cast<uintptr_t>(pages.page_address(slab));
+}
+
+/* Address of the slab holding x, a pointer into one of s's slabs: a slab
+ * of 2^order pages is a buddy block, naturally aligned to its size. */
+inline uintptr_t slab_start_of(const kmem_cache *s, const void *x)
+{
+	return reinterpret_cast<uintptr_t>(x) & ~(uintptr_t{s->slab_bytes} - 1);
+}
+
+/* page::freelist <-> object pointer (see page.h). */
+inline void *freelist_decode(uintptr_t base, uint16_t encoded)
+{
+	return encoded == 0 ? nullptr : reinterpret_cast<void *>(base + (uintptr_t{encoded} - 1u) * kSlabUnit);
+}
+inline uint16_t freelist_encode(uintptr_t base, const void *object)
+{
+	if (object == nullptr)
+		return 0;
+	return static_cast<uint16_t>(1u + (reinterpret_cast<uintptr_t>(object) - base) / kSlabUnit);
+}
+
+/* The two helpers every free-pointer access goes through (hardening, e.g.
+ * Linux's CONFIG_SLAB_FREELIST_HARDENED, is one change here). */
+inline void *get_freepointer(const kmem_cache *s, const void *object)
+{
+	void *p;
+	__builtin_memcpy(&p, static_cast<const char *>(object) + s->offset, sizeof(p));
+	return p;
+}
+inline void set_freepointer(const kmem_cache *s, void *object, void *next)
+{
+	__builtin_memcpy(static_cast<char *>(object) + s->offset, &next, sizeof(next));
+}
+
+/* offset % size == 0, for offset < 2^32, without a division. */
+inline bool on_object_boundary(const kmem_cache *s, uintptr_t offset)
+{
+	return static_cast<uint64_t>(offset) * s->div_magic < s->div_magic;
+}
+
+} // namespace kmm
+
+#endif

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# test.sh — build and run every kmm test: host Debug, host ASan+UBSan, the
+# cross builds (-nostdlib images for Cortex-M3, Cortex-M33, Cortex-A15 and
+# RISC-V 64) with their QEMU boot tests, and a seconds-long smoke run of
+# the benchmarks. Installs missing Debian packages
+# first. Exit status 0 only if everything passed.
+#
+#   ./test.sh            everything
+#   ./test.sh host       one stage: host | asan | cross | bench
+set -euo pipefail
+cd "$(dirname "$0")"
+JOBS="${KMM_JOBS:-$(nproc)}"
+
+tools/deps.sh cmake make g++ libgtest-dev libgmock-dev libbenchmark-dev \
+  gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib \
+  qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
+
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(host asan cross bench)
+
+total_pass=0
+total_fail=0
+failed_stages=()
+
+# run_ctest <preset>: runs CTest for a preset and adds its counts.
+run_ctest() {
+  local preset="$1" log
+  log="build/ctest-$preset.log"
+  local rc=0
+  ctest --preset "$preset" -j "$JOBS" 2>&1 | tee "$log" || rc=$?
+  local line pass=0 fail=0 all=0
+  line=$(grep -E "tests passed, [0-9]+ tests? failed out of [0-9]+" "$log" | tail -1 || true)
+  if [ -n "$line" ]; then
+    fail=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+    all=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
+    pass=$((all - fail))
+  fi
+  if [ "$all" -eq 0 ]; then
+    echo "test.sh: no tests ran in preset $preset" >&2
+    rc=1
+  fi
+  total_pass=$((total_pass + pass))
+  total_fail=$((total_fail + fail))
+  return $rc
+}
+
+stage() {
+  local name="$1"
+  shift
+  echo "==== test.sh: stage $name ===="
+  if ! "$@"; then
+    failed_stages+=("$name")
+  fi
+}
+
+build_and_test() {
+  local preset="$1"
+  cmake --preset "$preset" >/dev/null &&
+    cmake --build --preset "$preset" -j "$JOBS" &&
+    run_ctest "$preset"
+}
+
+# cross_all: every cross preset; all run even if one fails, each counted.
+cross_all() {
+  local preset rc=0
+  for preset in cross-m3 cross-m33 cross-a15 cross-rv64; do
+    build_and_test "$preset" || rc=1
+  done
+  return $rc
+}
+
+bench_smoke() {
+  cmake --preset host-release >/dev/null &&
+    cmake --build --preset host-release -j "$JOBS" || return 1
+  local b ok=0
+  for b in build/host-release/tests/bench/bench_*; do
+    [ -x "$b" ] || continue
+    echo "-- smoke: $b"
+    if "$b" --benchmark_min_time=0.01 >/dev/null; then
+      total_pass=$((total_pass + 1))
+      ok=1
+    else
+      total_fail=$((total_fail + 1))
+      return 1
+    fi
+  done
+  [ "$ok" -eq 1 ] || { echo "test.sh: no benchmark binaries found" >&2; return 1; }
+}
+
+mkdir -p build
+for s in "${stages[@]}"; do
+  case "$s" in
+    host) stage host build_and_test host ;;
+    asan) stage asan build_and_test host-asan ;;
+    tsan) stage tsan build_and_test host-tsan ;;
+    cross) stage cross cross_all ;;
+    bench) stage bench bench_smoke ;;
+    *) echo "test.sh: unknown stage $s" >&2; exit 2 ;;
+  esac
+done
+
+echo
+if [ ${#failed_stages[@]} -ne 0 ]; then
+  echo "test.sh: FAILED stages: ${failed_stages[*]}"
+  echo "$total_pass passed, $((total_fail > 0 ? total_fail : 1)) failed"
+  exit 1
+fi
+echo "test.sh: all stages passed (${stages[*]})"
+echo "$total_pass passed, $total_fail failed"

@@ -1,0 +1,35 @@
+#!/bin/sh
+# tests/bench/slab_instructions.sh — instructions per operation of the slab
+# layer and glibc malloc, counted by valgrind (callgrind): each mode of
+# `bench_slab --count <mode> <n>` runs for two n and the instruction delta is
+# divided by the difference, so setup and teardown cancel. Two columns:
+#   total      everything the loop executes per operation (incl. the loop,
+#              the calls and, for slot_*, the workload itself)
+#   allocator  only the instructions inside the allocator's functions
+#              (inclusive: kmem_cache_alloc/free, kmalloc/kfree, malloc/free)
+#
+#   tests/bench/slab_instructions.sh [path/to/bench_slab] [modes...]
+set -eu
+BIN=${1:-build-bench-slab/tests/bench/bench_slab}
+[ $# -gt 0 ] && shift
+MODES=${*:-kmem_cache kmalloc16 kmalloc64 kmalloc256 kmalloc1024 malloc16 malloc64 malloc256 malloc1024 slot_kmm slot_glibc slot_harness}
+N1=1000000
+N2=2000000
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+# run mode n -> "total allocator"
+run() {
+	valgrind --tool=callgrind --callgrind-out-file="$TMP/out" "$BIN" --count "$1" "$2" 2>"$TMP/log" >/dev/null
+	total=$(sed -n 's/^==[0-9]*== Collected : //p' "$TMP/log")
+	alloc=$(callgrind_annotate --inclusive=yes "$TMP/out" 2>/dev/null | awk '
+		{ gsub(",", "", $1) }
+		/:kmem_cache_alloc |:kmem_cache_free |:kmalloc |:kfree |:malloc |:free / { s += $1 }
+		END { print s + 0 }')
+	echo "$total $alloc"
+}
+printf '%-14s %10s %10s\n' mode total allocator
+for m in $MODES; do
+	set -- $(run "$m" $N1) $(run "$m" $N2)
+	awk -v m="$m" -v t1="$1" -v a1="$2" -v t2="$3" -v a2="$4" -v d=$((N2 - N1)) \
+		'BEGIN { printf "%-14s %10.2f %10.2f\n", m, (t2 - t1) / d, (a2 - a1) / d }'
+done

@@ -1,0 +1,60 @@
+/*
+ * tests/host/support/slab_fixture.h — a private SlabAllocator over a private
+ * PageAllocator on an arena the test owns, with captured, refused reports;
+ * plus small helpers the slab tests share (cache figures, page states).
+ * Every size is written in terms of kmm::kPageSize so the same tests run on
+ * the page-size variants of mm.
+ */
+#ifndef KMM_TESTS_SUPPORT_SLAB_FIXTURE_H
+#define KMM_TESTS_SUPPORT_SLAB_FIXTURE_H
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "slub.h"
+#include "support/arena.h"
+#include "support/buddy_state.h"
+
+namespace kmm_test {
+
+/* At least 4 MiB and at least 8 max-order blocks. */
+inline constexpr size_t kSlabArenaBytes = std::max<size_t>(size_t{4} << 20, kBlockBytes * 8);
+
+struct SlabWorld {
+	Arena arena{kSlabArenaBytes, kBlockBytes};
+	TestAllocator t;
+	kmm::PageAllocator &pa = t.pa;
+	kmm::SlabAllocator slab{t.pa, t.rep};
+
+	/* Page allocator over `bytes` of the arena (0: all of it), slab layer up. */
+	void boot(size_t bytes = 0)
+	{
+		ASSERT_EQ(pa.add_region(arena.base(), bytes == 0 ? arena.size() : bytes, KMM_ZONE_NORMAL), 0);
+		ASSERT_EQ(pa.init(), 0);
+		ASSERT_EQ(slab.init(), 0);
+		ASSERT_EQ(slab.validate(), 0u);
+	}
+	kmem_cache_info info(kmem_cache *s)
+	{
+		kmem_cache_info i{};
+		EXPECT_EQ(slab.info(s, &i), 0);
+		return i;
+	}
+	struct page *head_of(const void *x) { return kmm::page_head(pa.virt_to_page(x)); }
+	size_t free_pages() { return pa.totals().free; }
+	/* validate() of both layers; prints captured lines on failure. */
+	unsigned long problems()
+	{
+		unsigned long n = slab.validate() + pa.validate();
+		if (n != 0)
+			for (const auto &l : t.cap.lines)
+				ADD_FAILURE() << l;
+		return n;
+	}
+};
+
+} // namespace kmm_test
+
+#endif

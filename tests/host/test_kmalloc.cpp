@@ -1,0 +1,363 @@
+/*
+ * tests/host/test_kmalloc.cpp — white-box tests of kmalloc (mm/kmalloc.cpp)
+ * over private SlabAllocator instances: the class table at every size and
+ * boundary, alignment, large kmalloc through the buddy allocator, every
+ * krealloc case, kfree/ksize misuse, exhaustion and full recovery.
+ * Built per page-size variant of mm (the top classes differ).
+ */
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "slub.h"
+#include "support/slab_fixture.h"
+
+using kmm::kPageSize;
+using kmm_test::hex;
+
+namespace {
+
+constexpr size_t kAllClasses[] = {8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192};
+constexpr size_t kMinAlign = sizeof(void *) >= 8 ? 16 : 8;
+
+/* The class kmalloc(size) must use: the smallest class >= size whose
+ * objects have the alignment size needs. */
+size_t expected_class(size_t size)
+{
+	size_t need = (size & (size - 1)) == 0 ? size : kMinAlign;
+	for (size_t c : kAllClasses)
+		if (c >= size && (c & (0 - c)) >= need)
+			return c;
+	return 0;
+}
+
+size_t expected_max()
+{
+	size_t max = 0;
+	for (size_t c : kAllClasses)
+		if (c <= 2 * kPageSize && c <= kmm::kMaxSlabBytes)
+			max = c;
+	return max;
+}
+
+class Kmalloc : public ::testing::Test, public kmm_test::SlabWorld {
+protected:
+	void SetUp() override { boot(); }
+	void TearDown() override { EXPECT_EQ(problems(), 0u); }
+};
+
+TEST_F(Kmalloc, TopClassIsAtMostTwoPages)
+{
+	EXPECT_EQ(slab.kmalloc_max_cache_size(), expected_max());
+	EXPECT_LE(slab.kmalloc_max_cache_size(), 2 * kPageSize);
+	if (kPageSize == 256) {
+		EXPECT_EQ(slab.kmalloc_max_cache_size(), 512u) << "256 B pages drop 1K...8K";
+	}
+	if (kPageSize >= 4096) {
+		EXPECT_EQ(slab.kmalloc_max_cache_size(), 8192u);
+	}
+}
+
+TEST_F(Kmalloc, EverySizeMapsToItsClass)
+{
+	size_t max = slab.kmalloc_max_cache_size();
+	EXPECT_EQ(slab.kmalloc_cache(0), nullptr);
+	for (size_t size = 1; size <= max + 1; ++size) {
+		kmem_cache *s = slab.kmalloc_cache(size);
+		if (size > max) {
+			EXPECT_EQ(s, nullptr) << size;
+			continue;
+		}
+		ASSERT_NE(s, nullptr) << size;
+		ASSERT_EQ(s->object_size, expected_class(size)) << "size " << size;
+		ASSERT_TRUE(s->kmalloc);
+	}
+}
+
+TEST_F(Kmalloc, EverySizeAllocatesAlignedUsableMemory)
+{
+	size_t max = slab.kmalloc_max_cache_size();
+	for (size_t size = 1; size <= max + 1; ++size) {
+		auto *p = static_cast<unsigned char *>(slab.kmalloc(size, GFP_KERNEL));
+		ASSERT_NE(p, nullptr) << size;
+		uintptr_t a = reinterpret_cast<uintptr_t>(p);
+		if ((size & (size - 1)) == 0)
+			ASSERT_EQ(a % size, 0u) << "power of two " << size << " naturally aligned";
+		else
+			ASSERT_EQ(a % kMinAlign, 0u) << size;
+		size_t usable = slab.ksize(p);
+		ASSERT_GE(usable, size);
+		if (size <= max)
+			ASSERT_EQ(usable, expected_class(size)) << size;
+		else
+			ASSERT_EQ(usable, kPageSize << kmm::size_to_order(size)) << size;
+		p[0] = 1;
+		p[size - 1] = 2;
+		std::memset(p, 0x5a, usable);
+		slab.kfree(p);
+	}
+	EXPECT_EQ(t.rep.bugs(), 0u);
+}
+
+TEST_F(Kmalloc, ClassBoundaries)
+{
+	size_t max = slab.kmalloc_max_cache_size();
+	for (size_t c : kAllClasses) {
+		if (c > max)
+			break;
+		for (size_t size : {c - 1, c, c + 1}) {
+			void *p = slab.kmalloc(size, GFP_KERNEL);
+			ASSERT_NE(p, nullptr);
+			EXPECT_GE(slab.ksize(p), size);
+			if (size == c) {
+				EXPECT_EQ(slab.ksize(p), c);
+			}
+			slab.kfree(p);
+		}
+	}
+}
+
+TEST_F(Kmalloc, EveryClassAlignment)
+{
+	size_t max = slab.kmalloc_max_cache_size();
+	for (size_t c : kAllClasses) {
+		if (c > max)
+			break;
+		std::vector<void *> v;
+		kmem_cache *s = slab.kmalloc_cache(c);
+		for (unsigned k = 0; k < 2u * s->objects + 1; ++k) {
+			void *p = slab.kmalloc(c, GFP_KERNEL);
+			uintptr_t a = reinterpret_cast<uintptr_t>(p);
+			ASSERT_EQ(a % (c & (0 - c)), 0u) << "class " << c;
+			if (c >= kMinAlign) { /* kmalloc-8 serves only 1, 2, 4 and 8 bytes */
+				ASSERT_EQ(a % kMinAlign, 0u) << "class " << c;
+			}
+			v.push_back(p);
+		}
+		for (void *p : v)
+			slab.kfree(p);
+	}
+}
+
+TEST_F(Kmalloc, ZeroSize)
+{
+	void *p = slab.kmalloc(0, GFP_KERNEL);
+	EXPECT_EQ(p, ZERO_SIZE_PTR);
+	EXPECT_EQ(slab.ksize(p), 0u);
+	slab.kfree(p);
+	EXPECT_EQ(slab.ksize(nullptr), 0u);
+	EXPECT_EQ(t.rep.bugs(), 0u);
+}
+
+TEST_F(Kmalloc, ZeroFlag)
+{
+	for (size_t size : {size_t{24}, size_t{200}, slab.kmalloc_max_cache_size() + 1}) {
+		auto *p = static_cast<unsigned char *>(slab.kmalloc(size, GFP_KERNEL));
+		std::memset(p, 0xff, size);
+		slab.kfree(p);
+		p = static_cast<unsigned char *>(slab.kmalloc(size, GFP_KERNEL | __GFP_ZERO));
+		for (size_t b = 0; b < size; ++b)
+			ASSERT_EQ(p[b], 0) << size << " byte " << b;
+		slab.kfree(p);
+	}
+}
+
+TEST_F(Kmalloc, LargeGoesToTheBuddyAllocator)
+{
+	size_t size = slab.kmalloc_max_cache_size() + 1;
+	unsigned order = kmm::size_to_order(size);
+	size_t before = free_pages();
+	void *p = slab.kmalloc(size, GFP_KERNEL);
+	ASSERT_NE(p, nullptr);
+	EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % kPageSize, 0u);
+	EXPECT_EQ(free_pages(), before - (size_t{1} << order));
+	struct page *head = pa.virt_to_page(p);
+	EXPECT_EQ(head->state, kmm::kLargeKmalloc);
+	EXPECT_EQ(head->order, order);
+	if (order > 0) {
+		EXPECT_EQ(head[1].state, kmm::kTail);
+	}
+	EXPECT_EQ(slab.ksize(p), kPageSize << order);
+	slab.kfree(p);
+	EXPECT_EQ(free_pages(), before);
+
+	/* the largest block, and one byte more */
+	size_t biggest = size_t{kPageSize} << kmm::kMaxOrder;
+	p = slab.kmalloc(biggest, GFP_KERNEL);
+	ASSERT_NE(p, nullptr);
+	slab.kfree(p);
+	t.cap.clear();
+	EXPECT_EQ(slab.kmalloc(biggest + 1, GFP_KERNEL), nullptr);
+	EXPECT_EQ(t.cap.count_containing("more than the largest block"), 1u);
+	EXPECT_EQ(slab.kmalloc(SIZE_MAX, GFP_KERNEL | __GFP_NOWARN), nullptr);
+	EXPECT_EQ(t.rep.bugs(), 0u);
+	EXPECT_EQ(free_pages(), before);
+}
+
+TEST_F(Kmalloc, LargeMisuseIsRefused)
+{
+	size_t size = 3 * kPageSize + 5;
+	auto *p = static_cast<char *>(slab.kmalloc(size, GFP_KERNEL));
+	kmm_test::BuddySnapshot held = kmm_test::snapshot(pa);
+	t.cap.clear();
+	slab.kfree(p + kPageSize);
+	EXPECT_EQ(t.cap.bug_lines(), 1u);
+	EXPECT_NE(t.cap.last().find("into the middle of large kmalloc block " + hex(reinterpret_cast<uintptr_t>(p))),
+		  std::string::npos)
+		<< t.cap.last();
+	EXPECT_EQ(kmm_test::snapshot(pa), held);
+	slab.kfree(p);
+	kmm_test::BuddySnapshot freed = kmm_test::snapshot(pa);
+	t.cap.clear();
+	slab.kfree(p); /* double free of a large block */
+	EXPECT_EQ(t.cap.bug_lines(), 1u);
+	EXPECT_NE(t.cap.last().find(hex(reinterpret_cast<uintptr_t>(p))), std::string::npos);
+	EXPECT_EQ(kmm_test::snapshot(pa), freed);
+}
+
+TEST_F(Kmalloc, KsizeOfMisusedPointersIsZeroWithAReport)
+{
+	auto *p = static_cast<char *>(slab.kmalloc(100, GFP_KERNEL));
+	static long outside;
+	t.cap.clear();
+	EXPECT_EQ(slab.ksize(p + 4), 0u);
+	EXPECT_EQ(slab.ksize(&outside), 0u);
+	EXPECT_EQ(t.cap.bug_lines(), 2u);
+	slab.kfree(p);
+}
+
+/* ---- krealloc ---- */
+
+TEST_F(Kmalloc, KreallocNullOrZeroSizePtrAllocates)
+{
+	void *p = slab.krealloc(nullptr, 40, GFP_KERNEL);
+	ASSERT_NE(p, nullptr);
+	EXPECT_EQ(slab.ksize(p), 64u);
+	void *q = slab.krealloc(ZERO_SIZE_PTR, 40, GFP_KERNEL);
+	ASSERT_NE(q, nullptr);
+	EXPECT_NE(q, ZERO_SIZE_PTR);
+	EXPECT_EQ(slab.krealloc(nullptr, 0, GFP_KERNEL), ZERO_SIZE_PTR);
+	slab.kfree(p);
+	slab.kfree(q);
+}
+
+TEST_F(Kmalloc, KreallocToZeroFrees)
+{
+	void *p = slab.kmalloc(40, GFP_KERNEL);
+	kmem_cache *s = slab.kmalloc_cache(40);
+	unsigned long active = info(s).active_objs;
+	EXPECT_EQ(slab.krealloc(p, 0, GFP_KERNEL), ZERO_SIZE_PTR);
+	EXPECT_EQ(info(s).active_objs, active - 1);
+}
+
+TEST_F(Kmalloc, KreallocInPlaceWhileTheClassFits)
+{
+	auto *p = static_cast<unsigned char *>(slab.kmalloc(33, GFP_KERNEL));
+	for (int b = 0; b < 33; ++b)
+		p[b] = static_cast<unsigned char>(b);
+	EXPECT_EQ(slab.krealloc(p, 64, GFP_KERNEL), p) << "grows within kmalloc-64";
+	EXPECT_EQ(slab.krealloc(p, 10, GFP_KERNEL), p) << "shrinks in place";
+	for (int b = 0; b < 10; ++b)
+		EXPECT_EQ(p[b], b) << "shrinking keeps the data";
+	EXPECT_EQ(slab.krealloc(p, 33, GFP_KERNEL), p);
+	for (int b = 0; b < 33; ++b)
+		EXPECT_EQ(p[b], b);
+	slab.kfree(p);
+}
+
+TEST_F(Kmalloc, KreallocGrowsToANewObjectAndFreesTheOld)
+{
+	auto *p = static_cast<unsigned char *>(slab.kmalloc(60, GFP_KERNEL));
+	for (int b = 0; b < 60; ++b)
+		p[b] = static_cast<unsigned char>(b + 1);
+	kmem_cache *s64 = slab.kmalloc_cache(64);
+	unsigned long active64 = info(s64).active_objs;
+	auto *q = static_cast<unsigned char *>(slab.krealloc(p, 150, GFP_KERNEL));
+	ASSERT_NE(q, nullptr);
+	EXPECT_NE(q, p);
+	EXPECT_EQ(slab.ksize(q), 192u);
+	for (int b = 0; b < 60; ++b)
+		EXPECT_EQ(q[b], b + 1);
+	EXPECT_EQ(info(s64).active_objs, active64 - 1) << "old object freed";
+	/* slab -> large -> larger -> in place */
+	size_t big = slab.kmalloc_max_cache_size() + 100;
+	auto *r = static_cast<unsigned char *>(slab.krealloc(q, big, GFP_KERNEL));
+	ASSERT_NE(r, nullptr);
+	EXPECT_EQ(pa.virt_to_page(r)->state, kmm::kLargeKmalloc);
+	for (int b = 0; b < 60; ++b)
+		EXPECT_EQ(r[b], b + 1);
+	r[big - 1] = 0x77;
+	auto *u = static_cast<unsigned char *>(slab.krealloc(r, 4 * big, GFP_KERNEL));
+	ASSERT_NE(u, nullptr);
+	EXPECT_EQ(u[0], 1);
+	EXPECT_EQ(u[big - 1], 0x77);
+	EXPECT_EQ(slab.krealloc(u, 10, GFP_KERNEL), u) << "a large block shrinks in place";
+	EXPECT_EQ(u[9], 10);
+	slab.kfree(u);
+}
+
+TEST_F(Kmalloc, KreallocZeroFlagZeroesTheGrowth)
+{
+	auto *p = static_cast<unsigned char *>(slab.kmalloc(20, GFP_KERNEL | __GFP_ZERO));
+	std::memset(p, 0xee, 20);
+	auto *q = static_cast<unsigned char *>(slab.krealloc(p, 100, GFP_KERNEL | __GFP_ZERO));
+	for (int b = 0; b < 20; ++b)
+		EXPECT_EQ(q[b], 0xee);
+	for (int b = 32; b < 100; ++b) /* from the old ksize (32) on */
+		EXPECT_EQ(q[b], 0) << b;
+	/* in place shrink with __GFP_ZERO clears the released tail */
+	EXPECT_EQ(slab.krealloc(q, 10, GFP_KERNEL | __GFP_ZERO), q);
+	for (int b = 10; b < 128; ++b)
+		EXPECT_EQ(q[b], 0) << b;
+	slab.kfree(q);
+}
+
+TEST_F(Kmalloc, KreallocFailureLeavesTheOldObject)
+{
+	auto *p = static_cast<unsigned char *>(slab.kmalloc(100, GFP_KERNEL));
+	std::memset(p, 0x42, 100);
+	EXPECT_EQ(slab.krealloc(p, (size_t{kPageSize} << kmm::kMaxOrder) + 1, GFP_KERNEL | __GFP_NOWARN), nullptr);
+	EXPECT_EQ(slab.ksize(p), 128u);
+	for (int b = 0; b < 100; ++b)
+		EXPECT_EQ(p[b], 0x42);
+	static long outside;
+	t.cap.clear();
+	EXPECT_EQ(slab.krealloc(&outside, 100, GFP_KERNEL), nullptr);
+	EXPECT_EQ(t.cap.bug_lines(), 1u);
+	slab.kfree(p);
+}
+
+/* ---- exhaustion ---- */
+
+TEST_F(Kmalloc, ExhaustionAndFullRecovery)
+{
+	kmm_test::BuddySnapshot after_init = kmm_test::snapshot(pa);
+	std::vector<void *> held;
+	kmm_test::Rng rng(kmm_test::test_seed(7));
+	size_t max = slab.kmalloc_max_cache_size();
+	size_t failures = 0;
+	while (failures < 50) {
+		size_t size = 1 + rng.below(rng.chance(5) ? 4 * max : max);
+		void *p = slab.kmalloc(size, GFP_KERNEL | __GFP_NOWARN);
+		if (p == nullptr) {
+			++failures;
+			continue;
+		}
+		static_cast<unsigned char *>(p)[size - 1] = 1;
+		held.push_back(p);
+	}
+	EXPECT_GT(held.size(), 100u);
+	EXPECT_EQ(problems(), 0u);
+	EXPECT_LT(free_pages(), after_init.free_pages / 50) << "really exhausted";
+	for (size_t k = 0; k < held.size(); k += 2)
+		slab.kfree(held[k]);
+	EXPECT_EQ(problems(), 0u);
+	for (size_t k = 1; k < held.size(); k += 2)
+		slab.kfree(held[k]);
+	slab.shrink_all();
+	EXPECT_EQ(kmm_test::snapshot(pa), after_init);
+	EXPECT_EQ(t.rep.bugs(), 0u);
+}
+
+} // namespace

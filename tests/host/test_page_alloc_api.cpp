@@ -1,0 +1,461 @@
+/*
+ * tests/host/test_page_alloc_api.cpp — the public C API of the page
+ * allocator (kmm/page_alloc.h, kmm/report.h) over the global instance, as
+ * firmware sees it: Linux names, the boot sequence, figures, hooks, and the
+ * misuse contract (refused, reported once with the address, state intact).
+ * Only public headers: no mm/ internals.
+ */
+#include <gtest/gtest.h>
+
+#include <kmm/kmm.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "support/arena.h"
+
+using kmm_test::Arena;
+using kmm_test::hex;
+using kmm_test::ReportCapture;
+
+namespace {
+
+constexpr size_t kPage = PAGE_SIZE;
+constexpr size_t kBlock = kPage << KMM_MAX_ORDER;
+
+/* The buddy state with every per-CPU page list drained back first, so two
+ * snapshots compare the buddy lists themselves. */
+std::string buddyinfo()
+{
+	kmm_drain_pages();
+	kmm_test::TextSink s;
+	kmm_buddyinfo(&kmm_test::TextSink::sink, &s);
+	return s.text;
+}
+
+class PageApi : public ::testing::Test {
+protected:
+	Arena arena{kBlock * 8, kBlock};
+	ReportCapture cap;
+
+	void SetUp() override
+	{
+		kmm_shutdown();
+		kmm_set_bug_policy(KMM_BUG_REFUSE);
+		kmm_set_report_hook(&ReportCapture::hook, &cap);
+		kmm_set_oom_hook(nullptr, nullptr);
+	}
+	void TearDown() override
+	{
+		kmm_shutdown();
+		kmm_set_report_hook(nullptr, nullptr);
+		kmm_set_oom_hook(nullptr, nullptr);
+	}
+	/* Normal: 64 pages at the arena start, page 10 reserved; DMA: 16 pages. */
+	void boot_known_map()
+	{
+		ASSERT_EQ(kmm_add_region(arena.at(0), 64 * kPage, KMM_ZONE_NORMAL), 0);
+		ASSERT_EQ(kmm_add_region(arena.at(2 * kBlock), 16 * kPage, KMM_ZONE_DMA), 0);
+		ASSERT_EQ(kmm_reserve(arena.at(10 * kPage), kPage), 0);
+		ASSERT_EQ(kmm_init(), 0);
+		ASSERT_EQ(kmm_validate(), 0u);
+	}
+	void boot_blocks(size_t blocks)
+	{
+		ASSERT_EQ(kmm_add_region(arena.at(0), blocks * kBlock, KMM_ZONE_NORMAL), 0);
+		ASSERT_EQ(kmm_init(), 0);
+	}
+	/* Runs a bad call and checks the contract. */
+	template <typename Call> void expect_refused(Call call, uintptr_t addr, const std::string &what)
+	{
+		std::string info = buddyinfo();
+		size_t free_before = kmm_free_pages();
+		unsigned long bugs = kmm_bug_count();
+		cap.clear();
+		call();
+		EXPECT_EQ(kmm_bug_count(), bugs + 1);
+		ASSERT_EQ(cap.lines.size(), 1u) << cap.last();
+		EXPECT_EQ(cap.lines[0].rfind("BUG page_alloc: ", 0), 0u) << cap.lines[0];
+		EXPECT_NE(cap.lines[0].find(hex(addr)), std::string::npos) << cap.lines[0] << " lacks " << hex(addr);
+		EXPECT_NE(cap.lines[0].find(what), std::string::npos) << cap.lines[0] << " lacks " << what;
+		EXPECT_EQ(kmm_validate(), 0u);
+		EXPECT_EQ(kmm_free_pages(), free_before);
+		EXPECT_EQ(buddyinfo(), info);
+		struct page *p = alloc_pages(GFP_KERNEL, 1);
+		ASSERT_NE(p, nullptr);
+		__free_pages(p, 1);
+		EXPECT_EQ(buddyinfo(), info);
+		EXPECT_EQ(kmm_bug_count(), bugs + 1);
+	}
+};
+
+TEST_F(PageApi, BootReportsTheFigures)
+{
+	boot_known_map();
+	/* One memmap page per region at 4 KiB (16-byte descriptors on 32-bit
+	 * targets, 24 on this host). */
+	size_t memmap = (64 * 24 + kPage - 1) / kPage + (16 * 24 + kPage - 1) / kPage;
+	EXPECT_EQ(kmm_memmap_bytes(), memmap * kPage);
+	EXPECT_EQ(kmm_reserved_pages(), 1u);
+	EXPECT_EQ(kmm_managed_pages(), 64 + 16 - 1 - memmap);
+	EXPECT_EQ(kmm_free_pages(), kmm_managed_pages());
+	if (kPage == 4096 && KMM_MAX_ORDER == 10) {
+		EXPECT_EQ(buddyinfo(),
+			  "Node 0, zone   Normal      2      2      2      2      2      0      0      0      0      0      0 \n"
+			  "Node 0, zone      DMA      1      1      1      1      0      0      0      0      0      0      0 \n"
+			  "zone Normal page 4096 B, managed 62, free 62, reserved 1, memmap 1 pages (4096 B)\n"
+			  "zone DMA    page 4096 B, managed 15, free 15, reserved 0, memmap 1 pages (4096 B)\n"
+			  "per-cpu lists, zone Normal 0 pages parked (orders 0-3, high 32)\n"
+			  "per-cpu lists, zone DMA    0 pages parked (orders 0-3, high 32)\n"
+			  "extfrag Node 0, zone   Normal -1.000 -1.000 -1.000 -1.000 -1.000 0.707 0.804 0.852 0.876 0.888 0.894 \n"
+			  "extfrag Node 0, zone      DMA -1.000 -1.000 -1.000 -1.000 0.516 0.633 0.692 0.721 0.736 0.743 0.747 \n");
+	}
+	EXPECT_EQ(kmm_bug_count(), 0u);
+}
+
+TEST_F(PageApi, TheMapIsFixedAfterInit)
+{
+	EXPECT_EQ(kmm_init(), -KMM_EINVAL); /* nothing to manage yet */
+	EXPECT_EQ(kmm_add_region(arena.at(0), kBlock, 7), -KMM_EINVAL);
+	boot_blocks(1);
+	EXPECT_EQ(kmm_init(), -KMM_EBUSY);
+	EXPECT_EQ(kmm_add_region(arena.at(2 * kBlock), kBlock, KMM_ZONE_NORMAL), -KMM_EBUSY);
+	EXPECT_EQ(kmm_reserve(arena.at(0), kPage), -KMM_EBUSY);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+}
+
+TEST_F(PageApi, InitFailsCleanlyWhenARegionCannotHoldItsDescriptors)
+{
+	ASSERT_EQ(kmm_add_region(arena.at(kPage / 2), 2 * kPage, KMM_ZONE_NORMAL), 0); /* one whole page */
+	EXPECT_EQ(kmm_init(), -KMM_ENOMEM);
+	EXPECT_EQ(cap.count_containing("cannot hold its"), 1u);
+	EXPECT_EQ(kmm_validate(), 0u);
+	EXPECT_EQ(kmm_managed_pages(), 0u);
+	EXPECT_EQ(kmm_memmap_bytes(), 0u);
+	EXPECT_EQ(alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0), nullptr);
+	kmm_shutdown();
+	boot_blocks(1);
+	EXPECT_GT(kmm_free_pages(), 0u);
+}
+
+TEST_F(PageApi, AllocPagesGivesAlignedMemoryThatMapsBack)
+{
+	boot_blocks(2);
+	size_t free0 = kmm_free_pages();
+	struct page *p = alloc_pages(GFP_KERNEL, 2);
+	ASSERT_NE(p, nullptr);
+	auto a = reinterpret_cast<uintptr_t>(page_address(p));
+	EXPECT_TRUE(arena.holds(a));
+	EXPECT_EQ(a % (4 * kPage), 0u);
+	EXPECT_EQ(kmm_free_pages(), free0 - 4);
+	std::memset(page_address(p), 0x3c, 4 * kPage);
+	EXPECT_EQ(virt_to_page(reinterpret_cast<void *>(a)), p);
+	EXPECT_EQ(virt_to_page(reinterpret_cast<void *>(a + kPage - 1)), p);
+	for (size_t i = 1; i < 4; ++i) {
+		struct page *q = virt_to_page(reinterpret_cast<void *>(a + i * kPage + 5));
+		ASSERT_NE(q, nullptr);
+		EXPECT_NE(q, p);
+		EXPECT_EQ(reinterpret_cast<uintptr_t>(page_address(q)), a + i * kPage);
+		EXPECT_EQ(compound_head(q), q); /* not compound: no head link */
+	}
+	__free_pages(p, 2);
+	EXPECT_EQ(kmm_free_pages(), free0);
+	EXPECT_EQ(kmm_validate(), 0u);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+}
+
+TEST_F(PageApi, GetFreePagesAndFreePages)
+{
+	boot_blocks(1);
+	size_t free0 = kmm_free_pages();
+	unsigned long a = __get_free_pages(GFP_KERNEL, 3);
+	ASSERT_NE(a, 0ul);
+	EXPECT_EQ(a % (8 * kPage), 0u);
+	unsigned long b = __get_free_pages(GFP_KERNEL | __GFP_COMP, 1); /* no compound via addresses */
+	ASSERT_NE(b, 0ul);
+	struct page *c = alloc_page(GFP_KERNEL);
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(kmm_free_pages(), free0 - 11);
+	free_pages(a, 3);
+	free_pages(b, 1);
+	__free_page(c);
+	EXPECT_EQ(kmm_free_pages(), free0);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	EXPECT_EQ(kmm_validate(), 0u);
+}
+
+TEST_F(PageApi, ZeroedPagesAreZero)
+{
+	boot_blocks(1);
+	unsigned long a = __get_free_pages(GFP_KERNEL, 0);
+	std::memset(reinterpret_cast<void *>(a), 0xff, kPage);
+	free_page(a);
+	unsigned long z = get_zeroed_page(GFP_KERNEL);
+	ASSERT_EQ(z, a); /* LIFO: the dirtied page comes back */
+	auto *bytes = reinterpret_cast<unsigned char *>(z);
+	EXPECT_EQ(std::count(bytes, bytes + kPage, 0), static_cast<long>(kPage));
+	free_page(z);
+	struct page *p = alloc_pages(GFP_KERNEL, 1);
+	std::memset(page_address(p), 0xff, 2 * kPage);
+	__free_pages(p, 1);
+	struct page *q = alloc_pages(GFP_KERNEL | __GFP_ZERO, 1);
+	ASSERT_EQ(q, p);
+	bytes = static_cast<unsigned char *>(page_address(q));
+	EXPECT_EQ(std::count(bytes, bytes + 2 * kPage, 0), static_cast<long>(2 * kPage));
+	__free_pages(q, 1);
+}
+
+TEST_F(PageApi, CompoundPages)
+{
+	boot_blocks(1);
+	struct page *head = alloc_pages(GFP_KERNEL | __GFP_COMP, 3);
+	ASSERT_NE(head, nullptr);
+	auto a = reinterpret_cast<uintptr_t>(page_address(head));
+	EXPECT_EQ(compound_order(head), 3u);
+	EXPECT_EQ(compound_head(head), head);
+	for (size_t i = 1; i < 8; ++i) {
+		struct page *tail = virt_to_page(reinterpret_cast<void *>(a + i * kPage));
+		EXPECT_EQ(compound_head(tail), head) << i;
+		EXPECT_EQ(compound_order(tail), 0u) << i;
+	}
+	struct page *plain = alloc_pages(GFP_KERNEL, 3);
+	EXPECT_EQ(compound_order(plain), 0u);
+	EXPECT_EQ(compound_head(nullptr), nullptr);
+	__free_pages(plain, 3);
+	__free_pages(head, 3);
+	EXPECT_EQ(kmm_validate(), 0u);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+}
+
+TEST_F(PageApi, AllocPagesExactUsesExactlyTheNeededPages)
+{
+	boot_blocks(2);
+	size_t free0 = kmm_free_pages();
+	const size_t sizes[] = {1, kPage, kPage + 1, 3 * kPage, 5 * kPage - 1, 7 * kPage, 9 * kPage, kBlock};
+	for (size_t size : sizes) {
+		size_t pages = (size + kPage - 1) / kPage;
+		void *v = alloc_pages_exact(size, GFP_KERNEL | __GFP_ZERO);
+		ASSERT_NE(v, nullptr) << size;
+		EXPECT_EQ(kmm_free_pages(), free0 - pages) << size;
+		auto *bytes = static_cast<unsigned char *>(v);
+		EXPECT_EQ(std::count(bytes, bytes + pages * kPage, 0), static_cast<long>(pages * kPage));
+		EXPECT_EQ(kmm_validate(), 0u);
+		free_pages_exact(v, size);
+		EXPECT_EQ(kmm_free_pages(), free0) << size;
+	}
+	EXPECT_EQ(kmm_bug_count(), 0u);
+}
+
+TEST_F(PageApi, GfpDmaPicksTheDmaZoneAndOthersFallBackToIt)
+{
+	ASSERT_EQ(kmm_add_region(arena.at(0), 16 * kPage, KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(kmm_add_region(arena.at(kBlock), 16 * kPage, KMM_ZONE_DMA), 0);
+	ASSERT_EQ(kmm_init(), 0);
+	auto in_dma = [&](unsigned long a) { return a >= arena.at(kBlock) && a < arena.at(kBlock + 16 * kPage); };
+	unsigned long d = __get_free_pages(GFP_DMA, 0);
+	EXPECT_TRUE(in_dma(d));
+	std::vector<unsigned long> normal;
+	while (true) {
+		unsigned long a = __get_free_pages(GFP_KERNEL | __GFP_NOWARN, 0);
+		ASSERT_NE(a, 0ul);
+		if (in_dma(a)) { /* Normal is exhausted only now */
+			EXPECT_EQ(normal.size(), 15u);
+			free_page(a);
+			break;
+		}
+		normal.push_back(a);
+	}
+	for (unsigned long a : normal)
+		free_page(a);
+	free_page(d);
+	EXPECT_EQ(kmm_free_pages(), kmm_managed_pages());
+	EXPECT_EQ(kmm_validate(), 0u);
+}
+
+struct OomCtx {
+	std::vector<struct page *> *held;
+	int calls = 0;
+	static void hook(void *ctx, gfp_t, unsigned int)
+	{
+		auto *c = static_cast<OomCtx *>(ctx);
+		++c->calls;
+		if (!c->held->empty()) {
+			__free_page(c->held->back());
+			c->held->pop_back();
+		}
+	}
+};
+
+TEST_F(PageApi, OomHookRunsFirstThenTheAllocationRetriesOnce)
+{
+	boot_blocks(1);
+	std::vector<struct page *> held;
+	while (struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0))
+		held.push_back(p);
+	size_t n = held.size();
+	std::vector<struct page *> spare{held.back()};
+	held.pop_back();
+	OomCtx ctx{&spare};
+	kmm_set_oom_hook(&OomCtx::hook, &ctx);
+	struct page *p = alloc_page(GFP_KERNEL);
+	ASSERT_NE(p, nullptr);
+	EXPECT_EQ(ctx.calls, 1);
+	EXPECT_EQ(kmm_oom_count(), 1u);
+	held.push_back(p);
+	/* The hook has nothing left to give: one call, then NULL and a warning. */
+	cap.clear();
+	EXPECT_EQ(alloc_page(GFP_KERNEL), nullptr);
+	EXPECT_EQ(ctx.calls, 2);
+	EXPECT_EQ(kmm_oom_count(), 2u);
+	EXPECT_EQ(cap.count_containing("page allocation failure: order:0"), 1u);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	kmm_set_oom_hook(nullptr, nullptr);
+	EXPECT_EQ(held.size(), n);
+	for (struct page *q : held)
+		__free_page(q);
+	EXPECT_EQ(kmm_free_pages(), kmm_managed_pages());
+}
+
+/* ---- misuse through the C API ---- */
+
+TEST_F(PageApi, DoubleFreeIsRefused)
+{
+	boot_blocks(1);
+	struct page *a = alloc_page(GFP_KERNEL);
+	struct page *b = alloc_page(GFP_KERNEL); /* a's buddy stays in use */
+	auto addr = reinterpret_cast<uintptr_t>(page_address(a));
+	__free_page(a);
+	expect_refused([&] { __free_pages(a, 0); }, addr, "double free");
+	expect_refused([&] { free_page(addr); }, addr, "double free");
+	__free_page(b);
+	EXPECT_EQ(kmm_bug_count(), 2u);
+}
+
+TEST_F(PageApi, FreeOfAReservedPageIsRefused)
+{
+	boot_known_map();
+	uintptr_t reserved = arena.at(10 * kPage);
+	struct page *p = virt_to_page(reinterpret_cast<void *>(reserved));
+	ASSERT_NE(p, nullptr);
+	expect_refused([&] { __free_pages(p, 0); }, reserved, "reserved");
+	expect_refused([&] { free_pages(reserved, 0); }, reserved, "reserved");
+}
+
+TEST_F(PageApi, FreeOfAnAddressKmmDoesNotManageIsRefused)
+{
+	boot_blocks(1);
+	int local = 0;
+	auto a = reinterpret_cast<uintptr_t>(&local);
+	expect_refused([&] { free_page(a); }, a, "not managed by kmm");
+	expect_refused([&] { free_pages_exact(&local, kPage); }, a, "not managed by kmm");
+	expect_refused([&] { EXPECT_EQ(virt_to_page(&local), nullptr); }, a, "virt_to_page");
+}
+
+TEST_F(PageApi, FreeOfAnUnalignedAddressIsRefused)
+{
+	boot_blocks(1);
+	unsigned long a = __get_free_pages(GFP_KERNEL, 1);
+	expect_refused([&] { free_pages(a + 24, 1); }, a + 24, "not page-aligned");
+	free_pages(a, 1);
+	EXPECT_EQ(kmm_bug_count(), 1u);
+}
+
+TEST_F(PageApi, FreeWithTheWrongOrderIsRefused)
+{
+	boot_blocks(1);
+	struct page *p = alloc_pages(GFP_KERNEL, 2);
+	auto a = reinterpret_cast<uintptr_t>(page_address(p));
+	expect_refused([&] { __free_pages(p, 0); }, a, "allocated with order 2");
+	expect_refused([&] { free_pages(a, 3); }, a, "allocated with order 2");
+	expect_refused([&] { __free_pages(p, KMM_MAX_ORDER + 1); }, a, "above the maximum");
+	__free_pages(p, 2);
+	EXPECT_EQ(kmm_validate(), 0u);
+}
+
+TEST_F(PageApi, AllocWithAnOrderAboveTheMaximumIsRefused)
+{
+	boot_blocks(1);
+	size_t free0 = kmm_free_pages();
+	EXPECT_EQ(alloc_pages(GFP_KERNEL, KMM_MAX_ORDER + 1), nullptr);
+	EXPECT_EQ(__get_free_pages(GFP_KERNEL, 31), 0ul);
+	EXPECT_EQ(kmm_bug_count(), 2u);
+	EXPECT_EQ(cap.count_containing("BUG page_alloc: alloc_pages: invalid order"), 2u);
+	EXPECT_EQ(kmm_free_pages(), free0);
+	EXPECT_EQ(kmm_validate(), 0u);
+}
+
+TEST_F(PageApi, FreePagesExactWithAWrongSizeIsRefused)
+{
+	boot_blocks(1);
+	void *v = alloc_pages_exact(5 * kPage, GFP_KERNEL); /* [0,4) and [4] */
+	auto a = reinterpret_cast<uintptr_t>(v);
+	expect_refused([&] { free_pages_exact(v, 4 * kPage); }, a, "size does not match");
+	/* The report names the page whose order does not match. */
+	expect_refused([&] { free_pages_exact(v, 6 * kPage); }, a + 4 * kPage, "allocated with order 0");
+	expect_refused([&] { free_pages_exact(v, 8 * kPage); }, a, "allocated with order 2");
+	expect_refused([&] { free_pages_exact(reinterpret_cast<char *>(v) + 1, 5 * kPage); }, a + 1, "not page-aligned");
+	free_pages_exact(v, 5 * kPage);
+	EXPECT_EQ(kmm_free_pages(), kmm_managed_pages());
+	EXPECT_EQ(kmm_bug_count(), 4u);
+}
+
+TEST_F(PageApi, NullFreesAreNoOps)
+{
+	boot_blocks(1);
+	__free_pages(nullptr, 0);
+	free_pages(0, 0);
+	free_pages_exact(nullptr, kPage);
+	EXPECT_EQ(page_address(nullptr), nullptr);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	EXPECT_TRUE(cap.lines.empty());
+}
+
+TEST_F(PageApi, PanicPolicyStopsAtTheFirstBug)
+{
+	boot_blocks(1);
+	struct page *p = alloc_page(GFP_KERNEL);
+	struct page *q = alloc_page(GFP_KERNEL);
+	__free_page(p);
+	kmm_set_report_hook(nullptr, nullptr); /* the report goes to the console */
+	kmm_set_bug_policy(KMM_BUG_PANIC);
+	EXPECT_DEATH(__free_page(p), "kmm panic");
+	kmm_set_bug_policy(KMM_BUG_REFUSE);
+	__free_page(q);
+	EXPECT_EQ(kmm_bug_count(), 0u); /* the death happened in a child process */
+}
+
+TEST_F(PageApi, ShutdownForgetsTheMapAndTheCounts)
+{
+	boot_blocks(1);
+	struct page *p = alloc_page(GFP_KERNEL);
+	__free_page(p);
+	__free_page(p);
+	EXPECT_EQ(kmm_bug_count(), 1u);
+	kmm_shutdown();
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	EXPECT_EQ(kmm_managed_pages(), 0u);
+	EXPECT_EQ(kmm_free_pages(), 0u);
+	EXPECT_EQ(kmm_memmap_bytes(), 0u);
+	EXPECT_EQ(buddyinfo(), "");
+	/* A different map boots afterwards. */
+	ASSERT_EQ(kmm_add_region(arena.at(3 * kBlock), 2 * kBlock, KMM_ZONE_DMA), 0);
+	ASSERT_EQ(kmm_init(), 0);
+	unsigned long a = __get_free_pages(GFP_DMA, 0);
+	EXPECT_GE(a, arena.at(3 * kBlock));
+	free_page(a);
+	EXPECT_EQ(kmm_validate(), 0u);
+}
+
+TEST(PageApiGetOrder, MatchesLinux)
+{
+	EXPECT_EQ(get_order(1), 0u);
+	EXPECT_EQ(get_order(PAGE_SIZE), 0u);
+	EXPECT_EQ(get_order(PAGE_SIZE + 1), 1u);
+	EXPECT_EQ(get_order(4 * PAGE_SIZE), 2u);
+	EXPECT_EQ(get_order(4 * PAGE_SIZE + 1), 3u);
+	EXPECT_EQ(get_order(PAGE_SIZE << KMM_MAX_ORDER), unsigned{KMM_MAX_ORDER});
+}
+
+} // namespace

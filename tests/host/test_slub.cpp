@@ -1,0 +1,869 @@
+/*
+ * tests/host/test_slub.cpp — white-box tests of the slab core (mm/slub.cpp,
+ * mm/slab_common.cpp, mm/slab_stats.cpp) over private SlabAllocator
+ * instances on arenas the test owns. Built per page-size variant of mm.
+ *
+ * Suites: SlabLayout (object layout, slab order rule), SlabCache (state
+ * transitions, min_partial, shrink, destroy, ctor preservation, alignment,
+ * bulk, counters, OOM), SlabMisuse (every bad call is refused, reported with
+ * its address, and leaves the state unchanged), SlabValidate (corruption
+ * injection with exact problem counts).
+ */
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "slub.h"
+#include "support/slab_fixture.h"
+
+using kmm::kPageSize;
+using kmm::kSlabUnit;
+using kmm_test::hex;
+
+namespace {
+
+/* ------------------------------------------------------------------ */
+/* SlabLayout                                                          */
+
+TEST(SlabLayout, OrderKeepsWasteWithinASixteenthWherePossible)
+{
+	for (size_t size = kSlabUnit; size <= kmm::kMaxSlabBytes; size += kSlabUnit) {
+		unsigned order = kmm::calculate_slab_order(size);
+		ASSERT_LE(order, kmm::kMaxSlabOrder) << size;
+		size_t slab = size_t{kPageSize} << order;
+		ASSERT_GE(slab, size) << size;
+		bool possible = false;
+		for (unsigned o = 0; o <= kmm::kMaxSlabOrder; ++o) {
+			size_t b = size_t{kPageSize} << o;
+			if (b >= size && (b % size) * 16 <= b)
+				possible = true;
+		}
+		if (possible) {
+			ASSERT_LE((slab % size) * 16, slab) << "size " << size << " order " << order;
+		}
+		/* and it is the smallest such order */
+		if (possible && order > 0) {
+			size_t smaller = slab / 2;
+			ASSERT_TRUE(smaller < size || (smaller % size) * 16 > smaller) << size;
+		}
+	}
+}
+
+TEST(SlabLayout, FreePointerInsideWithoutCtorAfterObjectWithCtor)
+{
+	kmm::CacheLayout l;
+	ASSERT_EQ(kmm::calculate_layout(20, 0, 0, false, l), nullptr);
+	EXPECT_EQ(l.offset, 0u);
+	EXPECT_EQ(l.size, 24u);
+	EXPECT_EQ(l.object_size, 20u);
+	ASSERT_EQ(kmm::calculate_layout(20, 0, 0, true, l), nullptr);
+	EXPECT_EQ(l.offset, 24u);
+	EXPECT_EQ(l.size, 24u + sizeof(void *));
+	EXPECT_GE(l.offset, l.object_size);
+	ASSERT_EQ(kmm::calculate_layout(1, 0, 0, false, l), nullptr);
+	EXPECT_EQ(l.size, kSlabUnit) << "room for the free pointer";
+	ASSERT_EQ(kmm::calculate_layout(100, 64, 0, true, l), nullptr);
+	EXPECT_EQ(l.size % 64, 0u);
+	EXPECT_EQ(l.objects, l.slab_bytes / l.size);
+}
+
+TEST(SlabLayout, HwcacheAlign)
+{
+	kmm::CacheLayout l;
+	ASSERT_EQ(kmm::calculate_layout(100, 0, SLAB_HWCACHE_ALIGN, false, l), nullptr);
+	EXPECT_EQ(l.align, unsigned{KMM_L1_CACHE_BYTES});
+	ASSERT_EQ(kmm::calculate_layout(20, 0, SLAB_HWCACHE_ALIGN, false, l), nullptr);
+	EXPECT_EQ(l.align, unsigned{KMM_L1_CACHE_BYTES} / 2) << "a fraction of a line for small objects";
+	ASSERT_EQ(kmm::calculate_layout(8, 0, SLAB_HWCACHE_ALIGN, false, l), nullptr);
+	EXPECT_EQ(l.align, 8u);
+}
+
+TEST(SlabLayout, BadArguments)
+{
+	kmm::CacheLayout l;
+	EXPECT_NE(kmm::calculate_layout(0, 0, 0, false, l), nullptr);
+	EXPECT_NE(kmm::calculate_layout(8, 3, 0, false, l), nullptr);
+	EXPECT_NE(kmm::calculate_layout(8, 48, 0, false, l), nullptr);
+	EXPECT_NE(kmm::calculate_layout(8, 0, 0x1u, false, l), nullptr);
+	EXPECT_NE(kmm::calculate_layout(static_cast<unsigned>(kmm::kMaxSlabBytes) + 1, 0, 0, false, l), nullptr);
+	EXPECT_NE(kmm::calculate_layout(static_cast<unsigned>(kmm::kMaxSlabBytes), 0, 0, true, l), nullptr)
+		<< "the ctor's outside free pointer no longer fits";
+	EXPECT_NE(kmm::calculate_layout(0xffffffffu, 0, 0, false, l), nullptr);
+	EXPECT_EQ(kmm::calculate_layout(static_cast<unsigned>(kmm::kMaxSlabBytes), 0, 0, false, l), nullptr);
+	EXPECT_EQ(l.objects, 1u);
+}
+
+TEST(SlabLayout, DivisibilityTestMatchesModulo)
+{
+	for (uint32_t d : {8u, 16u, 24u, 40u, 96u, 192u, 200u, 4096u, 8192u, 24576u}) {
+		kmem_cache s{};
+		s.div_magic = kmm::divisibility_magic(d);
+		for (uintptr_t n = 0; n < 3 * kmm::kMaxSlabBytes; n += 1 + n / 64)
+			ASSERT_EQ(kmm::on_object_boundary(&s, n), n % d == 0) << n << " / " << d;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* SlabCache                                                           */
+
+class SlabCache : public ::testing::Test, public kmm_test::SlabWorld {
+protected:
+	void SetUp() override { boot(); }
+	void TearDown() override { EXPECT_EQ(problems(), 0u); }
+
+	kmem_cache *make(const char *name, unsigned size, unsigned align = 0, slab_flags_t flags = 0,
+			 void (*ctor)(void *) = nullptr)
+	{
+		kmem_cache *s = slab.create(name, size, align, flags, ctor);
+		EXPECT_NE(s, nullptr) << name;
+		return s;
+	}
+};
+
+TEST_F(SlabCache, CreateCopiesNameAndRegisters)
+{
+	char name[64];
+	std::snprintf(name, sizeof name, "my-objects");
+	kmem_cache *s = make(name, 40);
+	name[0] = 'X';
+	EXPECT_STREQ(s->name, "my-objects");
+	EXPECT_TRUE(slab.is_live(s));
+	EXPECT_EQ(slab.cache(s->id), s);
+	std::string longname(100, 'n');
+	kmem_cache *l = make(longname.c_str(), 40);
+	EXPECT_EQ(std::strlen(l->name), size_t{KMM_SLAB_NAME_LEN} - 1);
+	/* the kmem_cache structs come from the boot cache */
+	EXPECT_EQ(head_of(s)->cache_id, 0u);
+	EXPECT_EQ(slab.cache(0), slab.boot_cache());
+	slab.destroy(s);
+	slab.destroy(l);
+	EXPECT_FALSE(slab.is_live(s));
+	EXPECT_EQ(t.rep.bugs(), 0u);
+}
+
+TEST_F(SlabCache, BadArgumentsReturnNullWithAReport)
+{
+	struct Case {
+		const char *name;
+		unsigned size, align;
+		slab_flags_t flags;
+		const char *why;
+	} cases[] = {
+		{nullptr, 32, 0, 0, "NULL name"},
+		{"zero", 0, 0, 0, "size 0"},
+		{"align3", 32, 3, 0, "not a power of two"},
+		{"align24", 32, 24, 0, "not a power of two"},
+		{"huge", static_cast<unsigned>(kmm::kMaxSlabBytes) + 1, 0, 0, "larger than the largest slab"},
+		{"flags", 32, 0, 0x80000000u, "unknown flags"},
+	};
+	for (const Case &c : cases) {
+		t.cap.clear();
+		unsigned long bugs = t.rep.bugs();
+		EXPECT_EQ(slab.create(c.name, c.size, c.align, c.flags, nullptr), nullptr) << c.why;
+		EXPECT_EQ(t.rep.bugs(), bugs + 1) << c.why;
+		ASSERT_EQ(t.cap.bug_lines(), 1u) << c.why;
+		EXPECT_NE(t.cap.lines[0].find(c.why), std::string::npos) << t.cap.lines[0];
+		EXPECT_NE(t.cap.lines[0].find(c.name != nullptr ? c.name : "kmem_cache"), std::string::npos);
+	}
+}
+
+TEST_F(SlabCache, SlabPanicPanicsInsteadOfReturningNull)
+{
+	GTEST_FLAG_SET(death_test_style, "threadsafe");
+	EXPECT_DEATH(slab.create("doomed", 0, 0, SLAB_PANIC, nullptr), "kmem_cache_create failed with SLAB_PANIC");
+	kmem_cache *s = make("fine", 16, 0, SLAB_PANIC);
+	EXPECT_EQ(s->flags & SLAB_PANIC, 0u) << "a creation-time flag, not kept";
+	slab.destroy(s);
+}
+
+TEST_F(SlabCache, CacheTableFullReturnsNull)
+{
+	std::vector<kmem_cache *> made;
+	for (;;) {
+		kmem_cache *s = slab.create("filler", 64, 0, 0, nullptr);
+		if (s == nullptr)
+			break;
+		made.push_back(s);
+		ASSERT_LT(made.size(), size_t{KMM_MAX_CACHES});
+	}
+	EXPECT_GT(made.size(), size_t{KMM_MAX_CACHES} / 2);
+	EXPECT_NE(t.cap.last().find("KMM_MAX_CACHES"), std::string::npos);
+	EXPECT_EQ(problems(), 0u);
+	for (kmem_cache *s : made)
+		slab.destroy(s);
+	EXPECT_NE(slab.create("again", 64, 0, 0, nullptr), nullptr);
+}
+
+/* partial -> full -> partial -> empty -> returned, with page states. */
+TEST_F(SlabCache, SlabStateTransitions)
+{
+	kmem_cache *s = make("states", 256);
+	const unsigned n = s->objects;
+	ASSERT_GE(n, 1u);
+	size_t pages0 = free_pages();
+	slab.set_min_partial(s, 0); /* so an empty slab goes straight back */
+
+	std::vector<void *> first(n);
+	for (unsigned i = 0; i < n; ++i)
+		first[i] = slab.alloc(s, GFP_KERNEL);
+	struct page *p1 = head_of(first[0]);
+	for (void *x : first)
+		ASSERT_EQ(head_of(x), p1) << "one slab serves its objects first";
+	EXPECT_EQ(p1->state, kmm::kSlabCpu);
+	EXPECT_EQ(p1->cache_id, s->id);
+	EXPECT_EQ(free_pages(), pages0 - (size_t{1} << s->order));
+	kmem_cache_info i = info(s);
+	EXPECT_EQ(i.active_objs, n);
+	EXPECT_EQ(i.num_slabs, 1u);
+	EXPECT_EQ(i.cpu_slabs, 1u);
+	EXPECT_EQ(problems(), 0u);
+
+	/* The next allocation retires the exhausted CPU slab as full. */
+	void *extra = slab.alloc(s, GFP_KERNEL);
+	struct page *p2 = head_of(extra);
+	EXPECT_NE(p2, p1);
+	EXPECT_EQ(p1->state, kmm::kSlab);
+	EXPECT_EQ(p1->inuse, n);
+	EXPECT_EQ(p2->state, kmm::kSlabCpu);
+	i = info(s);
+	EXPECT_EQ(i.full_slabs, 1u);
+	EXPECT_EQ(i.partial_slabs, 0u);
+	EXPECT_EQ(i.num_slabs, 2u);
+	EXPECT_EQ(i.active_objs, n + 1u);
+	EXPECT_EQ(problems(), 0u);
+
+	/* full -> partial */
+	slab.free(s, first[0]);
+	i = info(s);
+	if (n > 1) {
+		EXPECT_EQ(i.full_slabs, 0u);
+		EXPECT_EQ(i.partial_slabs, 1u);
+		EXPECT_EQ(p1->inuse, n - 1);
+		EXPECT_EQ(s->partial.head, p1);
+	}
+	EXPECT_EQ(problems(), 0u);
+	/* partial -> empty -> returned (min_partial 0) */
+	for (unsigned k = 1; k < n; ++k)
+		slab.free(s, first[k]);
+	i = info(s);
+	EXPECT_EQ(i.num_slabs, 1u);
+	EXPECT_EQ(i.partial_slabs + i.empty_slabs + i.full_slabs, 0u);
+	EXPECT_EQ(i.slabs_freed, 1u);
+	EXPECT_EQ(free_pages(), pages0 - (size_t{1} << s->order));
+	EXPECT_NE(p1->state, kmm::kSlab) << "the page went back to the buddy allocator";
+	slab.free(s, extra);
+	slab.destroy(s);
+	EXPECT_EQ(free_pages(), pages0);
+}
+
+TEST_F(SlabCache, EmptySlabsKeptUpToMinPartial)
+{
+	kmem_cache *s = make("minpartial", 512);
+	const unsigned n = s->objects;
+	const unsigned kSlabs = 12;
+	ASSERT_GE(s->min_partial, unsigned{KMM_SLAB_MIN_PARTIAL_LO});
+	slab.set_min_partial(s, 3);
+	size_t pages0 = free_pages();
+	std::vector<void *> objs;
+	for (unsigned k = 0; k < kSlabs * n; ++k)
+		objs.push_back(slab.alloc(s, GFP_KERNEL));
+	EXPECT_EQ(info(s).num_slabs, kSlabs);
+	slab.shrink(s); /* retire the CPU slab: every slab is full and listed nowhere */
+	EXPECT_EQ(info(s).full_slabs, kSlabs);
+	for (void *x : objs)
+		slab.free(s, x);
+	kmem_cache_info i = info(s);
+	EXPECT_EQ(i.empty_slabs, 3u);
+	EXPECT_EQ(i.num_slabs, 3u);
+	EXPECT_EQ(i.active_objs, 0u);
+	EXPECT_EQ(i.slabs_freed, kSlabs - 3u);
+	EXPECT_EQ(free_pages(), pages0 - 3 * (size_t{1} << s->order));
+	/* kept empty slabs are reused before new ones are made */
+	unsigned long made = i.slabs_allocated;
+	for (unsigned k = 0; k < 3 * n; ++k)
+		objs[k] = slab.alloc(s, GFP_KERNEL);
+	EXPECT_EQ(info(s).slabs_allocated, made);
+	for (unsigned k = 0; k < 3 * n; ++k)
+		slab.free(s, objs[k]);
+	/* lowering min_partial trims at once */
+	slab.set_min_partial(s, 1);
+	EXPECT_LE(info(s).empty_slabs, 1u);
+	slab.destroy(s);
+	EXPECT_EQ(free_pages(), pages0);
+}
+
+TEST_F(SlabCache, ShrinkReturnsEveryEmptySlab)
+{
+	kmm_test::BuddySnapshot before = kmm_test::snapshot(pa);
+	kmem_cache *s = make("shrinkme", 96);
+	before = kmm_test::snapshot(pa); /* after the kmem_cache struct was taken */
+	std::vector<void *> objs;
+	for (unsigned k = 0; k < 7u * s->objects + 3; ++k)
+		objs.push_back(slab.alloc(s, GFP_KERNEL));
+	void *keep = objs[s->objects + 1]; /* keeps its slab */
+	for (void *x : objs)
+		if (x != keep)
+			slab.free(s, x);
+	EXPECT_GT(info(s).num_slabs, 1u);
+	EXPECT_EQ(slab.shrink(s), 0);
+	kmem_cache_info i = info(s);
+	EXPECT_EQ(i.num_slabs, 1u);
+	EXPECT_EQ(i.cpu_slabs, 0u) << "shrink flushes the CPU slab";
+	EXPECT_EQ(i.active_objs, 1u);
+	slab.free(s, keep);
+	EXPECT_EQ(slab.shrink(s), 0);
+	EXPECT_EQ(info(s).num_slabs, 0u);
+	EXPECT_EQ(kmm_test::snapshot(pa), before);
+	slab.destroy(s);
+}
+
+TEST_F(SlabCache, DestroyWithLiveObjectsReportsAndKeepsTheCache)
+{
+	kmem_cache *s = make("leaky", 128);
+	std::vector<void *> objs;
+	for (unsigned k = 0; k < s->objects + 2u; ++k)
+		objs.push_back(slab.alloc(s, GFP_KERNEL));
+	/* leak objs[1] (a full slab's) and the last one (the CPU slab's) */
+	std::set<void *> leaked = {objs[1], objs.back()};
+	for (void *x : objs)
+		if (leaked.count(x) == 0)
+			slab.free(s, x);
+	t.cap.clear();
+	slab.destroy(s);
+	EXPECT_EQ(t.rep.bugs(), 1u);
+	ASSERT_GE(t.cap.lines.size(), 3u);
+	EXPECT_EQ(t.cap.lines[0], "BUG leaky: Objects remaining in leaky on destroy");
+	for (void *x : leaked)
+		EXPECT_EQ(t.cap.count_containing("Object " + hex(reinterpret_cast<uintptr_t>(x)) + " "), 1u)
+			<< hex(reinterpret_cast<uintptr_t>(x));
+	EXPECT_EQ(t.cap.count_containing("Object 0x"), 2u);
+	EXPECT_TRUE(slab.is_live(s)) << "the cache is kept: its objects stay valid";
+	EXPECT_EQ(info(s).active_objs, 2u);
+	EXPECT_EQ(problems(), 0u);
+	/* the leaked objects are still usable and freeable; then destroy works */
+	std::memset(objs[1], 0x5a, 128);
+	for (void *x : leaked)
+		slab.free(s, x);
+	size_t pages = free_pages();
+	slab.destroy(s);
+	EXPECT_FALSE(slab.is_live(s));
+	EXPECT_EQ(t.rep.bugs(), 1u);
+	EXPECT_GE(free_pages(), pages);
+}
+
+TEST_F(SlabCache, DestroyListsAtMostSixteenAddresses)
+{
+	kmem_cache *s = make("manyleaks", 64);
+	std::vector<void *> objs;
+	for (int k = 0; k < 40; ++k)
+		objs.push_back(slab.alloc(s, GFP_KERNEL));
+	t.cap.clear();
+	slab.destroy(s);
+	EXPECT_EQ(t.cap.count_containing("Object 0x"), 16u);
+	EXPECT_EQ(t.cap.count_containing("... 24 more objects"), 1u);
+	EXPECT_EQ(t.cap.count_containing("40 objects remaining"), 1u);
+	for (void *x : objs)
+		slab.free(s, x);
+	slab.destroy(s);
+	EXPECT_FALSE(slab.is_live(s));
+}
+
+struct CtorProbe {
+	static inline unsigned long calls = 0;
+	static void ctor(void *p)
+	{
+		++calls;
+		std::memset(p, 0xC7, 72);
+		static_cast<unsigned char *>(p)[0] = 0x11;
+	}
+};
+
+TEST_F(SlabCache, CtorRunsOncePerObjectAtSlabCreation)
+{
+	CtorProbe::calls = 0;
+	kmem_cache *s = make("ctored", 72, 0, 0, &CtorProbe::ctor);
+	EXPECT_GE(s->offset, s->object_size) << "free pointer outside the object";
+	EXPECT_EQ(CtorProbe::calls, 0u) << "no slab yet";
+	std::vector<void *> objs;
+	for (unsigned k = 0; k < 3u * s->objects; ++k) {
+		void *x = slab.alloc(s, GFP_KERNEL);
+		ASSERT_EQ(static_cast<unsigned char *>(x)[0], 0x11) << "constructed";
+		ASSERT_EQ(static_cast<unsigned char *>(x)[71], 0xC7);
+		objs.push_back(x);
+	}
+	kmem_cache_info i = info(s);
+	EXPECT_EQ(CtorProbe::calls, i.slabs_allocated * s->objects);
+	EXPECT_EQ(i.slabs_allocated, 3u);
+	/* churn: no further ctor calls */
+	for (int round = 0; round < 5; ++round) {
+		for (void *x : objs)
+			slab.free(s, x);
+		for (void *&x : objs)
+			x = slab.alloc(s, GFP_KERNEL);
+	}
+	EXPECT_EQ(CtorProbe::calls, info(s).slabs_allocated * s->objects);
+	for (void *x : objs)
+		slab.free(s, x);
+	slab.destroy(s);
+}
+
+TEST_F(SlabCache, FreedObjectComesBackExactlyAsLeft)
+{
+	CtorProbe::calls = 0;
+	kmem_cache *s = make("preserve", 72, 0, 0, &CtorProbe::ctor);
+	/* on the fast path (CPU slab) and on the slow path (a full slab) */
+	std::vector<void *> objs;
+	for (unsigned k = 0; k < s->objects + 1u; ++k)
+		objs.push_back(slab.alloc(s, GFP_KERNEL));
+	for (void *x : {objs[0], objs.back()}) {
+		unsigned char pattern[72];
+		for (int b = 0; b < 72; ++b)
+			pattern[b] = static_cast<unsigned char>(b * 7 + 3);
+		std::memcpy(x, pattern, 72);
+		slab.free(s, x);
+		EXPECT_EQ(std::memcmp(x, pattern, 72), 0) << "free does not touch the object";
+		/* the CPU slab's object comes back at once (LIFO); the full
+		 * slab's once the CPU slab is used up */
+		std::vector<void *> others;
+		void *again = nullptr;
+		while (again != x && others.size() <= 2u * s->objects) {
+			again = slab.alloc(s, GFP_KERNEL);
+			if (again != x)
+				others.push_back(again);
+		}
+		ASSERT_EQ(again, x);
+		EXPECT_EQ(std::memcmp(again, pattern, 72), 0);
+		EXPECT_EQ(CtorProbe::calls, info(s).slabs_allocated * s->objects);
+		for (void *o : others)
+			slab.free(s, o);
+	}
+	for (void *x : objs)
+		slab.free(s, x);
+	slab.destroy(s);
+}
+
+TEST_F(SlabCache, ZeroFlagZeroesEvenACtorObject)
+{
+	kmem_cache *s = make("zeroed", 72, 0, 0, &CtorProbe::ctor);
+	auto *x = static_cast<unsigned char *>(slab.alloc(s, GFP_KERNEL | __GFP_ZERO));
+	for (int b = 0; b < 72; ++b)
+		ASSERT_EQ(x[b], 0) << b;
+	slab.free(s, x);
+	slab.destroy(s);
+}
+
+TEST_F(SlabCache, AlignmentForEveryAlignFrom8To256)
+{
+	for (unsigned align = 8; align <= 256; align *= 2) {
+		for (unsigned size : {1u, 8u, 24u, 100u, 300u}) {
+			for (bool ctor : {false, true}) {
+				kmem_cache *s = make("aligned", size, align, 0, ctor ? &CtorProbe::ctor : nullptr);
+				if (ctor && size < 72) { /* CtorProbe writes 72 bytes */
+					slab.destroy(s);
+					continue;
+				}
+				std::vector<void *> objs;
+				for (unsigned k = 0; k < 2u * s->objects + 1; ++k) {
+					void *x = slab.alloc(s, GFP_KERNEL);
+					ASSERT_EQ(reinterpret_cast<uintptr_t>(x) % align, 0u)
+						<< "size " << size << " align " << align;
+					std::memset(x, 0xAB, size);
+					objs.push_back(x);
+				}
+				for (void *x : objs)
+					slab.free(s, x);
+				slab.destroy(s);
+			}
+		}
+	}
+}
+
+TEST_F(SlabCache, FastAndSlowPathCounters)
+{
+	kmem_cache *s = make("counted", 64);
+	void *a = slab.alloc(s, GFP_KERNEL); /* slow: new slab */
+	void *b = slab.alloc(s, GFP_KERNEL); /* fast */
+	slab.free(s, b);                     /* fast: CPU slab */
+	slab.free(s, a);                     /* fast */
+	kmem_cache_info i = info(s);
+	EXPECT_EQ(i.alloc_slowpath, 1u);
+	EXPECT_EQ(i.alloc_fastpath, 1u);
+	EXPECT_EQ(i.free_fastpath, 2u);
+	EXPECT_EQ(i.free_slowpath, 0u);
+	/* a free into a full, non-CPU slab is slow */
+	std::vector<void *> objs;
+	for (unsigned k = 0; k < s->objects + 1u; ++k)
+		objs.push_back(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, objs[0]);
+	EXPECT_EQ(info(s).free_slowpath, 1u);
+	for (size_t k = 1; k < objs.size(); ++k)
+		slab.free(s, objs[k]);
+	slab.destroy(s);
+}
+
+TEST_F(SlabCache, BulkAllocAndFree)
+{
+	kmem_cache *s = make("bulk", 48);
+	std::vector<void *> p(3 * s->objects + 5);
+	ASSERT_EQ(slab.alloc_bulk(s, GFP_KERNEL, p.size(), p.data()), static_cast<int>(p.size()));
+	std::set<void *> distinct(p.begin(), p.end());
+	EXPECT_EQ(distinct.size(), p.size());
+	EXPECT_EQ(info(s).active_objs, p.size());
+	slab.free_bulk(s, p.size(), p.data());
+	EXPECT_EQ(info(s).active_objs, 0u);
+	/* NULL cache: kfree each */
+	ASSERT_EQ(slab.alloc_bulk(s, GFP_KERNEL, 10, p.data()), 10);
+	slab.free_bulk(nullptr, 10, p.data());
+	EXPECT_EQ(info(s).active_objs, 0u);
+	slab.destroy(s);
+}
+
+TEST_F(SlabCache, OutOfMemoryAndRecovery)
+{
+	kmem_cache *s = make("hog", static_cast<unsigned>(kPageSize));
+	kmm_test::BuddySnapshot before = kmm_test::snapshot(pa);
+	std::vector<void *> objs;
+	for (;;) {
+		void *x = slab.alloc(s, GFP_KERNEL | __GFP_NOWARN);
+		if (x == nullptr)
+			break;
+		objs.push_back(x);
+	}
+	EXPECT_GT(objs.size(), 0u);
+	EXPECT_EQ(problems(), 0u);
+	/* bulk fails whole */
+	void *p[4];
+	EXPECT_EQ(slab.alloc_bulk(s, GFP_KERNEL | __GFP_NOWARN, 4, p), 0);
+	EXPECT_EQ(info(s).active_objs, objs.size());
+	for (void *x : objs)
+		slab.free(s, x);
+	slab.shrink(s);
+	EXPECT_EQ(kmm_test::snapshot(pa), before);
+	slab.destroy(s);
+}
+
+TEST_F(SlabCache, ConsistencyChecksCacheHasNoCpuSlabAndListsFullSlabs)
+{
+	kmem_cache *s = make("checked", 128, 0, SLAB_CONSISTENCY_CHECKS);
+	std::vector<void *> objs;
+	for (unsigned k = 0; k < 2u * s->objects + 1; ++k)
+		objs.push_back(slab.alloc(s, GFP_KERNEL));
+	kmem_cache_info i = info(s);
+	EXPECT_EQ(i.cpu_slabs, 0u);
+	EXPECT_EQ(i.full_slabs, 2u);
+	EXPECT_EQ(s->full.count, 2u);
+	EXPECT_EQ(i.partial_slabs, 1u);
+	EXPECT_EQ(i.alloc_fastpath, 0u);
+	for (void *x : objs)
+		slab.free(s, x);
+	EXPECT_EQ(info(s).free_fastpath, 0u);
+	EXPECT_EQ(info(s).active_objs, 0u);
+	slab.destroy(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* SlabMisuse: reported, refused, nothing changed                      */
+
+class SlabMisuse : public SlabCache {
+protected:
+	kmem_cache *s = nullptr;
+	kmem_cache *other = nullptr;
+	std::vector<void *> objs;
+
+	void SetUp() override
+	{
+		SlabCache::SetUp();
+		s = make("victim", 64);
+		other = make("other", 64);
+		/* one full slab, one CPU slab with a few objects handed out */
+		for (unsigned k = 0; k < s->objects + 4u; ++k)
+			objs.push_back(slab.alloc(s, GFP_KERNEL));
+	}
+	struct State {
+		kmem_cache_info i;
+		void *cpu_freelist;
+		kmm_test::BuddySnapshot buddy;
+	};
+	State state()
+	{
+		return State{info(s), s->cpu[0].freelist, kmm_test::snapshot(pa)};
+	}
+	void expect_same(const State &a)
+	{
+		State b = state();
+		EXPECT_EQ(a.i.active_objs, b.i.active_objs);
+		EXPECT_EQ(a.i.num_slabs, b.i.num_slabs);
+		EXPECT_EQ(a.i.partial_slabs, b.i.partial_slabs);
+		EXPECT_EQ(a.i.full_slabs, b.i.full_slabs);
+		EXPECT_EQ(a.cpu_freelist, b.cpu_freelist);
+		EXPECT_EQ(a.buddy, b.buddy);
+		EXPECT_EQ(problems(), 0u);
+	}
+	/* Runs a bad call: exactly one BUG line naming `who` and `addr`. */
+	template <typename Fn> void expect_refused(Fn fn, const std::string &who, const void *addr,
+						   const char *what)
+	{
+		State before = state();
+		t.cap.clear();
+		unsigned long bugs = t.rep.bugs();
+		fn();
+		EXPECT_EQ(t.rep.bugs(), bugs + 1) << what;
+		ASSERT_EQ(t.cap.bug_lines(), 1u) << what;
+		const std::string &line = t.cap.lines[0];
+		EXPECT_EQ(line.rfind("BUG " + who + ": ", 0), 0u) << line;
+		EXPECT_NE(line.find(hex(reinterpret_cast<uintptr_t>(addr))), std::string::npos) << line;
+		EXPECT_NE(line.find(what), std::string::npos) << line;
+		expect_same(before);
+	}
+};
+
+TEST_F(SlabMisuse, ForeignPointer)
+{
+	static long outside[4];
+	expect_refused([&] { slab.free(s, &outside[1]); }, "victim", &outside[1], "never handed out");
+	expect_refused([&] { slab.kfree(&outside[1]); }, "kmalloc", &outside[1], "never handed out");
+	/* managed memory that is not a slab: a page from the page allocator */
+	struct page *pg = pa.alloc(GFP_KERNEL, 0);
+	void *addr = pa.page_address(pg);
+	expect_refused([&] { slab.free(s, addr); }, "victim", addr, "never handed out");
+	expect_refused([&] { slab.kfree(static_cast<char *>(addr) + 8); }, "kmalloc", static_cast<char *>(addr) + 8,
+		       "never handed out");
+	pa.free(pg, 0);
+}
+
+TEST_F(SlabMisuse, PointerIntoTheMiddleOfAnObject)
+{
+	char *cpu_obj = static_cast<char *>(objs.back());
+	char *full_obj = static_cast<char *>(objs[2]);
+	expect_refused([&] { slab.free(s, cpu_obj + 8); }, "victim", cpu_obj + 8, "into the middle of object");
+	expect_refused([&] { slab.free(s, full_obj + 1); }, "victim", full_obj + 1, "into the middle of object");
+	expect_refused([&] { slab.kfree(full_obj + 63); }, "victim", full_obj + 63, "into the middle of object");
+	EXPECT_NE(t.cap.lines[0].find(hex(reinterpret_cast<uintptr_t>(full_obj))), std::string::npos)
+		<< "names the object too";
+}
+
+TEST_F(SlabMisuse, PointerPastTheLastObject)
+{
+	kmem_cache *odd = make("odd", 200);
+	void *x = slab.alloc(odd, GFP_KERNEL);
+	uintptr_t base = kmm::slab_base(pa, head_of(x));
+	uintptr_t tail = base + uintptr_t{odd->objects} * odd->size;
+	if (tail < base + odd->slab_bytes) {
+		void *p = reinterpret_cast<void *>(tail);
+		kmem_cache *saved = s;
+		s = odd;
+		expect_refused([&] { slab.free(odd, p); }, "odd", p, "past the last object");
+		s = saved;
+	}
+	slab.free(odd, x);
+	slab.destroy(odd);
+}
+
+TEST_F(SlabMisuse, FreeToTheWrongCache)
+{
+	expect_refused([&] { slab.free(other, objs[0]); }, "other", objs[0], "wrong cache");
+	expect_refused([&] { slab.free(other, objs.back()); }, "other", objs.back(), "wrong cache");
+	void *k = slab.kmalloc(64, GFP_KERNEL);
+	expect_refused([&] { slab.free(s, k); }, "victim", k, "wrong cache");
+	slab.kfree(k);
+}
+
+TEST_F(SlabMisuse, NotACache)
+{
+	kmem_cache fake{};
+	State before = state();
+	t.cap.clear();
+	slab.free(&fake, objs[0]);
+	slab.destroy(&fake);
+	EXPECT_EQ(slab.shrink(&fake), -KMM_EINVAL);
+	EXPECT_EQ(t.cap.bug_lines(), 3u);
+	EXPECT_EQ(t.cap.count_containing("is not a live cache"), 3u);
+	expect_same(before);
+	/* a kmalloc cache and the boot cache cannot be destroyed */
+	t.cap.clear();
+	slab.destroy(slab.kmalloc_cache(64));
+	slab.destroy(slab.boot_cache());
+	EXPECT_EQ(t.cap.bug_lines(), 2u);
+	EXPECT_TRUE(slab.is_live(slab.kmalloc_cache(64)));
+}
+
+TEST_F(SlabMisuse, DoubleFreeAtTheCpuFreelistHead)
+{
+	void *x = objs.back();
+	slab.free(s, x); /* fast path: now the CPU freelist head */
+	ASSERT_EQ(s->cpu[0].freelist, x);
+	expect_refused([&] { slab.free(s, x); }, "victim", x, "double free");
+	expect_refused([&] { slab.kfree(x); }, "victim", x, "double free");
+	objs.pop_back();
+}
+
+TEST_F(SlabMisuse, DoubleFreeAtThePageFreelistHead)
+{
+	void *x = objs[3]; /* in the full slab */
+	slab.free(s, x);   /* slow path: now that slab's page freelist head */
+	expect_refused([&] { slab.free(s, x); }, "victim", x, "double free");
+	objs.erase(objs.begin() + 3);
+}
+
+TEST_F(SlabMisuse, DoubleFreeIntoAnEmptySlab)
+{
+	/* fill a second full slab, keep the CPU slab elsewhere, empty the first */
+	std::vector<void *> first(objs.begin(), objs.begin() + s->objects);
+	slab.set_min_partial(s, 10);
+	for (void *x : first)
+		slab.free(s, x);
+	ASSERT_EQ(head_of(first[0])->inuse, 0u);
+	ASSERT_EQ(info(s).empty_slabs, 1u);
+	expect_refused([&] { slab.free(s, first[5 % first.size()]); }, "victim", first[5 % first.size()],
+		       "double free");
+	objs.erase(objs.begin(), objs.begin() + s->objects);
+}
+
+TEST_F(SlabMisuse, ConsistencyChecksCatchADoubleFreeAnywhere)
+{
+	kmem_cache *c = make("strict", 64, 0, SLAB_CONSISTENCY_CHECKS);
+	std::vector<void *> v;
+	for (int k = 0; k < 10; ++k)
+		v.push_back(slab.alloc(c, GFP_KERNEL));
+	slab.free(c, v[2]);
+	slab.free(c, v[5]);
+	slab.free(c, v[7]); /* v[2] is now deep in the page freelist */
+	kmem_cache *saved = s;
+	s = c;
+	expect_refused([&] { slab.free(c, v[2]); }, "strict", v[2], "double free");
+	s = saved;
+	for (int k : {0, 1, 3, 4, 6, 8, 9})
+		slab.free(c, v[k]);
+	slab.destroy(c);
+	EXPECT_FALSE(slab.is_live(c));
+}
+
+TEST_F(SlabMisuse, FreeingNullIsANoOp)
+{
+	State before = state();
+	slab.free(s, nullptr);
+	slab.kfree(nullptr);
+	slab.kfree(ZERO_SIZE_PTR);
+	EXPECT_EQ(t.rep.bugs(), 0u);
+	expect_same(before);
+}
+
+/* ------------------------------------------------------------------ */
+/* SlabValidate: corruption is found and counted exactly               */
+
+class SlabValidate : public SlabCache {
+protected:
+	unsigned long quiet_validate()
+	{
+		t.cap.clear();
+		return slab.validate();
+	}
+};
+
+TEST_F(SlabValidate, CleanAllocatorHasNoProblems)
+{
+	kmem_cache *s = make("clean", 32);
+	std::vector<void *> v;
+	for (unsigned k = 0; k < 3u * s->objects; ++k)
+		v.push_back(slab.alloc(s, GFP_KERNEL));
+	for (size_t k = 0; k < v.size(); k += 2)
+		slab.free(s, v[k]);
+	EXPECT_EQ(quiet_validate(), 0u);
+	for (size_t k = 1; k < v.size(); k += 2)
+		slab.free(s, v[k]);
+	slab.destroy(s);
+}
+
+TEST_F(SlabValidate, WrongInuseOnAPartialSlab)
+{
+	kmem_cache *s = make("inuse", 64);
+	std::vector<void *> v;
+	for (unsigned k = 0; k < s->objects + 1u; ++k)
+		v.push_back(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, v[0]);
+	slab.free(s, v[1]); /* first slab: partial, inuse = objects - 2 */
+	struct page *p = head_of(v[0]);
+	ASSERT_EQ(s->partial.head, p);
+	++p->inuse;
+	EXPECT_EQ(quiet_validate(), 1u) << "page freelist length != objects - inuse";
+	EXPECT_EQ(t.cap.count_containing("objects - inuse"), 1u);
+	--p->inuse;
+	EXPECT_EQ(quiet_validate(), 0u);
+	for (size_t k = 2; k < v.size(); ++k)
+		slab.free(s, v[k]);
+	slab.destroy(s);
+}
+
+TEST_F(SlabValidate, CycleInTheCpuFreelist)
+{
+	kmem_cache *s = make("looped", 64);
+	void *a = slab.alloc(s, GFP_KERNEL);
+	void *b = slab.alloc(s, GFP_KERNEL);
+	slab.free(s, a);
+	slab.free(s, b); /* CPU freelist: b -> a -> rest */
+	void *saved = kmm::get_freepointer(s, a);
+	kmm::set_freepointer(s, a, b); /* b -> a -> b ... */
+	EXPECT_EQ(quiet_validate(), 2u) << "a cycle, and so longer than the objects in use";
+	EXPECT_EQ(t.cap.count_containing("(a cycle)"), 1u);
+	kmm::set_freepointer(s, a, saved);
+	EXPECT_EQ(quiet_validate(), 0u);
+	slab.destroy(s);
+}
+
+TEST_F(SlabValidate, FreePointerOutsideTheSlab)
+{
+	kmem_cache *s = make("wild", 64);
+	std::vector<void *> v;
+	for (unsigned k = 0; k < s->objects + 1u; ++k)
+		v.push_back(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, v[0]);
+	slab.free(s, v[1]); /* page freelist of the full slab: v1 -> v0 -> NULL */
+	static long elsewhere;
+	kmm::set_freepointer(s, v[0], &elsewhere);
+	EXPECT_EQ(quiet_validate(), 2u) << "a wild pointer, so the length is wrong too";
+	EXPECT_EQ(t.cap.count_containing("free pointer not at an object"), 1u);
+	kmm::set_freepointer(s, v[0], nullptr);
+	EXPECT_EQ(quiet_validate(), 0u);
+	for (size_t k = 2; k < v.size(); ++k)
+		slab.free(s, v[k]);
+	slab.destroy(s);
+}
+
+TEST_F(SlabValidate, CounterDrift)
+{
+	kmem_cache *s = make("drift", 64);
+	void *x = slab.alloc(s, GFP_KERNEL);
+	++s->nr_slabs;
+	/* slab pages found != nr_slabs, and the list sum differs */
+	EXPECT_EQ(quiet_validate(), 2u);
+	--s->nr_slabs;
+	++s->nr_full;
+	/* full pages found != nr_full, and the list sum differs */
+	EXPECT_EQ(quiet_validate(), 2u);
+	--s->nr_full;
+	EXPECT_EQ(quiet_validate(), 0u);
+	slab.free(s, x);
+	slab.destroy(s);
+}
+
+TEST_F(SlabValidate, SlabPageOfNoLiveCache)
+{
+	kmem_cache *s = make("orphan", 64);
+	void *x = slab.alloc(s, GFP_KERNEL);
+	struct page *p = head_of(x);
+	uint16_t id = p->cache_id;
+	p->cache_id = KMM_MAX_CACHES - 1;
+	/* the orphan page, and the cache now misses a slab page (twice: its
+	 * page count and its CPU slab page count) plus its CPU slab check */
+	EXPECT_EQ(quiet_validate(), 4u);
+	EXPECT_EQ(t.cap.count_containing("slab page of no live cache"), 1u);
+	p->cache_id = id;
+	EXPECT_EQ(quiet_validate(), 0u);
+	slab.free(s, x);
+	slab.destroy(s);
+}
+
+} // namespace

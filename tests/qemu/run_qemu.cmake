@@ -1,0 +1,48 @@
+# tests/qemu/run_qemu.cmake — boots one image under QEMU and judges the run
+# by its exit status (reported by the image through semihosting) and,
+# optionally, its console output. Used by every CTest of label qemu.
+#
+#   cmake -DQEMU=qemu-system-arm "-DQEMU_ARGS=-M|mps2-an385|…" -DELF=<image>
+#         [-DEXPECT_EXIT=0] [-DEXPECT_OUTPUT=<regex>] [-DTIMEOUT=60]
+#         [-DLOG=<file>] -P run_qemu.cmake
+#
+# Passes only if QEMU exits by itself, with exactly EXPECT_EXIT, and the
+# output matches EXPECT_OUTPUT. A hang (timeout) or a QEMU that cannot
+# start always fails, so a test expecting a nonzero status cannot pass by
+# accident.
+foreach(var QEMU ELF)
+  if(NOT ${var})
+    message(FATAL_ERROR "run_qemu: ${var} is required")
+  endif()
+endforeach()
+string(REPLACE "|" ";" QEMU_ARGS "${QEMU_ARGS}")
+if(NOT DEFINED EXPECT_EXIT)
+  set(EXPECT_EXIT 0)
+endif()
+if(NOT TIMEOUT)
+  set(TIMEOUT 60)
+endif()
+
+execute_process(
+  COMMAND ${QEMU} ${QEMU_ARGS} -kernel ${ELF}
+  INPUT_FILE /dev/null
+  OUTPUT_VARIABLE out
+  ERROR_VARIABLE out
+  RESULT_VARIABLE rc
+  TIMEOUT ${TIMEOUT})
+message("${out}")
+if(LOG)
+  file(WRITE "${LOG}" "${out}")
+endif()
+
+string(REPLACE ";" " " cmdline "${QEMU} ${QEMU_ARGS} -kernel ${ELF}")
+if(NOT rc MATCHES "^[0-9]+$")
+  message(FATAL_ERROR "run_qemu: '${cmdline}' did not exit by itself: ${rc}")
+endif()
+if(NOT rc EQUAL EXPECT_EXIT)
+  message(FATAL_ERROR "run_qemu: exit status ${rc}, expected ${EXPECT_EXIT} (${cmdline})")
+endif()
+if(EXPECT_OUTPUT AND NOT out MATCHES "${EXPECT_OUTPUT}")
+  message(FATAL_ERROR "run_qemu: output does not match '${EXPECT_OUTPUT}'")
+endif()
+message(STATUS "run_qemu: exit status ${rc} as expected")
