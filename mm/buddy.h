@@ -32,7 +32,7 @@ struct Zone {
 
 	void add_free(struct page *p, unsigned order)
 	{
-		p->state = kFree;
+		set_page_state(p, kFree);
 		p->order = static_cast<uint8_t>(order);
 		free_area[order].push_front(p);
 		nonempty |= 1u << order;
@@ -70,7 +70,7 @@ inline struct page *buddy_alloc(Zone &zone, unsigned order)
 	zone.del_free(p, found);
 	if (found > order)
 		buddy_split(zone, p, found, order);
-	p->state = kAllocated;
+	set_page_state(p, kAllocated);
 	p->order = static_cast<uint8_t>(order);
 	return p;
 }
@@ -85,11 +85,11 @@ __attribute__((noinline)) inline void buddy_merge(Zone &zone, const Region &regi
 		if (buddy_idx >= region.nr_pages) /* also catches buddy_pfn < base */
 			break;
 		struct page *buddy = region.pages + buddy_idx;
-		if (buddy->state != kFree || buddy->order != order)
+		if (page_state(buddy) != kFree || buddy->order != order)
 			break;
 		zone.del_free(buddy, order);
-		buddy->state = kInterior;
-		region.pages[idx].state = kInterior;
+		set_page_state(buddy, kInterior);
+		set_page_state(&region.pages[idx], kInterior);
 		pfn &= ~(uintptr_t{1} << order);
 		idx = static_cast<size_t>(pfn - region.base_pfn);
 		++order;
@@ -104,7 +104,7 @@ inline void buddy_free(Zone &zone, const Region &region, struct page *p, unsigne
 	size_t idx = region.index(p);
 	if (order < kMaxOrder) {
 		size_t buddy_idx = static_cast<size_t>(((region.base_pfn + idx) ^ (uintptr_t{1} << order)) - region.base_pfn);
-		if (buddy_idx < region.nr_pages && region.pages[buddy_idx].state == kFree &&
+		if (buddy_idx < region.nr_pages && page_state(&region.pages[buddy_idx]) == kFree &&
 		    region.pages[buddy_idx].order == order) {
 			buddy_merge(zone, region, idx, order);
 			return;

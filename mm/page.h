@@ -114,9 +114,18 @@ struct PageList {
 	}
 };
 
+/* page::state is read across CPUs (the buddy check looks at a neighbour's
+ * state under the zone lock while the neighbour's owner may be changing it
+ * outside that lock; the answer is right either way, since only kFree
+ * matters there). So every access that can race is a relaxed atomic: a
+ * plain byte load/store on every target, and no data race for the C++
+ * memory model or ThreadSanitizer. */
+inline uint8_t page_state(const struct page *p) { return __atomic_load_n(&p->state, __ATOMIC_RELAXED); }
+inline void set_page_state(struct page *p, uint8_t state) { __atomic_store_n(&p->state, state, __ATOMIC_RELAXED); }
+
 inline struct page *page_head(struct page *p)
 {
-	return p->state == kTail ? p->next : p;
+	return page_state(p) == kTail ? p->next : p;
 }
 
 } // namespace kmm

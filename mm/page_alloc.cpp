@@ -157,7 +157,7 @@ void PageAllocator::set_tails(struct page *head, unsigned order, PageState tail_
 {
 	size_t n = size_t{1} << order;
 	for (size_t i = 1; i < n; ++i) {
-		head[i].state = tail_state;
+		set_page_state(&head[i], tail_state);
 		head[i].next = tail_state == kTail ? head : nullptr;
 	}
 }
@@ -192,20 +192,20 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 		LockGuard guard(lock_);
 		p = alloc_locked(gfp, order);
 		if (p != nullptr)
-			p->state = static_cast<uint8_t>(head_state);
+			set_page_state(p, static_cast<uint8_t>(head_state));
 	}
 	if (p == nullptr && oom_hook_ != nullptr && (gfp & __GFP_NORETRY) == 0) {
-		++oom_count_;
+		__atomic_fetch_add(&oom_count_, 1ul, __ATOMIC_RELAXED);
 		oom_hook_(oom_ctx_, gfp, order); /* may free memory; no lock held */
 		if (pcp_high_ != 0)
 			drain_pcp();
 		LockGuard guard(lock_);
 		p = alloc_locked(gfp, order);
 		if (p != nullptr)
-			p->state = static_cast<uint8_t>(head_state);
+			set_page_state(p, static_cast<uint8_t>(head_state));
 	}
 	if (p == nullptr) {
-		++alloc_failures_;
+		__atomic_fetch_add(&alloc_failures_, 1ul, __ATOMIC_RELAXED);
 		if ((gfp & __GFP_NOWARN) == 0)
 			reporter_->warn("kmm: page allocation failure: order:%u, mode:%#x", order, gfp);
 		return nullptr;
@@ -230,7 +230,7 @@ __attribute__((noinline)) struct page *PageAllocator::pcp_refill(PerCpuPages::Li
 			struct page *p = buddy_alloc(zones_[zone], order);
 			if (p == nullptr)
 				break;
-			p->state = kPcp;
+			set_page_state(p, kPcp);
 			p->next = list.head;
 			list.head = p;
 			++list.count;
@@ -277,7 +277,7 @@ __attribute__((noinline)) struct page *PageAllocator::alloc_general(gfp_t gfp, u
 	if (__builtin_expect(pcp_on(order), 1)) {
 		struct page *p = pcp_take((gfp & __GFP_DMA) != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL, order, true);
 		if (__builtin_expect(p != nullptr, 1)) {
-			p->state = static_cast<uint8_t>(head_state);
+			set_page_state(p, static_cast<uint8_t>(head_state));
 			return finish_alloc(p, gfp, order, head_state);
 		}
 	}
@@ -286,7 +286,7 @@ __attribute__((noinline)) struct page *PageAllocator::alloc_general(gfp_t gfp, u
 		LockGuard guard(lock_);
 		p = alloc_locked(gfp, order);
 		if (__builtin_expect(p != nullptr, 1))
-			p->state = static_cast<uint8_t>(head_state);
+			set_page_state(p, static_cast<uint8_t>(head_state));
 	}
 	if (__builtin_expect(p == nullptr, 0))
 		return alloc_slow(gfp, order, head_state);
@@ -300,7 +300,7 @@ inline bool PageAllocator::free_ok(const struct page *head, unsigned order, Page
 	if (region == nullptr || (reinterpret_cast<uintptr_t>(head) - reinterpret_cast<uintptr_t>(region->pages)) %
 					 sizeof(struct page) != 0)
 		return false;
-	uint8_t state = head->state;
+	uint8_t state = page_state(head);
 	bool state_ok = expect == kAllocated ? (state == kAllocated || state == kCompound) : state == expect;
 	return state_ok && order == head->order;
 }
@@ -315,7 +315,7 @@ __attribute__((noinline)) bool PageAllocator::check_free_locked(struct page *hea
 		return false;
 	}
 	uintptr_t addr = region->address(head);
-	uint8_t state = head->state;
+	uint8_t state = page_state(head);
 	bool state_ok = expect == kAllocated ? (state == kAllocated || state == kCompound) : state == expect;
 	if (!state_ok) {
 		if (state == kFree || state == kPcp)
@@ -337,7 +337,7 @@ __attribute__((noinline)) bool PageAllocator::check_free_locked(struct page *hea
 
 inline void PageAllocator::free_locked(const Region &region, struct page *head, unsigned order)
 {
-	if (head->state != kAllocated && order > 0)
+	if (page_state(head) != kAllocated && order > 0)
 		set_tails(head, order, kInterior);
 	buddy_free(zones_[region.zone], region, head, order);
 }
@@ -361,12 +361,12 @@ __attribute__((noinline)) bool PageAllocator::free_general(struct page *head, un
 	/* The checks need no lock: a block being freed correctly belongs to
 	 * the caller, and the memory map is fixed after init. */
 	if (__builtin_expect(pcp_on(order), 1) && __builtin_expect(free_ok(head, order, expect, region), 1)) {
-		if (head->state != kAllocated && order > 0)
+		if (page_state(head) != kAllocated && order > 0)
 			set_tails(head, order, kInterior);
 		PerCpuPages &pc = pcp_[this_cpu()];
 		unsigned long flags = pc.lock.lock();
 		PerCpuPages::List &list = pc.lists[region->zone][order];
-		head->state = kPcp;
+		set_page_state(head, kPcp);
 		head->next = list.head;
 		list.head = head;
 		if (__builtin_expect(++list.count > pcp_high(order), 0))
@@ -435,9 +435,9 @@ void *PageAllocator::alloc_exact(size_t size, gfp_t gfp)
 		 * Each kept block's next points at the first one: free_exact
 		 * checks its size against these marks (a block from alloc() has
 		 * next == NULL, as PageList::remove leaves it). */
-		head->state = kInterior;
+		set_page_state(head, kInterior);
 		for_each_exact_block(pages, [&](size_t idx, unsigned o) {
-			head[idx].state = kAllocated;
+			set_page_state(&head[idx], kAllocated);
 			head[idx].order = static_cast<uint8_t>(o);
 			head[idx].next = head;
 		});
@@ -491,7 +491,7 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 				marks_ok = false;
 		});
 		size_t after = r->index(head) + pages;
-		if (after < r->nr_pages && r->pages[after].state == kAllocated && r->pages[after].next == head)
+		if (after < r->nr_pages && page_state(&r->pages[after]) == kAllocated && r->pages[after].next == head)
 			marks_ok = false;
 		if (ok && !marks_ok) {
 			reporter_->bug(kWho, "free_pages_exact of %#lx size %zu: size does not match the allocation",

@@ -133,8 +133,8 @@ public:
 		oom_hook_ = fn;
 		oom_ctx_ = ctx;
 	}
-	unsigned long oom_count() const { return oom_count_; }
-	unsigned long alloc_failures() const { return alloc_failures_; }
+	unsigned long oom_count() const { return __atomic_load_n(&oom_count_, __ATOMIC_RELAXED); }
+	unsigned long alloc_failures() const { return __atomic_load_n(&alloc_failures_, __ATOMIC_RELAXED); }
 	Reporter &reporter() const { return *reporter_; }
 	ZoneCounts counts(unsigned zone) const;
 	ZoneCounts totals() const;
@@ -203,7 +203,7 @@ inline struct page *PageAllocator::alloc(gfp_t gfp, unsigned order, PageState he
 	if (__builtin_expect(pcp_on(order) && (gfp & ~kFastGfp) == 0 && (order == 0 || head_state == kAllocated), 1)) {
 		struct page *p = pcp_take((gfp & __GFP_DMA) != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL, order, false);
 		if (__builtin_expect(p != nullptr, 1)) {
-			p->state = static_cast<uint8_t>(head_state);
+			set_page_state(p, static_cast<uint8_t>(head_state));
 			return p;
 		}
 	}
@@ -239,13 +239,13 @@ inline bool PageAllocator::free(struct page *head, unsigned order, PageState exp
 	const Region &r = regions_[0];
 	uintptr_t off = reinterpret_cast<uintptr_t>(head) - reinterpret_cast<uintptr_t>(r.pages);
 	if (__builtin_expect(pcp_on(order) && off < r.nr_pages * sizeof(struct page) && off % sizeof(struct page) == 0 &&
-				     head->state == expect && head->order == order &&
+				     page_state(head) == expect && head->order == order &&
 				     (order == 0 || expect == kAllocated),
 			     1)) {
 		PerCpuPages &pc = pcp_[this_cpu()];
 		unsigned long flags = pc.lock.lock();
 		PerCpuPages::List &list = pc.lists[r.zone][order];
-		head->state = kPcp;
+		set_page_state(head, kPcp);
 		head->next = list.head;
 		list.head = head;
 		if (__builtin_expect(++list.count > pcp_high(order), 0))

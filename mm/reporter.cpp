@@ -30,7 +30,7 @@ void Reporter::bug(const char *who, const char *fmt, ...)
 	va_start(ap, fmt);
 	vformat(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
-	++bugs_;
+	__atomic_fetch_add(&bugs_, 1ul, __ATOMIC_RELAXED);
 	emit(line);
 }
 
@@ -51,7 +51,7 @@ void Reporter::warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vformat(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	++warnings_;
+	__atomic_fetch_add(&warnings_, 1ul, __ATOMIC_RELAXED);
 	emit(line);
 }
 

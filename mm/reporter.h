@@ -40,8 +40,8 @@ public:
 		bugs_ = 0;
 		warnings_ = 0;
 	}
-	unsigned long bugs() const { return bugs_; }
-	unsigned long warnings() const { return warnings_; }
+	unsigned long bugs() const { return __atomic_load_n(&bugs_, __ATOMIC_RELAXED); }
+	unsigned long warnings() const { return __atomic_load_n(&warnings_, __ATOMIC_RELAXED); }
 
 private:
 	void emit(const char *line);

@@ -1,12 +1,18 @@
 /*
  * mm/spinlock.h — kmm's lock: IRQs masked on the local CPU plus, on SMP
- * builds and the host, a test-and-test-and-set spinlock on a byte.
+ * builds and the host, a test-and-test-and-set spinlock on a 32-bit word.
  *
- * On a uniprocessor target (KMM_NR_CPUS == 1 and not the host) masking IRQs
- * is all the exclusion there is to get, so the lock word is not touched.
+ *   uniprocessor target (KMM_NR_CPUS == 1, not the host): masking IRQs is
+ *       all the exclusion there is, the lock word is never touched;
+ *   ARMv7-A SMP: LDREX/STREX (from the __atomic builtins), waiters sleep in
+ *       WFE and the unlocker wakes them with SEV after its release store;
+ *   RISC-V SMP: AMOSWAP.W to take, a release store to drop (A extension);
+ *   host: the same builtins (what std::atomic compiles to), PAUSE to wait.
  */
 #ifndef KMM_MM_SPINLOCK_H
 #define KMM_MM_SPINLOCK_H
+
+#include <stdint.h>
 
 #include <arch/arch.h>
 #include <arch/irq.h>
@@ -27,30 +33,38 @@ public:
 	{
 		unsigned long flags = arch::irq_save();
 		if constexpr (kSpinLockIsReal) {
-			while (__atomic_exchange_n(&word_, 1, __ATOMIC_ACQUIRE) != 0)
+			while (__atomic_exchange_n(&word_, 1u, __ATOMIC_ACQUIRE) != 0)
 				while (__atomic_load_n(&word_, __ATOMIC_RELAXED) != 0)
-					relax();
+					wait();
 		}
 		return flags;
 	}
 	void unlock(unsigned long flags)
 	{
-		if constexpr (kSpinLockIsReal)
-			__atomic_store_n(&word_, 0, __ATOMIC_RELEASE);
+		if constexpr (kSpinLockIsReal) {
+			__atomic_store_n(&word_, 0u, __ATOMIC_RELEASE);
+			wake();
+		}
 		arch::irq_restore(flags);
 	}
 	bool is_locked() const { return !kSpinLockIsReal || __atomic_load_n(&word_, __ATOMIC_RELAXED) != 0; }
 
 private:
-	static void relax()
+	static void wait()
 	{
 #if defined(__x86_64__) || defined(__i386__)
 		__builtin_ia32_pause();
-#elif defined(__ARM_ARCH) && __ARM_ARCH >= 7 && !defined(__ARM_ARCH_7M__)
-		__asm__ volatile("yield");
+#elif defined(__arm__) && defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'A'
+		__asm__ volatile("wfe" ::: "memory");
 #endif
 	}
-	unsigned char word_ = 0;
+	static void wake()
+	{
+#if defined(__arm__) && defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'A'
+		__asm__ volatile("dsb ishst\n\tsev" ::: "memory");
+#endif
+	}
+	uint32_t word_ = 0;
 };
 
 /* RAII holder: `LockGuard guard(lock_);` */
