@@ -1,8 +1,10 @@
 /*
- * kernel/boot.cpp — the kernel's main line: board (console, counter) →
- * banner → mm from the board's memory map → self-tests → workload →
- * report → exit status (0 only if every test and the workload passed).
- * Called by the arch startup after .data/.bss/constructors (kmm_main).
+ * kernel/boot.cpp — the kernel's main line: board (early console, counter)
+ * → banner → mm from the board's memory map → slab layer (the kmem_cache
+ * boot cache, then the kmalloc caches) → self-tests → workload → report →
+ * exit status (0 only if every test and the workload passed and validate()
+ * of both layers finds nothing at the end). Called by the arch startup
+ * after .data/.bss/constructors (kmm_main).
  */
 #include <kernel/boot.h>
 
@@ -53,6 +55,32 @@ void mm_init_from_board()
 	       kmm_free_pages(), kmm_memmap_bytes());
 }
 
+/* Counts the lines a dump writes. */
+void count_lines(void *ctx, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; ++i)
+		*static_cast<unsigned *>(ctx) += text[i] == '\n';
+}
+
+/* The slab layer starts itself on first use after kmm_init(): its boot
+ * cache "kmem_cache" (which holds every cache's struct), then one cache per
+ * kmalloc class. Started here, before anything else allocates, so its
+ * metadata is measured and every later leak check starts from it. */
+void slab_init()
+{
+	size_t free_before = kmm_free_pages();
+	size_t max = kmalloc_max_cache_size();
+	if (max == 0)
+		panic("slab layer did not start (kmalloc caches missing)");
+	boot_info.slab_boot_bytes = (free_before - kmm_free_pages()) * PAGE_SIZE;
+	unsigned lines = 0;
+	kmm_slabinfo(count_lines, &lines);
+	boot_info.slab_boot_caches = lines > 2 ? lines - 2 : 0; /* two header lines */
+	printk("slab: kmem_cache boot cache + kmalloc caches: %u caches, kmalloc-8 … kmalloc-%zu, larger requests "
+	       "are pages; %zu B of slab metadata\n",
+	       boot_info.slab_boot_caches, max, boot_info.slab_boot_bytes);
+}
+
 } // namespace
 
 extern "C" int kmm_main(void)
@@ -66,6 +94,7 @@ extern "C" int kmm_main(void)
 
 	kmm_set_report_hook(report_line, nullptr);
 	mm_init_from_board();
+	slab_init();
 
 	/* Misuse found while testing is a failed test, not a panic. */
 	kmm_set_bug_policy(KMM_BUG_REFUSE);
@@ -74,9 +103,10 @@ extern "C" int kmm_main(void)
 
 	unsigned long workload_problems = workload_run_all(KMM_WORKLOAD_SEED);
 
-	report_print();
-	int status = failed_tests == 0 && workload_problems == 0 ? KMM_EXIT_OK : KMM_EXIT_TEST_FAILED;
-	printk("kmm: %u self-tests failed, %lu workload problems: exit status %d\n", failed_tests,
-	       workload_problems, status);
+	unsigned long mm_problems = report_print();
+	int status = failed_tests == 0 && workload_problems == 0 && mm_problems == 0 ? KMM_EXIT_OK
+										      : KMM_EXIT_TEST_FAILED;
+	printk("kmm: %u self-tests failed, %lu workload problems, %lu validate problems: exit status %d\n",
+	       failed_tests, workload_problems, mm_problems, status);
 	return status;
 }

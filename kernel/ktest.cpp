@@ -1,41 +1,21 @@
 /*
  * kernel/ktest.cpp — the self-test runner (see kernel/ktest.h): walks the
- * suites the linker collected, runs each case, checks mm after it, prints
- * TAP. Runs with the bug policy set to refuse, so a misuse report is a test
- * failure, not a panic.
+ * suites the linker collected, runs each case, checks mm after it
+ * (ktest_mm_check_after: both layers' validate(), leaks, misuse reports),
+ * prints TAP. Runs with the bug policy set to refuse, so a misuse report is
+ * a test failure, not a panic. Also the target side of the shared tests'
+ * environment (tests/shared/ktest_env.h), from the board's memory map.
  */
 #include <kernel/ktest.h>
 
+#include <kernel/boot.h>
 #include <kernel/printk.h>
 #include <kmm/kmm.h>
 
 #include "format.h" /* mm/format.h: kmm::vformat */
+#include "ktest_env.h" /* tests/shared */
 
 extern "C" const struct ktest_suite __ktest_suites_start[], __ktest_suites_end[];
-
-namespace {
-
-void report_prefix(struct ktest *t)
-{
-	printk("#   %s: ", t->name);
-}
-
-/* mm's state after a case must be what it was before it. */
-void check_mm_after(struct ktest *t, size_t free_before, unsigned long bugs_before)
-{
-	unsigned long problems = kmm_validate();
-	if (problems != 0)
-		ktest_fail(t, __FILE__, __LINE__, "kmm_validate() found %lu problems after the case", problems);
-	size_t free_after = kmm_free_pages();
-	if (free_after != free_before)
-		ktest_fail(t, __FILE__, __LINE__, "free pages %zu before, %zu after: %s", free_before, free_after,
-			   free_after < free_before ? "the case leaked pages" : "more pages than before");
-	unsigned long bugs = kmm_bug_count() - bugs_before;
-	if (bugs != t->expected_bugs)
-		ktest_fail(t, __FILE__, __LINE__, "%lu misuse reports, expected %lu", bugs, t->expected_bugs);
-}
-
-} // namespace
 
 void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ...)
 {
@@ -45,7 +25,7 @@ void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ..
 	va_start(ap, fmt);
 	kmm::vformat(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	report_prefix(t);
+	printk("#   %s: ", t->name);
 	printk("%s:%d: %s\n", file, line, buf);
 }
 
@@ -63,10 +43,9 @@ unsigned int ktest_run_all(void)
 			char name[64];
 			kmm::format(name, sizeof(name), "%s.%s", s->name, s->cases[i].name);
 			struct ktest t = {name, 0, 0};
-			size_t free_before = kmm_free_pages();
-			unsigned long bugs_before = kmm_bug_count();
+			ktest_mm_snapshot before = ktest_mm_before();
 			s->cases[i].run(&t);
-			check_mm_after(&t, free_before, bugs_before);
+			ktest_mm_check_after(&t, before);
 			++number;
 			if (t.failures != 0)
 				++failed;
@@ -75,4 +54,19 @@ unsigned int ktest_run_all(void)
 	}
 	printk("# ktest: %u tests, %u passed, %u failed\n", number, number - failed, failed);
 	return failed;
+}
+
+size_t ktest_env_zone_bytes(unsigned int zone)
+{
+	return zone < 2 ? boot_info.zone_bytes[zone] : 0;
+}
+
+bool ktest_env_in_zone(uintptr_t addr, unsigned int zone)
+{
+	for (size_t i = 0; i < boot_info.nr_regions; ++i) {
+		const kmm_board_region &r = boot_info.regions[i];
+		if (r.zone == zone && addr >= r.start && addr - r.start < r.size)
+			return true;
+	}
+	return false;
 }

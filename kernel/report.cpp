@@ -1,8 +1,10 @@
 /*
  * kernel/report.cpp — the report printed at the end of a boot: mm's pages,
- * buddyinfo, misuse and OOM counts, mm's footprint in this image (from the
- * linker's __kmm_mm_* symbols), the deepest the stack ever got (painted at
- * boot) and the counter since reset. Also the stack painting itself.
+ * buddyinfo, slabinfo and the slab path counters, misuse and OOM counts,
+ * validate() of both layers, mm's footprint in this image (flash from the
+ * linker's __kmm_mm_* symbols; RAM = static data + page descriptors + slab
+ * metadata), the deepest the stack ever got (painted at boot) and the
+ * counter since reset. Also the stack painting itself.
  */
 #include <kernel/boot.h>
 
@@ -44,7 +46,7 @@ void stack_paint(void)
 		*reinterpret_cast<volatile uint32_t *>(p) = kStackPattern;
 }
 
-void report_print(void)
+unsigned long report_print(void)
 {
 	uint64_t ticks = kmm_arch_counter() - boot_info.counter_at_boot;
 	size_t text = span(__kmm_mm_text_start, __kmm_mm_text_end);
@@ -58,12 +60,23 @@ void report_print(void)
 	       kmm_free_pages(), kmm_reserved_pages(), static_cast<unsigned long>(PAGE_SIZE), KMM_MAX_ORDER);
 	printk("buddyinfo:\n");
 	kmm_buddyinfo(console_sink, nullptr);
+	printk("slabinfo:\n");
+	kmm_slabinfo(console_sink, nullptr);
+	printk("slabstats:\n");
+	kmm_slabstats(console_sink, nullptr);
 	printk("misuse:    %lu reports since boot, OOM hook ran %lu times\n", kmm_bug_count(),
 	       kmm_oom_count());
-	printk("footprint: mm flash %zu B (text %zu + rodata %zu), mm static RAM %zu B (data %zu + bss %zu), "
-	       "page descriptors %zu B\n",
-	       text + rodata, text, rodata, data + bss, data, bss, kmm_memmap_bytes());
+	unsigned long page_problems = kmm_validate();
+	unsigned long slab_problems = kmm_slab_validate();
+	printk("validate:  kmm_validate() %lu problems, kmm_slab_validate() %lu problems\n", page_problems,
+	       slab_problems);
+	size_t ram = data + bss + kmm_memmap_bytes() + boot_info.slab_boot_bytes;
+	printk("footprint: mm flash %zu B (text %zu + rodata %zu)\n", text + rodata, text, rodata);
+	printk("footprint: mm RAM %zu B = static %zu (data %zu + bss %zu) + page descriptors %zu + slab metadata "
+	       "%zu (%u caches at boot)\n",
+	       ram, data + bss, data, bss, kmm_memmap_bytes(), boot_info.slab_boot_bytes, boot_info.slab_boot_caches);
 	printk("stack:     peak %zu of %zu B\n", stack_peak_bytes(), stack_size);
 	printk("counter:   %llu %s since boot\n", static_cast<unsigned long long>(ticks), kmm_board_counter_unit());
 	printk("---- end of report ----\n");
+	return page_problems + slab_problems;
 }

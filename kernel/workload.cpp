@@ -1,6 +1,8 @@
 /*
  * kernel/workload.cpp — the workload driver (see kernel/workload.h): the
- * seeded mix, the live-block table, stamps, the per-backend figures.
+ * seeded mix, the live-block table, stamps, the per-backend figures, and
+ * the checks after each backend or scenario (both layers' validate(), free
+ * pages back after shrinking every cache).
  */
 #include <kernel/workload.h>
 
@@ -20,18 +22,7 @@ struct Slot {
 
 Slot g_slots[KMM_WORKLOAD_SLOTS];
 
-/* xorshift32: tiny, seedable, good enough to pick slots and sizes. */
-struct Rng {
-	uint32_t state;
-	uint32_t next()
-	{
-		state ^= state << 13;
-		state ^= state >> 17;
-		state ^= state << 5;
-		return state;
-	}
-	uint32_t below(uint32_t n) { return n != 0 ? next() % n : 0; }
-};
+using Rng = kmm_workload_rng;
 
 /* Words stamped: the first of every page the block touches, and the last
  * whole word. Blocks under a word get their first byte stamped. */
@@ -99,20 +90,12 @@ void free_slot(const kmm_workload_backend &b, Slot &s, kmm_workload_stats &st, s
 	s.block = nullptr;
 }
 
-void check_validate(const kmm_workload_backend &b, kmm_workload_stats &st, unsigned long op)
-{
-	unsigned long problems = kmm_validate();
-	if (problems != 0) {
-		printk("# workload %s: kmm_validate() found %lu problems after op %lu\n", b.name, problems, op);
-		st.problems += problems;
-	}
-}
-
 kmm_workload_stats run_backend(const kmm_workload_backend &b, uint32_t seed)
 {
 	kmm_workload_stats st = {};
 	Rng rng{seed != 0 ? seed : 1u};
 	size_t max = b.max_size(), live = 0;
+	kmm_slab_shrink_all();
 	size_t free_before = kmm_free_pages();
 	uint32_t generation = 0;
 	for (auto &s : g_slots)
@@ -143,12 +126,13 @@ kmm_workload_stats run_backend(const kmm_workload_backend &b, uint32_t seed)
 			}
 		}
 		if (op % KMM_WORKLOAD_VALIDATE_EVERY == 0)
-			check_validate(b, st, op);
+			workload_validate(b.name, &st, op);
 	}
 	for (auto &s : g_slots)
 		if (s.block != nullptr)
 			free_slot(b, s, st, live);
-	check_validate(b, st, KMM_WORKLOAD_OPS);
+	workload_validate(b.name, &st, KMM_WORKLOAD_OPS);
+	kmm_slab_shrink_all();
 	if (kmm_free_pages() != free_before) {
 		printk("# workload %s: %zu free pages before, %zu after freeing everything\n", b.name, free_before,
 		       kmm_free_pages());
@@ -162,7 +146,34 @@ unsigned long avg(uint64_t sum, unsigned long n)
 	return n != 0 ? static_cast<unsigned long>(sum / n) : 0ul;
 }
 
+/* A scenario: the same before/after checks around its own loop. */
+kmm_workload_stats run_scenario(const kmm_workload_backend &b, uint32_t seed)
+{
+	kmm_workload_stats st = {};
+	kmm_slab_shrink_all();
+	size_t free_before = kmm_free_pages();
+	b.run(seed != 0 ? seed : 1u, &st);
+	workload_validate(b.name, &st, st.allocs + st.frees);
+	kmm_slab_shrink_all();
+	if (kmm_free_pages() != free_before) {
+		printk("# workload %s: %zu free pages before, %zu after freeing everything and shrinking\n", b.name,
+		       free_before, kmm_free_pages());
+		++st.problems;
+	}
+	return st;
+}
+
 } // namespace
+
+void workload_validate(const char *who, struct kmm_workload_stats *st, unsigned long op)
+{
+	unsigned long pages = kmm_validate(), slabs = kmm_slab_validate();
+	if (pages + slabs != 0) {
+		printk("# workload %s: validate found %lu page and %lu slab problems after op %lu\n", who, pages, slabs,
+		       op);
+		st->problems += pages + slabs;
+	}
+}
 
 unsigned long workload_run_all(uint32_t seed)
 {
@@ -176,7 +187,7 @@ unsigned long workload_run_all(uint32_t seed)
 			printk("workload: %-12s skipped (not on this board)\n", b->name);
 			continue;
 		}
-		kmm_workload_stats st = run_backend(*b, seed);
+		kmm_workload_stats st = b->run != nullptr ? run_scenario(*b, seed) : run_backend(*b, seed);
 		printk("workload: %-12s %7lu %7lu %6lu %10zu %9lu %9lu %9lu %9lu %lu\n", b->name, st.allocs, st.frees,
 		       st.failures, st.peak_live_bytes, avg(st.alloc_ticks, st.allocs),
 		       static_cast<unsigned long>(st.alloc_ticks_max), avg(st.free_ticks, st.frees),

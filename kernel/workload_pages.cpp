@@ -32,6 +32,6 @@ void *dma_alloc(size_t size) { return pages_alloc_gfp(size, GFP_DMA); }
 
 } // namespace
 
-KMM_WORKLOAD_BACKEND(10_pages, {"pages", pages_max, 1, pages_alloc, pages_free});
-KMM_WORKLOAD_BACKEND(11_pages_exact, {"pages_exact", exact_max, 1, exact_alloc, exact_free});
-KMM_WORKLOAD_BACKEND(12_pages_dma, {"pages_dma", dma_max, 1, dma_alloc, pages_free});
+KMM_WORKLOAD_BACKEND(10_pages, {"pages", pages_max, 1, pages_alloc, pages_free, nullptr});
+KMM_WORKLOAD_BACKEND(11_pages_exact, {"pages_exact", exact_max, 1, exact_alloc, exact_free, nullptr});
+KMM_WORKLOAD_BACKEND(12_pages_dma, {"pages_dma", dma_max, 1, dma_alloc, pages_free, nullptr});

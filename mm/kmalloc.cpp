@@ -99,7 +99,13 @@ void *SlabAllocator::kmalloc_large(size_t size, gfp_t gfp)
 				       static_cast<unsigned long>(kPageSize << kMaxOrder));
 		return nullptr;
 	}
-	struct page *head = pages_.alloc(gfp & ~__GFP_COMP, size_to_order(size), kLargeKmalloc);
+	/* As a new slab: first without the OOM hook, then after reclaim(). */
+	unsigned order = size_to_order(size);
+	struct page *head = pages_.alloc((gfp & ~__GFP_COMP) | __GFP_NOWARN | __GFP_NORETRY, order, kLargeKmalloc);
+	if (head == nullptr) {
+		reclaim();
+		head = pages_.alloc(gfp & ~__GFP_COMP, order, kLargeKmalloc);
+	}
 	return head != nullptr ? pages_.page_address(head) : nullptr;
 }
 

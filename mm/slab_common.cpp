@@ -101,6 +101,11 @@ void SlabAllocator::setup_cache(kmem_cache *s, const char *name, const CacheLayo
 	init.object_size = layout.object_size;
 	init.align = layout.align;
 	init.slab_bytes = layout.slab_bytes;
+	init.slab_mask = uintptr_t{layout.slab_bytes} - 1;
+	init.object_area = uintptr_t{layout.objects} * layout.size;
+	unsigned magazine = (flags & SLAB_CONSISTENCY_CHECKS) != 0 ? 0 : magazine_capacity(layout.size);
+	for (CacheCpu &c : init.cpu)
+		c.mag_limit = magazine;
 	init.objects = static_cast<uint16_t>(layout.objects);
 	init.order = static_cast<uint8_t>(layout.order);
 	init.flags = flags;
@@ -201,6 +206,10 @@ int SlabAllocator::init_locked()
 		reporter_.warn("kmm: slab: used before kmm_init()");
 		return -KMM_EINVAL;
 	}
+	const Region &r0 = pages_.region(0);
+	map_start_ = r0.start;
+	map_bytes_ = uintptr_t{r0.nr_pages} << kPageShift;
+	map_pages_ = r0.pages;
 	CacheLayout layout;
 	calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), SLAB_HWCACHE_ALIGN, false, layout);
 	setup_cache(&boot_cache_, "kmem_cache", layout, KMM_SLAB_DEBUG_ALL ? SLAB_CONSISTENCY_CHECKS : 0, nullptr);
@@ -236,6 +245,8 @@ void SlabAllocator::reset()
 	for (auto &k : kmalloc_caches_)
 		k = &unready_;
 	kmalloc_max_ = 0;
+	map_start_ = map_bytes_ = 0;
+	map_pages_ = nullptr;
 	kmem_cache blank{};
 	__builtin_memcpy(static_cast<void *>(&boot_cache_), &blank, sizeof(blank));
 	__atomic_store_n(&initialized_, false, __ATOMIC_RELEASE);
@@ -277,6 +288,7 @@ int SlabAllocator::shrink(kmem_cache *s)
 {
 	if (!check_cache(s, "kmem_cache_shrink"))
 		return -KMM_EINVAL;
+	drain_magazines(s);
 	PageList discard;
 	/* TODO(SMP): other CPUs' slabs need a flush on those CPUs. */
 	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu) {
@@ -300,6 +312,24 @@ void SlabAllocator::shrink_all()
 	for (unsigned id = 0; id < KMM_MAX_CACHES; ++id)
 		if (kmem_cache *s = caches_[id])
 			shrink(s);
+}
+
+void SlabAllocator::reclaim()
+{
+	shrink_all();
+}
+
+void SlabAllocator::set_magazine_size(kmem_cache *s, unsigned entries)
+{
+	if (!check_cache(s, "set_magazine_size") || (s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
+		return;
+	drain_magazines(s);
+	uint32_t limit = entries < kMagazineMax ? entries : kMagazineMax;
+	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu) {
+		unsigned long flags = fast_irq_save();
+		s->cpu[cpu].mag_limit = limit;
+		fast_irq_restore(flags);
+	}
 }
 
 void SlabAllocator::set_min_partial(kmem_cache *s, unsigned min_partial)

@@ -68,6 +68,21 @@ const char *calculate_layout(unsigned int size, unsigned int align, slab_flags_t
 /* Linux's min_partial: ilog2(size) / 2 clamped to the config's range. */
 unsigned min_partial_for(uint32_t size);
 
+/* Per-CPU magazine capacity of a cache of stride `size` (config.h):
+ * KMM_SLAB_MAGAZINE_BYTES / size clamped to [2, KMM_SLAB_MAGAZINE];
+ * 0 when magazines are compiled out. */
+constexpr unsigned magazine_capacity(uint32_t size)
+{
+	if (KMM_SLAB_MAGAZINE == 0 || size == 0)
+		return 0;
+	size_t n = size_t{KMM_SLAB_MAGAZINE_BYTES} / size;
+	if (n < 2)
+		n = 2;
+	if (n > size_t{KMM_SLAB_MAGAZINE})
+		n = KMM_SLAB_MAGAZINE;
+	return static_cast<unsigned>(n);
+}
+
 /* Lemire's divisibility test constant for 32-bit numerators (see CacheLayout). */
 constexpr uint64_t divisibility_magic(uint32_t d) { return UINT64_MAX / d + 1; }
 

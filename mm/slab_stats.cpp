@@ -43,6 +43,31 @@ unsigned long chain_length(const kmem_cache *s, void *head)
 	return n;
 }
 
+bool chain_holds(const kmem_cache *s, uintptr_t base, void *head, const void *x)
+{
+	unsigned long n = 0;
+	uintptr_t area = uintptr_t{s->objects} * s->size;
+	for (void *p = head; p != nullptr && n <= s->objects; p = get_freepointer(s, p), ++n) {
+		if (p == x)
+			return true;
+		if (reinterpret_cast<uintptr_t>(p) - base >= area) /* corrupt: validate reports it */
+			return false;
+	}
+	return false;
+}
+
+/* Calls fn(cpu, index, object) for every magazine entry of s (at most
+ * kMagazineMax per CPU even if mag_count is corrupt). */
+template <typename Fn> void for_each_magazine_entry(const kmem_cache *s, Fn fn)
+{
+	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu) {
+		const CacheCpu &c = s->cpu[cpu];
+		uint32_t n = c.mag_count < kMagazineMax ? c.mag_count : kMagazineMax;
+		for (uint32_t j = 1; j <= n; ++j)
+			fn(cpu, j, c.mag[j]);
+	}
+}
+
 } // namespace
 
 /* ---- figures ---- */
@@ -55,28 +80,62 @@ int SlabAllocator::info(kmem_cache *s, kmem_cache_info *out)
 	unsigned long flags = fast_irq_save();
 	{
 		SlabLockIrqsOff guard(s->lock);
-		unsigned long free_objs = 0, idle_cpu_slabs = 0;
+		unsigned long free_objs = 0, idle_slabs = 0;
 		for (struct page *p = s->partial.head; p != nullptr; p = p->next)
 			free_objs += s->objects - p->inuse;
 		free_objs += s->empty.count * s->objects;
+		/* Objects of `slab` in magazines: O(magazine entries). */
+		auto in_magazines = [&](const struct page *slab) {
+			unsigned long n = 0;
+			for_each_magazine_entry(s, [&](unsigned, uint32_t, void *x) {
+				if (cache_slab_of(s, x) == slab)
+					++n;
+			});
+			return n;
+		};
+		auto is_cpu_slab = [&](const struct page *slab) {
+			for (const CacheCpu &c : s->cpu)
+				if (c.slab == slab)
+					return true;
+			return false;
+		};
 		for (const CacheCpu &c : s->cpu) {
 			if (c.slab != nullptr) {
 				++i.cpu_slabs;
 				unsigned long cpu_free = chain_length(s, c.freelist);
 				free_objs += s->objects - c.slab->inuse + cpu_free;
-				if (c.slab->inuse == cpu_free)
-					++idle_cpu_slabs;
+				if (c.slab->inuse == cpu_free + in_magazines(c.slab))
+					++idle_slabs;
 			}
 			i.alloc_fastpath += c.alloc_fast;
 			i.alloc_slowpath += c.alloc_slow;
 			i.free_fastpath += c.free_fast;
 			i.free_slowpath += c.free_slow;
+			i.magazine_objs += c.mag_count;
+			i.magazine_flushes += c.mag_flushes;
+			if (c.mag_limit > i.magazine_size)
+				i.magazine_size = c.mag_limit;
 		}
+		free_objs += i.magazine_objs;
+		/* Other slabs whose objects in use all sit in magazines: idle.
+		 * Each slab once (at its first entry): O(entries^2). */
+		for_each_magazine_entry(s, [&](unsigned cpu, uint32_t j, void *x) {
+			const struct page *slab = cache_slab_of(s, x);
+			if (slab == nullptr || is_cpu_slab(slab))
+				return;
+			bool first = true;
+			for_each_magazine_entry(s, [&](unsigned cpu2, uint32_t j2, void *y) {
+				if ((cpu2 < cpu || (cpu2 == cpu && j2 < j)) && cache_slab_of(s, y) == slab)
+					first = false;
+			});
+			if (first && slab->inuse == in_magazines(slab))
+				++idle_slabs;
+		});
 		i.name = s->name;
 		i.num_slabs = s->nr_slabs;
 		i.num_objs = s->nr_slabs * s->objects;
 		i.active_objs = i.num_objs - free_objs;
-		i.active_slabs = s->nr_slabs - s->empty.count - idle_cpu_slabs;
+		i.active_slabs = s->nr_slabs - s->empty.count - idle_slabs;
 		i.partial_slabs = s->partial.count;
 		i.empty_slabs = s->empty.count;
 		i.full_slabs = s->nr_full;
@@ -108,7 +167,8 @@ void SlabAllocator::slabinfo(kmm_sink_fn sink, void *ctx)
 		if (s == nullptr || info(s, &i) != 0)
 			continue;
 		w.print("%-17s %6lu %6lu %6u %4u %4u : tunables %4u %4u %4u : slabdata %6lu %6lu %6u\n", i.name,
-			i.active_objs, i.num_objs, i.size, i.objects_per_slab, i.pages_per_slab, 0u, 0u, 0u,
+			i.active_objs, i.num_objs, i.size, i.objects_per_slab, i.pages_per_slab, i.magazine_size,
+			(i.magazine_size + 1) / 2, 0u,
 			i.active_slabs, i.num_slabs, 0u);
 	}
 }
@@ -116,14 +176,16 @@ void SlabAllocator::slabinfo(kmm_sink_fn sink, void *ctx)
 void SlabAllocator::slabstats(kmm_sink_fn sink, void *ctx)
 {
 	SinkWriter w(sink, ctx);
-	w.print("# name            alloc_fast alloc_slow  free_fast  free_slow slabs_alloc slabs_freed\n");
+	w.print("# name            alloc_fast alloc_slow  free_fast  free_slow slabs_alloc slabs_freed"
+		" mag_objs mag_flush\n");
 	LockGuard guard(registry_lock_);
 	for (kmem_cache *s : caches_) {
 		kmem_cache_info i;
 		if (s == nullptr || info(s, &i) != 0)
 			continue;
-		w.print("%-17s %10lu %10lu %10lu %10lu %11lu %11lu\n", i.name, i.alloc_fastpath, i.alloc_slowpath,
-			i.free_fastpath, i.free_slowpath, i.slabs_allocated, i.slabs_freed);
+		w.print("%-17s %10lu %10lu %10lu %10lu %11lu %11lu %8lu %9lu\n", i.name, i.alloc_fastpath,
+			i.alloc_slowpath, i.free_fastpath, i.free_slowpath, i.slabs_allocated, i.slabs_freed,
+			i.magazine_objs, i.magazine_flushes);
 	}
 }
 
@@ -261,6 +323,38 @@ unsigned long SlabAllocator::validate()
 			if (walk(s, base, c.freelist) > p->inuse)
 				problem("CPU freelist longer than the slab's objects in use", reinterpret_cast<void *>(base));
 		}
+		/* Magazines: each entry a distinct free object of this cache, on no
+		 * freelist (it counts as in use for its slab). */
+		for (const CacheCpu &c : s->cpu) {
+			if (c.mag[0] != nullptr)
+				problem("magazine sentinel mag[0] is not NULL", c.mag[0]);
+			if (c.mag_limit > kMagazineMax || c.mag_count > c.mag_limit)
+				problem("magazine count above its limit", s);
+			if (c.mag_limit != 0 && (s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
+				problem("SLAB_CONSISTENCY_CHECKS cache with a magazine", s);
+		}
+		for_each_magazine_entry(s, [&](unsigned cpu, uint32_t j, void *x) {
+			struct page *slab = cache_slab_of(s, x);
+			uintptr_t off = reinterpret_cast<uintptr_t>(x) & s->slab_mask;
+			if (slab == nullptr || off >= s->object_area || !on_object_boundary(s, off)) {
+				problem("magazine entry is not an object of this cache", x);
+				return;
+			}
+			bool twice = false;
+			for_each_magazine_entry(s, [&](unsigned cpu2, uint32_t j2, void *y) {
+				twice |= y == x && (cpu2 < cpu || (cpu2 == cpu && j2 < j));
+			});
+			if (twice) {
+				problem("object twice in the magazines", x);
+				return;
+			}
+			uintptr_t base = slab_base(pages_, slab);
+			bool listed = chain_holds(s, base, freelist_decode(base, slab->freelist), x);
+			for (const CacheCpu &c : s->cpu)
+				listed |= c.slab == slab && chain_holds(s, base, c.freelist, x);
+			if (listed)
+				problem("magazine entry is also on a freelist", x);
+		});
 		/* Every slab page of this cache, counted from the page descriptors. */
 		unsigned long seen = 0, full = 0, seen_cpu = 0;
 		for_each_slab_page([&](struct page *p) {

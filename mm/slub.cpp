@@ -43,6 +43,22 @@
  * SLAB_CONSISTENCY_CHECKS caches have no CPU slab: every alloc and free runs
  * here under the lock, from the partial list (buddy -> partial -> full ...).
  *
+ * Magazines (per CPU, per cache; CacheCpu::mag, config.h KMM_SLAB_MAGAZINE)
+ *   A bounded LIFO array of free objects of the cache, from any of its slabs,
+ *   in front of the CPU slab, guarded by IRQ masking like the rest of the
+ *   CacheCpu. Objects in it stay "in use" for their slab (page::inuse) and
+ *   keep their contents (a ctor object its constructed state): the array
+ *   holds pointers, nothing is written into the object. Every free pushes
+ *   (inline, or via free_object after the page lookup, no lock); allocation
+ *   pops it before the CPU freelist. A push onto a full magazine first
+ *   flushes its older half to the slabs in one batch under the cache lock
+ *   (flush_magazine: CPU slab objects onto the CPU freelist, others onto
+ *   their page freelist with the usual list transitions). shrink/destroy,
+ *   set_magazine_size and reclaim() (a refused slab allocation) empty them.
+ *   Remote frees (SMP, later): a magazine is per CPU, so an object freed on
+ *   another CPU than its slab's simply lands in that CPU's magazine; only
+ *   flushes touch slabs, and they hold the cache lock.
+ *
  * Freelists: a free object holds a raw pointer to the next free object of the
  * same slab at kmem_cache::offset (only get_freepointer/set_freepointer touch
  * it), NULL-terminated. page::freelist holds the first one encoded as
@@ -169,10 +185,11 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp)
 {
 	if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
 		return alloc_checked(s, gfp);
+	bool reclaimed = false;
 	for (;;) {
 		unsigned long flags = fast_irq_save();
 		CacheCpu &c = this_cpu(s);
-		void *object = c.freelist;
+		void *object = cpu_pop(s, c); /* an IRQ may have freed one */
 		if (object == nullptr) {
 			SlabLockIrqsOff guard(s->lock);
 			struct page *slab = c.slab;
@@ -193,19 +210,25 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp)
 				if (slab != nullptr)
 					install_cpu_slab_locked(s, c, slab);
 			}
-			object = c.freelist;
+			object = cpu_pop(s, c);
 		}
 		if (object != nullptr) {
-			c.freelist = get_freepointer(s, object);
 			slab_stat(c.alloc_slow);
 			fast_irq_restore(flags);
 			return finish_alloc(s, object, gfp);
 		}
 		fast_irq_restore(flags);
 
-		struct page *slab = allocate_slab(s, gfp);
-		if (slab == nullptr)
-			return nullptr;
+		/* First without the OOM hook: magazines and empty slabs of every
+		 * cache go back (reclaim) before anyone else is asked. */
+		struct page *slab = allocate_slab(s, reclaimed ? gfp : gfp | __GFP_NOWARN | __GFP_NORETRY);
+		if (slab == nullptr) {
+			if (reclaimed)
+				return nullptr;
+			reclaim();
+			reclaimed = true;
+			continue; /* the flushed objects may have refilled the partial list */
+		}
 		struct page *discard = nullptr;
 		flags = fast_irq_save();
 		{
@@ -253,6 +276,7 @@ bool SlabAllocator::take_object_locked(kmem_cache *s, struct page *slab, void *&
 
 void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp)
 {
+	bool reclaimed = false;
 	for (;;) {
 		bool corrupt = false;
 		{
@@ -273,9 +297,14 @@ void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp)
 			reporter_.finish_bug();
 			continue;
 		}
-		struct page *slab = allocate_slab(s, gfp);
-		if (slab == nullptr)
-			return nullptr;
+		struct page *slab = allocate_slab(s, reclaimed ? gfp : gfp | __GFP_NOWARN | __GFP_NORETRY);
+		if (slab == nullptr) {
+			if (reclaimed)
+				return nullptr;
+			reclaim();
+			reclaimed = true;
+			continue;
+		}
 		SlabLockGuard guard(s->lock);
 		++s->nr_slabs;
 		++s->slabs_allocated;
@@ -418,49 +447,153 @@ bool on_chain(const kmem_cache *s, void *head, const void *x)
 }
 } // namespace
 
-/* Frees x, a checked pointer into slab, with the double-free checks the
- * cache affords: always the CPU and page freelist heads and inuse == 0;
- * with SLAB_CONSISTENCY_CHECKS the whole page freelist. */
+/* The head page of the slab holding x, a pointer into some slab: region
+ * 0 without the region loop (as kfree_fast). */
+struct page *SlabAllocator::slab_of(const void *x) const
+{
+	uintptr_t off = reinterpret_cast<uintptr_t>(x) - map_start_;
+	struct page *p = off < map_bytes_ ? map_pages_ + (off >> kPageShift) : pages_.virt_to_page(x);
+	return page_head(p);
+}
+
+struct page *SlabAllocator::cache_slab_of(const kmem_cache *s, const void *x) const
+{
+	struct page *page = pages_.virt_to_page(x);
+	if (page == nullptr)
+		return nullptr;
+	struct page *head = page_head(page);
+	if ((head->state != kSlab && head->state != kSlabCpu) || head->cache_id != s->id)
+		return nullptr;
+	return head;
+}
+
+/* Gives x, a checked object of slab, back to its slab: onto c's CPU
+ * freelist if slab is c's CPU slab, else onto the page freelist with the
+ * list transitions (an empty slab beyond min_partial is queued on
+ * `discard`, to be freed after the lock). Catches the double frees the
+ * cache affords: x at the CPU or page freelist head, an empty slab; with
+ * SLAB_CONSISTENCY_CHECKS x anywhere on the freelist. IRQs masked, lock held. */
+SlabAllocator::FreeResult SlabAllocator::free_to_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab, void *x,
+							      PageList &discard)
+{
+	bool checked = (s->flags & SLAB_CONSISTENCY_CHECKS) != 0;
+	uintptr_t base = slab_start_of(s, x);
+	void *head = freelist_decode(base, slab->freelist);
+	if (slab == c.slab) {
+		if (x == c.freelist || x == head || (checked && on_chain(s, c.freelist, x)))
+			return FreeResult::kDoubleFree;
+		set_freepointer(s, x, c.freelist);
+		c.freelist = x;
+		return FreeResult::kFreed;
+	}
+	if (slab->inuse == 0 || x == head || (checked && on_chain(s, head, x)))
+		return FreeResult::kDoubleFree;
+	bool was_full = slab->inuse == s->objects;
+	set_freepointer(s, x, head);
+	slab->freelist = freelist_encode(base, x);
+	--slab->inuse;
+	if (slab->state == kSlab) { /* not another CPU's slab */
+		if (was_full) {
+			--s->nr_full;
+			if (checked)
+				s->full.remove(slab);
+		} else if (slab->inuse == 0) {
+			s->partial.remove(slab);
+		}
+		if ((was_full || slab->inuse == 0) && place_slab_locked(s, slab))
+			discard.push_front(slab);
+	}
+	return FreeResult::kFreed;
+}
+
+/* Gives the `count` oldest objects of c's magazine back to their slabs in
+ * one batch under the cache lock, and moves the rest down. Returns the
+ * double frees found on the way (skipped: the first in `bad`), which the
+ * caller reports once IRQs are restored. IRQs masked. O(count + rest). */
+unsigned long SlabAllocator::flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad)
+{
+	unsigned long double_frees = 0;
+	if (count > c.mag_count)
+		count = c.mag_count;
+	if (count == 0)
+		return 0;
+	{
+		SlabLockIrqsOff guard(s->lock);
+		for (uint32_t i = 1; i <= count; ++i) {
+			void *x = c.mag[i];
+			if (free_to_slab_locked(s, c, slab_of(x), x, discard) == FreeResult::kDoubleFree) {
+				if (double_frees++ == 0)
+					bad = x;
+			}
+		}
+	}
+	uint32_t rest = c.mag_count - count;
+	for (uint32_t i = 1; i <= rest; ++i)
+		c.mag[i] = c.mag[i + count];
+	c.mag_count = rest;
+	slab_stat(c.mag_flushes);
+	return double_frees;
+}
+
+void SlabAllocator::report_flush_double_frees(kmem_cache *s, unsigned long n, void *first)
+{
+	reporter_.bug(s->name, "double free of object %p found in a magazine flush (%lu such objects, skipped)",
+		      first, n);
+	reporter_.finish_bug();
+}
+
+/* Empties every CPU's magazine of s. TODO(SMP): other CPUs' magazines need
+ * a flush on those CPUs. */
+void SlabAllocator::drain_magazines(kmem_cache *s)
+{
+	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu) {
+		PageList discard;
+		void *bad = nullptr;
+		unsigned long flags = fast_irq_save();
+		CacheCpu &c = s->cpu[cpu];
+		unsigned long double_frees = flush_magazine(s, c, c.mag_count, discard, bad);
+		fast_irq_restore(flags);
+		if (double_frees != 0)
+			report_flush_double_frees(s, double_frees, bad);
+		while (struct page *slab = discard.pop_front())
+			discard_slab(s, slab);
+	}
+}
+
+/* Frees x, a pointer into slab, a slab of s, that the inline path did not
+ * push: checks that it is an object and not visibly free, then pushes it
+ * onto the magazine (flushing the older half when full) — or, without a
+ * magazine, gives it back to its slab under the lock. */
 void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x)
 {
 	if (!check_object(s, x, "free"))
 		return;
-	bool checked = (s->flags & SLAB_CONSISTENCY_CHECKS) != 0;
 	bool double_free = false;
-	struct page *discard = nullptr;
+	unsigned long flush_double_frees = 0;
+	void *bad = nullptr;
+	PageList discard;
 	uintptr_t base = slab_start_of(s, x);
 	unsigned long flags = fast_irq_save();
 	{
 		CacheCpu &c = this_cpu(s);
-		SlabLockIrqsOff guard(s->lock);
-		void *head = freelist_decode(base, slab->freelist);
-		if (slab == c.slab) {
-			double_free = x == c.freelist || x == head || (checked && on_chain(s, c.freelist, x));
+		if (c.mag_limit != 0) {
+			/* No lock: each test can only hold for an object that is
+			 * already free (x is not ours to race for otherwise). */
+			uint16_t encoded = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
+			double_free = x == c.mag[c.mag_count] || x == c.freelist ||
+				      __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED) == 0 ||
+				      x == freelist_decode(base, encoded);
 			if (!double_free) {
-				set_freepointer(s, x, c.freelist);
-				c.freelist = x;
+				if (c.mag_count >= c.mag_limit)
+					flush_double_frees = flush_magazine(s, c, (c.mag_limit + 1) / 2, discard, bad);
+				c.mag[++c.mag_count] = x;
 				slab_stat(c.free_slow);
 			}
 		} else {
-			double_free = slab->inuse == 0 || x == head || (checked && on_chain(s, head, x));
-			if (!double_free) {
-				bool was_full = slab->inuse == s->objects;
-				set_freepointer(s, x, head);
-				slab->freelist = freelist_encode(base, x);
-				--slab->inuse;
+			SlabLockIrqsOff guard(s->lock);
+			double_free = free_to_slab_locked(s, c, slab, x, discard) == FreeResult::kDoubleFree;
+			if (!double_free)
 				slab_stat(c.free_slow);
-				if (slab->state == kSlab) { /* not another CPU's slab */
-					if (was_full) {
-						--s->nr_full;
-						if (checked)
-							s->full.remove(slab);
-					} else if (slab->inuse == 0) {
-						s->partial.remove(slab);
-					}
-					if ((was_full || slab->inuse == 0) && place_slab_locked(s, slab))
-						discard = slab;
-				}
-			}
 		}
 	}
 	fast_irq_restore(flags);
@@ -469,8 +602,10 @@ void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x)
 		reporter_.finish_bug();
 		return;
 	}
-	if (discard != nullptr)
-		discard_slab(s, discard);
+	if (flush_double_frees != 0)
+		report_flush_double_frees(s, flush_double_frees, bad);
+	while (struct page *p = discard.pop_front())
+		discard_slab(s, p);
 }
 
 } // namespace kmm

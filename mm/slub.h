@@ -37,16 +37,31 @@
 
 namespace kmm {
 
+/* Entries of a per-CPU magazine array (config.h: KMM_SLAB_MAGAZINE). */
+inline constexpr unsigned kMagazineMax = KMM_SLAB_MAGAZINE;
+
 /* A cache's per-CPU state; the fast path touches nothing else but the
- * cache's offset/div_magic. Invariant: slab_bytes != 0 iff slab != NULL,
- * and then freelist chains free objects of `slab` only. */
+ * cache's layout fields. Invariants (IRQs masked on the owning CPU):
+ *  - slab_bytes != 0 iff slab != NULL, and then freelist chains free
+ *    objects of `slab` only;
+ *  - the magazine is mag[1..mag_count], mag_count <= mag_limit <=
+ *    kMagazineMax, the newest entry last; each entry is a free object of
+ *    this cache from any of its slabs, counted as in use by its slab
+ *    (page::inuse), on no freelist, and not twice in any magazine;
+ *  - mag[0] is always NULL, so mag[mag_count] is "the last object pushed"
+ *    (NULL when empty) without a test of mag_count.
+ */
 struct CacheCpu {
+	uint32_t mag_count = 0;      /* objects in mag[1..mag_count] */
+	uint32_t mag_limit = 0;      /* the cache's capacity; 0: no magazine */
 	void *freelist = nullptr;    /* free objects of `slab`, via their free pointers */
 	uintptr_t slab_start = 0;    /* address of `slab`'s first object */
 	uintptr_t slab_bytes = 0;    /* objects * size; 0 without a CPU slab */
 	struct page *slab = nullptr; /* a kSlabCpu head, or NULL */
 	unsigned long alloc_fast = 0, free_fast = 0;
 	unsigned long alloc_slow = 0, free_slow = 0;
+	unsigned long mag_flushes = 0;
+	void *mag[1 + kMagazineMax] = {};
 };
 
 inline constexpr unsigned kNrKmallocClasses = 13;
@@ -171,6 +186,8 @@ struct kmem_cache {
 	uint32_t object_size = 0;
 	uint32_t align = 0;
 	uint32_t slab_bytes = 0;     /* kPageSize << order */
+	uintptr_t slab_mask = 0;     /* slab_bytes - 1: x & slab_mask = x's offset in its slab */
+	uintptr_t object_area = 0;   /* objects * size: offsets of objects lie below it */
 	uint16_t objects = 0;        /* per slab */
 	uint16_t id = 0;             /* index in the cache table = page::cache_id */
 	uint8_t order = 0;
@@ -230,6 +247,14 @@ public:
 	void free_bulk(kmem_cache *s, size_t nr, void **p);
 	/* Linux's /sys/kernel/slab/<cache>/min_partial. */
 	void set_min_partial(kmem_cache *s, unsigned min_partial);
+	/* Sets s's per-CPU magazine capacity (clamped to kMagazineMax; 0
+	 * disables it) after emptying every magazine of s. Ignored for
+	 * SLAB_CONSISTENCY_CHECKS caches (they never have one). */
+	void set_magazine_size(kmem_cache *s, unsigned entries);
+	/* Memory pressure: empties every magazine and returns every empty slab
+	 * of every cache (shrink_all); a slab or large kmalloc allocation that
+	 * the page allocator refuses runs it once, then retries. */
+	void reclaim();
 	/* True if s is a cache of this allocator that has not been destroyed. */
 	bool is_live(const kmem_cache *s) const;
 	kmem_cache *cache(unsigned id) const { return id < KMM_MAX_CACHES ? caches_[id] : nullptr; }
@@ -259,6 +284,10 @@ public:
 	__attribute__((noinline, cold)) void free_slow(kmem_cache *s, void *x);
 	__attribute__((noinline, cold)) void *kmalloc_slow(size_t size, gfp_t gfp);
 	__attribute__((noinline, cold)) void kfree_slow(const void *x);
+	/* kfree/kmem_cache_free of a checked slab page's object that the
+	 * inline path could not push: full checks, then the magazine (flushing
+	 * half when full) or, without one, the slab. */
+	__attribute__((noinline)) void free_object(kmem_cache *s, struct page *slab, void *x);
 
 private:
 	friend void *slab_alloc_fast(SlabAllocator &, kmem_cache *, gfp_t);
@@ -283,7 +312,14 @@ private:
 	struct page *deactivate_cpu_slab(kmem_cache *s, CacheCpu &c);
 	void *alloc_checked(kmem_cache *s, gfp_t gfp);
 	bool take_object_locked(kmem_cache *s, struct page *slab, void *&object);
-	void free_object(kmem_cache *s, struct page *slab, void *x);
+	enum class FreeResult : uint8_t { kFreed, kDoubleFree };
+	FreeResult free_to_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, PageList &discard);
+	unsigned long flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad);
+	void report_flush_double_frees(kmem_cache *s, unsigned long n, void *first);
+	void drain_magazines(kmem_cache *s);
+	struct page *slab_of(const void *x) const;
+	/* x's slab head if x is in a slab of s, else NULL (never reports). */
+	struct page *cache_slab_of(const kmem_cache *s, const void *x) const;
 	struct page *find_slab(const void *x, const char *who, const char *action);
 	bool check_object(kmem_cache *s, const void *x, const char *action);
 	__attribute__((noinline, cold)) void report_bad_object(kmem_cache *s, const void *x, const char *action);
@@ -304,6 +340,11 @@ private:
 	bool initialized_ = false;
 	size_t kmalloc_max_ = 0;
 	kmem_cache *kmalloc_caches_[kNrKmallocClasses] = {};
+	/* Region 0 of the page allocator, copied at init: kfree's inline
+	 * address -> struct page lookup (other regions: virt_to_page). */
+	uintptr_t map_start_ = 0;
+	uintptr_t map_bytes_ = 0;
+	struct page *map_pages_ = nullptr;
 	kmem_cache *caches_[KMM_MAX_CACHES] = {};
 	kmem_cache boot_cache_;  /* caches_[0]: holds every other kmem_cache */
 	kmem_cache unready_;     /* kmalloc_caches_[] before init: an empty cache */
@@ -326,6 +367,10 @@ inline uintptr_t slab_start_of(const kmem_cache *s, const void *x)
 inline void *freelist_decode(uintptr_t base, uint16_t encoded)
 {
 	return encoded == 0 ? nullptr : reinterpret_cast<void *>(base + (uintptr_t{encoded} - 1u) * kSlabUnit);
+}
+inline uint16_t freelist_encode_offset(uintptr_t offset)
+{
+	return static_cast<uint16_t>(1u + offset / kSlabUnit);
 }
 inline uint16_t freelist_encode(uintptr_t base, const void *object)
 {

@@ -1,20 +1,32 @@
 /*
  * mm/slub_fast.h — the inline fast paths: kmem_cache alloc/free on the
- * running CPU's freelist, and kmalloc/kfree in front of them. Everything
- * unusual is one out-of-line call into SlabAllocator::*_slow.
+ * running CPU's magazine (then its CPU slab's freelist), and kmalloc/kfree
+ * in front of them. Everything unusual is one out-of-line call into
+ * SlabAllocator::*_slow or free_object.
  *
  * mm-internal: include only from mm/ sources (they are compiled with the
  * arch's definitions, e.g. KMM_HOST, which arch/irq.h reads); tests use
  * SlabAllocator::alloc/free, which wrap these.
  *
- * What the fast path checks (each failing check goes to the slow path,
- * which diagnoses and reports; nothing is changed before that):
- *   alloc: nothing — it pops the CPU freelist.
- *   free:  the object lies in the CPU slab's object area, on an object
- *          boundary (no division: see on_object_boundary), and is not the
- *          head of the CPU freelist (the one double free visible in O(1)).
- * A double free of an object deeper in the CPU freelist is not caught here
- * (see docs/SLAB.md: SLAB_CONSISTENCY_CHECKS caches catch every one).
+ *   alloc:  pop the magazine, else pop the CPU freelist, else alloc_slow.
+ *   free:   checks, then push onto the magazine if it has room, else
+ *           free_slow/free_object (which flush half of it, see slub.cpp).
+ *
+ * What the free fast paths check before the push (a failing check goes out
+ * of line, which diagnoses and reports; nothing is changed before that):
+ *   kmem_cache_free: x lies in the CPU slab's object area, on an object
+ *           boundary (no division: see on_object_boundary). Any other
+ *           pointer (another slab of the cache, or misuse) goes to
+ *           free_slow, which looks up its page.
+ *   kfree:  x's page (region 0 inline) is a slab page; its cache is the
+ *           page's; x & slab_mask is below the object area, on a boundary;
+ *           the slab is not empty and x is not its page freelist head.
+ *   both:   x is neither the last object pushed (the double free free(p);
+ *           free(p): every free of a magazine cache ends with x on top) nor
+ *           the CPU freelist head.
+ * Deeper double frees are not caught here (see docs/SLAB.md: the slow
+ * path adds the freelist heads; SLAB_CONSISTENCY_CHECKS caches, which
+ * have no magazine and no CPU slab, catch every one).
  */
 #ifndef KMM_MM_SLUB_FAST_H
 #define KMM_MM_SLUB_FAST_H
@@ -46,14 +58,61 @@ __attribute__((always_inline)) inline void slab_stat(unsigned long &counter)
 		++counter;
 }
 
+/* Pops an object off c's magazine, else off its CPU freelist; NULL if
+ * both are empty. IRQs masked. */
+__attribute__((always_inline)) inline void *cpu_pop(const kmem_cache *s, CacheCpu &c)
+{
+	uint32_t n = c.mag_count;
+	if (__builtin_expect(n != 0, 1)) {
+		c.mag_count = n - 1;
+		return c.mag[n];
+	}
+	void *object = c.freelist;
+	if (object != nullptr)
+		c.freelist = get_freepointer(s, object);
+	return object;
+}
+
+/* The inline allocation of slab_alloc_fast and kmalloc_fast: cpu_pop, with
+ * a magazine hit apart from the CPU freelist, so it needs no NULL test.
+ * False if both are empty. IRQs masked. */
+__attribute__((always_inline)) inline bool cpu_alloc(const kmem_cache *s, CacheCpu &c, void *&object)
+{
+	uint32_t n = c.mag_count;
+	if (__builtin_expect(n != 0, 1)) {
+		c.mag_count = n - 1;
+		object = c.mag[n];
+	} else {
+		object = c.freelist;
+		if (__builtin_expect(object == nullptr, 0))
+			return false;
+		c.freelist = get_freepointer(s, object);
+	}
+	slab_stat(c.alloc_fast);
+	return true;
+}
+
+/* Pushes x, an object of this cache that passed the caller's checks, if
+ * it is neither the last object pushed nor the CPU freelist head (double
+ * frees) and the magazine has room. IRQs masked. */
+__attribute__((always_inline)) inline bool cpu_push(CacheCpu &c, void *x)
+{
+	uint32_t n = c.mag_count;
+	if (__builtin_expect(x != c.mag[n] && x != c.freelist && n < c.mag_limit, 1)) {
+		c.mag[n + 1] = x;
+		c.mag_count = n + 1;
+		slab_stat(c.free_fast);
+		return true;
+	}
+	return false;
+}
+
 __attribute__((always_inline)) inline void *slab_alloc_fast(SlabAllocator &a, kmem_cache *s, gfp_t gfp)
 {
 	unsigned long flags = fast_irq_save();
 	CacheCpu &c = this_cpu(s);
-	void *object = c.freelist;
-	if (__builtin_expect(object != nullptr, 1)) {
-		c.freelist = get_freepointer(s, object);
-		slab_stat(c.alloc_fast);
+	void *object;
+	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
 		fast_irq_restore(flags);
 		if (__builtin_expect((gfp & __GFP_ZERO) != 0, 0))
 			__builtin_memset(object, 0, s->object_size);
@@ -68,12 +127,19 @@ __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem
 	unsigned long flags = fast_irq_save();
 	CacheCpu &c = this_cpu(s);
 	uintptr_t offset = reinterpret_cast<uintptr_t>(x) - c.slab_start;
-	if (__builtin_expect(offset < c.slab_bytes && on_object_boundary(s, offset) && x != c.freelist, 1)) {
-		set_freepointer(s, x, c.freelist);
-		c.freelist = x;
-		slab_stat(c.free_fast);
-		fast_irq_restore(flags);
-		return;
+	if (__builtin_expect(offset < c.slab_bytes && on_object_boundary(s, offset), 1)) {
+		if constexpr (kMagazineMax > 0) {
+			if (__builtin_expect(cpu_push(c, x), 1)) {
+				fast_irq_restore(flags);
+				return;
+			}
+		} else if (x != c.freelist) { /* no magazines: the CPU freelist */
+			set_freepointer(s, x, c.freelist);
+			c.freelist = x;
+			slab_stat(c.free_fast);
+			fast_irq_restore(flags);
+			return;
+		}
 	}
 	fast_irq_restore(flags);
 	a.free_slow(s, x);
@@ -100,10 +166,8 @@ __attribute__((always_inline)) inline void *kmalloc_fast(SlabAllocator &a, size_
 	kmem_cache *s = a.kmalloc_caches_[idx];
 	unsigned long flags = fast_irq_save();
 	CacheCpu &c = this_cpu(s);
-	void *object = c.freelist;
-	if (__builtin_expect(object != nullptr, 1)) {
-		c.freelist = get_freepointer(s, object);
-		slab_stat(c.alloc_fast);
+	void *object;
+	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
 		fast_irq_restore(flags);
 		if (__builtin_expect((gfp & __GFP_ZERO) != 0, 0))
 			__builtin_memset(object, 0, s->object_size);
@@ -113,21 +177,39 @@ __attribute__((always_inline)) inline void *kmalloc_fast(SlabAllocator &a, size_
 	return a.kmalloc_slow(size, gfp);
 }
 
+/* kfree: region 0's page (the common case, no region loop), its head, a
+ * slab page's cache, the object checks, the push. */
 __attribute__((always_inline)) inline void kfree_fast(SlabAllocator &a, const void *x)
 {
-	struct page *page = a.pages_.virt_to_page(x);
-	if (__builtin_expect(page != nullptr, 1)) {
+	uintptr_t addr = reinterpret_cast<uintptr_t>(x);
+	uintptr_t map_offset = addr - a.map_start_;
+	if (__builtin_expect(map_offset < a.map_bytes_, 1)) {
+		struct page *page = a.map_pages_ + (map_offset >> kPageShift);
 		uint8_t state = page->state;
 		if (state == kTail) { /* inside a multi-page slab or large block */
 			page = page->next;
 			state = page->state;
 		}
-		if (__builtin_expect(state == kSlabCpu, 1)) {
-			slab_free_fast(a, a.caches_[page->cache_id], const_cast<void *>(x));
-			return;
-		}
-		if (state == kSlab) { /* not the CPU slab: out of line */
-			a.free_object(a.caches_[page->cache_id], page, const_cast<void *>(x));
+		if (__builtin_expect(static_cast<uint8_t>(state - kSlab) <= kSlabCpu - kSlab, 1)) {
+			kmem_cache *s = a.caches_[page->cache_id];
+			void *object = const_cast<void *>(x);
+			if constexpr (kMagazineMax > 0) {
+				uintptr_t offset = addr & s->slab_mask;
+				unsigned long flags = fast_irq_save();
+				CacheCpu &c = this_cpu(s);
+				if (__builtin_expect(offset < s->object_area && on_object_boundary(s, offset) &&
+							     page->inuse != 0 && page->freelist != freelist_encode_offset(offset) &&
+							     cpu_push(c, object),
+						     1)) {
+					fast_irq_restore(flags);
+					return;
+				}
+				fast_irq_restore(flags);
+			} else if (state == kSlabCpu) {
+				slab_free_fast(a, s, object);
+				return;
+			}
+			a.free_object(s, page, object);
 			return;
 		}
 	}

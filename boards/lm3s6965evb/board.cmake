@@ -7,7 +7,9 @@ kmm_board(
   CPU cortex-m3
   LINKER_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/lm3s6965evb.ld
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/board.cpp
-  DEFINES KMM_PAGE_SHIFT=8 KMM_MAX_ORDER=7 KMM_MAX_REGIONS=2 KMM_MAX_RESERVED=2
+  # KMM_MAX_CACHES=16: the cache table is static RAM (a pointer per slot);
+  # this board uses at most 14 caches (10 at boot, 2 workload, 2 in tests).
+  DEFINES KMM_PAGE_SHIFT=8 KMM_MAX_ORDER=7 KMM_MAX_REGIONS=2 KMM_MAX_RESERVED=2 KMM_MAX_CACHES=16
   # QEMU reads unassigned addresses on this machine as 0: fault by UDF instead.
   UNMAPPED_ADDRESS none
   QEMU qemu-system-arm

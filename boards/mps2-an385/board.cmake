@@ -2,7 +2,8 @@
 # Cortex-M3 at 25 MHz, 4 MiB ZBT SSRAM1 (code) at 0x0, 4 MiB SSRAM2/3
 # (data) at 0x20000000, 16 MiB PSRAM at 0x21000000, 16 KiB FPGA block RAM at
 # 0x01000000. Console: CMSDK UART0. Counter: CMSDK timer0 (instructions
-# under -icount shift=0). The default board of ./run.sh.
+# under -icount shift=0). The default board of ./run.sh, and the board of
+# the slot benchmark (target bench-slot, tools/bench_target.sh).
 kmm_board(
   NAME mps2-an385
   CPU cortex-m3
@@ -11,4 +12,7 @@ kmm_board(
   DEFINES KMM_PAGE_SHIFT=12 KMM_MAX_ORDER=10
   QEMU qemu-system-arm
   QEMU_ARGS -M mps2-an385 -nographic -semihosting-config enable=on,target=native -icount shift=0
-  TIMEOUT 120)
+  TIMEOUT 120
+  # The slot benchmark (kmm vs newlib malloc) runs here: its timer counts
+  # instructions exactly under -icount shift=0.
+  BENCH)

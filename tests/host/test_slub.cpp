@@ -6,8 +6,8 @@
  * Suites: SlabLayout (object layout, slab order rule), SlabCache (state
  * transitions, min_partial, shrink, destroy, ctor preservation, alignment,
  * bulk, counters, OOM), SlabMisuse (every bad call is refused, reported with
- * its address, and leaves the state unchanged), SlabValidate (corruption
- * injection with exact problem counts).
+ * its address, and leaves the state unchanged). Corruption injection is in
+ * test_slub_validate.cpp, the per-CPU magazines in test_slab_magazine.cpp.
  */
 #include <gtest/gtest.h>
 
@@ -109,19 +109,7 @@ TEST(SlabLayout, DivisibilityTestMatchesModulo)
 /* ------------------------------------------------------------------ */
 /* SlabCache                                                           */
 
-class SlabCache : public ::testing::Test, public kmm_test::SlabWorld {
-protected:
-	void SetUp() override { boot(); }
-	void TearDown() override { EXPECT_EQ(problems(), 0u); }
-
-	kmem_cache *make(const char *name, unsigned size, unsigned align = 0, slab_flags_t flags = 0,
-			 void (*ctor)(void *) = nullptr)
-	{
-		kmem_cache *s = slab.create(name, size, align, flags, ctor);
-		EXPECT_NE(s, nullptr) << name;
-		return s;
-	}
-};
+class SlabCache : public kmm_test::SlabCacheTest {};
 
 TEST_F(SlabCache, CreateCopiesNameAndRegisters)
 {
@@ -205,6 +193,7 @@ TEST_F(SlabCache, SlabStateTransitions)
 	ASSERT_GE(n, 1u);
 	size_t pages0 = free_pages();
 	slab.set_min_partial(s, 0); /* so an empty slab goes straight back */
+	slab.set_magazine_size(s, 0); /* frees reach the slabs at once */
 
 	std::vector<void *> first(n);
 	for (unsigned i = 0; i < n; ++i)
@@ -266,6 +255,7 @@ TEST_F(SlabCache, EmptySlabsKeptUpToMinPartial)
 	const unsigned kSlabs = 12;
 	ASSERT_GE(s->min_partial, unsigned{KMM_SLAB_MIN_PARTIAL_LO});
 	slab.set_min_partial(s, 3);
+	slab.set_magazine_size(s, 0); /* frees reach the slabs at once */
 	size_t pages0 = free_pages();
 	std::vector<void *> objs;
 	for (unsigned k = 0; k < kSlabs * n; ++k)
@@ -585,11 +575,12 @@ protected:
 	struct State {
 		kmem_cache_info i;
 		void *cpu_freelist;
+		std::vector<void *> mag;
 		kmm_test::BuddySnapshot buddy;
 	};
 	State state()
 	{
-		return State{info(s), s->cpu[0].freelist, kmm_test::snapshot(pa)};
+		return State{info(s), s->cpu[0].freelist, magazine(s), kmm_test::snapshot(pa)};
 	}
 	void expect_same(const State &a)
 	{
@@ -598,7 +589,9 @@ protected:
 		EXPECT_EQ(a.i.num_slabs, b.i.num_slabs);
 		EXPECT_EQ(a.i.partial_slabs, b.i.partial_slabs);
 		EXPECT_EQ(a.i.full_slabs, b.i.full_slabs);
+		EXPECT_EQ(a.i.magazine_objs, b.i.magazine_objs);
 		EXPECT_EQ(a.cpu_freelist, b.cpu_freelist);
+		EXPECT_EQ(a.mag, b.mag);
 		EXPECT_EQ(a.buddy, b.buddy);
 		EXPECT_EQ(problems(), 0u);
 	}
@@ -690,11 +683,32 @@ TEST_F(SlabMisuse, NotACache)
 	EXPECT_TRUE(slab.is_live(slab.kmalloc_cache(64)));
 }
 
+TEST_F(SlabMisuse, DoubleFreeAtTheMagazineTop)
+{
+	if (kmm::kMagazineMax == 0)
+		GTEST_SKIP() << "magazines compiled out";
+	void *x = objs.back(); /* the CPU slab's */
+	void *y = objs[1];     /* the full slab's: pushed by the out-of-line path */
+	for (void *p : {x, y}) {
+		slab.free(s, p);
+		ASSERT_EQ(magazine(s).back(), p);
+		expect_refused([&] { slab.free(s, p); }, "victim", p, "double free");
+		expect_refused([&] { slab.kfree(p); }, "victim", p, "double free");
+	}
+	objs.pop_back();
+	objs.erase(objs.begin() + 1);
+}
+
 TEST_F(SlabMisuse, DoubleFreeAtTheCpuFreelistHead)
 {
 	void *x = objs.back();
-	slab.free(s, x); /* fast path: now the CPU freelist head */
+	slab.set_magazine_size(s, 0);
+	slab.free(s, x); /* no magazine: now the CPU freelist head */
 	ASSERT_EQ(s->cpu[0].freelist, x);
+	expect_refused([&] { slab.free(s, x); }, "victim", x, "double free");
+	expect_refused([&] { slab.kfree(x); }, "victim", x, "double free");
+	/* with a magazine again: the inline push also refuses the CPU freelist head */
+	slab.set_magazine_size(s, 8);
 	expect_refused([&] { slab.free(s, x); }, "victim", x, "double free");
 	expect_refused([&] { slab.kfree(x); }, "victim", x, "double free");
 	objs.pop_back();
@@ -702,10 +716,15 @@ TEST_F(SlabMisuse, DoubleFreeAtTheCpuFreelistHead)
 
 TEST_F(SlabMisuse, DoubleFreeAtThePageFreelistHead)
 {
-	void *x = objs[3]; /* in the full slab */
-	slab.free(s, x);   /* slow path: now that slab's page freelist head */
-	expect_refused([&] { slab.free(s, x); }, "victim", x, "double free");
-	objs.erase(objs.begin() + 3);
+	void *x = objs[1]; /* in the full slab */
+	slab.free(s, x);
+	void *y = objs[2];
+	slab.free(s, y);   /* x is no longer the magazine top */
+	slab.shrink(s);    /* magazine flushed: y, then x on that slab's page freelist */
+	ASSERT_EQ(kmm::freelist_decode(kmm::slab_start_of(s, x), head_of(x)->freelist), y);
+	expect_refused([&] { slab.free(s, y); }, "victim", y, "double free");
+	expect_refused([&] { slab.kfree(y); }, "victim", y, "double free");
+	objs.erase(objs.begin() + 1, objs.begin() + 3);
 }
 
 TEST_F(SlabMisuse, DoubleFreeIntoAnEmptySlab)
@@ -715,6 +734,7 @@ TEST_F(SlabMisuse, DoubleFreeIntoAnEmptySlab)
 	slab.set_min_partial(s, 10);
 	for (void *x : first)
 		slab.free(s, x);
+	slab.set_magazine_size(s, 0); /* flushes the magazine: the slab empties */
 	ASSERT_EQ(head_of(first[0])->inuse, 0u);
 	ASSERT_EQ(info(s).empty_slabs, 1u);
 	expect_refused([&] { slab.free(s, first[5 % first.size()]); }, "victim", first[5 % first.size()],
@@ -749,121 +769,6 @@ TEST_F(SlabMisuse, FreeingNullIsANoOp)
 	slab.kfree(ZERO_SIZE_PTR);
 	EXPECT_EQ(t.rep.bugs(), 0u);
 	expect_same(before);
-}
-
-/* ------------------------------------------------------------------ */
-/* SlabValidate: corruption is found and counted exactly               */
-
-class SlabValidate : public SlabCache {
-protected:
-	unsigned long quiet_validate()
-	{
-		t.cap.clear();
-		return slab.validate();
-	}
-};
-
-TEST_F(SlabValidate, CleanAllocatorHasNoProblems)
-{
-	kmem_cache *s = make("clean", 32);
-	std::vector<void *> v;
-	for (unsigned k = 0; k < 3u * s->objects; ++k)
-		v.push_back(slab.alloc(s, GFP_KERNEL));
-	for (size_t k = 0; k < v.size(); k += 2)
-		slab.free(s, v[k]);
-	EXPECT_EQ(quiet_validate(), 0u);
-	for (size_t k = 1; k < v.size(); k += 2)
-		slab.free(s, v[k]);
-	slab.destroy(s);
-}
-
-TEST_F(SlabValidate, WrongInuseOnAPartialSlab)
-{
-	kmem_cache *s = make("inuse", 64);
-	std::vector<void *> v;
-	for (unsigned k = 0; k < s->objects + 1u; ++k)
-		v.push_back(slab.alloc(s, GFP_KERNEL));
-	slab.free(s, v[0]);
-	slab.free(s, v[1]); /* first slab: partial, inuse = objects - 2 */
-	struct page *p = head_of(v[0]);
-	ASSERT_EQ(s->partial.head, p);
-	++p->inuse;
-	EXPECT_EQ(quiet_validate(), 1u) << "page freelist length != objects - inuse";
-	EXPECT_EQ(t.cap.count_containing("objects - inuse"), 1u);
-	--p->inuse;
-	EXPECT_EQ(quiet_validate(), 0u);
-	for (size_t k = 2; k < v.size(); ++k)
-		slab.free(s, v[k]);
-	slab.destroy(s);
-}
-
-TEST_F(SlabValidate, CycleInTheCpuFreelist)
-{
-	kmem_cache *s = make("looped", 64);
-	void *a = slab.alloc(s, GFP_KERNEL);
-	void *b = slab.alloc(s, GFP_KERNEL);
-	slab.free(s, a);
-	slab.free(s, b); /* CPU freelist: b -> a -> rest */
-	void *saved = kmm::get_freepointer(s, a);
-	kmm::set_freepointer(s, a, b); /* b -> a -> b ... */
-	EXPECT_EQ(quiet_validate(), 2u) << "a cycle, and so longer than the objects in use";
-	EXPECT_EQ(t.cap.count_containing("(a cycle)"), 1u);
-	kmm::set_freepointer(s, a, saved);
-	EXPECT_EQ(quiet_validate(), 0u);
-	slab.destroy(s);
-}
-
-TEST_F(SlabValidate, FreePointerOutsideTheSlab)
-{
-	kmem_cache *s = make("wild", 64);
-	std::vector<void *> v;
-	for (unsigned k = 0; k < s->objects + 1u; ++k)
-		v.push_back(slab.alloc(s, GFP_KERNEL));
-	slab.free(s, v[0]);
-	slab.free(s, v[1]); /* page freelist of the full slab: v1 -> v0 -> NULL */
-	static long elsewhere;
-	kmm::set_freepointer(s, v[0], &elsewhere);
-	EXPECT_EQ(quiet_validate(), 2u) << "a wild pointer, so the length is wrong too";
-	EXPECT_EQ(t.cap.count_containing("free pointer not at an object"), 1u);
-	kmm::set_freepointer(s, v[0], nullptr);
-	EXPECT_EQ(quiet_validate(), 0u);
-	for (size_t k = 2; k < v.size(); ++k)
-		slab.free(s, v[k]);
-	slab.destroy(s);
-}
-
-TEST_F(SlabValidate, CounterDrift)
-{
-	kmem_cache *s = make("drift", 64);
-	void *x = slab.alloc(s, GFP_KERNEL);
-	++s->nr_slabs;
-	/* slab pages found != nr_slabs, and the list sum differs */
-	EXPECT_EQ(quiet_validate(), 2u);
-	--s->nr_slabs;
-	++s->nr_full;
-	/* full pages found != nr_full, and the list sum differs */
-	EXPECT_EQ(quiet_validate(), 2u);
-	--s->nr_full;
-	EXPECT_EQ(quiet_validate(), 0u);
-	slab.free(s, x);
-	slab.destroy(s);
-}
-
-TEST_F(SlabValidate, SlabPageOfNoLiveCache)
-{
-	kmem_cache *s = make("orphan", 64);
-	void *x = slab.alloc(s, GFP_KERNEL);
-	struct page *p = head_of(x);
-	uint16_t id = p->cache_id;
-	p->cache_id = KMM_MAX_CACHES - 1;
-	/* the orphan page, and the cache now misses a slab page (twice: its
-	 * page count and its CPU slab page count) plus its CPU slab check */
-	EXPECT_EQ(quiet_validate(), 4u);
-	EXPECT_EQ(t.cap.count_containing("slab page of no live cache"), 1u);
-	p->cache_id = id;
-	EXPECT_EQ(quiet_validate(), 0u);
-	slab.free(s, x);
-	slab.destroy(s);
 }
 
 } // namespace

@@ -1,12 +1,11 @@
 /*
- * kernel/tests/page_misuse_test.cpp — misuse of the page allocator on the
- * target: each case provokes a known number of reports (t->expected_bugs),
+ * tests/shared/page_misuse_tests.cpp — shared tests (kernel and host) of
+ * misuse of the page allocator: each case provokes a known number of reports (t->expected_bugs),
  * and the runner checks that exactly that many came, that the calls were
  * refused (free count unchanged) and that kmm_validate() still finds
  * nothing.
  */
-#include <kernel/ktest.h>
-#include <kmm/kmm.h>
+#include "ktest_shared.h"
 
 namespace {
 

@@ -8,14 +8,21 @@
  *   # suite page_alloc
  *   ok 1 - page_alloc.alloc_free_order0
  *   not ok 2 - page_alloc.exhaust
- *   #   kernel/tests/page_alloc_test.cpp:80: expected a == b: 3 vs 4 (0x3 vs 0x4)
+ *   #   tests/shared/page_alloc_tests.cpp:80: expected a == b: 3 vs 4 (0x3 vs 0x4)
  *   # ktest: 12 tests, 11 passed, 1 failed
  *
- * After every case the runner checks mm as a whole: kmm_validate() finds
- * nothing, the free page count is back where it was (no leaked pages), and
- * the number of misuse reports equals what the case declared it provokes
- * (t->expected_bugs). Any difference fails the case. Reports from mm during
- * the run are printed as TAP comments ("# kmm: BUG …").
+ * After every case the runner checks mm as a whole (ktest_mm_check_after):
+ * kmm_validate() and kmm_slab_validate() find nothing, the free page count
+ * is back where it was once every cache is shrunk (no leaked pages or
+ * objects), and the number of misuse reports equals what the case declared
+ * it provokes (t->expected_bugs). Any difference fails the case. Reports
+ * from mm during the run are printed as TAP comments ("# kmm: BUG …").
+ *
+ * The same test files run on the host: tests/shared/ktest_shared.h defines
+ * KTEST_SUITE to register each case with GoogleTest before including this
+ * header, and tests/host/test_shared.cpp implements ktest_fail() with
+ * ADD_FAILURE_AT and runs the same before/after checks. So this header
+ * must stay freestanding and free of kernel-only calls.
  *
  * Expectations (KTEST_EXPECT_*) record a failure and go on; assertions
  * (KTEST_ASSERT_*) record it and return from the case.
@@ -25,6 +32,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <kmm/kmm.h>
 
 struct ktest {
 	const char *name;             /* "suite.case" */
@@ -44,10 +53,13 @@ struct ktest_suite {
 };
 
 /* Registers `cases` (an array of ktest_case) as suite `id`. Suites run in
- * the order of their ids. */
+ * the order of their ids. (Host builds define their own KTEST_SUITE first:
+ * tests/shared/ktest_shared.h.) */
+#ifndef KTEST_SUITE
 #define KTEST_SUITE(id, cases)                                                                  \
 	__attribute__((used, section(".ktest_suites." #id))) const struct ktest_suite           \
 		ktest_suite_##id = {#id, cases, sizeof(cases) / sizeof((cases)[0])}
+#endif
 
 /* Runs every registered suite; returns the number of failed cases. */
 unsigned int ktest_run_all(void);
@@ -92,6 +104,7 @@ inline unsigned long long ktest_value(decltype(nullptr)) { return 0; }
 #define KTEST_EXPECT_NE(t, a, b) KTEST_EXPECT_CMP(t, a, !=, b)
 #define KTEST_EXPECT_LT(t, a, b) KTEST_EXPECT_CMP(t, a, <, b)
 #define KTEST_EXPECT_LE(t, a, b) KTEST_EXPECT_CMP(t, a, <=, b)
+#define KTEST_EXPECT_GT(t, a, b) KTEST_EXPECT_CMP(t, a, >, b)
 #define KTEST_EXPECT_GE(t, a, b) KTEST_EXPECT_CMP(t, a, >=, b)
 #define KTEST_EXPECT_NULL(t, p) KTEST_EXPECT_CMP(t, p, ==, nullptr)
 #define KTEST_EXPECT_NOT_NULL(t, p) KTEST_EXPECT_CMP(t, p, !=, nullptr)
@@ -111,5 +124,47 @@ inline unsigned long long ktest_value(decltype(nullptr)) { return 0; }
 		if (!KTEST_EXPECT_NOT_NULL(t, p))                                                   \
 			return;                                                                     \
 	} while (0)
+#define KTEST_ASSERT_GE(t, a, b)                                                                    \
+	do {                                                                                        \
+		if (!KTEST_EXPECT_GE(t, a, b))                                                      \
+			return;                                                                     \
+	} while (0)
+
+/* ---- the checks every runner makes around a case (target and host) ---- */
+
+/* mm's state before a case: every cache shrunk, so empty slabs a case
+ * leaves behind are not counted as leaks. */
+struct ktest_mm_snapshot {
+	size_t free_pages;
+	unsigned long bugs;
+};
+
+inline struct ktest_mm_snapshot ktest_mm_before(void)
+{
+	kmm_slab_shrink_all();
+	return {kmm_free_pages(), kmm_bug_count()};
+}
+
+/* Fails `t` if either layer's validate() finds a problem, if pages (after
+ * shrinking every cache) leaked or appeared, or if the number of misuse
+ * reports differs from t->expected_bugs. */
+inline void ktest_mm_check_after(struct ktest *t, const struct ktest_mm_snapshot &before)
+{
+	unsigned long page_problems = kmm_validate();
+	if (page_problems != 0)
+		ktest_fail(t, __FILE__, __LINE__, "kmm_validate() found %lu problems after the case", page_problems);
+	unsigned long slab_problems = kmm_slab_validate();
+	if (slab_problems != 0)
+		ktest_fail(t, __FILE__, __LINE__, "kmm_slab_validate() found %lu problems after the case",
+			   slab_problems);
+	kmm_slab_shrink_all();
+	size_t free_after = kmm_free_pages();
+	if (free_after != before.free_pages)
+		ktest_fail(t, __FILE__, __LINE__, "free pages %zu before, %zu after: %s", before.free_pages, free_after,
+			   free_after < before.free_pages ? "the case leaked pages or objects" : "more pages than before");
+	unsigned long bugs = kmm_bug_count() - before.bugs;
+	if (bugs != t->expected_bugs)
+		ktest_fail(t, __FILE__, __LINE__, "%lu misuse reports, expected %lu", bugs, t->expected_bugs);
+}
 
 #endif /* KMM_KERNEL_KTEST_H */

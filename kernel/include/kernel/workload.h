@@ -9,9 +9,12 @@
  * count must be back to its start.
  *
  * A backend is one way to get memory: the page allocator (pages, exact,
- * DMA) today; kmalloc and kmem_cache backends register themselves the same
- * way when mm/ grows them (one file each, KMM_WORKLOAD_BACKEND). Backends
- * run in the order of their ids.
+ * DMA: workload_pages.cpp), kmalloc and a kmem_cache (workload_slab.cpp),
+ * one file per family, registered with KMM_WORKLOAD_BACKEND. A backend may
+ * instead bring a scenario of its own (`run`): the firmware-like mix of
+ * workload_firmware.cpp. Backends run in the order of their ids. After
+ * each, every cache is shrunk and the free page count must be back where
+ * it started; kmm_validate() and kmm_slab_validate() run along the way.
  */
 #ifndef KMM_KERNEL_WORKLOAD_H
 #define KMM_KERNEL_WORKLOAD_H
@@ -32,6 +35,8 @@
 #define KMM_WORKLOAD_SEED 0x6b6d6d31u /* "kmm1" */
 #endif
 
+struct kmm_workload_stats;
+
 struct kmm_workload_backend {
 	const char *name;
 	/* Largest request in bytes; 0 = not available on this board. */
@@ -40,6 +45,9 @@ struct kmm_workload_backend {
 	size_t min_size;
 	void *(*alloc)(size_t size);
 	void (*free)(void *block, size_t size);
+	/* A scenario with its own loop instead of the slot mix (alloc, free
+	 * and min_size unused; max_size() 0 still skips it): fills *st. */
+	void (*run)(uint32_t seed, struct kmm_workload_stats *st);
 };
 
 #define KMM_WORKLOAD_BACKEND(id, ...)                                                            \
@@ -53,6 +61,23 @@ struct kmm_workload_stats {
 	size_t peak_live_bytes;
 	uint64_t alloc_ticks, free_ticks;      /* kmm_arch_counter() sums */
 	uint64_t alloc_ticks_max, free_ticks_max;
+};
+
+/* Both layers' validate(); adds what it finds to st->problems (with a
+ * line naming `who` and `op`). For scenarios too. */
+void workload_validate(const char *who, struct kmm_workload_stats *st, unsigned long op);
+
+/* xorshift32: tiny, seedable, good enough to pick slots and sizes. */
+struct kmm_workload_rng {
+	uint32_t state;
+	uint32_t next()
+	{
+		state ^= state << 13;
+		state ^= state >> 17;
+		state ^= state << 5;
+		return state;
+	}
+	uint32_t below(uint32_t n) { return n != 0 ? next() % n : 0; }
 };
 
 /* Runs every available backend with the same seed; prints one result line

@@ -109,6 +109,29 @@
 #define KMM_SLAB_DEBUG_ALL (KMM_DEBUG >= 1)
 #endif
 
+/* Per-CPU magazines (mm/slub_fast.h): every cache keeps, per CPU, a LIFO
+ * array of free objects from any of its slabs in front of the CPU slab.
+ * kmem_cache_free/kfree push into it, allocation pops from it first. A
+ * cache's capacity is KMM_SLAB_MAGAZINE_BYTES / object stride, clamped to
+ * [2, KMM_SLAB_MAGAZINE] (e.g. 4 KiB pages: 32 up to 256-byte objects, 16
+ * at 512, 4 at 2 KiB, 2 at 8 KiB); when full, its older half goes back to
+ * the slabs in one batch under the cache lock. So at most
+ * KMM_SLAB_MAGAZINE_BYTES (or 2 objects) per cache and CPU sit in a
+ * magazine; kmem_cache_shrink, kmm_slab_shrink_all, destroy and a failing
+ * slab allocation (memory pressure) empty them. KMM_SLAB_MAGAZINE is also
+ * the array size in each kmem_cache (one pointer more per CPU); 0 disables
+ * magazines (the CPU slab's freelist is then the fast path).
+ * SLAB_CONSISTENCY_CHECKS caches never use one. */
+#ifndef KMM_SLAB_MAGAZINE
+#define KMM_SLAB_MAGAZINE 32
+#endif
+#if KMM_SLAB_MAGAZINE < 0 || KMM_SLAB_MAGAZINE > 1024
+#error "KMM_SLAB_MAGAZINE must be 0 ... 1024"
+#endif
+#ifndef KMM_SLAB_MAGAZINE_BYTES
+#define KMM_SLAB_MAGAZINE_BYTES (2 * KMM_PAGE_SIZE)
+#endif
+
 /* 1: per-cache fast/slow path counters (one increment per call). */
 #ifndef KMM_SLAB_STATS
 #define KMM_SLAB_STATS 1

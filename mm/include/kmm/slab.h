@@ -12,8 +12,9 @@
  * hook and refused: the allocator's state is unchanged by a refused call.
  *
  * Thread safety: every call may run in interrupt context (kmm never sleeps).
- * Today the per-CPU fast path is safe on one CPU with IRQs masked; slow paths
- * hold the cache's lock with IRQs masked.
+ * Today the per-CPU fast path (a per-CPU magazine of free objects, then the
+ * CPU slab) is safe on one CPU with IRQs masked; slow paths hold the
+ * cache's lock with IRQs masked.
  */
 #ifndef KMM_SLAB_H
 #define KMM_SLAB_H
@@ -69,8 +70,9 @@ void kmem_cache_free(struct kmem_cache *s, void *x);
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p);
 /* Frees p[0..nr); s == NULL means kfree() each (as Linux). */
 void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p);
-/* Returns every empty slab (also the CPU slab's, if empty) to the page
- * allocator. Returns 0. */
+/* Empties the cache's per-CPU magazines into their slabs, then returns
+ * every empty slab (also the CPU slab's, if empty) to the page allocator.
+ * Returns 0. */
 int kmem_cache_shrink(struct kmem_cache *s);
 /* The object size given at creation. */
 unsigned int kmem_cache_size(struct kmem_cache *s);
@@ -105,7 +107,8 @@ size_t kmalloc_max_cache_size(void);
 /* ---- figures ---- */
 struct kmem_cache_info {
 	const char *name;
-	unsigned long active_objs;    /* objects handed out */
+	unsigned long active_objs;    /* objects handed out to callers (not counting
+	                                 magazine_objs, which are free) */
 	unsigned long num_objs;       /* objects in all slabs */
 	unsigned long active_slabs;   /* slabs with an object handed out */
 	unsigned long num_slabs;
@@ -122,6 +125,12 @@ struct kmem_cache_info {
 	unsigned long alloc_fastpath, alloc_slowpath;
 	unsigned long free_fastpath, free_slowpath;
 	unsigned long slabs_allocated, slabs_freed;
+	/* Per-CPU magazines: free objects cached there (taken from their slabs,
+	 * so num_objs - active_objs - magazine_objs are on slab freelists),
+	 * the capacity per CPU (0: none) and the flushes of a full one. */
+	unsigned long magazine_objs;
+	unsigned int magazine_size;
+	unsigned long magazine_flushes;
 };
 /* Fills *info; returns 0, or -KMM_EINVAL if s is not a live cache. */
 int kmem_cache_get_info(struct kmem_cache *s, struct kmem_cache_info *info);
@@ -135,7 +144,9 @@ void kmm_slabstats(kmm_sink_fn sink, void *ctx);
  * object boundaries, no cycles) and every slab page; returns the number of
  * problems (each also described on the report hook). */
 unsigned long kmm_slab_validate(void);
-/* kmem_cache_shrink() on every cache. */
+/* kmem_cache_shrink() on every cache (magazines included). A slab or large
+ * kmalloc allocation the page allocator refuses does this once by itself
+ * before it retries (and only then runs the OOM hook). */
 void kmm_slab_shrink_all(void);
 
 #ifdef __cplusplus

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "slub.h"
 #include "support/arena.h"
@@ -52,6 +53,34 @@ struct SlabWorld {
 			for (const auto &l : t.cap.lines)
 				ADD_FAILURE() << l;
 		return n;
+	}
+};
+
+/* A booted SlabWorld as a GoogleTest fixture: both layers must validate
+ * cleanly when each test ends. */
+class SlabCacheTest : public ::testing::Test, public SlabWorld {
+protected:
+	void SetUp() override { boot(); }
+	void TearDown() override { EXPECT_EQ(problems(), 0u); }
+
+	kmem_cache *make(const char *name, unsigned size, unsigned align = 0, slab_flags_t flags = 0,
+			 void (*ctor)(void *) = nullptr)
+	{
+		kmem_cache *s = slab.create(name, size, align, flags, ctor);
+		EXPECT_NE(s, nullptr) << name;
+		return s;
+	}
+	/* validate() with the captured lines cleared first. */
+	unsigned long quiet_validate()
+	{
+		t.cap.clear();
+		return slab.validate();
+	}
+	/* The objects in CPU 0's magazine of s, oldest first. */
+	std::vector<void *> magazine(const kmem_cache *s) const
+	{
+		const kmm::CacheCpu &c = s->cpu[0];
+		return std::vector<void *>(c.mag + 1, c.mag + 1 + c.mag_count);
 	}
 };
 

@@ -1,0 +1,181 @@
+/*
+ * kernel/lib/libc_shim.cpp — the C library's allocator routed to kmm, for
+ * firmware that links newlib (or any libc) next to kmm, or C code written
+ * against malloc: malloc, free, calloc, realloc, reallocf, aligned_alloc,
+ * posix_memalign, memalign, valloc, pvalloc, malloc_usable_size, cfree, and
+ * newlib's reentrant entry points (_malloc_r, _free_r, _calloc_r,
+ * _realloc_r, _reallocf_r, _memalign_r, _valloc_r, _pvalloc_r,
+ * _malloc_usable_size_r), which newlib's own code (stdio buffers, strdup,
+ * asprintf …) calls. C++ operator new/delete: kernel/lib/new_delete.cpp.
+ *
+ * Freestanding: only kmm's public C API (kmm/slab.h). Built as an object
+ * library (kmm_libc_shim_<board>), so these strong definitions are linked
+ * whatever the link order, and libc's archive members for the same symbols
+ * (newlib's mallocr.o, freer.o … and with them _sbrk) are never pulled in.
+ *
+ * Guarantees (docs/BARE_METAL.md, "Firmware integration"):
+ *   * every pointer is a kmm object (kmalloc class or large page block):
+ *     aligned to at least 8 bytes (16 on 64-bit) = alignof(max_align_t) of
+ *     the ARM EABI and RV64 ABIs; a power-of-two size to itself;
+ *   * aligned_alloc/posix_memalign/memalign(A, n) with A > that: a request
+ *     of round_up(n, A) bytes, whose class (power of two, or 96/192, whose
+ *     objects sit at multiples of 32/64) or page block is aligned to A; the
+ *     result is checked and, should a class ever not be, a power-of-two
+ *     size is used instead. A above the largest buddy block: NULL;
+ *   * malloc(0) and calloc of 0 bytes return a unique, freeable 1-byte
+ *     object (not kmalloc's shared ZERO_SIZE_PTR); realloc(p, 0) frees p
+ *     and returns NULL (newlib's behaviour); realloc's failure leaves p
+ *     intact; calloc checks n * size for overflow;
+ *   * free of a pointer kmm never handed out, a middle pointer or a double
+ *     free is reported ("BUG kmalloc…") and refused by kmm;
+ *   * failures set errno to ENOMEM (EINVAL for a bad alignment) through
+ *     kmm_libc_shim_set_errno(), weak here (no errno without a libc): the
+ *     newlib images define it (tests/cross/newlib/newlib_glue.c);
+ *   * IRQ-safe as kmm is (kmm never sleeps); no libc lock is needed.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kmm/kmm.h>
+
+#include "libc_shim.h"
+
+namespace {
+
+constexpr int kEnomem = 12; /* errno values of newlib and Linux */
+constexpr int kEinval = 22;
+constexpr gfp_t kGfp = GFP_KERNEL;
+
+void *fail(void *reent, int err)
+{
+	kmm_libc_shim_set_errno(reent, err);
+	return nullptr;
+}
+
+void *shim_malloc(void *reent, size_t size)
+{
+	void *p = kmalloc(size != 0 ? size : 1, kGfp);
+	return p != nullptr ? p : fail(reent, kEnomem);
+}
+
+void *shim_calloc(void *reent, size_t n, size_t size)
+{
+	size_t bytes;
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return fail(reent, kEnomem);
+	void *p = kzalloc(bytes != 0 ? bytes : 1, kGfp);
+	return p != nullptr ? p : fail(reent, kEnomem);
+}
+
+void *shim_realloc(void *reent, void *p, size_t size)
+{
+	if (p == nullptr)
+		return shim_malloc(reent, size);
+	if (size == 0) {
+		kfree(p);
+		return nullptr;
+	}
+	void *n = krealloc(p, size, kGfp);
+	return n != nullptr ? n : fail(reent, kEnomem);
+}
+
+bool power_of_two(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+} // namespace
+
+extern "C" {
+
+__attribute__((weak)) void kmm_libc_shim_set_errno(void *reent, int err)
+{
+	(void)reent;
+	(void)err;
+}
+
+void *kmm_libc_aligned_alloc(size_t align, size_t size)
+{
+	if (!power_of_two(align))
+		return nullptr;
+	if (align <= KMM_LIBC_SHIM_MIN_ALIGN)
+		return kmalloc(size != 0 ? size : 1, kGfp);
+	size_t bytes = size != 0 ? size : 1;
+	if (__builtin_add_overflow(bytes, align - 1, &bytes))
+		return nullptr;
+	bytes &= ~(align - 1);
+	void *p = kmalloc(bytes, kGfp);
+	if (p == nullptr || (reinterpret_cast<uintptr_t>(p) & (align - 1)) == 0)
+		return p;
+	/* Not expected (see above): a power-of-two size is aligned to itself. */
+	kfree(p);
+	size_t pow2 = size_t{1} << (sizeof(size_t) * 8 - static_cast<unsigned>(__builtin_clzl(bytes - 1)));
+	if (pow2 < bytes)
+		return nullptr;
+	p = kmalloc(pow2, kGfp);
+	if (p != nullptr && (reinterpret_cast<uintptr_t>(p) & (align - 1)) != 0) {
+		kfree(p);
+		p = nullptr;
+	}
+	return p;
+}
+
+/* ---- the C standard and POSIX names ---- */
+
+void *malloc(size_t size) { return shim_malloc(nullptr, size); }
+void free(void *p) { kfree(p); }
+void cfree(void *p) { kfree(p); }
+void *calloc(size_t n, size_t size) { return shim_calloc(nullptr, n, size); }
+void *realloc(void *p, size_t size) { return shim_realloc(nullptr, p, size); }
+void *reallocf(void *p, size_t size)
+{
+	void *n = shim_realloc(nullptr, p, size);
+	if (n == nullptr && size != 0)
+		kfree(p);
+	return n;
+}
+size_t malloc_usable_size(void *p) { return ksize(p); }
+
+void *memalign(size_t align, size_t size)
+{
+	void *p = kmm_libc_aligned_alloc(align, size);
+	return p != nullptr ? p : fail(nullptr, power_of_two(align) ? kEnomem : kEinval);
+}
+void *aligned_alloc(size_t align, size_t size) { return memalign(align, size); }
+void *valloc(size_t size) { return memalign(PAGE_SIZE, size); }
+void *pvalloc(size_t size) { return memalign(PAGE_SIZE, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)); }
+
+int posix_memalign(void **out, size_t align, size_t size)
+{
+	if (!power_of_two(align) || align % sizeof(void *) != 0)
+		return kEinval;
+	void *p = kmm_libc_aligned_alloc(align, size);
+	if (p == nullptr)
+		return kEnomem;
+	*out = p;
+	return 0;
+}
+
+/* ---- newlib's reentrant names (struct _reent * is opaque here) ---- */
+
+void *_malloc_r(void *reent, size_t size) { return shim_malloc(reent, size); }
+void _free_r(void *, void *p) { kfree(p); }
+void *_calloc_r(void *reent, size_t n, size_t size) { return shim_calloc(reent, n, size); }
+void *_realloc_r(void *reent, void *p, size_t size) { return shim_realloc(reent, p, size); }
+void *_reallocf_r(void *reent, void *p, size_t size)
+{
+	void *n = shim_realloc(reent, p, size);
+	if (n == nullptr && size != 0)
+		kfree(p);
+	return n;
+}
+void *_memalign_r(void *reent, size_t align, size_t size)
+{
+	void *p = kmm_libc_aligned_alloc(align, size);
+	return p != nullptr ? p : fail(reent, power_of_two(align) ? kEnomem : kEinval);
+}
+void *_valloc_r(void *reent, size_t size) { return _memalign_r(reent, PAGE_SIZE, size); }
+void *_pvalloc_r(void *reent, size_t size)
+{
+	return _memalign_r(reent, PAGE_SIZE, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+}
+size_t _malloc_usable_size_r(void *, void *p) { return ksize(p); }
+
+} // extern "C"

@@ -1,0 +1,41 @@
+/*
+ * kernel/lib/libc_shim.h — the declarations of the libc allocator shim
+ * (kernel/lib/libc_shim.cpp, kernel/lib/new_delete.cpp) that are not libc's
+ * own names: the aligned allocation both files share, the errno hook, and
+ * the alignment every pointer has. The libc names themselves (malloc …) are
+ * declared by the shim's users' libc headers, or below for -nostdlib code.
+ */
+#ifndef KMM_KERNEL_LIB_LIBC_SHIM_H
+#define KMM_KERNEL_LIB_LIBC_SHIM_H
+
+#include <stddef.h>
+
+/* Every pointer the shim returns is aligned to at least this
+ * (alignof(max_align_t) on ARM EABI: 8; on RV64: 16). */
+#define KMM_LIBC_SHIM_MIN_ALIGN (sizeof(void *) >= 8 ? 16u : 8u)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* align must be a power of two (else NULL); any size (0 → 1 byte). */
+void *kmm_libc_aligned_alloc(size_t align, size_t size);
+/* Sets errno (reent: newlib's struct _reent *, or NULL for the global
+ * errno). Weak no-op in the shim; a libc-linked image overrides it. */
+void kmm_libc_shim_set_errno(void *reent, int err);
+
+/* The libc names, for code without a libc's headers (the kernel's tests). */
+void *malloc(size_t size);
+void free(void *p);
+void *calloc(size_t n, size_t size);
+void *realloc(void *p, size_t size);
+void *aligned_alloc(size_t align, size_t size);
+int posix_memalign(void **out, size_t align, size_t size);
+void *memalign(size_t align, size_t size);
+size_t malloc_usable_size(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KMM_KERNEL_LIB_LIBC_SHIM_H */

@@ -1,0 +1,84 @@
+/*
+ * kernel/lib/new_delete.cpp — every replaceable global C++ allocation
+ * function routed to kmm (part of the libc shim, kernel/lib/libc_shim.cpp):
+ * operator new / new[] — plain, nothrow, aligned (std::align_val_t),
+ * aligned + nothrow — and operator delete / delete[] — plain, sized,
+ * nothrow, aligned, sized + aligned, aligned + nothrow.
+ *
+ *   * new: kmalloc (size 0 → a unique 1-byte object); an alignment above
+ *     the default one goes through kmm_libc_aligned_alloc (see there).
+ *   * Out of memory: the nothrow forms return NULL; the others cannot throw
+ *     (firmware builds with -fno-exceptions, where the compiler assumes
+ *     operator new never returns NULL), so they panic with a message —
+ *     after kmm's OOM hook had its chance inside kmalloc.
+ *   * delete: kfree, whatever the form; size and alignment are not needed
+ *     (kmm finds the object from its page descriptor) and kfree reports and
+ *     refuses a pointer it never handed out.
+ *
+ * Freestanding: <new> where the toolchain has C++ headers (arm-none-eabi),
+ * else the declarations of kernel/lib/cxx_new.h (riscv64-unknown-elf).
+ */
+#include <stddef.h>
+
+#include "cxx_new.h"
+
+#include <arch/arch.h>
+#include <kmm/kmm.h>
+
+#include "libc_shim.h"
+
+/* std::nothrow itself lives in libsupc++, which -nostdlib images lack;
+ * weak, so a firmware that links libstdc++ keeps its own. */
+__attribute__((weak)) extern const std::nothrow_t std::nothrow{};
+
+namespace {
+
+void *allocate(size_t size) { return kmalloc(size != 0 ? size : 1, GFP_KERNEL); }
+
+void *allocate_aligned(size_t size, std::align_val_t align)
+{
+	size_t a = static_cast<size_t>(align);
+	return a <= KMM_LIBC_SHIM_MIN_ALIGN ? allocate(size) : kmm_libc_aligned_alloc(a, size);
+}
+
+__attribute__((noreturn, cold)) void out_of_memory()
+{
+	kmm_arch_panic("operator new: out of memory (kmm)");
+}
+
+void *or_panic(void *p)
+{
+	if (__builtin_expect(p == nullptr, 0))
+		out_of_memory();
+	return p;
+}
+
+} // namespace
+
+void *operator new(size_t size) { return or_panic(allocate(size)); }
+void *operator new[](size_t size) { return or_panic(allocate(size)); }
+void *operator new(size_t size, const std::nothrow_t &) noexcept { return allocate(size); }
+void *operator new[](size_t size, const std::nothrow_t &) noexcept { return allocate(size); }
+void *operator new(size_t size, std::align_val_t align) { return or_panic(allocate_aligned(size, align)); }
+void *operator new[](size_t size, std::align_val_t align) { return or_panic(allocate_aligned(size, align)); }
+void *operator new(size_t size, std::align_val_t align, const std::nothrow_t &) noexcept
+{
+	return allocate_aligned(size, align);
+}
+void *operator new[](size_t size, std::align_val_t align, const std::nothrow_t &) noexcept
+{
+	return allocate_aligned(size, align);
+}
+
+void operator delete(void *p) noexcept { kfree(p); }
+void operator delete[](void *p) noexcept { kfree(p); }
+void operator delete(void *p, size_t) noexcept { kfree(p); }
+void operator delete[](void *p, size_t) noexcept { kfree(p); }
+void operator delete(void *p, const std::nothrow_t &) noexcept { kfree(p); }
+void operator delete[](void *p, const std::nothrow_t &) noexcept { kfree(p); }
+void operator delete(void *p, std::align_val_t) noexcept { kfree(p); }
+void operator delete[](void *p, std::align_val_t) noexcept { kfree(p); }
+void operator delete(void *p, size_t, std::align_val_t) noexcept { kfree(p); }
+void operator delete[](void *p, size_t, std::align_val_t) noexcept { kfree(p); }
+void operator delete(void *p, std::align_val_t, const std::nothrow_t &) noexcept { kfree(p); }
+void operator delete[](void *p, std::align_val_t, const std::nothrow_t &) noexcept { kfree(p); }

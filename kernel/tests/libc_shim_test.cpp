@@ -1,0 +1,163 @@
+/*
+ * kernel/tests/libc_shim_test.cpp — self-tests of the libc allocator shim
+ * (kernel/lib/libc_shim.cpp, kernel/lib/new_delete.cpp) in the kernel
+ * images built with KMM_LIBC_SHIM: malloc & co. and every form of C++
+ * new/delete return kmm objects (ksize > 0) with the promised alignment,
+ * and the edge cases (size 0, overflow, bad alignment, realloc) behave as
+ * documented. Kernel-only: the host test binary keeps its libc's malloc.
+ */
+#include <kernel/ktest.h>
+#include <kmm/kmm.h>
+
+#include "../lib/cxx_new.h"
+
+#include "../lib/libc_shim.h"
+
+namespace {
+
+uintptr_t addr(const void *p) { return reinterpret_cast<uintptr_t>(p); }
+
+void malloc_family(struct ktest *t)
+{
+	void *p = malloc(100);
+	KTEST_ASSERT_NOT_NULL(t, p);
+	KTEST_EXPECT_GE(t, ksize(p), 100);
+	KTEST_EXPECT_EQ(t, malloc_usable_size(p), ksize(p));
+	KTEST_EXPECT_EQ(t, addr(p) % KMM_LIBC_SHIM_MIN_ALIGN, 0);
+	__builtin_memset(p, 0x5c, 100);
+	p = realloc(p, 3000);
+	KTEST_ASSERT_NOT_NULL(t, p);
+	KTEST_EXPECT_EQ(t, static_cast<unsigned char *>(p)[99], 0x5c);
+	KTEST_EXPECT_NULL(t, realloc(p, 0)); /* frees p */
+	void *z = malloc(0);                 /* unique and freeable */
+	void *z2 = malloc(0);
+	KTEST_EXPECT_NOT_NULL(t, z);
+	KTEST_EXPECT_NE(t, z, z2);
+	KTEST_EXPECT_NE(t, z, ZERO_SIZE_PTR);
+	free(z);
+	free(z2);
+	free(nullptr);
+	void *r = realloc(nullptr, 24);
+	KTEST_EXPECT_NOT_NULL(t, r);
+	free(r);
+}
+
+void calloc_zeroes_and_checks_overflow(struct ktest *t)
+{
+	const unsigned char *c = static_cast<const unsigned char *>(calloc(33, 7));
+	KTEST_ASSERT_NOT_NULL(t, c);
+	size_t nonzero = 0;
+	for (size_t i = 0; i < 33 * 7; ++i)
+		nonzero += c[i] != 0;
+	KTEST_EXPECT_EQ(t, nonzero, 0);
+	free(const_cast<unsigned char *>(c));
+	KTEST_EXPECT_NULL(t, calloc(~size_t{0} / 2, 3));
+	void *c0 = calloc(0, 8);
+	KTEST_EXPECT_NOT_NULL(t, c0);
+	free(c0);
+}
+
+void aligned_forms(struct ktest *t)
+{
+	for (size_t align = 1; align <= 4 * PAGE_SIZE; align <<= 1) {
+		const size_t sizes[] = {1, 24, align, align + 1, 3 * align / 2 + 1};
+		for (size_t size : sizes) {
+			void *a = aligned_alloc(align, size);
+			if (KTEST_EXPECT_NOT_NULL(t, a)) {
+				KTEST_EXPECT_EQ(t, addr(a) % align, 0);
+				KTEST_EXPECT_GE(t, ksize(a), size);
+				static_cast<unsigned char *>(a)[size - 1] = 1;
+			}
+			free(a);
+			void *m = memalign(align, size);
+			KTEST_EXPECT_EQ(t, addr(m) % align, 0);
+			free(m);
+			void *pm = nullptr;
+			if (align >= sizeof(void *)) {
+				KTEST_EXPECT_EQ(t, posix_memalign(&pm, align, size), 0);
+				KTEST_EXPECT_EQ(t, addr(pm) % align, 0);
+				free(pm);
+			}
+		}
+	}
+	void *bad = nullptr;
+	KTEST_EXPECT_EQ(t, posix_memalign(&bad, 24, 8), 22);                /* EINVAL: not a power of two */
+	KTEST_EXPECT_EQ(t, posix_memalign(&bad, sizeof(void *) / 2, 8), 22); /* EINVAL: below sizeof(void *) */
+	KTEST_EXPECT_NULL(t, bad);
+	KTEST_EXPECT_NULL(t, aligned_alloc(48, 96));
+}
+
+struct alignas(64) Line {
+	unsigned char bytes[64];
+};
+
+void cxx_new_delete_forms(struct ktest *t)
+{
+	int *one = new int(7);
+	KTEST_EXPECT_GE(t, ksize(one), sizeof(int));
+	delete one;
+	int *many = new int[50];
+	KTEST_EXPECT_GE(t, ksize(many), 50 * sizeof(int));
+	delete[] many;
+	int *nothrow_one = new (std::nothrow) int(3);
+	KTEST_EXPECT_NOT_NULL(t, nothrow_one);
+	delete nothrow_one;
+	char *nothrow_many = new (std::nothrow) char[300];
+	KTEST_EXPECT_NOT_NULL(t, nothrow_many);
+	delete[] nothrow_many;
+	/* Over-aligned types: the align_val_t forms. */
+	Line *line = new Line;
+	KTEST_EXPECT_EQ(t, addr(line) % 64, 0);
+	delete line;
+	Line *lines = new Line[5];
+	KTEST_EXPECT_EQ(t, addr(lines) % 64, 0);
+	delete[] lines;
+	Line *nothrow_line = new (std::nothrow) Line;
+	KTEST_EXPECT_EQ(t, addr(nothrow_line) % 64, 0);
+	delete nothrow_line;
+	/* The explicit calls, every delete form included. */
+	void *p = ::operator new(40);
+	::operator delete(p, size_t{40});
+	p = ::operator new[](40);
+	::operator delete[](p, size_t{40});
+	p = ::operator new(40, std::nothrow);
+	::operator delete(p, std::nothrow);
+	p = ::operator new[](40, std::nothrow);
+	::operator delete[](p, std::nothrow);
+	p = ::operator new(100, std::align_val_t{128});
+	KTEST_EXPECT_EQ(t, addr(p) % 128, 0);
+	::operator delete(p, std::align_val_t{128});
+	p = ::operator new[](100, std::align_val_t{256});
+	KTEST_EXPECT_EQ(t, addr(p) % 256, 0);
+	::operator delete[](p, std::align_val_t{256});
+	p = ::operator new(100, std::align_val_t{128}, std::nothrow);
+	::operator delete(p, size_t{100}, std::align_val_t{128});
+	p = ::operator new[](100, std::align_val_t{128}, std::nothrow);
+	::operator delete[](p, size_t{100}, std::align_val_t{128});
+	p = ::operator new(100, std::align_val_t{PAGE_SIZE}, std::nothrow);
+	KTEST_EXPECT_EQ(t, addr(p) % PAGE_SIZE, 0);
+	::operator delete(p, std::align_val_t{PAGE_SIZE}, std::nothrow);
+	p = ::operator new[](10, std::align_val_t{64}, std::nothrow);
+	::operator delete[](p, std::align_val_t{64}, std::nothrow);
+	/* Out of memory: nothrow forms give NULL. */
+	KTEST_EXPECT_NULL(t, ::operator new((PAGE_SIZE << KMM_MAX_ORDER) + 1, std::nothrow));
+}
+
+void free_of_foreign_pointer_refused(struct ktest *t)
+{
+	static const char kRodata[8] = "foreign";
+	t->expected_bugs = 1;
+	free(const_cast<char *>(kRodata));
+}
+
+const ktest_case cases[] = {
+	{"malloc_family", malloc_family},
+	{"calloc_zeroes_and_checks_overflow", calloc_zeroes_and_checks_overflow},
+	{"aligned_forms", aligned_forms},
+	{"cxx_new_delete_forms", cxx_new_delete_forms},
+	{"free_of_foreign_pointer_refused", free_of_foreign_pointer_refused},
+};
+
+} // namespace
+
+KTEST_SUITE(libc_shim, cases);

@@ -1,0 +1,464 @@
+/*
+ * tests/host/test_slab_magazine.cpp — the per-CPU magazines in front of the
+ * CPU slab (mm/slub_fast.h, mm/slub.cpp): LIFO order, the bound and the
+ * flush of the older half at it, objects of any slab, draining by shrink,
+ * shrink_all, destroy and memory pressure, figures (info/slabinfo),
+ * validate() over magazine contents with exact problem counts, misuse with
+ * a magazine in the way, and exhaustion with full recovery.
+ * Built per page-size variant of mm; skipped when magazines are compiled out.
+ */
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <vector>
+
+#include "slub.h"
+#include "support/slab_fixture.h"
+
+using kmm::kPageSize;
+
+namespace {
+
+class SlabMagazine : public kmm_test::SlabCacheTest {
+protected:
+	void SetUp() override
+	{
+		if (kmm::kMagazineMax == 0)
+			GTEST_SKIP() << "KMM_SLAB_MAGAZINE == 0";
+		SlabCacheTest::SetUp();
+	}
+	std::vector<void *> alloc_n(kmem_cache *s, size_t n)
+	{
+		std::vector<void *> v;
+		for (size_t k = 0; k < n; ++k) {
+			v.push_back(slab.alloc(s, GFP_KERNEL));
+			EXPECT_NE(v.back(), nullptr);
+		}
+		return v;
+	}
+	bool on_page_freelist(kmem_cache *s, void *x)
+	{
+		uintptr_t base = kmm::slab_start_of(s, x);
+		unsigned n = 0;
+		for (void *p = kmm::freelist_decode(base, head_of(x)->freelist); p != nullptr && n <= s->objects;
+		     p = kmm::get_freepointer(s, p), ++n)
+			if (p == x)
+				return true;
+		return false;
+	}
+};
+
+TEST_F(SlabMagazine, CapacityScalesWithObjectSize)
+{
+	EXPECT_EQ(kmm::magazine_capacity(64), std::min<unsigned>(kmm::kMagazineMax, std::max<unsigned>(2, KMM_SLAB_MAGAZINE_BYTES / 64)));
+	EXPECT_EQ(kmm::magazine_capacity(1u << 20), 2u) << "at least two";
+	EXPECT_LE(kmm::magazine_capacity(8), kmm::kMagazineMax);
+	EXPECT_GE(kmm::magazine_capacity(64), kmm::magazine_capacity(512));
+	kmem_cache *small = make("mag-small", 64);
+	kmem_cache *big = make("mag-big", static_cast<unsigned>(kPageSize));
+	kmem_cache *checked = make("mag-checked", 64, 0, SLAB_CONSISTENCY_CHECKS);
+	EXPECT_EQ(info(small).magazine_size, kmm::magazine_capacity(small->size));
+	EXPECT_EQ(info(big).magazine_size, kmm::magazine_capacity(big->size));
+	EXPECT_EQ(info(checked).magazine_size, 0u) << "debug caches bypass the magazine";
+	slab.set_magazine_size(checked, 8);
+	EXPECT_EQ(info(checked).magazine_size, 0u);
+	slab.set_magazine_size(small, 100000);
+	EXPECT_EQ(info(small).magazine_size, kmm::kMagazineMax) << "clamped to the array";
+	for (kmem_cache *s : {small, big, checked})
+		slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, PushPopIsLifo)
+{
+	kmem_cache *s = make("mag-lifo", 64);
+	std::vector<void *> v = alloc_n(s, 3);
+	for (void *x : v)
+		slab.free(s, x);
+	EXPECT_EQ(magazine(s), v) << "oldest first, newest on top";
+	EXPECT_EQ(info(s).magazine_objs, 3u);
+	EXPECT_EQ(info(s).active_objs, 0u) << "magazine objects are free";
+	EXPECT_EQ(head_of(v[0])->inuse, s->objects) << "but still taken from their slab";
+	EXPECT_EQ(quiet_validate(), 0u);
+	EXPECT_EQ(slab.alloc(s, GFP_KERNEL), v[2]);
+	EXPECT_EQ(slab.alloc(s, GFP_KERNEL), v[1]);
+	EXPECT_EQ(slab.alloc(s, GFP_KERNEL), v[0]);
+	EXPECT_EQ(info(s).magazine_objs, 0u);
+	/* empty magazine: the CPU freelist, then the slow path */
+	void *next = slab.alloc(s, GFP_KERNEL);
+	EXPECT_EQ(std::count(v.begin(), v.end(), next), 0);
+	for (void *x : v)
+		slab.free(s, x);
+	slab.free(s, next);
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, BoundedAndFlushesTheOlderHalfAtTheLimit)
+{
+	kmem_cache *s = make("mag-bound", 64);
+	const unsigned kLimit = 8;
+	slab.set_magazine_size(s, kLimit);
+	std::vector<void *> v = alloc_n(s, 2u * s->objects + 5);
+	for (unsigned k = 0; k < kLimit; ++k)
+		slab.free(s, v[k]);
+	EXPECT_EQ(info(s).magazine_objs, kLimit);
+	EXPECT_EQ(info(s).magazine_flushes, 0u);
+	slab.free(s, v[kLimit]); /* full: v[0..3] go back to their slab first */
+	kmem_cache_info i = info(s);
+	EXPECT_EQ(i.magazine_flushes, 1u);
+	EXPECT_EQ(i.magazine_objs, kLimit / 2 + 1);
+	std::vector<void *> expect(v.begin() + kLimit / 2, v.begin() + kLimit + 1);
+	EXPECT_EQ(magazine(s), expect);
+	for (unsigned k = 0; k < kLimit / 2; ++k)
+		EXPECT_TRUE(on_page_freelist(s, v[k])) << k;
+	EXPECT_EQ(head_of(v[0])->inuse, s->objects - kLimit / 2);
+	EXPECT_EQ(quiet_validate(), 0u);
+	/* never above the limit, whatever is freed */
+	for (size_t k = kLimit + 1; k < v.size(); ++k) {
+		slab.free(s, v[k]);
+		ASSERT_LE(s->cpu[0].mag_count, kLimit);
+	}
+	EXPECT_EQ(info(s).active_objs, 0u);
+	EXPECT_EQ(quiet_validate(), 0u);
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, ObjectsOfAnySlabGoToTheMagazine)
+{
+	kmem_cache *s = make("mag-any", 128);
+	std::vector<void *> v = alloc_n(s, s->objects + 2u); /* one full slab, the CPU slab */
+	struct page *full = head_of(v[0]);
+	ASSERT_NE(full, head_of(v.back()));
+	unsigned long slow = info(s).free_slowpath;
+	slab.free(s, v[0]);
+	EXPECT_EQ(info(s).free_slowpath, slow + 1) << "the page lookup is out of line";
+	EXPECT_EQ(magazine(s).back(), v[0]);
+	EXPECT_EQ(full->inuse, s->objects) << "the slab is not touched";
+	EXPECT_EQ(info(s).full_slabs, 1u);
+	/* kfree pushes any slab's object inline */
+	unsigned long fast = info(s).free_fastpath;
+	slab.kfree(v[1]);
+	EXPECT_EQ(info(s).free_fastpath, fast + 1);
+	EXPECT_EQ(magazine(s).back(), v[1]);
+	EXPECT_EQ(slab.alloc(s, GFP_KERNEL), v[1]);
+	EXPECT_EQ(slab.alloc(s, GFP_KERNEL), v[0]);
+	for (void *x : v)
+		slab.free(s, x);
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, ShrinkDrainsTheMagazineAndReturnsEverySlab)
+{
+	kmem_cache *s = make("mag-shrink", 96);
+	kmm_test::BuddySnapshot before = kmm_test::snapshot(pa);
+	std::vector<void *> v = alloc_n(s, 3u * s->objects);
+	for (void *x : v)
+		slab.free(s, x);
+	EXPECT_GT(info(s).magazine_objs, 0u);
+	EXPECT_GT(info(s).num_slabs, 0u);
+	EXPECT_EQ(slab.shrink(s), 0);
+	kmem_cache_info i = info(s);
+	EXPECT_EQ(i.magazine_objs, 0u);
+	EXPECT_EQ(i.num_slabs, 0u);
+	EXPECT_EQ(kmm_test::snapshot(pa), before);
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, ShrinkAllDrainsEveryCache)
+{
+	kmm_test::BuddySnapshot before = kmm_test::snapshot(pa);
+	std::vector<void *> v;
+	for (size_t size = 8; size <= slab.kmalloc_max_cache_size(); size *= 2)
+		for (int k = 0; k < 3; ++k)
+			v.push_back(slab.kmalloc(size, GFP_KERNEL));
+	for (void *x : v)
+		slab.kfree(x);
+	slab.shrink_all();
+	for (size_t size = 8; size <= slab.kmalloc_max_cache_size(); size *= 2) {
+		kmem_cache_info i = info(slab.kmalloc_cache(size));
+		EXPECT_EQ(i.magazine_objs, 0u) << size;
+		EXPECT_EQ(i.num_slabs, 0u) << size;
+	}
+	EXPECT_EQ(kmm_test::snapshot(pa), before);
+}
+
+TEST_F(SlabMagazine, DestroyDrainsTheMagazine)
+{
+	size_t pages0 = free_pages();
+	kmem_cache *s = make("mag-destroy", 200);
+	std::vector<void *> v = alloc_n(s, 2u * s->objects);
+	for (void *x : v)
+		slab.free(s, x);
+	ASSERT_GT(info(s).magazine_objs, 0u);
+	t.cap.clear();
+	slab.destroy(s);
+	EXPECT_EQ(t.cap.bug_lines(), 0u) << "no leak report: magazine objects are free";
+	EXPECT_FALSE(slab.is_live(s));
+	/* the kmem_cache struct itself went to the boot cache's magazine */
+	slab.shrink(slab.boot_cache());
+	EXPECT_LE(free_pages(), pages0 + (size_t{1} << slab.boot_cache()->order));
+	EXPECT_GE(free_pages(), pages0);
+}
+
+TEST_F(SlabMagazine, CtorObjectKeepsItsStateThroughTheMagazine)
+{
+	static unsigned long calls;
+	calls = 0;
+	auto ctor = [](void *p) {
+		++calls;
+		std::memset(p, 0x5A, 40);
+	};
+	kmem_cache *s = make("mag-ctor", 40, 0, 0, ctor);
+	std::vector<void *> v = alloc_n(s, 2u * s->objects);
+	for (void *x : v)
+		std::memset(x, 0x33, 40);
+	for (void *x : v)
+		slab.free(s, x);
+	for (void *x : v)
+		for (int b = 0; b < 40; ++b)
+			ASSERT_EQ(static_cast<unsigned char *>(x)[b], 0x33) << "neither magazine nor flush writes the object";
+	for (void *&x : v) {
+		x = slab.alloc(s, GFP_KERNEL);
+		ASSERT_EQ(static_cast<unsigned char *>(x)[39], 0x33) << "comes back as left";
+	}
+	EXPECT_EQ(calls, info(s).slabs_allocated * s->objects) << "ctor once per object";
+	for (void *x : v)
+		slab.free(s, x);
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, ReclaimedUnderMemoryPressure)
+{
+	kmem_cache *hog = make("mag-hog", static_cast<unsigned>(kPageSize));
+	kmem_cache *other = make("mag-other", static_cast<unsigned>(kPageSize) / 2);
+	std::vector<void *> v;
+	for (;;) {
+		void *x = slab.alloc(hog, GFP_KERNEL | __GFP_NOWARN);
+		if (x == nullptr)
+			break;
+		v.push_back(x);
+	}
+	ASSERT_GE(v.size(), 4u);
+	/* page-sized objects: freed ones sit in the magazine, holding their slabs */
+	unsigned cap = info(hog).magazine_size;
+	ASSERT_GE(cap, 2u);
+	for (unsigned k = 0; k < cap; ++k) {
+		slab.free(hog, v.back());
+		v.pop_back();
+	}
+	slab.set_min_partial(hog, 0);
+	ASSERT_EQ(info(hog).magazine_objs, cap);
+	std::vector<struct page *> pages; /* whatever was left: now the page allocator is dry */
+	while (struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY, 0))
+		pages.push_back(p);
+	void *x = slab.alloc(other, GFP_KERNEL | __GFP_NOWARN);
+	EXPECT_NE(x, nullptr) << "a refused slab allocation reclaims the magazines first";
+	EXPECT_EQ(info(hog).magazine_objs, 0u);
+	EXPECT_EQ(problems(), 0u);
+	slab.free(other, x);
+	for (struct page *p : pages)
+		pa.free(p, 0);
+	for (void *p : v)
+		slab.free(hog, p);
+	slab.destroy(hog);
+	slab.shrink(other);
+	EXPECT_EQ(info(other).magazine_objs, 0u);
+}
+
+TEST_F(SlabMagazine, ExhaustionAndFullRecovery)
+{
+	slab.shrink_all();
+	kmm_test::BuddySnapshot before = kmm_test::snapshot(pa);
+	std::vector<void *> v;
+	size_t max = slab.kmalloc_max_cache_size();
+	for (size_t k = 0;; ++k) {
+		void *x = slab.kmalloc(8 + (k * 37) % max, GFP_KERNEL | __GFP_NOWARN);
+		if (x == nullptr)
+			break;
+		v.push_back(x);
+	}
+	EXPECT_GT(v.size(), 100u);
+	EXPECT_EQ(problems(), 0u);
+	for (size_t k = 0; k < v.size(); k += 2)
+		slab.kfree(v[k]);
+	EXPECT_EQ(problems(), 0u);
+	for (size_t k = 1; k < v.size(); k += 2)
+		slab.kfree(v[k]);
+	slab.shrink_all();
+	EXPECT_EQ(kmm_test::snapshot(pa), before);
+}
+
+TEST_F(SlabMagazine, SlabinfoCountsMagazineObjectsAsFree)
+{
+	kmem_cache *s = make("mag-info", 64);
+	std::vector<void *> v = alloc_n(s, 2u * s->objects + 3u);
+	/* active_slabs: slabs with an object handed out (not just cached) */
+	auto expect_figures = [&](size_t freed) {
+		std::set<struct page *> live;
+		for (size_t k = freed; k < v.size(); ++k)
+			live.insert(head_of(v[k]));
+		kmem_cache_info i = info(s);
+		EXPECT_EQ(i.active_objs, v.size() - freed) << freed;
+		EXPECT_EQ(i.active_slabs, live.size()) << freed;
+		EXPECT_EQ(i.active_objs + i.magazine_objs + 0u, v.size() - freed + s->cpu[0].mag_count);
+	};
+	slab.set_magazine_size(s, kmm::kMagazineMax);
+	for (size_t k = 0; k < v.size(); ++k) {
+		slab.free(s, v[k]);
+		expect_figures(k + 1);
+		EXPECT_EQ(quiet_validate(), 0u);
+	}
+	EXPECT_EQ(info(s).active_slabs, 0u);
+	slab.destroy(s);
+}
+
+/* ---- validate() over magazines: exact counts ---- */
+
+TEST_F(SlabMagazine, ValidateFindsADuplicatedEntry)
+{
+	kmem_cache *s = make("mag-dup", 64);
+	std::vector<void *> v = alloc_n(s, 4);
+	for (void *x : v)
+		slab.free(s, x);
+	EXPECT_EQ(quiet_validate(), 0u);
+	kmm::CacheCpu &c = s->cpu[0];
+	void *saved = c.mag[3];
+	c.mag[3] = c.mag[1];
+	EXPECT_EQ(quiet_validate(), 1u);
+	EXPECT_EQ(t.cap.count_containing("object twice in the magazines"), 1u);
+	c.mag[3] = saved;
+	EXPECT_EQ(quiet_validate(), 0u);
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, ValidateFindsAForeignOrMisalignedEntry)
+{
+	kmem_cache *s = make("mag-wild", 64);
+	kmem_cache *other = make("mag-other", 64);
+	std::vector<void *> v = alloc_n(s, 3);
+	void *o = slab.alloc(other, GFP_KERNEL);
+	for (void *x : v)
+		slab.free(s, x);
+	kmm::CacheCpu &c = s->cpu[0];
+	void *saved = c.mag[2];
+	static long outside;
+	for (void *bad : {static_cast<void *>(&outside), static_cast<void *>(static_cast<char *>(saved) + 8), o}) {
+		c.mag[2] = bad;
+		EXPECT_EQ(quiet_validate(), 1u) << bad;
+		EXPECT_EQ(t.cap.count_containing("magazine entry is not an object of this cache"), 1u);
+	}
+	c.mag[2] = saved;
+	EXPECT_EQ(quiet_validate(), 0u);
+	slab.free(other, o);
+	slab.destroy(other);
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, ValidateFindsAnEntryThatIsAlsoOnAFreelist)
+{
+	kmem_cache *s = make("mag-listed", 64);
+	void *a = slab.alloc(s, GFP_KERNEL);
+	slab.free(s, a);
+	kmm::CacheCpu &c = s->cpu[0];
+	ASSERT_NE(c.freelist, nullptr);
+	c.mag[++c.mag_count] = c.freelist; /* a free object pushed again */
+	EXPECT_EQ(quiet_validate(), 1u);
+	EXPECT_EQ(t.cap.count_containing("magazine entry is also on a freelist"), 1u);
+	--c.mag_count;
+	c.mag[c.mag_count + 1] = nullptr;
+	EXPECT_EQ(quiet_validate(), 0u);
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, ValidateFindsABrokenCount)
+{
+	kmem_cache *s = make("mag-count", 64);
+	kmm::CacheCpu &c = s->cpu[0];
+	uint32_t limit = c.mag_limit;
+	c.mag_limit = kmm::kMagazineMax + 1;
+	EXPECT_EQ(quiet_validate(), 1u);
+	EXPECT_EQ(t.cap.count_containing("magazine count above its limit"), 1u);
+	c.mag_limit = limit;
+	c.mag[0] = s;
+	EXPECT_EQ(quiet_validate(), 1u);
+	EXPECT_EQ(t.cap.count_containing("sentinel"), 1u);
+	c.mag[0] = nullptr;
+	EXPECT_EQ(quiet_validate(), 0u);
+	slab.destroy(s);
+}
+
+/* ---- misuse with the magazine in the way: refused, nothing changed ---- */
+
+TEST_F(SlabMagazine, MisuseIsRefusedBeforeThePush)
+{
+	kmem_cache *s = make("mag-misuse", 64);
+	kmem_cache *other = make("mag-misuse2", 64);
+	std::vector<void *> v = alloc_n(s, s->objects + 4u);
+	slab.free(s, v[0]);
+	slab.free(s, v[v.size() - 1]);
+	std::vector<void *> mag_before = magazine(s);
+	unsigned long bugs = t.rep.bugs();
+	static long outside[2];
+	char *mid = static_cast<char *>(v[1]) + 8;
+	slab.free(s, mid);              /* middle of an object, full slab */
+	slab.kfree(mid);
+	slab.free(s, static_cast<char *>(v[v.size() - 2]) + 8); /* middle, CPU slab */
+	slab.free(other, v[2]);         /* wrong cache */
+	slab.free(s, &outside[1]);      /* never handed out */
+	slab.kfree(&outside[1]);
+	slab.free(s, v[v.size() - 1]);  /* double free: the magazine top */
+	slab.kfree(v[v.size() - 1]);
+	EXPECT_EQ(t.rep.bugs(), bugs + 8);
+	EXPECT_EQ(magazine(s), mag_before);
+	EXPECT_EQ(magazine(other).size(), 0u);
+	EXPECT_EQ(quiet_validate(), 0u);
+	for (size_t k = 1; k + 1 < v.size(); ++k)
+		slab.free(s, v[k]);
+	slab.destroy(other);
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, DeeperDoubleFreeIsFoundByValidate)
+{
+	/* free(a); free(b); free(a): not caught on the fast path (documented);
+	 * validate() counts it exactly, and the repaired state is clean. */
+	kmem_cache *s = make("mag-deep", 64);
+	void *a = slab.alloc(s, GFP_KERNEL);
+	void *b = slab.alloc(s, GFP_KERNEL);
+	slab.free(s, a);
+	slab.free(s, b);
+	slab.free(s, a);
+	EXPECT_EQ(magazine(s), (std::vector<void *>{a, b, a}));
+	EXPECT_EQ(quiet_validate(), 1u);
+	EXPECT_EQ(t.cap.count_containing("object twice in the magazines"), 1u);
+	s->cpu[0].mag[3] = nullptr; /* repair */
+	--s->cpu[0].mag_count;
+	EXPECT_EQ(quiet_validate(), 0u);
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, FlushSkipsADoubleFreeItCanSee)
+{
+	/* An object pushed while already on its page freelist head (injected:
+	 * the checks refuse such a free) is reported by the flush and skipped,
+	 * so the slab stays consistent. */
+	kmem_cache *s = make("mag-flushdf", 64);
+	std::vector<void *> v = alloc_n(s, s->objects + 2u);
+	slab.set_magazine_size(s, 0);
+	slab.free(s, v[0]); /* page freelist head of the full slab */
+	slab.set_magazine_size(s, 4);
+	kmm::CacheCpu &c = s->cpu[0];
+	c.mag[++c.mag_count] = v[0];
+	t.cap.clear();
+	unsigned long bugs = t.rep.bugs();
+	slab.shrink(s);
+	EXPECT_EQ(t.rep.bugs(), bugs + 1);
+	EXPECT_EQ(t.cap.count_containing("found in a magazine flush"), 1u);
+	EXPECT_EQ(quiet_validate(), 0u);
+	for (size_t k = 1; k < v.size(); ++k)
+		slab.free(s, v[k]);
+	slab.destroy(s);
+}
+
+} // namespace

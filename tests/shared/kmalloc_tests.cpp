@@ -1,0 +1,268 @@
+/*
+ * tests/shared/kmalloc_tests.cpp — shared tests (kernel and host) of the
+ * kmalloc family through the public C API (kmm/slab.h): the size and
+ * alignment of every class, every size up to the largest class, large
+ * (page) kmalloc, kzalloc, every krealloc case, kcalloc/kmalloc_array
+ * overflow, kfree/ksize misuse refused, exhaustion and recovery. The runner
+ * checks both layers' validate(), leaks and the exact number of misuse
+ * reports.
+ */
+#include "ktest_shared.h"
+
+namespace {
+
+using ktest_shared::addr_of;
+using ktest_shared::give_back;
+using ktest_shared::kQuiet;
+using ktest_shared::take_all_pages;
+
+constexpr size_t kClasses[] = {8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192};
+/* kmalloc's alignment for sizes that are not a power of two. */
+constexpr size_t kMinAlign = sizeof(void *) >= 8 ? 16 : 8;
+
+bool power_of_two(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+/* What the header promises for a request of `size` bytes. */
+size_t promised_align(size_t size) { return power_of_two(size) ? size : kMinAlign; }
+
+void zero_size(struct ktest *t)
+{
+	void *p = kmalloc(0, GFP_KERNEL);
+	KTEST_EXPECT_EQ(t, p, ZERO_SIZE_PTR);
+	KTEST_EXPECT_EQ(t, ksize(p), 0);
+	kfree(p);
+	kfree(nullptr);
+	KTEST_EXPECT_EQ(t, ksize(nullptr), 0);
+}
+
+void every_class_size_and_alignment(struct ktest *t)
+{
+	size_t max = kmalloc_max_cache_size();
+	KTEST_ASSERT_GE(t, max, 256);
+	KTEST_EXPECT_LE(t, max, 2 * PAGE_SIZE);
+	size_t seen = 0;
+	for (size_t c : kClasses) {
+		if (c > max)
+			break;
+		++seen;
+		/* Several objects: not only the first of a slab is aligned. */
+		void *p[4];
+		for (void *&x : p) {
+			x = kmalloc(c, GFP_KERNEL);
+			if (!KTEST_EXPECT_NOT_NULL(t, x))
+				continue;
+			KTEST_EXPECT_EQ(t, ksize(x), c);
+			KTEST_EXPECT_EQ(t, addr_of(x) % promised_align(c), 0);
+			static_cast<volatile unsigned char *>(x)[c - 1] = 0xa5;
+		}
+		for (void *x : p)
+			kfree(x);
+	}
+	KTEST_EXPECT_GE(t, seen, 9); /* 8 … 512 on every page size */
+}
+
+void every_size_fits_its_class(struct ktest *t)
+{
+	size_t max = kmalloc_max_cache_size();
+	size_t wrong_size = 0, wrong_align = 0, failed = 0;
+	for (size_t size = 1; size <= max; size += size < 1024 ? 1 : 61) {
+		void *p = kmalloc(size, GFP_KERNEL);
+		if (p == nullptr) {
+			++failed;
+			continue;
+		}
+		size_t got = ksize(p);
+		wrong_size += got < size || got > 2 * size + 64;
+		wrong_align += addr_of(p) % (promised_align(size) < got ? promised_align(size) : got) != 0;
+		static_cast<unsigned char *>(p)[size - 1] = 1;
+		kfree(p);
+	}
+	KTEST_EXPECT_EQ(t, failed, 0);
+	KTEST_EXPECT_EQ(t, wrong_size, 0);
+	KTEST_EXPECT_EQ(t, wrong_align, 0);
+}
+
+void large_kmalloc_is_pages(struct ktest *t)
+{
+	size_t max = kmalloc_max_cache_size();
+	size_t free0 = kmm_free_pages();
+	void *p = kmalloc(max + 1, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, p);
+	KTEST_EXPECT_EQ(t, addr_of(p) % PAGE_SIZE, 0);
+	KTEST_EXPECT_GE(t, ksize(p), max + 1);
+	KTEST_EXPECT_EQ(t, ksize(p) % PAGE_SIZE, 0);
+	KTEST_EXPECT_LT(t, kmm_free_pages(), free0);
+	__builtin_memset(p, 0x3c, max + 1);
+	kfree(p);
+	KTEST_EXPECT_EQ(t, kmm_free_pages(), free0);
+	/* Above the largest buddy block: NULL, not a misuse report. */
+	KTEST_EXPECT_NULL(t, kmalloc((PAGE_SIZE << KMM_MAX_ORDER) + 1, GFP_KERNEL | __GFP_NOWARN));
+}
+
+void kzalloc_zeroes(struct ktest *t)
+{
+	const size_t sizes[] = {24, 96, 200, kmalloc_max_cache_size() + 8};
+	for (size_t size : sizes) {
+		void *dirty = kmalloc(size, GFP_KERNEL);
+		if (!KTEST_EXPECT_NOT_NULL(t, dirty))
+			continue;
+		__builtin_memset(dirty, 0xff, size);
+		kfree(dirty);
+		const unsigned char *p = static_cast<const unsigned char *>(kzalloc(size, GFP_KERNEL));
+		if (!KTEST_EXPECT_NOT_NULL(t, p))
+			continue;
+		size_t nonzero = 0;
+		for (size_t i = 0; i < size; ++i)
+			nonzero += p[i] != 0;
+		KTEST_EXPECT_EQ(t, nonzero, 0);
+		kfree(p);
+	}
+}
+
+bool filled(const void *p, size_t n, unsigned char value)
+{
+	const unsigned char *b = static_cast<const unsigned char *>(p);
+	for (size_t i = 0; i < n; ++i)
+		if (b[i] != value)
+			return false;
+	return true;
+}
+
+void krealloc_cases(struct ktest *t)
+{
+	/* NULL: a plain kmalloc. */
+	char *p = static_cast<char *>(krealloc(nullptr, 20, GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, p);
+	__builtin_memset(p, 0x61, 20);
+	/* Within the class (ksize 24 or 32): the same pointer. */
+	char *same = static_cast<char *>(krealloc(p, ksize(p), GFP_KERNEL));
+	KTEST_EXPECT_EQ(t, same, p);
+	/* Growing past the class: moved, contents kept, old object freed. */
+	char *grown = static_cast<char *>(krealloc(same, 300, GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, grown);
+	KTEST_EXPECT_TRUE(t, filled(grown, 20, 0x61));
+	KTEST_EXPECT_GE(t, ksize(grown), 300);
+	/* Growing with __GFP_ZERO zeroes the new bytes. */
+	size_t old_size = ksize(grown);
+	__builtin_memset(grown, 0x62, old_size);
+	size_t new_size = kmalloc_max_cache_size() + 1;
+	char *zeroed = static_cast<char *>(krealloc(grown, new_size, GFP_KERNEL | __GFP_ZERO));
+	KTEST_ASSERT_NOT_NULL(t, zeroed);
+	KTEST_EXPECT_TRUE(t, filled(zeroed, old_size, 0x62));
+	KTEST_EXPECT_TRUE(t, filled(zeroed + old_size, new_size - old_size, 0));
+	/* Shrinking: in place, data kept. */
+	char *shrunk = static_cast<char *>(krealloc(zeroed, 16, GFP_KERNEL));
+	KTEST_EXPECT_EQ(t, shrunk, zeroed);
+	KTEST_EXPECT_TRUE(t, filled(shrunk, 16, 0x62));
+	/* Failure: NULL, the object intact and still ours. */
+	void *too_big = krealloc(shrunk, (PAGE_SIZE << KMM_MAX_ORDER) + 1, GFP_KERNEL | __GFP_NOWARN);
+	KTEST_EXPECT_NULL(t, too_big);
+	KTEST_EXPECT_TRUE(t, filled(shrunk, 16, 0x62));
+	/* Size 0: freed, ZERO_SIZE_PTR back. */
+	KTEST_EXPECT_EQ(t, krealloc(shrunk, 0, GFP_KERNEL), ZERO_SIZE_PTR);
+	/* ZERO_SIZE_PTR: like NULL. */
+	void *fresh = krealloc(ZERO_SIZE_PTR, 8, GFP_KERNEL);
+	KTEST_EXPECT_NOT_NULL(t, fresh);
+	KTEST_EXPECT_NE(t, fresh, ZERO_SIZE_PTR);
+	kfree(fresh);
+}
+
+void kcalloc_overflow(struct ktest *t)
+{
+	const size_t half = (~size_t{0} >> 1) + 1;
+	KTEST_EXPECT_NULL(t, kcalloc(half, 2, GFP_KERNEL));
+	KTEST_EXPECT_NULL(t, kmalloc_array(half, 4, GFP_KERNEL));
+	KTEST_EXPECT_NULL(t, kcalloc(~size_t{0}, ~size_t{0}, GFP_KERNEL));
+	/* No overflow: allocated and zeroed. */
+	const uint32_t *a = static_cast<const uint32_t *>(kcalloc(25, sizeof(uint32_t), GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, a);
+	KTEST_EXPECT_TRUE(t, filled(a, 25 * sizeof(uint32_t), 0));
+	kfree(a);
+	void *b = kmalloc_array(3, 40, GFP_KERNEL);
+	KTEST_EXPECT_NOT_NULL(t, b);
+	KTEST_EXPECT_GE(t, ksize(b), 120);
+	kfree(b);
+}
+
+/* An address kmm does not manage: this image's read-only data. */
+const unsigned char kNotManaged[16] = {1};
+
+void misuse_refused(struct ktest *t)
+{
+	char *p = static_cast<char *>(kmalloc(64, GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, p);
+	char *big = static_cast<char *>(kmalloc(kmalloc_max_cache_size() + 1, GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, big);
+	unsigned long bugs = kmm_bug_count();
+	kfree(p + 8); /* into the middle of an object */
+	KTEST_EXPECT_EQ(t, kmm_bug_count(), bugs + 1);
+	KTEST_EXPECT_EQ(t, ksize(p + 8), 0);
+	KTEST_EXPECT_EQ(t, kmm_bug_count(), bugs + 2);
+	kfree(big + PAGE_SIZE / 2); /* into the middle of a large block */
+	KTEST_EXPECT_EQ(t, kmm_bug_count(), bugs + 3);
+	unsigned long before_unmanaged = kmm_bug_count();
+	kfree(kNotManaged); /* never handed out */
+	unsigned long unmanaged_reports = kmm_bug_count() - before_unmanaged;
+	KTEST_EXPECT_GE(t, unmanaged_reports, 1);
+	KTEST_EXPECT_EQ(t, kmm_validate(), 0);
+	KTEST_EXPECT_EQ(t, kmm_slab_validate(), 0);
+	kfree(p);
+	kfree(p); /* double free */
+	KTEST_EXPECT_EQ(t, kmm_bug_count(), bugs + 4 + unmanaged_reports);
+	kfree(big);
+	t->expected_bugs = 4 + unmanaged_reports;
+}
+
+void exhaust_and_recover(struct ktest *t)
+{
+	size_t count;
+	void *pages = take_all_pages(count);
+	KTEST_EXPECT_GT(t, count, 0);
+	/* Whatever the caches still hold runs out; then NULL, no report. */
+	unsigned long bugs = kmm_bug_count();
+	void *chain = nullptr;
+	size_t got = 0;
+	for (size_t i = 0; i < 100000; ++i) {
+		void **o = static_cast<void **>(kmalloc(512, GFP_KERNEL | kQuiet));
+		if (o == nullptr)
+			break;
+		*o = chain;
+		chain = o;
+		++got;
+	}
+	KTEST_EXPECT_LT(t, got, 100000);
+	KTEST_EXPECT_NULL(t, kmalloc(512, GFP_KERNEL | kQuiet));
+	KTEST_EXPECT_NULL(t, kmalloc(kmalloc_max_cache_size() + 1, GFP_KERNEL | kQuiet));
+	KTEST_EXPECT_EQ(t, kmm_bug_count(), bugs);
+	KTEST_EXPECT_EQ(t, kmm_slab_validate(), 0);
+	while (chain != nullptr) {
+		void *next = *static_cast<void **>(chain);
+		kfree(chain);
+		chain = next;
+	}
+	give_back(pages);
+	/* Recovered: every class allocates again. */
+	for (size_t c : kClasses) {
+		if (c > kmalloc_max_cache_size())
+			break;
+		void *p = kmalloc(c, GFP_KERNEL);
+		KTEST_EXPECT_NOT_NULL(t, p);
+		kfree(p);
+	}
+}
+
+const ktest_case cases[] = {
+	{"zero_size", zero_size},
+	{"every_class_size_and_alignment", every_class_size_and_alignment},
+	{"every_size_fits_its_class", every_size_fits_its_class},
+	{"large_kmalloc_is_pages", large_kmalloc_is_pages},
+	{"kzalloc_zeroes", kzalloc_zeroes},
+	{"krealloc_cases", krealloc_cases},
+	{"kcalloc_overflow", kcalloc_overflow},
+	{"misuse_refused", misuse_refused},
+	{"exhaust_and_recover", exhaust_and_recover},
+};
+
+} // namespace
+
+KTEST_SUITE(kmalloc, cases);

@@ -1,0 +1,52 @@
+# tools/cmake/KmmNewlib.cmake — the images that link newlib on purpose
+# (the libc shim's proof and the slot benchmark's newlib side); every other
+# image is -nostdlib and checked by check_no_libc.cmake.
+#
+#   KMM_NEWLIB_LIBC   path of the toolchain's libc.a for this CPU (empty if
+#                     it has none: riscv64-unknown-elf without picolibc)
+#   kmm_newlib_image(<target> LINKER_SCRIPT <file>)
+#       the arch startup, the linker script, then newlib's libc and libgcc
+#       (-nostdlib: no crt0, no libnosys — the image brings its system
+#       calls, tests/cross/newlib/newlib_glue.c); writes <target>.map with
+#       a cross-reference table; prints the sizes.
+#   kmm_libc_allocator_test(NAME <test> IMAGE <target> [WILL_FAIL])
+#       CTest (label cross): tools/cmake/check_libc_allocator.cmake on the
+#       image's symbol table (nm) and map: no libc allocator may be linked.
+include_guard(GLOBAL)
+
+separate_arguments(_kmm_cpu_flags UNIX_COMMAND "${KMM_CPU_FLAGS} ${KMM_LINK_CPU_FLAGS}")
+execute_process(COMMAND ${CMAKE_C_COMPILER} ${_kmm_cpu_flags} -print-file-name=libc.a
+  OUTPUT_VARIABLE _kmm_libc OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(IS_ABSOLUTE "${_kmm_libc}" AND EXISTS "${_kmm_libc}")
+  set(KMM_NEWLIB_LIBC "${_kmm_libc}")
+else()
+  set(KMM_NEWLIB_LIBC "")
+endif()
+
+function(kmm_newlib_image target)
+  cmake_parse_arguments(ARG "" "LINKER_SCRIPT" "" ${ARGN})
+  set(map ${CMAKE_CURRENT_BINARY_DIR}/${target}.map)
+  target_link_libraries(${target} PRIVATE kmm_arch_startup kmm_arch)
+  target_link_options(${target} PRIVATE
+    -nostdlib -nostartfiles
+    -L${PROJECT_SOURCE_DIR}/linker
+    -T${ARG_LINKER_SCRIPT}
+    -Wl,--gc-sections -Wl,-Map=${map} -Wl,--cref)
+  target_link_libraries(${target} PRIVATE -Wl,--start-group c gcc -Wl,--end-group)
+  set_target_properties(${target} PROPERTIES
+    SUFFIX ".elf"
+    LINK_DEPENDS "${ARG_LINKER_SCRIPT};${KMM_LINKER_LAYOUT}")
+  add_custom_command(TARGET ${target} POST_BUILD COMMAND ${KMM_SIZE} $<TARGET_FILE:${target}> VERBATIM)
+endfunction()
+
+function(kmm_libc_allocator_test)
+  cmake_parse_arguments(ARG "WILL_FAIL" "NAME;IMAGE" "" ${ARGN})
+  add_test(NAME ${ARG_NAME}
+    COMMAND ${CMAKE_COMMAND} -DNM=${KMM_NM} -DELF=$<TARGET_FILE:${ARG_IMAGE}>
+            -DMAP=$<TARGET_FILE_DIR:${ARG_IMAGE}>/${ARG_IMAGE}.map
+            -P ${PROJECT_SOURCE_DIR}/tools/cmake/check_libc_allocator.cmake)
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS cross)
+  if(ARG_WILL_FAIL)
+    set_tests_properties(${ARG_NAME} PROPERTIES WILL_FAIL TRUE)
+  endif()
+endfunction()
