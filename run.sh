@@ -5,6 +5,11 @@
 #
 #   ./run.sh                  default board
 #   KMM_BOARD=lm3s6965evb ./run.sh   another Cortex-M3 board of the cross-m3 build
+#   ./run.sh bench            the benchmark suite (a few minutes): kmm vs
+#                             newlib/newlib-nano on mps2-an385 (QEMU,
+#                             instructions) and vs glibc/jemalloc/tcmalloc/
+#                             mimalloc on the host; writes bench/results/*.json
+#                             and regenerates docs/PERFORMANCE.md + docs/img/
 #
 # Exit status is the firmware's: 0 = self-tests and workload passed.
 set -euo pipefail
@@ -17,6 +22,12 @@ tools/deps.sh cmake make g++ gcc-arm-none-eabi libnewlib-arm-none-eabi \
 
 case "${1:-}" in
   "") ;;
+  bench)
+    tools/deps.sh libbenchmark-dev libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev \
+      gnuplot-nox python3
+    KMM_JOBS="${KMM_JOBS:-2}" tools/bench_suite.sh
+    KMM_JOBS="${KMM_JOBS:-2}" tools/bench_host.sh
+    exec python3 tools/bench_report.py report bench/results docs ;;
   *) echo "run.sh: unknown mode '$1'" >&2; exit 2 ;;
 esac
 

@@ -13,7 +13,8 @@ JOBS="${KMM_JOBS:-$(nproc)}"
 
 tools/deps.sh cmake make g++ libgtest-dev libgmock-dev libbenchmark-dev \
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib \
-  qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc
+  qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc \
+  libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev gnuplot-nox python3
 
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(host asan cross bench)
@@ -85,6 +86,17 @@ bench_smoke() {
     fi
   done
   [ "$ok" -eq 1 ] || { echo "test.sh: no benchmark binaries found" >&2; return 1; }
+  # The comparison suite (./run.sh bench), tiny: the target images booted
+  # with 1/200 of the steps and one RAM size, the host binary with a tiny
+  # min time (bench_compare ran above with the other bench_* binaries).
+  echo "-- smoke: tools/bench_suite.sh --smoke"
+  if KMM_JOBS="$JOBS" tools/bench_suite.sh --smoke >build/bench-suite-smoke.log 2>&1; then
+    total_pass=$((total_pass + 1))
+  else
+    cat build/bench-suite-smoke.log
+    total_fail=$((total_fail + 1))
+    return 1
+  fi
 }
 
 mkdir -p build

@@ -275,11 +275,10 @@ __attribute__((noinline)) struct page *PageAllocator::alloc_general(gfp_t gfp, u
 	if (__builtin_expect(order > kMaxOrder || (gfp & ~KMM_GFP_VALID_MASK) != 0, 0))
 		return alloc_slow(gfp, order, head_state);
 	if (__builtin_expect(pcp_on(order), 1)) {
-		struct page *p = pcp_take((gfp & __GFP_DMA) != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL, order, true);
-		if (__builtin_expect(p != nullptr, 1)) {
-			set_page_state(p, static_cast<uint8_t>(head_state));
+		struct page *p =
+			pcp_take((gfp & __GFP_DMA) != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL, order, head_state, true);
+		if (__builtin_expect(p != nullptr, 1))
 			return finish_alloc(p, gfp, order, head_state);
-		}
 	}
 	struct page *p;
 	{

@@ -168,7 +168,7 @@ private:
 	bool check_free_locked(struct page *head, unsigned order, PageState expect, const Region *&region);
 	void free_locked(const Region &region, struct page *head, unsigned order);
 	void set_tails(struct page *head, unsigned order, PageState tail_state);
-	inline struct page *pcp_take(unsigned zone, unsigned order, bool refill);
+	inline struct page *pcp_take(unsigned zone, unsigned order, PageState head_state, bool refill);
 	struct page *pcp_refill(PerCpuPages::List &list, unsigned zone, unsigned order);
 	void pcp_drain_locked(PerCpuPages::List &list, unsigned order, uint32_t keep);
 	static unsigned this_cpu() { return KMM_NR_CPUS == 1 ? 0u : kmm_arch_cpu_id(); }
@@ -201,19 +201,20 @@ inline struct page *PageAllocator::alloc(gfp_t gfp, unsigned order, PageState he
 {
 	constexpr gfp_t kFastGfp = __GFP_DMA | __GFP_ATOMIC | __GFP_NOWARN | __GFP_NORETRY | __GFP_COMP;
 	if (__builtin_expect(pcp_on(order) && (gfp & ~kFastGfp) == 0 && (order == 0 || head_state == kAllocated), 1)) {
-		struct page *p = pcp_take((gfp & __GFP_DMA) != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL, order, false);
-		if (__builtin_expect(p != nullptr, 1)) {
-			set_page_state(p, static_cast<uint8_t>(head_state));
+		struct page *p =
+			pcp_take((gfp & __GFP_DMA) != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL, order, head_state, false);
+		if (__builtin_expect(p != nullptr, 1))
 			return p;
-		}
 	}
 	return alloc_general(gfp, order, head_state);
 }
 
 /* Pops a block off this CPU's list for (zone, order); on an empty list,
  * refills it from the zone when `refill` (the general path) or gives up
- * (the fast path). The block comes back with next == NULL, state unset. */
-inline struct page *PageAllocator::pcp_take(unsigned zone, unsigned order, bool refill)
+ * (the fast path). The block leaves the list in head_state with next ==
+ * NULL, both set under the per-CPU lock: a validate() holding every lock
+ * never sees a kPcp block that is on no list. */
+inline struct page *PageAllocator::pcp_take(unsigned zone, unsigned order, PageState head_state, bool refill)
 {
 	PerCpuPages &pc = pcp_[this_cpu()];
 	unsigned long flags = pc.lock.lock();
@@ -225,9 +226,11 @@ inline struct page *PageAllocator::pcp_take(unsigned zone, unsigned order, bool 
 	} else if (refill) {
 		p = pcp_refill(list, zone, order);
 	}
-	pc.lock.unlock(flags);
-	if (p != nullptr)
+	if (p != nullptr) {
 		p->next = nullptr;
+		set_page_state(p, static_cast<uint8_t>(head_state));
+	}
+	pc.lock.unlock(flags);
 	return p;
 }
 

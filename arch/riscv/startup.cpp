@@ -3,7 +3,9 @@
  * machine mode (QEMU -bios none: no firmware below us):
  *   _start           at the start of RAM (QEMU's reset code jumps there
  *                    with a0 = mhartid): IRQs off, gp, hart 0 continues,
- *                    the others park in wfi (a later issue releases them);
+ *                    the others wait in wfi for a start request naming
+ *                    them (smp.cpp: kmm_arch_cpu_start) and leave on their
+ *                    own stack for kmm_riscv_secondary; hart 0:
  *                    sp, mscratch = the trap stack, mtvec = the trap entry
  *   kmm_riscv_start  copy .data (only if its load address differs), zero
  *                    .bss, run the C++ static constructors, call kmm_main,
@@ -47,6 +49,9 @@ __attribute__((noreturn, used)) void kmm_riscv_trap(const kmm_riscv_frame *frame
 __attribute__((used, aligned(16))) uint8_t kmm_riscv_trap_stack[4096];
 }
 
+#define KMM_STR2(x) #x
+#define KMM_STR(x) KMM_STR2(x)
+
 __asm__(
 	".section .text.start, \"ax\", @progbits\n"
 	".global _start\n"
@@ -66,8 +71,33 @@ __asm__(
 	"	la t0, kmm_riscv_trap_entry\n"
 	"	csrw mtvec, t0\n"             /* direct mode: 4-byte aligned */
 	"	j kmm_riscv_start\n"
-	"9:	wfi\n"                       /* secondary harts: parked */
-	"	j 9b\n"
+	/* Secondary harts wait for a start request naming them (smp.cpp):
+	 * MSIE lets a CLINT software interrupt end wfi (mstatus.MIE stays 0,
+	 * so it never traps). kmm_riscv_boot_request is in .data (0 from the
+	 * ELF), valid before hart 0 zeroes .bss. */
+	"9:	li t1, 8\n"
+	"	csrw mie, t1\n"              /* MSIE */
+	"	la t1, kmm_riscv_boot_request\n"
+	"1:	wfi\n"
+	"	fence r, r\n"
+	"	ld t2, 0(t1)\n"              /* the kmm_cpu_boot, or 0 */
+	"	beqz t2, 1b\n"
+	"	lwu t3, 16(t2)\n"            /* boot->cpu */
+	"	bne t3, t0, 1b\n"            /* for another hart */
+	"	li t4, 0x2000000\n"          /* CLINT msip[hart] = 0 */
+	"	slli t5, t0, 2\n"
+	"	add t4, t4, t5\n"
+	"	sw zero, 0(t4)\n"
+	"	csrw mie, zero\n"
+	"	ld sp, 0(t2)\n"              /* boot->stack_top: the top 1 KiB traps */
+	"	csrw mscratch, sp\n"
+	"	addi sp, sp, -" KMM_STR(KMM_CPU_EXCEPTION_STACK) "\n"
+	"	la t3, kmm_riscv_trap_entry\n"
+	"	csrw mtvec, t3\n"
+	"	mv a0, t2\n"
+	"	fence rw, rw\n"
+	"	sd zero, 0(t1)\n"            /* taken: hart 0 may reuse the request */
+	"	j kmm_riscv_secondary\n"
 	".size _start, . - _start\n"
 
 	".section .text.kmm_riscv_trap_entry, \"ax\", @progbits\n"
@@ -89,6 +119,7 @@ __asm__(
 	".size kmm_riscv_trap_entry, . - kmm_riscv_trap_entry\n"
 	".text\n");
 
+static_assert(__builtin_offsetof(kmm_cpu_boot, cpu) == 16, "_start reads boot->cpu at offset 16");
 static_assert(sizeof(kmm_riscv_frame) == 256, "the trap entry saves 32 registers of 8 bytes");
 
 namespace {

@@ -16,3 +16,16 @@ kmm_board(
   # The slot benchmark (kmm vs newlib malloc) runs here: its timer counts
   # instructions exactly under -icount shift=0.
   BENCH)
+
+# The interrupt-context test (tests/qemu/irq_stress.cpp: timer1 IRQ and
+# main loop allocating on the same caches, 120k operations) and the
+# IRQ-masked window per API (irq_windows.cpp), over mm built with
+# KMM_IRQ_TRACE=1 (arch/irq.h; timer in irq_trace.cpp): CTest
+# qemu.mps2-an385.irq.
+kmm_board_test_image(BOARD mps2-an385 NAME irq
+  SOURCES ${PROJECT_SOURCE_DIR}/tests/qemu/irq_stress.cpp
+          ${PROJECT_SOURCE_DIR}/tests/qemu/irq_windows.cpp
+          ${PROJECT_SOURCE_DIR}/tests/qemu/irq_trace.cpp
+  MM_DEFINES KMM_IRQ_TRACE=1
+  EXPECT_OUTPUT "# irq_stress: done: [0-9]+ operations"
+  TIMEOUT 240)

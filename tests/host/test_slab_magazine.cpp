@@ -19,14 +19,15 @@
 
 using kmm::kPageSize;
 
+/* Built only in configurations with magazines (not the kmm_mm_nomag one). */
+static_assert(kmm::kMagazineMax > 0, "test_slab_magazine needs KMM_SLAB_MAGAZINE > 0");
+
 namespace {
 
 class SlabMagazine : public kmm_test::SlabCacheTest {
 protected:
 	void SetUp() override
 	{
-		if (kmm::kMagazineMax == 0)
-			GTEST_SKIP() << "KMM_SLAB_MAGAZINE == 0";
 		SlabCacheTest::SetUp();
 	}
 	std::vector<void *> alloc_n(kmem_cache *s, size_t n)

@@ -4,8 +4,11 @@
 #
 #   KMM_NEWLIB_LIBC   path of the toolchain's libc.a for this CPU (empty if
 #                     it has none: riscv64-unknown-elf without picolibc)
-#   kmm_newlib_image(<target> LINKER_SCRIPT <file>)
-#       the arch startup, the linker script, then newlib's libc and libgcc
+#   KMM_NEWLIB_LIBC_NANO  path of libc_nano.a (newlib-nano, what
+#                     --specs=nano.specs links), or empty
+#   kmm_newlib_image(<target> LINKER_SCRIPT <file> [LIBC c|c_nano])
+#       the arch startup, the linker script, then newlib's libc (default
+#       c; c_nano = newlib-nano, as --specs=nano.specs) and libgcc
 #       (-nostdlib: no crt0, no libnosys — the image brings its system
 #       calls, tests/cross/newlib/newlib_glue.c); writes <target>.map with
 #       a cross-reference table; prints the sizes.
@@ -22,9 +25,19 @@ if(IS_ABSOLUTE "${_kmm_libc}" AND EXISTS "${_kmm_libc}")
 else()
   set(KMM_NEWLIB_LIBC "")
 endif()
+execute_process(COMMAND ${CMAKE_C_COMPILER} ${_kmm_cpu_flags} -print-file-name=libc_nano.a
+  OUTPUT_VARIABLE _kmm_libc_nano OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(IS_ABSOLUTE "${_kmm_libc_nano}" AND EXISTS "${_kmm_libc_nano}")
+  set(KMM_NEWLIB_LIBC_NANO "${_kmm_libc_nano}")
+else()
+  set(KMM_NEWLIB_LIBC_NANO "")
+endif()
 
 function(kmm_newlib_image target)
-  cmake_parse_arguments(ARG "" "LINKER_SCRIPT" "" ${ARGN})
+  cmake_parse_arguments(ARG "" "LINKER_SCRIPT;LIBC" "" ${ARGN})
+  if(NOT ARG_LIBC)
+    set(ARG_LIBC c)
+  endif()
   set(map ${CMAKE_CURRENT_BINARY_DIR}/${target}.map)
   target_link_libraries(${target} PRIVATE kmm_arch_startup kmm_arch)
   target_link_options(${target} PRIVATE
@@ -32,7 +45,7 @@ function(kmm_newlib_image target)
     -L${PROJECT_SOURCE_DIR}/linker
     -T${ARG_LINKER_SCRIPT}
     -Wl,--gc-sections -Wl,-Map=${map} -Wl,--cref)
-  target_link_libraries(${target} PRIVATE -Wl,--start-group c gcc -Wl,--end-group)
+  target_link_libraries(${target} PRIVATE -Wl,--start-group ${ARG_LIBC} gcc -Wl,--end-group)
   set_target_properties(${target} PROPERTIES
     SUFFIX ".elf"
     LINK_DEPENDS "${ARG_LINKER_SCRIPT};${KMM_LINKER_LAYOUT}")

@@ -1,9 +1,11 @@
 /*
  * arch/arm/cortex_a/startup.cpp — how a Cortex-A (ARMv7-A, A32) image
  * starts and how it dies:
- *   _start              core 0 only (others park in wfi; a later issue
- *                       releases them): VBAR → the vector table, SCTLR
- *                       V=0 TE=0 (vectors at VBAR, taken in ARM state), a
+ *   _start              core 0 only (QEMU's virt holds the others off
+ *                       until PSCI CPU_ON starts them at smp.cpp's entry;
+ *                       should one run _start, it parks in wfi): VBAR →
+ *                       the vector table, SCTLR V=0 TE=0 (vectors at
+ *                       VBAR, taken in ARM state), ACTLR.SMP, a
  *                       stack per exception mode, then kmm_cortex_a_start
  *   kmm_cortex_a_start  copy .data (only if its load address differs),
  *                       zero .bss, run the C++ static constructors, call
@@ -79,6 +81,9 @@ __asm__(
 	"	bic r0, r0, #(1 << 13)\n"      /* V: vectors at VBAR, not 0xffff0000 */
 	"	bic r0, r0, #(1 << 30)\n"      /* TE: exceptions in ARM state */
 	"	mcr p15, 0, r0, c1, c0, 0\n"
+	"	mrc p15, 0, r0, c1, c0, 1\n"   /* ACTLR */
+	"	orr r0, r0, #(1 << 6)\n"       /* SMP: coherency for LDREX/STREX (smp.cpp) */
+	"	mcr p15, 0, r0, c1, c0, 1\n"
 	"	isb\n"
 	"	ldr r0, =kmm_cortex_a_exception_stacks\n"
 	"	cps #0x1b\n"                   /* UND */

@@ -1,6 +1,6 @@
 /*
  * arch/arm/cortex_m/cortex_m.cpp — the arch contract on Cortex-M (ARMv7-M,
- * ARMv8-M Mainline): IRQ save/restore through PRIMASK, the CPU id (always
+ * ARMv8-M Mainline): IRQ save/restore through PRIMASK (weak, see below), the CPU id (always
  * 0: uniprocessor), and the default counter: DWT CYCCNT when the core has
  * one, else SysTick free-running on the core clock (24 bits, widened in
  * software: read it at least once per 2^24 clocks). Faults and startup are
@@ -63,14 +63,27 @@ CounterSource counter_start()
 
 extern "C" {
 
-unsigned long kmm_arch_irq_save(void) { return primask_save(); }
+/* Weak: an IRQ-window measurement image (KMM_IRQ_TRACE, arch/irq.h)
+ * replaces both with traced versions; every other image keeps these. */
+__attribute__((weak)) unsigned long kmm_arch_irq_save(void) { return primask_save(); }
 
-void kmm_arch_irq_restore(unsigned long flags)
+__attribute__((weak)) void kmm_arch_irq_restore(unsigned long flags)
 {
 	__asm__ volatile("msr primask, %0" : : "r"(flags) : "memory");
 }
 
 unsigned int kmm_arch_cpu_id(void) { return 0; }
+
+/* Uniprocessor: no other CPU to start. */
+int kmm_arch_cpu_start(const struct kmm_cpu_boot *) { return -1; }
+void kmm_arch_cpu_relax(void) { __asm__ volatile("nop" ::: "memory"); }
+void kmm_arch_cpu_wake_all(void) {}
+void kmm_arch_cpu_park(void)
+{
+	__asm__ volatile("cpsid i" ::: "memory");
+	for (;;)
+		__asm__ volatile("wfi");
+}
 
 __attribute__((weak)) const char *kmm_board_counter_unit(void)
 {

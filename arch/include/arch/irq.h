@@ -8,15 +8,43 @@
  *   ARMv7-M/8-M  PRIMASK (mrs + cpsid i / msr primask)
  *   ARMv7-A      CPSR I bit (mrs + cpsid i / msr cpsr_c)
  *   RISC-V       mstatus.MIE (csrrci / csrs of the saved MIE bit)
+ *
+ * KMM_IRQ_TRACE (a measurement build, never the default): irq_save calls
+ * kmm_irq_trace_masked() right after it masked IRQs that were enabled, and
+ * irq_restore calls kmm_irq_trace_unmasking() right before it enables them
+ * again, so the image can time every IRQ-masked window of the outermost
+ * level (tests/qemu/irq_trace.cpp on mps2-an385). Nested saves cost nothing
+ * extra. The image also replaces the weak out-of-line kmm_arch_irq_save/
+ * restore with these, so SlabLockGuard & co. are timed as well.
  */
 #ifndef KMM_ARCH_IRQ_H
 #define KMM_ARCH_IRQ_H
 
 #include <arch/arch.h>
 
+#if defined(KMM_IRQ_TRACE) && KMM_IRQ_TRACE
+extern "C" void kmm_irq_trace_masked(void);
+extern "C" void kmm_irq_trace_unmasking(void);
+#endif
+
 namespace kmm::arch {
 
-inline unsigned long irq_save()
+/* True if `flags` (from irq_save) says IRQs were enabled. */
+inline bool irq_flags_enabled(unsigned long flags)
+{
+#if defined(__arm__) && defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+	return (flags & 1ul) == 0;     /* PRIMASK.PM */
+#elif defined(__arm__)
+	return (flags & 0x80ul) == 0;  /* CPSR.I */
+#elif defined(__riscv)
+	return (flags & 8ul) != 0;     /* mstatus.MIE */
+#else
+	(void)flags;
+	return false;
+#endif
+}
+
+inline unsigned long irq_save_raw()
 {
 #if defined(KMM_HOST)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -38,7 +66,7 @@ inline unsigned long irq_save()
 #endif
 }
 
-inline void irq_restore(unsigned long flags)
+inline void irq_restore_raw(unsigned long flags)
 {
 #if defined(KMM_HOST)
 	(void)flags;
@@ -52,6 +80,25 @@ inline void irq_restore(unsigned long flags)
 #else
 	kmm_arch_irq_restore(flags);
 #endif
+}
+
+inline unsigned long irq_save()
+{
+	unsigned long flags = irq_save_raw();
+#if defined(KMM_IRQ_TRACE) && KMM_IRQ_TRACE
+	if (irq_flags_enabled(flags))
+		kmm_irq_trace_masked();
+#endif
+	return flags;
+}
+
+inline void irq_restore(unsigned long flags)
+{
+#if defined(KMM_IRQ_TRACE) && KMM_IRQ_TRACE
+	if (irq_flags_enabled(flags))
+		kmm_irq_trace_unmasking();
+#endif
+	irq_restore_raw(flags);
 }
 
 } // namespace kmm::arch

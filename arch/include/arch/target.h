@@ -3,6 +3,8 @@
  * arch contract (arch/arch.h): the exit status back to the host, the
  * semihosting calls behind it, and the board hooks the arch layer calls.
  *
+ * Also the SMP start of secondary CPUs (kmm_arch_cpu_start).
+ *
  * One header for every target arch (arch/arm: Cortex-M and Cortex-A,
  * arch/riscv); arch/host does not implement it. kernel/ and boards/
  * include it; mm/ never does.
@@ -46,6 +48,29 @@ void kmm_semihost_write(const char *text, size_t len);
 /* SYS_EXIT_EXTENDED {ADP_Stopped_ApplicationExit, status}; if the host does
  * not know it, SYS_EXIT with ApplicationExit (0) or RunTimeError (nonzero). */
 void kmm_semihost_exit(int status);
+
+/* ---- SMP: starting the other CPUs (kernel/smp.cpp drives it) ----
+ * virt-a15: PSCI CPU_ON through HVC (QEMU's virt machine without EL2/EL3
+ * holds every secondary core powered off and implements PSCI itself);
+ * riscv64-virt: the harts parked in _start's wfi loop, woken by a CLINT
+ * software interrupt (msip) for a request naming them; Cortex-M: none. */
+struct kmm_cpu_boot {
+	uintptr_t stack_top;             /* 16-byte aligned; its top 1 KiB is the
+	                                    CPU's exception / trap stack */
+	void (*entry)(unsigned int cpu); /* must not return */
+	unsigned int cpu;                /* the CPU's kmm_arch_cpu_id() */
+};
+#define KMM_CPU_EXCEPTION_STACK 1024u
+/* Starts CPU boot->cpu at boot->entry(boot->cpu), IRQs masked, on its own
+ * stack; *boot must stay valid until the entry runs. Returns 0, or a
+ * negative value: no such CPU, already running, or no SMP on this arch. */
+int kmm_arch_cpu_start(const struct kmm_cpu_boot *boot);
+/* Waits cheaply for another CPU's store (WFE on ARMv7-A, a pause
+ * elsewhere), and wakes such waiters after a store (SEV). */
+void kmm_arch_cpu_relax(void);
+void kmm_arch_cpu_wake_all(void);
+/* Parks the calling CPU for good (IRQs masked, WFI). */
+__attribute__((noreturn)) void kmm_arch_cpu_park(void);
 
 /* ---- board hooks: the arch has weak defaults, a board overrides them ---- */
 /* Console bytes (default: semihosting SYS_WRITE0). */
