@@ -127,7 +127,7 @@ void SlabAllocator::kfree_slow(const void *x)
 	if (ZERO_OR_NULL_PTR(x))
 		return;
 	struct page *page = pages_.virt_to_page(x);
-	if (page != nullptr && page_head(page)->state == kLargeKmalloc) {
+	if (page != nullptr && page_state(page_head(page)) == kLargeKmalloc) {
 		struct page *head = page_head(page);
 		if (x != pages_.page_address(head)) {
 			reporter_.bug("kmalloc", "kfree of pointer %p into the middle of large kmalloc block %p "
@@ -148,7 +148,7 @@ size_t SlabAllocator::ksize(const void *x)
 	if (ZERO_OR_NULL_PTR(x))
 		return 0;
 	struct page *page = pages_.virt_to_page(x);
-	if (page != nullptr && page_head(page)->state == kLargeKmalloc) {
+	if (page != nullptr && page_state(page_head(page)) == kLargeKmalloc) {
 		struct page *head = page_head(page);
 		if (x == pages_.page_address(head))
 			return size_t{kPageSize} << head->order;

@@ -106,6 +106,7 @@ void SlabAllocator::setup_cache(kmem_cache *s, const char *name, const CacheLayo
 	unsigned magazine = (flags & SLAB_CONSISTENCY_CHECKS) != 0 ? 0 : magazine_capacity(layout.size);
 	for (CacheCpu &c : init.cpu)
 		c.mag_limit = magazine;
+	init.mag_capacity = magazine;
 	init.objects = static_cast<uint16_t>(layout.objects);
 	init.order = static_cast<uint8_t>(layout.order);
 	init.flags = flags;
@@ -288,16 +289,11 @@ int SlabAllocator::shrink(kmem_cache *s)
 {
 	if (!check_cache(s, "kmem_cache_shrink"))
 		return -KMM_EINVAL;
-	drain_magazines(s);
+	/* Every CPU's magazine, CPU slab and CPU partial slabs: the running
+	 * CPU's now, the others' now or at their next slow path (RemoteDrain,
+	 * slub.cpp "SMP"). */
+	drain_all_cpus(s, true);
 	PageList discard;
-	/* TODO(SMP): other CPUs' slabs need a flush on those CPUs. */
-	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu) {
-		unsigned long flags = fast_irq_save();
-		struct page *slab = deactivate_cpu_slab(s, s->cpu[cpu]);
-		fast_irq_restore(flags);
-		if (slab != nullptr)
-			discard.push_front(slab);
-	}
 	{
 		SlabLockGuard guard(s->lock);
 		drain_empty_locked(s, discard);
@@ -323,13 +319,10 @@ void SlabAllocator::set_magazine_size(kmem_cache *s, unsigned entries)
 {
 	if (!check_cache(s, "set_magazine_size") || (s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
 		return;
-	drain_magazines(s);
 	uint32_t limit = entries < kMagazineMax ? entries : kMagazineMax;
-	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu) {
-		unsigned long flags = fast_irq_save();
-		s->cpu[cpu].mag_limit = limit;
-		fast_irq_restore(flags);
-	}
+	/* Each CPU takes the new capacity when its magazine is drained. */
+	__atomic_store_n(&s->mag_capacity, limit, __ATOMIC_RELAXED);
+	drain_magazines(s);
 }
 
 void SlabAllocator::set_min_partial(kmem_cache *s, unsigned min_partial)

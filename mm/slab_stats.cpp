@@ -94,9 +94,14 @@ int SlabAllocator::info(kmem_cache *s, kmem_cache_info *out)
 			return n;
 		};
 		auto is_cpu_slab = [&](const struct page *slab) {
-			for (const CacheCpu &c : s->cpu)
+			for (const CacheCpu &c : s->cpu) {
 				if (c.slab == slab)
 					return true;
+				unsigned n = 0;
+				for (const struct page *p = c.partial; p != nullptr && n < kCpuPartialMax; p = p->next, ++n)
+					if (p == slab)
+						return true;
+			}
 			return false;
 		};
 		for (const CacheCpu &c : s->cpu) {
@@ -105,6 +110,15 @@ int SlabAllocator::info(kmem_cache *s, kmem_cache_info *out)
 				unsigned long cpu_free = chain_length(s, c.freelist);
 				free_objs += s->objects - c.slab->inuse + cpu_free;
 				if (c.slab->inuse == cpu_free + in_magazines(c.slab))
+					++idle_slabs;
+			}
+			/* SMP: CPU partial slabs (their free objects are on
+			 * their page freelists) */
+			unsigned n = 0;
+			for (const struct page *p = c.partial; p != nullptr && n < kCpuPartialMax; p = p->next, ++n) {
+				++i.cpu_slabs;
+				free_objs += s->objects - p->inuse;
+				if (p->inuse == in_magazines(p))
 					++idle_slabs;
 			}
 			i.alloc_fastpath += c.alloc_fast;
@@ -323,12 +337,36 @@ unsigned long SlabAllocator::validate()
 			if (walk(s, base, c.freelist) > p->inuse)
 				problem("CPU freelist longer than the slab's objects in use", reinterpret_cast<void *>(base));
 		}
+		/* SMP: CPU partial slabs, kSlabCpu with their free objects on
+		 * their page freelists (remote flushes push there). */
+		for (const CacheCpu &c : s->cpu) {
+			uint32_t n = 0;
+			for (struct page *p = c.partial; p != nullptr; p = p->next) {
+				if (++n > kCpuPartialMax) {
+					problem("CPU partial list longer than its limit", p);
+					break;
+				}
+				++cpu_slabs;
+				if (p->state != kSlabCpu || p->cache_id != s->id || pages_.region_of(p) == nullptr ||
+				    p == c.slab || p->inuse >= s->objects) {
+					problem("bad slab on a CPU partial list", p);
+					continue;
+				}
+				uintptr_t base = slab_base(pages_, p);
+				if (walk(s, base, freelist_decode(base, p->freelist)) != static_cast<unsigned long>(s->objects - p->inuse))
+					problem("page freelist length != objects - inuse", reinterpret_cast<void *>(base));
+			}
+			if (n != c.nr_partial)
+				problem("CPU partial count differs from its list", s);
+		}
 		/* Magazines: each entry a distinct free object of this cache, on no
 		 * freelist (it counts as in use for its slab). */
 		for (const CacheCpu &c : s->cpu) {
 			if (c.mag[0] != nullptr)
 				problem("magazine sentinel mag[0] is not NULL", c.mag[0]);
-			if (c.mag_limit > kMagazineMax || c.mag_count > c.mag_limit)
+			/* a CPU asked to flush has mag_limit 0 until it does (SMP) */
+			uint32_t limit = flush_pending(c) ? s->mag_capacity : c.mag_limit;
+			if (limit > kMagazineMax || c.mag_count > limit)
 				problem("magazine count above its limit", s);
 			if (c.mag_limit != 0 && (s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
 				problem("SLAB_CONSISTENCY_CHECKS cache with a magazine", s);

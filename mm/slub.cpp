@@ -5,7 +5,9 @@
  *
  * Lock order (outermost first; a lock is never taken while a later one is held)
  *   1. IRQs masked on the local CPU — protects the CPU's CacheCpu of every
- *      cache (the fast path holds nothing else);
+ *      cache (the fast path holds nothing else). On an SMP host build this
+ *      is the thread's CPU-slot hold (arch_host.cpp), and a drain of another
+ *      CPU holds that CPU's slot instead (never while holding its own);
  *   2. SlabAllocator::registry_lock_ — the cache table (slab_common.cpp);
  *   3. kmem_cache::lock (a SlabLock) — the cache's partial/empty/full lists
  *      and counters, and page::freelist/inuse/state of its slabs (for a CPU
@@ -55,9 +57,35 @@
  *   (flush_magazine: CPU slab objects onto the CPU freelist, others onto
  *   their page freelist with the usual list transitions). shrink/destroy,
  *   set_magazine_size and reclaim() (a refused slab allocation) empty them.
- *   Remote frees (SMP, later): a magazine is per CPU, so an object freed on
- *   another CPU than its slab's simply lands in that CPU's magazine; only
- *   flushes touch slabs, and they hold the cache lock.
+ *   Remote frees: a magazine is per CPU, so an object freed on another CPU
+ *   than its slab's simply lands in the freeing CPU's magazine; only flushes
+ *   touch slabs, and they hold the cache lock (into another CPU's kSlabCpu
+ *   slab: onto its page::freelist, which that CPU takes over when its CPU
+ *   freelist runs dry — SLUB's model).
+ *
+ * SMP (KMM_NR_CPUS > 1)
+ *   Per CPU and cache (CacheCpu, IRQs masked, no lock): the magazine, the
+ *   CPU slab and its CPU freelist, and up to kCpuPartialMax per-CPU partial
+ *   slabs (kSlabCpu, chained through page::next; a refill that finds the
+ *   CPU partial list empty takes one slab for the CPU and up to
+ *   kCpuPartialMax more from the cache's partial list in one lock hold).
+ *   The cache lock (level 3) protects the lists, counters, page::freelist
+ *   and inuse of every slab and page::state of slab heads. Fields the free
+ *   paths read without the lock (state, inuse, freelist; mag_limit) are
+ *   written with relaxed atomics.
+ *   Other CPUs' per-CPU data (shrink, shrink_all/reclaim, destroy,
+ *   set_magazine_size) is reached in one of two ways (RemoteDrain):
+ *     kSync     the CPU is drained now, as if on it: on the host by holding
+ *               its slot (arch_host.cpp: the emulated IPI); on a target this
+ *               needs a cross-CPU call (kmm_arch_cpu_call, not there yet);
+ *     kRequest  the default on targets: flush_req is bumped and mag_limit
+ *               set to 0, so that CPU's next free (and its next alloc once
+ *               its magazine and CPU freelist are empty) leaves the fast
+ *               path; its slow path then drains everything (honour_flush)
+ *               and restores mag_limit. Until then the objects it caches
+ *               stay there: at most its magazine, CPU slab and
+ *               kCpuPartialMax partial slabs per cache — bounded.
+ *   The calling CPU is always drained at once.
  *
  * Freelists: a free object holds a raw pointer to the next free object of the
  * same slab at kmem_cache::offset (only get_freepointer/set_freepointer touch
@@ -79,7 +107,7 @@ struct page *SlabAllocator::allocate_slab(kmem_cache *s, gfp_t gfp)
 	if (slab == nullptr)
 		return nullptr;
 	uintptr_t base = slab_base(pages_, slab);
-	slab->inuse = 0;
+	set_slab_inuse(slab, 0);
 	slab->cache_id = s->id;
 	slab->next = slab->prev = nullptr;
 	char *object = reinterpret_cast<char *>(base);
@@ -88,13 +116,13 @@ struct page *SlabAllocator::allocate_slab(kmem_cache *s, gfp_t gfp)
 			s->ctor(object);
 		set_freepointer(s, object, i + 1 < s->objects ? object + s->size : nullptr);
 	}
-	slab->freelist = freelist_encode(base, reinterpret_cast<void *>(base));
+	set_slab_freelist(slab, freelist_encode(base, reinterpret_cast<void *>(base)));
 	return slab;
 }
 
 void SlabAllocator::discard_slab(kmem_cache *s, struct page *slab)
 {
-	slab->state = kSlab;
+	set_page_state(slab, kSlab);
 	pages_.free(slab, s->order, kSlab);
 }
 
@@ -103,7 +131,7 @@ void SlabAllocator::discard_slab(kmem_cache *s, struct page *slab)
  * (the counters already say it is gone). */
 bool SlabAllocator::place_slab_locked(kmem_cache *s, struct page *slab)
 {
-	slab->state = kSlab;
+	set_page_state(slab, kSlab);
 	if (slab->inuse == s->objects) {
 		++s->nr_full;
 		if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
@@ -128,10 +156,10 @@ bool SlabAllocator::place_slab_locked(kmem_cache *s, struct page *slab)
 void SlabAllocator::install_cpu_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab)
 {
 	uintptr_t base = slab_base(pages_, slab);
-	slab->state = kSlabCpu;
+	set_page_state(slab, kSlabCpu);
 	c.freelist = freelist_decode(base, slab->freelist);
-	slab->freelist = 0;
-	slab->inuse = s->objects;
+	set_slab_freelist(slab, 0);
+	set_slab_inuse(slab, s->objects);
 	c.slab = slab;
 	c.slab_start = base;
 	c.slab_bytes = uintptr_t{s->objects} * s->size;
@@ -159,8 +187,8 @@ struct page *SlabAllocator::deactivate_cpu_slab(kmem_cache *s, CacheCpu &c)
 	SlabLockIrqsOff guard(s->lock);
 	if (n != 0) {
 		set_freepointer(s, tail, freelist_decode(base, slab->freelist));
-		slab->freelist = freelist_encode(base, head);
-		slab->inuse = static_cast<uint16_t>(slab->inuse - n);
+		set_slab_freelist(slab, freelist_encode(base, head));
+		set_slab_inuse(slab, slab->inuse - n);
 	}
 	return place_slab_locked(s, slab) ? slab : nullptr;
 }
@@ -187,6 +215,8 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp)
 		return alloc_checked(s, gfp);
 	bool reclaimed = false;
 	for (;;) {
+		if (flush_pending(this_cpu(s))) /* SMP: another CPU asked */
+			honour_flush(s);
 		unsigned long flags = fast_irq_save();
 		CacheCpu &c = this_cpu(s);
 		void *object = cpu_pop(s, c); /* an IRQ may have freed one */
@@ -195,8 +225,8 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp)
 			struct page *slab = c.slab;
 			if (slab != nullptr && slab->freelist != 0) {
 				c.freelist = freelist_decode(c.slab_start, slab->freelist);
-				slab->freelist = 0;
-				slab->inuse = s->objects;
+				set_slab_freelist(slab, 0);
+				set_slab_inuse(slab, s->objects);
 			} else {
 				if (slab != nullptr) { /* exhausted: it is full */
 					c.slab = nullptr;
@@ -204,9 +234,25 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp)
 					c.slab_bytes = 0;
 					place_slab_locked(s, slab);
 				}
-				slab = s->partial.pop_front();
-				if (slab == nullptr)
-					slab = s->empty.pop_front();
+				slab = c.partial; /* SMP: this CPU's partial slabs first */
+				if (slab != nullptr) {
+					c.partial = slab->next;
+					--c.nr_partial;
+					slab->next = nullptr;
+				} else {
+					slab = s->partial.pop_front();
+					if (slab == nullptr)
+						slab = s->empty.pop_front();
+					/* SMP: and a batch for the CPU partial list, in
+					 * the same lock hold (none on one CPU) */
+					while (slab != nullptr && c.nr_partial < kCpuPartialMax && !s->partial.empty()) {
+						struct page *p = s->partial.pop_front();
+						set_page_state(p, kSlabCpu);
+						p->next = c.partial;
+						c.partial = p;
+						++c.nr_partial;
+					}
+				}
 				if (slab != nullptr)
 					install_cpu_slab_locked(s, c, slab);
 			}
@@ -260,13 +306,13 @@ bool SlabAllocator::take_object_locked(kmem_cache *s, struct page *slab, void *&
 		reporter_.bug(s->name, "freelist corrupted: free object %p holds free pointer %p, not an object "
 			      "of slab %p; slab isolated", object, next, reinterpret_cast<void *>(base));
 		s->partial.remove(slab);
-		slab->freelist = 0;
-		slab->inuse = s->objects;
+		set_slab_freelist(slab, 0);
+		set_slab_inuse(slab, s->objects);
 		place_slab_locked(s, slab);
 		return false;
 	}
-	slab->freelist = freelist_encode(base, next);
-	++slab->inuse;
+	set_slab_freelist(slab, freelist_encode(base, next));
+	set_slab_inuse(slab, slab->inuse + 1u);
 	if (slab->inuse == s->objects) {
 		s->partial.remove(slab);
 		place_slab_locked(s, slab);
@@ -364,9 +410,10 @@ struct page *SlabAllocator::find_slab(const void *x, const char *who, const char
 		return nullptr;
 	}
 	struct page *head = page_head(page);
-	if (head->state != kSlab && head->state != kSlabCpu) {
+	uint8_t head_state = page_state(head);
+	if (head_state != kSlab && head_state != kSlabCpu) {
 		reporter_.bug(who, "%s of pointer %p that kmm never handed out (it is in %s)", action, x,
-			      page_state_name(head->state));
+			      page_state_name(head_state));
 		reporter_.finish_bug();
 		return nullptr;
 	}
@@ -415,7 +462,8 @@ void SlabAllocator::free_slow(kmem_cache *s, void *x)
 	struct page *page = pages_.virt_to_page(x);
 	if (page != nullptr) {
 		struct page *slab = page_head(page);
-		if ((slab->state == kSlab || slab->state == kSlabCpu) && slab->cache_id < KMM_MAX_CACHES &&
+		uint8_t state = page_state(slab);
+		if ((state == kSlab || state == kSlabCpu) && slab->cache_id < KMM_MAX_CACHES &&
 		    caches_[slab->cache_id] == s) {
 			free_object(s, slab, x);
 			return;
@@ -462,7 +510,8 @@ struct page *SlabAllocator::cache_slab_of(const kmem_cache *s, const void *x) co
 	if (page == nullptr)
 		return nullptr;
 	struct page *head = page_head(page);
-	if ((head->state != kSlab && head->state != kSlabCpu) || head->cache_id != s->id)
+	uint8_t state = page_state(head);
+	if ((state != kSlab && state != kSlabCpu) || head->cache_id != s->id)
 		return nullptr;
 	return head;
 }
@@ -490,8 +539,8 @@ SlabAllocator::FreeResult SlabAllocator::free_to_slab_locked(kmem_cache *s, Cach
 		return FreeResult::kDoubleFree;
 	bool was_full = slab->inuse == s->objects;
 	set_freepointer(s, x, head);
-	slab->freelist = freelist_encode(base, x);
-	--slab->inuse;
+	set_slab_freelist(slab, freelist_encode(base, x));
+	set_slab_inuse(slab, slab->inuse - 1u);
 	if (slab->state == kSlab) { /* not another CPU's slab */
 		if (was_full) {
 			--s->nr_full;
@@ -546,18 +595,100 @@ void SlabAllocator::report_flush_double_frees(kmem_cache *s, unsigned long n, vo
  * a flush on those CPUs. */
 void SlabAllocator::drain_magazines(kmem_cache *s)
 {
-	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu) {
-		PageList discard;
-		void *bad = nullptr;
-		unsigned long flags = fast_irq_save();
-		CacheCpu &c = s->cpu[cpu];
-		unsigned long double_frees = flush_magazine(s, c, c.mag_count, discard, bad);
-		fast_irq_restore(flags);
-		if (double_frees != 0)
-			report_flush_double_frees(s, double_frees, bad);
-		while (struct page *slab = discard.pop_front())
-			discard_slab(s, slab);
+	drain_all_cpus(s, false);
+}
+
+/* Gives back what c caches of s: its magazine, and with `slabs` its CPU
+ * slab and CPU partial slabs; mag_limit is s's capacity again after. c is
+ * the running CPU's, or another CPU's held from outside (a sync drain).
+ * IRQs masked. Returns the double frees found (see flush_magazine). */
+unsigned long SlabAllocator::drain_cpu_held(kmem_cache *s, CacheCpu &c, bool slabs, PageList &discard, void *&bad)
+{
+	unsigned long double_frees = flush_magazine(s, c, c.mag_count, discard, bad);
+	if (slabs) {
+		if (struct page *slab = deactivate_cpu_slab(s, c))
+			discard.push_front(slab);
+		if (c.partial != nullptr) {
+			SlabLockIrqsOff guard(s->lock);
+			while (struct page *slab = c.partial) {
+				c.partial = slab->next;
+				--c.nr_partial;
+				if (place_slab_locked(s, slab))
+					discard.push_front(slab);
+			}
+		}
 	}
+	set_mag_limit(c, __atomic_load_n(&s->mag_capacity, __ATOMIC_RELAXED));
+	return double_frees;
+}
+
+/* Drains CPU `cpu`'s caches of s (drain_cpu_held): at once if it is the
+ * running CPU, or (RemoteDrain::kSync, host) holding its slot; else asks
+ * it to (RemoteDrain::kRequest: a flush at its next slow path, which then
+ * drains its slabs too). Call with IRQs enabled and no lock held. */
+void SlabAllocator::drain_cpu(kmem_cache *s, unsigned cpu, bool slabs)
+{
+	PageList discard;
+	void *bad = nullptr;
+	unsigned long double_frees = 0;
+	CacheCpu &c = s->cpu[cpu];
+	unsigned long flags = fast_irq_save();
+	bool local = KMM_NR_CPUS == 1 || kmm_arch_cpu_id() == cpu;
+	if (local)
+		double_frees = drain_cpu_held(s, c, slabs, discard, bad);
+	fast_irq_restore(flags);
+	if constexpr (KMM_NR_CPUS > 1) {
+		if (!local && remote_drain_ == RemoteDrain::kSync && kHostCpuHold) {
+#if defined(KMM_HOST) && KMM_NR_CPUS > 1
+			kmm_host_cpu_hold_other(cpu);
+			double_frees = drain_cpu_held(s, c, slabs, discard, bad);
+			kmm_host_cpu_unhold_other(cpu);
+#endif
+		} else if (!local) {
+			/* The order matters (honour_flush): the request, then
+			 * the trigger that sends its next free off the fast path. */
+			__atomic_fetch_add(&c.flush_req, 1u, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&c.mag_limit, 0u, __ATOMIC_SEQ_CST);
+		}
+	}
+	if (double_frees != 0)
+		report_flush_double_frees(s, double_frees, bad);
+	while (struct page *slab = discard.pop_front())
+		discard_slab(s, slab);
+}
+
+void SlabAllocator::drain_all_cpus(kmem_cache *s, bool slabs)
+{
+	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu)
+		drain_cpu(s, cpu, slabs);
+}
+
+/* SMP: another CPU asked this one to flush its caches of s (drain_cpu,
+ * RemoteDrain::kRequest). Drains everything, restores mag_limit, then
+ * looks again: a request that raced with the restore is not lost (its
+ * mag_limit = 0 lands after ours, or we see its flush_req). */
+void SlabAllocator::honour_flush(kmem_cache *s)
+{
+	PageList discard;
+	void *bad = nullptr;
+	unsigned long double_frees = 0;
+	unsigned long flags = fast_irq_save();
+	CacheCpu &c = this_cpu(s);
+	for (;;) {
+		uint32_t req = __atomic_load_n(&c.flush_req, __ATOMIC_SEQ_CST);
+		if (req == __atomic_load_n(&c.flush_done, __ATOMIC_RELAXED))
+			break;
+		double_frees += drain_cpu_held(s, c, true, discard, bad);
+		__atomic_store_n(&c.flush_done, req, __ATOMIC_RELAXED);
+		/* mag_limit again as a seq_cst store, then flush_req (seq_cst): a
+		 * requester's mag_limit = 0 after our load lands after this */
+		__atomic_store_n(&c.mag_limit, __atomic_load_n(&s->mag_capacity, __ATOMIC_RELAXED), __ATOMIC_SEQ_CST);
+	}
+	fast_irq_restore(flags);
+	if (double_frees != 0)
+		report_flush_double_frees(s, double_frees, bad);
+	while (struct page *slab = discard.pop_front())
+		discard_slab(s, slab);
 }
 
 /* Frees x, a pointer into slab, a slab of s, that the inline path did not
@@ -568,6 +699,8 @@ void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x)
 {
 	if (!check_object(s, x, "free"))
 		return;
+	if (flush_pending(this_cpu(s))) /* SMP: another CPU asked */
+		honour_flush(s);
 	bool double_free = false;
 	unsigned long flush_double_frees = 0;
 	void *bad = nullptr;
@@ -576,7 +709,8 @@ void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x)
 	unsigned long flags = fast_irq_save();
 	{
 		CacheCpu &c = this_cpu(s);
-		if (c.mag_limit != 0) {
+		uint32_t mag_limit = mag_limit_of(c);
+		if (mag_limit != 0) {
 			/* No lock: each test can only hold for an object that is
 			 * already free (x is not ours to race for otherwise). */
 			uint16_t encoded = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
@@ -584,8 +718,8 @@ void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x)
 				      __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED) == 0 ||
 				      x == freelist_decode(base, encoded);
 			if (!double_free) {
-				if (c.mag_count >= c.mag_limit)
-					flush_double_frees = flush_magazine(s, c, (c.mag_limit + 1) / 2, discard, bad);
+				if (c.mag_count >= mag_limit)
+					flush_double_frees = flush_magazine(s, c, (mag_limit + 1) / 2, discard, bad);
 				c.mag[++c.mag_count] = x;
 				slab_stat(c.free_slow);
 			}

@@ -12,7 +12,9 @@
  * kmalloc caches. It needs no other allocator.
  *
  * Field ownership in struct kmem_cache:
- *   cpu[]       the owning CPU with IRQs masked (the fast path), no lock;
+ *   cpu[]       the owning CPU with IRQs masked (the fast path), no lock —
+ *               except CacheCpu::flush_req and mag_limit, which another CPU
+ *               may write to ask for a flush (slub.cpp "SMP");
  *   layout      written once by create, then read-only;
  *   lists and   kmem_cache::lock (IRQs masked);
  *   counters
@@ -40,6 +42,17 @@ namespace kmm {
 /* Entries of a per-CPU magazine array (config.h: KMM_SLAB_MAGAZINE). */
 inline constexpr unsigned kMagazineMax = KMM_SLAB_MAGAZINE;
 
+/* Per-CPU partial slabs per cache and CPU (SMP builds only; uniprocessor
+ * builds keep none, so their behaviour and figures are unchanged). */
+#ifndef KMM_SLAB_CPU_PARTIAL
+#define KMM_SLAB_CPU_PARTIAL 2
+#endif
+inline constexpr unsigned kCpuPartialMax = KMM_NR_CPUS > 1 ? KMM_SLAB_CPU_PARTIAL : 0;
+
+/* CacheCpu of different CPUs on different cache lines (SMP only: the
+ * uniprocessor layout stays as it was). */
+inline constexpr size_t kCacheCpuAlign = KMM_NR_CPUS > 1 ? KMM_L1_CACHE_BYTES : alignof(void *);
+
 /* A cache's per-CPU state; the fast path touches nothing else but the
  * cache's layout fields. Invariants (IRQs masked on the owning CPU):
  *  - slab_bytes != 0 iff slab != NULL, and then freelist chains free
@@ -49,9 +62,15 @@ inline constexpr unsigned kMagazineMax = KMM_SLAB_MAGAZINE;
  *    this cache from any of its slabs, counted as in use by its slab
  *    (page::inuse), on no freelist, and not twice in any magazine;
  *  - mag[0] is always NULL, so mag[mag_count] is "the last object pushed"
- *    (NULL when empty) without a test of mag_count.
+ *    (NULL when empty) without a test of mag_count;
+ *  - SMP: `partial` chains (through page::next) nr_partial <= kCpuPartialMax
+ *    kSlabCpu slabs of this CPU besides `slab`; their page::freelist/inuse
+ *    stay under the cache lock (remote flushes push there);
+ *  - SMP: flush_req != flush_done asks this CPU to flush everything it
+ *    caches of the cache (another CPU wrote flush_req, then mag_limit = 0
+ *    so the next free leaves the fast path); its next slow path does.
  */
-struct CacheCpu {
+struct alignas(kCacheCpuAlign) CacheCpu {
 	uint32_t mag_count = 0;      /* objects in mag[1..mag_count] */
 	uint32_t mag_limit = 0;      /* the cache's capacity; 0: no magazine */
 	void *freelist = nullptr;    /* free objects of `slab`, via their free pointers */
@@ -61,8 +80,56 @@ struct CacheCpu {
 	unsigned long alloc_fast = 0, free_fast = 0;
 	unsigned long alloc_slow = 0, free_slow = 0;
 	unsigned long mag_flushes = 0;
+	struct page *partial = nullptr; /* SMP: this CPU's partial slabs */
+	uint32_t nr_partial = 0;
+	uint32_t flush_req = 0;         /* SMP: written by other CPUs (atomic) */
+	uint32_t flush_done = 0;        /* the last flush_req honoured */
 	void *mag[1 + kMagazineMax] = {};
 };
+
+/* mag_limit is written by other CPUs on SMP builds (a flush request):
+ * relaxed atomics there, plain accesses (the same code) on one CPU. */
+__attribute__((always_inline)) inline uint32_t mag_limit_of(const CacheCpu &c)
+{
+	if constexpr (KMM_NR_CPUS > 1)
+		return __atomic_load_n(&c.mag_limit, __ATOMIC_RELAXED);
+	else
+		return c.mag_limit;
+}
+inline void set_mag_limit(CacheCpu &c, uint32_t limit)
+{
+	if constexpr (KMM_NR_CPUS > 1)
+		__atomic_store_n(&c.mag_limit, limit, __ATOMIC_RELAXED);
+	else
+		c.mag_limit = limit;
+}
+
+/* A slab's page::inuse and page::freelist change under its cache's lock,
+ * and the free paths read them without it (kfree_fast, free_object: a
+ * test that can only hold for an object already free). Relaxed atomics:
+ * plain halfword loads and stores on every target. */
+__attribute__((always_inline)) inline uint16_t slab_inuse(const struct page *p)
+{
+	if constexpr (KMM_NR_CPUS > 1)
+		return __atomic_load_n(&p->inuse, __ATOMIC_RELAXED);
+	else
+		return p->inuse;
+}
+__attribute__((always_inline)) inline uint16_t slab_freelist(const struct page *p)
+{
+	if constexpr (KMM_NR_CPUS > 1)
+		return __atomic_load_n(&p->freelist, __ATOMIC_RELAXED);
+	else
+		return p->freelist;
+}
+inline void set_slab_inuse(struct page *p, unsigned inuse)
+{
+	__atomic_store_n(&p->inuse, static_cast<uint16_t>(inuse), __ATOMIC_RELAXED);
+}
+inline void set_slab_freelist(struct page *p, uint16_t encoded)
+{
+	__atomic_store_n(&p->freelist, encoded, __ATOMIC_RELAXED);
+}
 
 inline constexpr unsigned kNrKmallocClasses = 13;
 
@@ -195,13 +262,14 @@ struct kmem_cache {
 	void (*ctor)(void *) = nullptr;
 
 	/* ---- under lock ---- */
-	kmm::SlabLock lock;
+	alignas(kmm::kCacheCpuAlign) kmm::SlabLock lock; /* SMP: a line apart from the layout */
 	kmm::SlabList partial;       /* kSlab, 0 < inuse < objects; refills from the head */
 	kmm::SlabList empty;         /* kSlab, inuse == 0; at most min_partial */
 	kmm::SlabList full;          /* kSlab, inuse == objects; SLAB_CONSISTENCY_CHECKS only */
 	unsigned long nr_slabs = 0;  /* all slabs: cpu + partial + empty + full */
 	unsigned long nr_full = 0;   /* full slabs, listed or not */
 	unsigned min_partial = 0;
+	uint32_t mag_capacity = 0;   /* what each CPU's mag_limit returns to */
 	unsigned long slabs_allocated = 0;
 	unsigned long slabs_freed = 0;
 	bool kmalloc = false;        /* a kmalloc-* or the boot cache: never destroyed */
@@ -257,6 +325,13 @@ public:
 	void reclaim();
 	/* True if s is a cache of this allocator that has not been destroyed. */
 	bool is_live(const kmem_cache *s) const;
+	/* SMP: how shrink/reclaim/destroy reach other CPUs' caches (slub.cpp
+	 * "SMP"). kSync: drained at once — on the host by holding the CPU's
+	 * slot (the emulated IPI); kRequest: asked to flush at their next
+	 * slow path (targets without a cross-CPU call). */
+	enum class RemoteDrain : uint8_t { kSync, kRequest };
+	void set_remote_drain(RemoteDrain mode) { remote_drain_ = mode; }
+	RemoteDrain remote_drain() const { return remote_drain_; }
 	kmem_cache *cache(unsigned id) const { return id < KMM_MAX_CACHES ? caches_[id] : nullptr; }
 	kmem_cache *boot_cache() { return &boot_cache_; }
 
@@ -317,6 +392,17 @@ private:
 	unsigned long flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad);
 	void report_flush_double_frees(kmem_cache *s, unsigned long n, void *first);
 	void drain_magazines(kmem_cache *s);
+	/* SMP (slub.cpp): everything c caches goes back to the lists; c is the
+	 * running CPU's, or another's held from outside. IRQs masked. */
+	unsigned long drain_cpu_held(kmem_cache *s, CacheCpu &c, bool slabs, PageList &discard, void *&bad);
+	void drain_cpu(kmem_cache *s, unsigned cpu, bool slabs);
+	void drain_all_cpus(kmem_cache *s, bool slabs);
+	__attribute__((noinline, cold)) void honour_flush(kmem_cache *s);
+	bool flush_pending(const CacheCpu &c) const
+	{
+		return KMM_NR_CPUS > 1 && __atomic_load_n(&c.flush_req, __ATOMIC_ACQUIRE) !=
+						  __atomic_load_n(&c.flush_done, __ATOMIC_RELAXED);
+	}
 	struct page *slab_of(const void *x) const;
 	/* x's slab head if x is in a slab of s, else NULL (never reports). */
 	struct page *cache_slab_of(const kmem_cache *s, const void *x) const;
@@ -338,6 +424,11 @@ private:
 	Reporter &reporter_;
 	SpinLock registry_lock_;
 	bool initialized_ = false;
+#if defined(KMM_HOST)
+	RemoteDrain remote_drain_ = RemoteDrain::kSync;
+#else
+	RemoteDrain remote_drain_ = RemoteDrain::kRequest; /* until kmm_arch_cpu_call */
+#endif
 	size_t kmalloc_max_ = 0;
 	kmem_cache *kmalloc_caches_[kNrKmallocClasses] = {};
 	/* Region 0 of the page allocator, copied at init: kfree's inline

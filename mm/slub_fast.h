@@ -38,11 +38,41 @@
 
 namespace kmm {
 
+#if defined(KMM_HOST) && KMM_NR_CPUS > 1
+/* arch/host/arch_host.cpp: the host's emulation of "IRQs masked on this
+ * CPU" (nothing else runs on it) for threads, which are preemptible and
+ * may share a CPU slot; and the emulated IPI (hold another slot). */
+extern "C" unsigned int kmm_host_cpu_hold(void);
+extern "C" void kmm_host_cpu_unhold(void);
+extern "C" void kmm_host_cpu_hold_other(unsigned int cpu);
+extern "C" void kmm_host_cpu_unhold_other(unsigned int cpu);
+inline constexpr bool kHostCpuHold = true;
+#else
+inline constexpr bool kHostCpuHold = false;
+#endif
+
 /* IRQ masking for the per-CPU fast path: arch/irq.h's inline version of
  * kmm_arch_irq_save/restore (a compiler barrier on the host, PRIMASK on
- * Cortex-M, ...), not two calls per operation. */
-__attribute__((always_inline)) inline unsigned long fast_irq_save() { return arch::irq_save(); }
-__attribute__((always_inline)) inline void fast_irq_restore(unsigned long flags) { arch::irq_restore(flags); }
+ * Cortex-M, ...), not two calls per operation. On an SMP host build it
+ * holds the thread's CPU slot instead (see above): the per-CPU data is then
+ * the thread's alone, as it is a CPU's alone with IRQs masked on a target. */
+__attribute__((always_inline)) inline unsigned long fast_irq_save()
+{
+#if defined(KMM_HOST) && KMM_NR_CPUS > 1
+	return kmm_host_cpu_hold();
+#else
+	return arch::irq_save();
+#endif
+}
+__attribute__((always_inline)) inline void fast_irq_restore(unsigned long flags)
+{
+#if defined(KMM_HOST) && KMM_NR_CPUS > 1
+	(void)flags;
+	kmm_host_cpu_unhold();
+#else
+	arch::irq_restore(flags);
+#endif
+}
 
 __attribute__((always_inline)) inline CacheCpu &this_cpu(kmem_cache *s)
 {
@@ -50,6 +80,16 @@ __attribute__((always_inline)) inline CacheCpu &this_cpu(kmem_cache *s)
 		return s->cpu[0];
 	else
 		return s->cpu[kmm_arch_cpu_id()];
+}
+
+/* page::state for kfree_fast: a relaxed atomic on SMP (another CPU may
+ * change it), the plain load it always was on one CPU. */
+__attribute__((always_inline)) inline uint8_t fast_page_state(const struct page *p)
+{
+	if constexpr (KMM_NR_CPUS > 1)
+		return page_state(p);
+	else
+		return p->state;
 }
 
 __attribute__((always_inline)) inline void slab_stat(unsigned long &counter)
@@ -98,7 +138,7 @@ __attribute__((always_inline)) inline bool cpu_alloc(const kmem_cache *s, CacheC
 __attribute__((always_inline)) inline bool cpu_push(CacheCpu &c, void *x)
 {
 	uint32_t n = c.mag_count;
-	if (__builtin_expect(x != c.mag[n] && x != c.freelist && n < c.mag_limit, 1)) {
+	if (__builtin_expect(x != c.mag[n] && x != c.freelist && n < mag_limit_of(c), 1)) {
 		c.mag[n + 1] = x;
 		c.mag_count = n + 1;
 		slab_stat(c.free_fast);
@@ -185,10 +225,10 @@ __attribute__((always_inline)) inline void kfree_fast(SlabAllocator &a, const vo
 	uintptr_t map_offset = addr - a.map_start_;
 	if (__builtin_expect(map_offset < a.map_bytes_, 1)) {
 		struct page *page = a.map_pages_ + (map_offset >> kPageShift);
-		uint8_t state = page->state;
+		uint8_t state = fast_page_state(page);
 		if (state == kTail) { /* inside a multi-page slab or large block */
 			page = page->next;
-			state = page->state;
+			state = fast_page_state(page);
 		}
 		if (__builtin_expect(static_cast<uint8_t>(state - kSlab) <= kSlabCpu - kSlab, 1)) {
 			kmem_cache *s = a.caches_[page->cache_id];
@@ -198,7 +238,7 @@ __attribute__((always_inline)) inline void kfree_fast(SlabAllocator &a, const vo
 				unsigned long flags = fast_irq_save();
 				CacheCpu &c = this_cpu(s);
 				if (__builtin_expect(offset < s->object_area && on_object_boundary(s, offset) &&
-							     page->inuse != 0 && page->freelist != freelist_encode_offset(offset) &&
+							     slab_inuse(page) != 0 && slab_freelist(page) != freelist_encode_offset(offset) &&
 							     cpu_push(c, object),
 						     1)) {
 					fast_irq_restore(flags);

@@ -1,0 +1,498 @@
+/*
+ * tests/host/test_slab_smp.cpp — the slab layer under concurrency, on a
+ * build with KMM_NR_CPUS=4 where host threads stand in for CPUs (arch/host:
+ * a thread gets the slot with the fewest live threads and keeps it until it
+ * exits; more threads than CPUs share slots, and the slot hold emulates
+ * "IRQs masked" for them). Runs under the host-tsan preset too.
+ *
+ *   - stress: 2, 4 and 8 threads churn a ctor cache, a plain cache (bulk
+ *     alloc/free), a SLAB_CONSISTENCY_CHECKS cache and kmalloc of mixed
+ *     sizes, handing a share of their objects to the next thread, which
+ *     frees them (remote frees). Then: validate() == 0, every cache's
+ *     active_objs equals the objects the threads still hold, and after
+ *     freeing them, shrink and destroy, the buddy state equals the one
+ *     after init;
+ *   - shrink's guarantees for other CPUs in both RemoteDrain modes;
+ *   - the host CPU model (slots dealt, kept, shared, given back).
+ */
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "slub_fast.h"
+#include "support/slab_fixture.h"
+
+extern "C" unsigned int kmm_host_cpu_threads(unsigned int cpu);
+
+namespace {
+
+using kmm_test::Rng;
+using kmm_test::SlabWorld;
+
+static_assert(KMM_NR_CPUS == 4, "this test is built against the 4-CPU variant");
+
+constexpr uint32_t kCtorMagic = 0xC7012345u;
+
+struct CtorObject {
+	uint32_t magic; /* the ctor's; users leave it as found */
+	uint32_t owner; /* stamped by the user */
+	uint64_t payload[4];
+};
+std::atomic<unsigned long> ctor_calls{0};
+void ctor(void *p)
+{
+	auto *o = static_cast<CtorObject *>(p);
+	o->magic = kCtorMagic;
+	o->owner = 0;
+	ctor_calls.fetch_add(1, std::memory_order_relaxed);
+}
+
+enum Kind : uint8_t { kCtorCache, kPlainCache, kCheckedCache, kKmalloc, kNrKinds };
+
+struct Obj {
+	void *p;
+	Kind kind;
+	uint32_t size; /* kmalloc: the size asked for */
+};
+
+/* Marks the first and last byte of an object with its owner's tag; a
+ * block handed out twice shows as a wrong tag. */
+uint32_t obj_bytes(const Obj &o)
+{
+	switch (o.kind) {
+	case kCtorCache: return sizeof(CtorObject);
+	case kPlainCache: return 64;
+	case kCheckedCache: return 40;
+	default: return o.size;
+	}
+}
+void stamp(const Obj &o, uint8_t tag)
+{
+	auto *b = static_cast<uint8_t *>(o.p);
+	if (o.kind == kCtorCache) {
+		static_cast<CtorObject *>(o.p)->owner = tag;
+		return;
+	}
+	b[0] = tag;
+	b[obj_bytes(o) - 1] = tag;
+}
+bool stamped(const Obj &o, uint8_t tag)
+{
+	auto *b = static_cast<uint8_t *>(o.p);
+	if (o.kind == kCtorCache) {
+		auto *c = static_cast<CtorObject *>(o.p);
+		return c->magic == kCtorMagic && c->owner == tag;
+	}
+	return b[0] == tag && b[obj_bytes(o) - 1] == tag;
+}
+
+struct Handoff {
+	std::mutex lock;
+	std::deque<Obj> queue;
+};
+
+struct World {
+	SlabWorld w;
+	kmem_cache *caches[3] = {};
+	World()
+	{
+		w.boot();
+		caches[kCtorCache] = w.slab.create("smp-ctor", sizeof(CtorObject), 0, 0, ctor);
+		caches[kPlainCache] = w.slab.create("smp-plain", 64, 0, 0, nullptr);
+		caches[kCheckedCache] = w.slab.create("smp-checked", 40, 0, SLAB_CONSISTENCY_CHECKS, nullptr);
+	}
+	void free(const Obj &o)
+	{
+		if (o.kind == kKmalloc)
+			w.slab.kfree(o.p);
+		else
+			w.slab.free(caches[o.kind], o.p);
+	}
+};
+
+struct Counts {
+	std::atomic<unsigned long> bad{0}, failures{0}, ops{0};
+};
+
+/* One thread: a random mix of allocations (held in `mine`), frees, bulk
+ * pairs and hand-offs to the next thread. Returns what it still holds. */
+void worker(World &world, unsigned id, unsigned nthreads, uint64_t seed, unsigned steps,
+	    std::vector<Handoff> &handoffs, Counts &counts, std::vector<Obj> &left)
+{
+	Rng rng(seed * 31 + id);
+	const uint8_t tag = static_cast<uint8_t>(id + 1);
+	std::vector<Obj> mine;
+	auto alloc_one = [&]() {
+		Obj o{};
+		unsigned k = static_cast<unsigned>(rng.below(10));
+		if (k < 2) {
+			o.kind = kCtorCache;
+			o.p = world.w.slab.alloc(world.caches[kCtorCache], GFP_KERNEL);
+			if (o.p != nullptr && static_cast<CtorObject *>(o.p)->magic != kCtorMagic)
+				counts.bad.fetch_add(1, std::memory_order_relaxed); /* ctor state lost */
+		} else if (k < 4) {
+			o.kind = kPlainCache;
+			o.p = world.w.slab.alloc(world.caches[kPlainCache], GFP_KERNEL);
+		} else if (k < 5) {
+			o.kind = kCheckedCache;
+			o.p = world.w.slab.alloc(world.caches[kCheckedCache], GFP_KERNEL);
+		} else {
+			o.kind = kKmalloc;
+			o.size = static_cast<uint32_t>(8 + rng.below(1017)); /* 8 … 1024 */
+			o.p = world.w.slab.kmalloc(o.size, GFP_KERNEL);
+		}
+		if (o.p == nullptr) {
+			counts.failures.fetch_add(1, std::memory_order_relaxed);
+			return;
+		}
+		stamp(o, tag);
+		mine.push_back(o);
+	};
+	auto free_one = [&](size_t k, uint8_t expect) {
+		Obj o = mine[k];
+		mine[k] = mine.back();
+		mine.pop_back();
+		if (!stamped(o, expect))
+			counts.bad.fetch_add(1, std::memory_order_relaxed);
+		world.free(o);
+	};
+	for (unsigned i = 0; i < steps; ++i) {
+		unsigned action = static_cast<unsigned>(rng.below(16));
+		if ((action < 7 && mine.size() < 256) || mine.empty()) {
+			alloc_one();
+		} else if (action < 12) {
+			free_one(rng.below(mine.size()), tag);
+		} else if (action < 13) {
+			/* bulk: a batch of the plain cache, stamped, freed in one call */
+			void *batch[16];
+			size_t n = 1 + rng.below(16);
+			kmem_cache *s = world.caches[kPlainCache];
+			if (world.w.slab.alloc_bulk(s, GFP_KERNEL, n, batch) != static_cast<int>(n)) {
+				counts.failures.fetch_add(1, std::memory_order_relaxed);
+				continue;
+			}
+			for (size_t j = 0; j < n; ++j)
+				stamp(Obj{batch[j], kPlainCache, 0}, tag);
+			for (size_t j = 0; j < n; ++j)
+				if (!stamped(Obj{batch[j], kPlainCache, 0}, tag))
+					counts.bad.fetch_add(1, std::memory_order_relaxed);
+			world.w.slab.free_bulk(s, n, batch);
+		} else {
+			/* hand one to the next thread; free what was handed to us */
+			size_t k = rng.below(mine.size());
+			Obj o = mine[k];
+			mine[k] = mine.back();
+			mine.pop_back();
+			Handoff &to = handoffs[(id + 1) % nthreads];
+			{
+				std::lock_guard<std::mutex> g(to.lock);
+				if (to.queue.size() < 64) {
+					to.queue.push_back(o);
+					o.p = nullptr;
+				}
+			}
+			if (o.p != nullptr) {
+				mine.push_back(o);
+				free_one(mine.size() - 1, tag);
+			}
+			Handoff &from = handoffs[id];
+			std::lock_guard<std::mutex> g(from.lock);
+			const uint8_t prev = static_cast<uint8_t>((id + nthreads - 1) % nthreads + 1);
+			while (!from.queue.empty()) {
+				Obj r = from.queue.front();
+				from.queue.pop_front();
+				if (!stamped(r, prev))
+					counts.bad.fetch_add(1, std::memory_order_relaxed);
+				world.free(r); /* a remote free, mostly */
+			}
+		}
+		counts.ops.fetch_add(1, std::memory_order_relaxed);
+	}
+	for (Obj &o : mine)
+		stamp(o, 0xEE); /* from now on the main thread owns them */
+	left = std::move(mine);
+}
+
+unsigned long active(SlabWorld &w, kmem_cache *s)
+{
+	kmem_cache_info i{};
+	EXPECT_EQ(w.slab.info(s, &i), 0);
+	return i.active_objs;
+}
+
+class SlabSmp : public ::testing::TestWithParam<unsigned> {};
+
+TEST_P(SlabSmp, ThreadsChurnCachesAndKmallocWithRemoteFreesAndNothingIsLost)
+{
+	const unsigned nthreads = GetParam();
+	const uint64_t seed = kmm_test::test_seed(0x5eed5u);
+	const unsigned steps = static_cast<unsigned>(kmm_test::env_u64("KMM_SMP_STEPS", 30000));
+	std::printf("[   SEED   ] KMM_SEED=%#llx, %u threads on %u CPUs, %u steps each\n",
+		    static_cast<unsigned long long>(seed), nthreads, KMM_NR_CPUS, steps);
+	auto world = std::make_unique<World>();
+	SlabWorld &w = world->w;
+	for (kmem_cache *s : world->caches)
+		ASSERT_NE(s, nullptr);
+	/* The caches exist (their kmem_cache objects are allocated): the
+	 * state to come back to once they are destroyed and shrunk. */
+	const kmm_test::BuddySnapshot initial = kmm_test::snapshot(w.pa);
+	kmem_cache *const *caches = world->caches;
+	const unsigned long ctor_before = ctor_calls.load();
+
+	std::vector<Handoff> handoffs(nthreads);
+	std::vector<std::vector<Obj>> left(nthreads);
+	Counts counts;
+	std::vector<std::thread> threads;
+	for (unsigned i = 0; i < nthreads; ++i)
+		threads.emplace_back(worker, std::ref(*world), i, nthreads, seed, steps, std::ref(handoffs),
+				     std::ref(counts), std::ref(left[i]));
+	for (auto &th : threads)
+		th.join();
+	std::vector<Obj> held;
+	for (auto &l : left)
+		held.insert(held.end(), l.begin(), l.end());
+	for (auto &h : handoffs)
+		for (Obj &o : h.queue) {
+			stamp(o, 0xEE);
+			held.push_back(o);
+		}
+
+	EXPECT_EQ(counts.bad.load(), 0u) << "an object handed out twice, or its ctor state lost";
+	EXPECT_EQ(counts.failures.load(), 0u);
+	EXPECT_EQ(counts.ops.load(), static_cast<unsigned long>(nthreads) * steps);
+	EXPECT_EQ(w.t.rep.bugs(), 0u);
+	EXPECT_EQ(w.problems(), 0u);
+
+	/* Live-object counts are exact: what the threads still hold. */
+	unsigned long by_kind[kNrKinds] = {};
+	std::set<void *> distinct;
+	for (const Obj &o : held) {
+		++by_kind[o.kind];
+		distinct.insert(o.p);
+	}
+	EXPECT_EQ(distinct.size(), held.size()) << "an object held twice";
+	for (unsigned k = 0; k < 3; ++k)
+		EXPECT_EQ(active(w, caches[k]), by_kind[k]) << caches[k]->name;
+	unsigned long kmalloc_active = 0;
+	for (unsigned id = 0; id < KMM_MAX_CACHES; ++id) {
+		kmem_cache *k = w.slab.cache(id);
+		if (k != nullptr && k->kmalloc && k != w.slab.boot_cache())
+			kmalloc_active += active(w, k);
+	}
+	EXPECT_EQ(kmalloc_active, by_kind[kKmalloc]);
+
+	/* Per-CPU caching stayed within its bounds on every CPU. */
+	for (unsigned id = 0; id < KMM_MAX_CACHES; ++id) {
+		kmem_cache *k = w.slab.cache(id);
+		if (k == nullptr)
+			continue;
+		for (const kmm::CacheCpu &c : k->cpu) {
+			EXPECT_LE(c.mag_count, kmm::kMagazineMax) << k->name;
+			EXPECT_LE(c.nr_partial, kmm::kCpuPartialMax) << k->name;
+		}
+	}
+
+	/* Free everything from this thread (remote frees again), then shrink:
+	 * every CPU's caches come back (RemoteDrain::kSync on the host). */
+	for (const Obj &o : held) {
+		if (!stamped(o, 0xEE) && o.kind != kCtorCache)
+			ADD_FAILURE() << "object changed after its thread ended";
+		if (o.kind == kCtorCache)
+			static_cast<CtorObject *>(o.p)->owner = 0;
+		world->free(o);
+	}
+	EXPECT_EQ(w.problems(), 0u);
+	for (unsigned k = 0; k < 3; ++k) {
+		w.slab.shrink(caches[k]);
+		kmem_cache_info i{};
+		ASSERT_EQ(w.slab.info(caches[k], &i), 0);
+		EXPECT_EQ(i.num_slabs, 0u) << caches[k]->name << ": shrink left slabs on some CPU";
+		EXPECT_EQ(i.magazine_objs, 0u);
+		EXPECT_EQ(i.cpu_slabs, 0u);
+	}
+	EXPECT_GE(ctor_calls.load() - ctor_before, 1u);
+	for (unsigned k = 0; k < 3; ++k)
+		w.slab.destroy(caches[k]);
+	EXPECT_EQ(w.t.rep.bugs(), 0u) << "destroy found objects: some CPU kept them";
+	w.slab.shrink_all();
+	EXPECT_EQ(w.problems(), 0u);
+	/* Before the caches existed the boot cache had fewer objects; its slab
+	 * is the same one. So: the state after the caches were created, with
+	 * their three kmem_cache objects freed — the same pages. */
+	EXPECT_EQ(kmm_test::snapshot(w.pa), initial) << "drained, the buddy state is the one after init";
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, SlabSmp, ::testing::Values(2u, 4u, 8u));
+
+/* A thread that runs jobs on request, and stays alive (keeps its CPU slot)
+ * until the end of the test. */
+class Helper {
+public:
+	Helper() : thread_([this] { loop(); }) {}
+	~Helper()
+	{
+		run([this] { stop_ = true; });
+		thread_.join();
+	}
+	void run(std::function<void()> job)
+	{
+		std::unique_lock<std::mutex> g(lock_);
+		job_ = std::move(job);
+		cv_.notify_all();
+		cv_.wait(g, [this] { return !job_; });
+	}
+
+private:
+	void loop()
+	{
+		std::unique_lock<std::mutex> g(lock_);
+		while (!stop_) {
+			cv_.wait(g, [this] { return static_cast<bool>(job_); });
+			job_();
+			job_ = nullptr;
+			cv_.notify_all();
+		}
+	}
+	std::mutex lock_;
+	std::condition_variable cv_;
+	std::function<void()> job_;
+	bool stop_ = false;
+	std::thread thread_;
+};
+
+class SlabSmpDrain : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		w.boot();
+		s = w.slab.create("smp-drain", 128, 0, 0, nullptr);
+		ASSERT_NE(s, nullptr);
+	}
+	/* On the helper: allocates n objects and frees them all, leaving its
+	 * magazine full and a CPU slab (and maybe CPU partial slabs). */
+	void fill_helper_caches(unsigned n)
+	{
+		helper.run([&] {
+			cpu = kmm_arch_cpu_id();
+			std::vector<void *> v;
+			for (unsigned i = 0; i < n; ++i)
+				v.push_back(w.slab.alloc(s, GFP_KERNEL));
+			for (void *p : v)
+				w.slab.free(s, p);
+		});
+	}
+	SlabWorld w;
+	kmem_cache *s = nullptr;
+	unsigned cpu = 0;
+	Helper helper;
+};
+
+TEST_F(SlabSmpDrain, SyncShrinkDrainsALiveThreadsCpuAtOnce)
+{
+	fill_helper_caches(200);
+	ASSERT_NE(cpu, kmm_arch_cpu_id()) << "the helper has a CPU slot of its own";
+	EXPECT_GT(s->cpu[cpu].mag_count, 0u);
+	EXPECT_NE(s->cpu[cpu].slab, nullptr);
+	ASSERT_EQ(w.slab.remote_drain(), kmm::SlabAllocator::RemoteDrain::kSync);
+	EXPECT_EQ(w.slab.shrink(s), 0);
+	EXPECT_EQ(s->cpu[cpu].mag_count, 0u);
+	EXPECT_EQ(s->cpu[cpu].slab, nullptr);
+	EXPECT_EQ(s->cpu[cpu].nr_partial, 0u);
+	EXPECT_EQ(s->nr_slabs, 0u);
+	EXPECT_EQ(w.problems(), 0u);
+	w.slab.destroy(s);
+	EXPECT_EQ(w.t.rep.bugs(), 0u);
+}
+
+TEST_F(SlabSmpDrain, RequestedShrinkDrainsAtTheOwnersNextSlowPath)
+{
+	fill_helper_caches(200);
+	w.slab.set_remote_drain(kmm::SlabAllocator::RemoteDrain::kRequest);
+	const uint32_t capacity = s->cpu[cpu].mag_limit;
+	const uint32_t cached = s->cpu[cpu].mag_count;
+	ASSERT_GT(cached, 0u);
+	EXPECT_EQ(w.slab.shrink(s), 0);
+	/* Not drained yet: asked. Its caches are still bounded. */
+	EXPECT_EQ(s->cpu[cpu].mag_count, cached);
+	EXPECT_NE(s->cpu[cpu].slab, nullptr);
+	EXPECT_EQ(s->cpu[cpu].mag_limit, 0u) << "the trigger: its next free leaves the fast path";
+	EXPECT_NE(s->cpu[cpu].flush_req, s->cpu[cpu].flush_done);
+	EXPECT_EQ(w.problems(), 0u);
+	/* The owner's next free: an object from its magazine (fast pop), freed
+	 * (slow: honours the request, then keeps just that one object). */
+	helper.run([&] {
+		void *p = w.slab.alloc(s, GFP_KERNEL);
+		w.slab.free(s, p);
+	});
+	EXPECT_EQ(s->cpu[cpu].flush_req, s->cpu[cpu].flush_done);
+	EXPECT_EQ(s->cpu[cpu].mag_limit, capacity);
+	EXPECT_EQ(s->cpu[cpu].mag_count, 1u);
+	EXPECT_EQ(s->cpu[cpu].slab, nullptr);
+	EXPECT_EQ(s->cpu[cpu].nr_partial, 0u);
+	EXPECT_EQ(w.problems(), 0u);
+	/* Its own shrink drains the rest; destroy then finds nothing. */
+	helper.run([&] { w.slab.shrink(s); });
+	EXPECT_EQ(s->nr_slabs, 0u);
+	w.slab.destroy(s);
+	EXPECT_EQ(w.t.rep.bugs(), 0u);
+}
+
+TEST_F(SlabSmpDrain, RemoteFreesGoToTheFreeingCpusMagazine)
+{
+	std::vector<void *> v;
+	helper.run([&] {
+		cpu = kmm_arch_cpu_id();
+		for (unsigned i = 0; i < 8; ++i)
+			v.push_back(w.slab.alloc(s, GFP_KERNEL));
+	});
+	const unsigned here = kmm_arch_cpu_id();
+	ASSERT_NE(here, cpu);
+	const uint32_t before = s->cpu[here].mag_count;
+	for (void *p : v)
+		w.slab.free(s, p);
+	EXPECT_EQ(s->cpu[here].mag_count, before + 8) << "no lock, no slab touched";
+	EXPECT_EQ(s->cpu[cpu].mag_count, 0u);
+	EXPECT_EQ(w.problems(), 0u);
+	w.slab.destroy(s);
+	EXPECT_EQ(w.t.rep.bugs(), 0u);
+}
+
+/* The host CPU model: live threads up to KMM_NR_CPUS get slots of their
+ * own; beyond that they share; an exiting thread gives its slot back. */
+TEST(HostCpuModel, ThreadsGetSlotsOfTheirOwnThenShareThenGiveThemBack)
+{
+	const unsigned main_cpu = kmm_arch_cpu_id();
+	unsigned before[KMM_NR_CPUS];
+	for (unsigned c = 0; c < KMM_NR_CPUS; ++c)
+		before[c] = kmm_host_cpu_threads(c);
+	{
+		std::vector<std::unique_ptr<Helper>> helpers;
+		std::set<unsigned> cpus{main_cpu};
+		/* other test threads have exited: only this one holds a slot */
+		for (unsigned c = 0; c < KMM_NR_CPUS; ++c)
+			ASSERT_EQ(kmm_host_cpu_threads(c), c == main_cpu ? 1u : 0u);
+		for (unsigned i = 1; i < KMM_NR_CPUS; ++i) {
+			helpers.push_back(std::make_unique<Helper>());
+			unsigned c = 0;
+			helpers.back()->run([&] { c = kmm_arch_cpu_id(); });
+			cpus.insert(c);
+		}
+		EXPECT_EQ(cpus.size(), size_t{KMM_NR_CPUS}) << "a slot each";
+		helpers.push_back(std::make_unique<Helper>());
+		unsigned shared = 0;
+		helpers.back()->run([&] { shared = kmm_arch_cpu_id(); });
+		EXPECT_EQ(kmm_host_cpu_threads(shared), 2u) << "one more thread shares";
+	}
+	for (unsigned c = 0; c < KMM_NR_CPUS; ++c)
+		EXPECT_EQ(kmm_host_cpu_threads(c), before[c]) << "exited threads gave their slots back";
+}
+
+} // namespace
