@@ -15,9 +15,6 @@
 #   QEMU_ARGS replaces the board's QEMU arguments (e.g. -smp 4 without
 #   -icount for the SMP runs).
 include_guard(GLOBAL)
-# The slab half of the SMP hammer (tests/qemu/smp_hammer.cpp): off until the
-# slab layer is SMP-safe (mm/slub.cpp); the case then only reports a skip.
-option(KMM_SMP_HAMMER_SLAB "SMP hammer: also kmalloc/kmem_cache on every CPU" OFF)
 include(${CMAKE_CURRENT_LIST_DIR}/KmmImage.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/KmmQemu.cmake)
 
