@@ -6,7 +6,11 @@
 # first. Exit status 0 only if everything passed.
 #
 #   ./test.sh            everything
-#   ./test.sh host       one stage: host | asan | tsan | cross | bench
+#   ./test.sh host       one stage: host | asan | tsan | cross | bench | fuzz
+#
+# fuzz: builds tests/fuzz with clang (libFuzzer + ASan + UBSan) and runs
+# fuzz_kmm for KMM_FUZZ_SECONDS (default 50) from the committed seed corpus
+# (tests/fuzz/corpus; new inputs go to build/fuzz/corpus). docs/DEBUGGING.md.
 #
 # tsan: the host-tsan preset builds everything, but runs only the
 # concurrency tests (the 4-CPU builds: ctest -R "^kmm_mm_smp4:"), which
@@ -18,10 +22,11 @@ JOBS="${KMM_JOBS:-$(nproc)}"
 tools/deps.sh cmake make g++ libgtest-dev libgmock-dev libbenchmark-dev \
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib \
   qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc \
-  libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev gnuplot-nox python3
+  libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev gnuplot-nox python3 \
+  clang libclang-rt-14-dev
 
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(host asan tsan cross bench)
+[ ${#stages[@]} -eq 0 ] && stages=(host asan tsan cross bench fuzz)
 
 total_pass=0
 total_fail=0
@@ -105,6 +110,22 @@ bench_smoke() {
   fi
 }
 
+# fuzz_run: the libFuzzer target for about a minute; one pass or one fail.
+fuzz_run() {
+  CC=clang CXX=clang++ cmake -S tests/fuzz -B build/fuzz -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
+    cmake --build build/fuzz -j "$JOBS" || return 1
+  mkdir -p build/fuzz/corpus
+  if build/fuzz/fuzz_kmm -max_total_time="${KMM_FUZZ_SECONDS:-50}" -print_final_stats=1 \
+    build/fuzz/corpus tests/fuzz/corpus >build/fuzz/fuzz.log 2>&1; then
+    grep -E "^#[0-9]+.*DONE|stat::number_of_executed_units|stat::average_exec_per_sec" build/fuzz/fuzz.log || true
+    total_pass=$((total_pass + 1))
+  else
+    tail -40 build/fuzz/fuzz.log
+    total_fail=$((total_fail + 1))
+    return 1
+  fi
+}
+
 mkdir -p build
 for s in "${stages[@]}"; do
   case "$s" in
@@ -113,6 +134,7 @@ for s in "${stages[@]}"; do
     tsan) stage tsan build_and_test host-tsan -R "^kmm_mm_smp4:" ;;
     cross) stage cross cross_all ;;
     bench) stage bench bench_smoke ;;
+    fuzz) stage fuzz fuzz_run ;;
     *) echo "test.sh: unknown stage $s" >&2; exit 2 ;;
   esac
 done

@@ -68,10 +68,13 @@ int SlabAllocator::create_kmalloc_caches_locked()
 			break; /* dropped: kmalloc(size) takes pages instead */
 		uint32_t align = class_align(size) == size ? size : kKmallocMinAlign;
 		CacheLayout layout;
-		const char *why = calculate_layout(size, align, 0, false, layout);
+		slab_flags_t flags = normalize_debug_flags(debug_flags_for(kKmallocNames[i]), false);
+		if (flags != 0 && calculate_layout(size, align, flags, false, layout) != nullptr)
+			flags = 0; /* a debug layout too big for a slab: no debugging */
+		const char *why = calculate_layout(size, align, flags, false, layout);
 		if (why != nullptr)
 			return -KMM_EINVAL;
-		kmem_cache *s = create_cache(kKmallocNames[i], layout, 0, nullptr, true);
+		kmem_cache *s = create_cache(kKmallocNames[i], layout, flags, nullptr, true);
 		if (s == nullptr)
 			return -KMM_ENOMEM;
 		kmalloc_caches_[i] = s;
@@ -99,6 +102,9 @@ void *SlabAllocator::kmalloc_large(size_t size, gfp_t gfp)
 				       static_cast<unsigned long>(kPageSize << kMaxOrder));
 		return nullptr;
 	}
+	if constexpr (kSlabDebug)
+		if (kmalloc_guard_)
+			return kmalloc_large_guarded(size, gfp);
 	/* As a new slab: first without the OOM hook, then after reclaim(). */
 	unsigned order = size_to_order(size);
 	struct page *head = pages_.alloc((gfp & ~__GFP_COMP) | __GFP_NOWARN | __GFP_NORETRY, order, kLargeKmalloc);
@@ -106,29 +112,76 @@ void *SlabAllocator::kmalloc_large(size_t size, gfp_t gfp)
 		reclaim();
 		head = pages_.alloc(gfp & ~__GFP_COMP, order, kLargeKmalloc);
 	}
-	return head != nullptr ? pages_.page_address(head) : nullptr;
+	if (head == nullptr)
+		return nullptr;
+	head->cache_id = 0; /* no guard pages (kGuardedLarge) */
+	return pages_.page_address(head);
+}
+
+/* The class `index` has no free object and no page is left (reclaim()
+ * has run): the first larger class that still has a free object serves
+ * the request — an embedded policy (one pool, no swap): a block of the
+ * next class wastes more than the right one, but a request that fits in
+ * memory already taken does not fail. ksize() tells the class; kfree and
+ * krealloc work as for any object of it. Debug caches are skipped. */
+void *SlabAllocator::kmalloc_fallback(unsigned index, size_t size, gfp_t gfp)
+{
+	for (unsigned i = index + 1; i < kNrKmallocClasses && kKmallocSizes[i] <= kmalloc_max_; ++i) {
+		kmem_cache *s = kmalloc_caches_[i];
+		if (void *object = alloc_from_lists(s, gfp)) {
+			if constexpr (kSanitize)
+				if ((gfp & __GFP_ZERO) == 0)
+					san_object_resize(s, object, size, s->size, static_cast<char *>(object) + s->offset);
+			return object;
+		}
+	}
+	(void)size;
+	return nullptr;
 }
 
 /* kmalloc_fast missed: size 0, a large size, before init, or the class's
  * CPU freelist is empty. */
-void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp)
+void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp, const void *caller)
 {
+	if (kSlabDebug && caller == nullptr)
+		caller = __builtin_return_address(0);
 	if (size == 0)
 		return ZERO_SIZE_PTR;
 	if (__builtin_expect(!initialized_, 0) && init() != 0)
 		return nullptr;
 	if (size > kmalloc_max_)
 		return kmalloc_large(size, gfp);
-	return alloc_slow(kmalloc_caches_[kmalloc_index(size)], gfp);
+	unsigned index = kmalloc_index(size);
+	kmem_cache *s = kmalloc_caches_[index];
+	if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
+		return alloc_checked(s, gfp, size, caller); /* debug: the kmalloc red zone */
+	/* Out of pages even after reclaim(): a free object of a larger class
+	 * before the OOM hook and the warning (kmalloc_fallback). */
+	void *object = alloc_slow(s, gfp | __GFP_NOWARN | __GFP_NORETRY, caller);
+	if (object == nullptr) {
+		object = kmalloc_fallback(index, size, gfp);
+		if (object != nullptr)
+			return object;
+		object = alloc_slow(s, gfp, caller);
+	}
+	if constexpr (kSanitize)
+		if (object != nullptr && (gfp & __GFP_ZERO) == 0)
+			san_object_resize(s, object, size, s->size, static_cast<char *>(object) + s->offset);
+	return object;
 }
 
-void SlabAllocator::kfree_slow(const void *x)
+void SlabAllocator::kfree_slow(const void *x, const void *caller)
 {
+	if (kSlabDebug && caller == nullptr)
+		caller = __builtin_return_address(0);
 	if (ZERO_OR_NULL_PTR(x))
 		return;
 	struct page *page = pages_.virt_to_page(x);
 	if (page != nullptr && page_state(page_head(page)) == kLargeKmalloc) {
 		struct page *head = page_head(page);
+		if constexpr (kSlabDebug)
+			if (kfree_large_guarded(head, x))
+				return;
 		if (x != pages_.page_address(head)) {
 			reporter_.bug("kmalloc", "kfree of pointer %p into the middle of large kmalloc block %p "
 				      "(order %u)", x, pages_.page_address(head), head->order);
@@ -140,35 +193,60 @@ void SlabAllocator::kfree_slow(const void *x)
 	}
 	struct page *slab = find_slab(x, "kmalloc", "kfree");
 	if (slab != nullptr)
-		free_object(caches_[slab->cache_id], slab, const_cast<void *>(x));
+		free_object(caches_[slab->cache_id], slab, const_cast<void *>(x), caller);
+}
+
+size_t SlabAllocator::usable_size(const void *x, const char *action, kmem_cache **cache)
+{
+	*cache = nullptr;
+	struct page *page = pages_.virt_to_page(x);
+	if (page != nullptr && page_state(page_head(page)) == kLargeKmalloc) {
+		struct page *head = page_head(page);
+		if constexpr (kSlabDebug)
+			if (head->cache_id == kGuardedLarge && x == static_cast<char *>(pages_.page_address(head)) + kPageSize)
+				return size_t{head->inuse} << kPageShift; /* between its guard pages */
+		if (x == pages_.page_address(head) && head->cache_id != kGuardedLarge)
+			return size_t{kPageSize} << head->order;
+		reporter_.bug("kmalloc", "%s of pointer %p into the middle of large kmalloc block %p", action, x,
+			      pages_.page_address(head));
+		reporter_.finish_bug();
+		return 0;
+	}
+	struct page *slab = find_slab(x, "kmalloc", action);
+	if (slab == nullptr)
+		return 0;
+	kmem_cache *s = caches_[slab->cache_id];
+	if (!check_object(s, x, action))
+		return 0;
+	*cache = s;
+	return s->object_size;
 }
 
 size_t SlabAllocator::ksize(const void *x)
 {
 	if (ZERO_OR_NULL_PTR(x))
 		return 0;
-	struct page *page = pages_.virt_to_page(x);
-	if (page != nullptr && page_state(page_head(page)) == kLargeKmalloc) {
-		struct page *head = page_head(page);
-		if (x == pages_.page_address(head))
-			return size_t{kPageSize} << head->order;
-		reporter_.bug("kmalloc", "ksize of pointer %p into the middle of large kmalloc block %p", x,
-			      pages_.page_address(head));
-		reporter_.finish_bug();
-		return 0;
+	kmem_cache *s;
+	size_t size = usable_size(x, "ksize", &s);
+	if (s != nullptr) {
+		/* The caller may now use all of it (Linux): no kmalloc red zone,
+		 * and the sanitizers see the whole object. */
+		if constexpr (kSlabDebug)
+			if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
+				debug_krealloc_in_place(s, const_cast<void *>(x), size, size, 0);
+		if constexpr (kSanitize)
+			if ((s->flags & SLAB_CONSISTENCY_CHECKS) == 0)
+				san_object_resize(s, const_cast<void *>(x), size, s->size, static_cast<const char *>(x) + s->offset);
 	}
-	struct page *slab = find_slab(x, "kmalloc", "ksize");
-	if (slab == nullptr)
-		return 0;
-	kmem_cache *s = caches_[slab->cache_id];
-	return check_object(s, x, "ksize") ? s->object_size : 0;
+	return size;
 }
 
 void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp)
 {
 	if (ZERO_OR_NULL_PTR(p))
 		return kmalloc(new_size, gfp);
-	size_t old = ksize(p); /* reports misuse */
+	kmem_cache *s;
+	size_t old = usable_size(p, "krealloc", &s); /* reports misuse */
 	if (old == 0)
 		return nullptr;
 	if (new_size == 0) {
@@ -176,17 +254,35 @@ void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp)
 		return ZERO_SIZE_PTR;
 	}
 	void *mutable_p = const_cast<void *>(p);
+	/* Bytes of p that hold data: all of it, or (kmalloc red zone) what
+	 * was asked for last. */
+	size_t valid = old;
+	if constexpr (kSlabDebug)
+		if (s != nullptr && s->orig_offset != 0)
+			valid = debug_orig_size(s, p);
 	if (new_size <= old) {
+		if constexpr (kSlabDebug) {
+			if (s != nullptr && (s->flags & SLAB_CONSISTENCY_CHECKS) != 0) {
+				debug_krealloc_in_place(s, mutable_p, valid, new_size, gfp);
+				return mutable_p;
+			}
+		}
+		if constexpr (kSanitize)
+			if (s != nullptr)
+				san_object_resize(s, mutable_p, old, s->size, static_cast<char *>(mutable_p) + s->offset);
 		if ((gfp & __GFP_ZERO) != 0)
 			__builtin_memset(static_cast<char *>(mutable_p) + new_size, 0, old - new_size);
-		return mutable_p;
+		return mutable_p; /* the sanitizers keep seeing all of ksize(p) */
 	}
 	void *n = kmalloc(new_size, gfp & ~__GFP_ZERO);
 	if (n == nullptr)
 		return nullptr;
-	__builtin_memcpy(n, p, old);
+	if constexpr (kSanitize)
+		if (s != nullptr && (s->flags & SLAB_CONSISTENCY_CHECKS) == 0)
+			san_object_resize(s, mutable_p, old, s->size, static_cast<char *>(mutable_p) + s->offset);
+	__builtin_memcpy(n, p, valid);
 	if ((gfp & __GFP_ZERO) != 0)
-		__builtin_memset(static_cast<char *>(n) + old, 0, new_size - old);
+		__builtin_memset(static_cast<char *>(n) + valid, 0, new_size - valid);
 	kfree(p);
 	return n;
 }

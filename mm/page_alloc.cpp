@@ -5,6 +5,8 @@
  */
 #include "page_alloc.h"
 
+#include "sanitize.h"
+
 namespace kmm {
 namespace {
 
@@ -93,6 +95,11 @@ int PageAllocator::init()
 	}
 	for (auto &zone : zones_)
 		zone = Zone{};
+	/* Host sanitizers: memory a previous instance left poisoned is new now. */
+	if constexpr (kSanitize)
+		for (unsigned i = 0; i < nr_regions_; ++i)
+			san_unpoison(reinterpret_cast<void *>(regions_[i].given.start),
+				     regions_[i].given.end - regions_[i].given.start);
 	/* Carve each run of usable pages into naturally aligned blocks of the
 	 * largest possible order: exactly the fully merged buddy state. */
 	for (unsigned i = 0; i < nr_regions_; ++i) {
@@ -138,6 +145,8 @@ void PageAllocator::reset()
 	nr_regions_ = 0;
 	nr_reserved_ = 0;
 	initialized_ = false;
+	poison_ = false;
+	pcp_orders_ = kPcpEnabled && pcp_high_ != 0 ? kPcpMaxOrder + 1 : 0;
 	oom_count_ = 0;
 	alloc_failures_ = 0;
 }
@@ -162,9 +171,63 @@ void PageAllocator::set_tails(struct page *head, unsigned order, PageState tail_
 	}
 }
 
+/* ---- page poisoning (set_poison) ---- */
+
+void PageAllocator::poison_block(const struct page *head, unsigned order)
+{
+	__builtin_memset(page_address(head), kPagePoisonByte, kPageSize << order);
+}
+
+/* A block leaving the free lists: report a byte that is not the poison,
+ * restore the pattern (a write after free, now harmless) and go on. */
+__attribute__((noinline, cold)) void PageAllocator::check_poison(struct page *head, unsigned order)
+{
+	const uint8_t *b = static_cast<const uint8_t *>(page_address(head));
+	size_t n = kPageSize << order;
+	size_t first = 0;
+	while (first < n && b[first] == kPagePoisonByte)
+		++first;
+	if (first == n)
+		return;
+	size_t last = n - 1;
+	while (b[last] == kPagePoisonByte)
+		--last;
+	const Region *r = region_of(head);
+	reporter_->bug(kWho, "Poison overwritten");
+	reporter_->detail("%p-%p @offset=%zu in free block %p (pfn %#lx, order %u). First byte %#x instead of %#x",
+			  static_cast<const void *>(b + first), static_cast<const void *>(b + last), first,
+			  static_cast<const void *>(b), static_cast<unsigned long>(r != nullptr ? r->pfn(head) : 0),
+			  order, b[first], kPagePoisonByte);
+	reporter_->detail("FIX page_alloc: Restoring poison %p-%p=%#x", static_cast<const void *>(b + first),
+			  static_cast<const void *>(b + last), kPagePoisonByte);
+	poison_block(head, order);
+	reporter_->finish_bug();
+}
+
+void PageAllocator::set_poison(bool on)
+{
+	if (on == poison_)
+		return;
+	if (!on) {
+		poison_ = false;
+		pcp_orders_ = kPcpEnabled && pcp_high_ != 0 ? kPcpMaxOrder + 1 : 0;
+		return;
+	}
+	pcp_orders_ = 0; /* every call takes the general path */
+	drain_pcp();
+	LockGuard guard(lock_);
+	for (const Zone &zone : zones_)
+		for (unsigned o = 0; o <= kMaxOrder; ++o)
+			for (const struct page *p = zone.free_area[o].head; p != nullptr; p = p->next)
+				poison_block(p, o);
+	poison_ = true;
+}
+
 /* Tails and zeroing, outside the lock. */
 inline struct page *PageAllocator::finish_alloc(struct page *p, gfp_t gfp, unsigned order, PageState head_state)
 {
+	if (__builtin_expect(poison_, 0))
+		check_poison(p, order);
 	if (head_state != kAllocated && order > 0)
 		set_tails(p, order, kTail);
 	if ((gfp & __GFP_ZERO) != 0)
@@ -336,6 +399,8 @@ __attribute__((noinline)) bool PageAllocator::check_free_locked(struct page *hea
 
 inline void PageAllocator::free_locked(const Region &region, struct page *head, unsigned order)
 {
+	if (__builtin_expect(poison_, 0))
+		poison_block(head, order);
 	if (page_state(head) != kAllocated && order > 0)
 		set_tails(head, order, kInterior);
 	buddy_free(zones_[region.zone], region, head, order);

@@ -43,6 +43,9 @@
 
 namespace kmm {
 
+/* Free pages hold this when page poisoning is on (Linux PAGE_POISON). */
+inline constexpr uint8_t kPagePoisonByte = 0xaa;
+
 struct ZoneCounts {
 	size_t managed = 0, free = 0, reserved = 0, memmap = 0;
 	size_t pcp = 0; /* of `free`, pages parked on per-CPU lists */
@@ -146,6 +149,15 @@ public:
 	/* Returns every page on every CPU's page lists to the buddy lists. */
 	void drain_pcp();
 
+	/* Page poisoning (debug; docs/DEBUGGING.md): every free page holds
+	 * kPagePoisonByte, checked when the page is allocated ("BUG page_alloc:
+	 * Poison overwritten", pattern restored). Switching it on drains the
+	 * per-CPU lists, fills every free block and sends every call through
+	 * the general path (per-CPU order limit 0), so the inline fast paths
+	 * stay as they are. Call at boot, with no concurrent page calls. */
+	void set_poison(bool on);
+	bool poison() const { return poison_; }
+
 	/* Walks every free list and descriptor; returns the number of problems
 	 * (each also described on the reporter as a detail line). */
 	unsigned long validate() const;
@@ -168,6 +180,8 @@ private:
 	bool check_free_locked(struct page *head, unsigned order, PageState expect, const Region *&region);
 	void free_locked(const Region &region, struct page *head, unsigned order);
 	void set_tails(struct page *head, unsigned order, PageState tail_state);
+	void poison_block(const struct page *head, unsigned order);
+	void check_poison(struct page *head, unsigned order);
 	inline struct page *pcp_take(unsigned zone, unsigned order, PageState head_state, bool refill);
 	struct page *pcp_refill(PerCpuPages::List &list, unsigned zone, unsigned order);
 	void pcp_drain_locked(PerCpuPages::List &list, unsigned order, uint32_t keep);
@@ -187,6 +201,7 @@ private:
 	Zone zones_[KMM_NR_ZONES];
 	PerCpuPages pcp_[KMM_NR_CPUS];
 	bool initialized_ = false;
+	bool poison_ = false;
 	kmm_oom_fn oom_hook_ = nullptr;
 	void *oom_ctx_ = nullptr;
 	unsigned long oom_count_ = 0;

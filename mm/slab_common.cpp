@@ -63,6 +63,16 @@ const char *calculate_layout(unsigned int size, unsigned int align, slab_flags_t
 	size_t object = (size_t{size} + kSlabUnit - 1) & ~(kSlabUnit - 1);
 	size_t offset = has_ctor ? object : 0;
 	size_t stride = has_ctor ? object + sizeof(void *) : object;
+	out = CacheLayout{};
+	if (KMM_SLAB_DEBUG != 0 && (flags & SLAB_DEBUG_FLAGS) != 0) {
+		DebugLayout d = debug_layout(size, a, flags, has_ctor);
+		offset = d.offset;
+		stride = d.size;
+		out.red_left = d.red_left;
+		out.inuse = d.inuse;
+		out.track_offset = d.track_offset;
+		out.orig_offset = d.orig_offset;
+	}
 	stride = (stride + a - 1) & ~(a - 1);
 	if (stride > kMaxSlabBytes)
 		return "size is larger than the largest slab";
@@ -111,6 +121,12 @@ void SlabAllocator::setup_cache(kmem_cache *s, const char *name, const CacheLayo
 	init.order = static_cast<uint8_t>(layout.order);
 	init.flags = flags;
 	init.ctor = ctor;
+	init.red_left = layout.red_left;
+	init.inuse = layout.inuse;
+	init.track_offset = layout.track_offset;
+	init.orig_offset = layout.orig_offset;
+	if constexpr (kFreelistHardened)
+		init.random = static_cast<uintptr_t>(random_next());
 	init.min_partial = min_partial_for(layout.size);
 	size_t n = 0;
 	while (n + 1 < sizeof(init.name) && name[n] != '\0') {
@@ -120,6 +136,7 @@ void SlabAllocator::setup_cache(kmem_cache *s, const char *name, const CacheLayo
 	/* A byte copy starts the object's lifetime in raw slab memory (C++20
 	 * implicit object creation), without <new>. */
 	__builtin_memcpy(static_cast<void *>(s), &init, sizeof(init));
+	san_pool_create(s);
 }
 
 bool SlabAllocator::is_live(const kmem_cache *s) const
@@ -211,9 +228,14 @@ int SlabAllocator::init_locked()
 	map_start_ = r0.start;
 	map_bytes_ = uintptr_t{r0.nr_pages} << kPageShift;
 	map_pages_ = r0.pages;
+	random_seed_ = kmm_arch_entropy();
 	CacheLayout layout;
-	calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), SLAB_HWCACHE_ALIGN, false, layout);
-	setup_cache(&boot_cache_, "kmem_cache", layout, KMM_SLAB_DEBUG_ALL ? SLAB_CONSISTENCY_CHECKS : 0, nullptr);
+	slab_flags_t boot_flags = normalize_debug_flags(debug_flags_for("kmem_cache"), false);
+	if (calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), SLAB_HWCACHE_ALIGN | boot_flags, false, layout) != nullptr) {
+		boot_flags = 0; /* a debug layout too big for a slab: no debugging */
+		calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), SLAB_HWCACHE_ALIGN, false, layout);
+	}
+	setup_cache(&boot_cache_, "kmem_cache", layout, boot_flags | (KMM_SLAB_DEBUG_ALL ? SLAB_CONSISTENCY_CHECKS : 0), nullptr);
 	boot_cache_.kmalloc = true;
 	boot_cache_.id = 0;
 	caches_[0] = &boot_cache_;
@@ -250,6 +272,8 @@ void SlabAllocator::reset()
 	map_pages_ = nullptr;
 	kmem_cache blank{};
 	__builtin_memcpy(static_cast<void *>(&boot_cache_), &blank, sizeof(blank));
+	set_debug_options(KMM_SLUB_DEBUG);
+	kmalloc_guard_ = false;
 	__atomic_store_n(&initialized_, false, __ATOMIC_RELEASE);
 }
 
@@ -259,6 +283,8 @@ kmem_cache *SlabAllocator::create(const char *name, unsigned int size, unsigned 
 				  void (*ctor)(void *))
 {
 	CacheLayout layout;
+	if (name != nullptr && (flags & ~KMM_SLAB_VALID_FLAGS) == 0)
+		flags = normalize_debug_flags(flags | debug_flags_for(name), ctor != nullptr);
 	const char *why = name == nullptr ? "NULL name" : calculate_layout(size, align, flags, ctor != nullptr, layout);
 	kmem_cache *s = nullptr;
 	if (why != nullptr) {

@@ -54,6 +54,11 @@ struct CacheLayout {
 	uint32_t slab_bytes = 0;  /* kPageSize << order */
 	unsigned order = 0;
 	uint64_t div_magic = 0;   /* ceil(2^64 / size): n % size == 0 iff n * div_magic < div_magic */
+	/* debug caches only (slab_debug.h): 0 otherwise */
+	uint32_t red_left = 0;
+	uint32_t inuse = 0;
+	uint32_t track_offset = 0;
+	uint32_t orig_offset = 0;
 };
 
 /* Smallest order of a slab holding objects of stride `size` that wastes at
@@ -61,15 +66,45 @@ struct CacheLayout {
  * holds one object). Requires size <= kMaxSlabBytes. O(kMaxSlabOrder). */
 unsigned calculate_slab_order(size_t size);
 
-/* Fills *out for a cache; returns NULL, or a reason for a bad argument. */
+/* Fills *out for a cache; returns NULL, or a reason for a bad argument.
+ * Debug flags (after normalize_debug_flags) add red zones, an outside free
+ * pointer and tracking records to the slot (slab_debug.h). */
 const char *calculate_layout(unsigned int size, unsigned int align, slab_flags_t flags, bool has_ctor,
 			     CacheLayout &out);
+
+/* The debug flags a cache really gets: any of Z P U T implies F; P is
+ * dropped for ctor caches (Linux: their objects keep constructed state);
+ * with KMM_SLAB_DEBUG=0 only F remains. */
+constexpr slab_flags_t normalize_debug_flags(slab_flags_t flags, bool has_ctor)
+{
+	if (KMM_SLAB_DEBUG == 0)
+		return flags & ~(SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE);
+	if (has_ctor)
+		flags &= ~SLAB_POISON;
+	if ((flags & (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE)) != 0)
+		flags |= SLAB_CONSISTENCY_CHECKS;
+	return flags;
+}
 
 /* Linux's min_partial: ilog2(size) / 2 clamped to the config's range. */
 unsigned min_partial_for(uint32_t size);
 
+/* A per-CPU magazine is a ring of kMagazineRing slots (a power of two, so
+ * the index wraps with a mask): at most kMagazineMax = kMagazineRing - 1
+ * entries, one slot always NULL (the sentinel before the oldest entry).
+ * KMM_SLAB_MAGAZINE (config.h) is rounded down to 2^k - 1 (default 31). */
+constexpr unsigned magazine_ring_for(unsigned entries)
+{
+	unsigned ring = 1;
+	while (ring * 2 <= entries + 1)
+		ring *= 2;
+	return ring;
+}
+inline constexpr unsigned kMagazineRing = magazine_ring_for(KMM_SLAB_MAGAZINE);
+inline constexpr unsigned kMagazineMax = kMagazineRing - 1;
+inline constexpr unsigned kMagazineMask = kMagazineRing - 1;
 /* Per-CPU magazine capacity of a cache of stride `size` (config.h):
- * KMM_SLAB_MAGAZINE_BYTES / size clamped to [2, KMM_SLAB_MAGAZINE];
+ * KMM_SLAB_MAGAZINE_BYTES / size clamped to [2, kMagazineMax];
  * 0 when magazines are compiled out. */
 constexpr unsigned magazine_capacity(uint32_t size)
 {
@@ -78,8 +113,8 @@ constexpr unsigned magazine_capacity(uint32_t size)
 	size_t n = size_t{KMM_SLAB_MAGAZINE_BYTES} / size;
 	if (n < 2)
 		n = 2;
-	if (n > size_t{KMM_SLAB_MAGAZINE})
-		n = KMM_SLAB_MAGAZINE;
+	if (n > size_t{kMagazineMax})
+		n = kMagazineMax;
 	return static_cast<unsigned>(n);
 }
 

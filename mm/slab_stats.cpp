@@ -64,7 +64,7 @@ template <typename Fn> void for_each_magazine_entry(const kmem_cache *s, Fn fn)
 		const CacheCpu &c = s->cpu[cpu];
 		uint32_t n = c.mag_count < kMagazineMax ? c.mag_count : kMagazineMax;
 		for (uint32_t j = 1; j <= n; ++j)
-			fn(cpu, j, c.mag[j]);
+			fn(cpu, j, c.mag[mag_slot(c, j)]);
 	}
 }
 
@@ -182,7 +182,7 @@ void SlabAllocator::slabinfo(kmm_sink_fn sink, void *ctx)
 			continue;
 		w.print("%-17s %6lu %6lu %6u %4u %4u : tunables %4u %4u %4u : slabdata %6lu %6lu %6u\n", i.name,
 			i.active_objs, i.num_objs, i.size, i.objects_per_slab, i.pages_per_slab, i.magazine_size,
-			(i.magazine_size + 1) / 2, 0u,
+			i.magazine_size < kMagazineEvict ? i.magazine_size : kMagazineEvict, 0u,
 			i.active_slabs, i.num_slabs, 0u);
 	}
 }
@@ -227,11 +227,16 @@ void SlabAllocator::report_leaks_locked(kmem_cache *s)
 			for (unsigned k = 0; k < 64 && first + k < s->objects; ++k) {
 				if ((is_free & (uint64_t{1} << k)) != 0)
 					continue;
-				if (++total <= kMaxLines)
+				if (++total <= kMaxLines) {
+					uintptr_t slot = base + uintptr_t{first + k} * s->size;
 					reporter_.detail("Object %p @offset=%lu in slab %p",
-							 reinterpret_cast<void *>(base + uintptr_t{first + k} * s->size),
-							 static_cast<unsigned long>(uintptr_t{first + k} * s->size),
+							 reinterpret_cast<void *>(slot + s->red_left),
+							 static_cast<unsigned long>(uintptr_t{first + k} * s->size + s->red_left),
 							 reinterpret_cast<void *>(base));
+					if constexpr (kSlabDebug)
+						if (s->track_offset != 0) /* SLAB_STORE_USER: who allocated it */
+							debug_print_tracks(s, slot);
+				}
 			}
 		}
 	});
@@ -362,8 +367,10 @@ unsigned long SlabAllocator::validate()
 		/* Magazines: each entry a distinct free object of this cache, on no
 		 * freelist (it counts as in use for its slab). */
 		for (const CacheCpu &c : s->cpu) {
-			if (c.mag[0] != nullptr)
-				problem("magazine sentinel mag[0] is not NULL", c.mag[0]);
+			if (c.mag_base > kMagazineMask)
+				problem("magazine base out of the ring", s);
+			else if (c.mag[c.mag_base] != nullptr)
+				problem("magazine sentinel mag[base] is not NULL", c.mag[c.mag_base]);
 			/* a CPU asked to flush has mag_limit 0 until it does (SMP) */
 			uint32_t limit = flush_pending(c) ? s->mag_capacity : c.mag_limit;
 			if (limit > kMagazineMax || c.mag_count > limit)

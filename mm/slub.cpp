@@ -52,10 +52,12 @@
  *   keep their contents (a ctor object its constructed state): the array
  *   holds pointers, nothing is written into the object. Every free pushes
  *   (inline, or via free_object after the page lookup, no lock); allocation
- *   pops it before the CPU freelist. A push onto a full magazine first
- *   flushes its older half to the slabs in one batch under the cache lock
- *   (flush_magazine: CPU slab objects onto the CPU freelist, others onto
- *   their page freelist with the usual list transitions). shrink/destroy,
+ *   pops it before the CPU freelist. It is a ring (the slot before the
+ *   oldest entry is NULL, slub.h): a push onto a full magazine first gives
+ *   its kMagazineEvict (2) oldest entries back to their slabs under the
+ *   cache lock (flush_magazine: CPU slab objects onto the CPU freelist,
+ *   others onto their page freelist with the usual list transitions) —
+ *   bounded work per free, the newest (cache-hot) entries kept. shrink/destroy,
  *   set_magazine_size and reclaim() (a refused slab allocation) empty them.
  *   Remote frees: a magazine is per CPU, so an object freed on another CPU
  *   than its slab's simply lands in the freeing CPU's magazine; only flushes
@@ -87,9 +89,12 @@
  *               kCpuPartialMax partial slabs per cache — bounded.
  *   The calling CPU is always drained at once.
  *
- * Freelists: a free object holds a raw pointer to the next free object of the
+ * Freelists: a free object holds a pointer to the next free object of the
  * same slab at kmem_cache::offset (only get_freepointer/set_freepointer touch
- * it), NULL-terminated. page::freelist holds the first one encoded as
+ * it; with KMM_SLAB_FREELIST_HARDENED it is stored encoded and checked with
+ * freepointer_ok before it is followed), NULL-terminated. Debug caches
+ * (slab_debug.cpp) run every alloc/free in alloc_checked/free_object ->
+ * free_debug; their freelists hold slot addresses (user pointer - red_left). page::freelist holds the first one encoded as
  * 1 + offset_from_slab_start / kSlabUnit (0 = none); CacheCpu::freelist holds
  * the CPU slab's as a plain pointer.
  */
@@ -113,15 +118,26 @@ struct page *SlabAllocator::allocate_slab(kmem_cache *s, gfp_t gfp)
 	char *object = reinterpret_cast<char *>(base);
 	for (unsigned i = 0; i < s->objects; ++i, object += s->size) {
 		if (s->ctor != nullptr)
-			s->ctor(object);
+			s->ctor(object + s->red_left);
 		set_freepointer(s, object, i + 1 < s->objects ? object + s->size : nullptr);
 	}
-	set_slab_freelist(slab, freelist_encode(base, reinterpret_cast<void *>(base)));
+	void *first = reinterpret_cast<void *>(base);
+	if constexpr (kFreelistRandom)
+		first = randomize_freelist(s, base);
+	set_slab_freelist(slab, freelist_encode(base, first));
+	if constexpr (kSlabDebug)
+		if ((s->flags & kSlabDebugFlags) != 0)
+			debug_init_slab(s, base);
+	if constexpr (kSanitize)
+		for (unsigned i = 0; i < s->objects; ++i)
+			san_freed(s, reinterpret_cast<char *>(base) + uintptr_t{i} * s->size);
 	return slab;
 }
 
 void SlabAllocator::discard_slab(kmem_cache *s, struct page *slab)
 {
+	if constexpr (kSanitize)
+		san_unpoison(pages_.page_address(slab), s->slab_bytes);
 	set_page_state(slab, kSlab);
 	pages_.free(slab, s->order, kSlab);
 }
@@ -198,8 +214,7 @@ struct page *SlabAllocator::deactivate_cpu_slab(kmem_cache *s, CacheCpu &c)
 namespace {
 inline void *finish_alloc(const kmem_cache *s, void *object, gfp_t gfp)
 {
-	if ((gfp & __GFP_ZERO) != 0)
-		__builtin_memset(object, 0, s->object_size);
+	zero_or_mark(s, object, s->object_size, gfp);
 	return object;
 }
 } // namespace
@@ -207,55 +222,78 @@ inline void *finish_alloc(const kmem_cache *s, void *object, gfp_t gfp)
 void *SlabAllocator::alloc(kmem_cache *s, gfp_t gfp) { return slab_alloc_fast(*this, s, gfp); }
 void SlabAllocator::free(kmem_cache *s, void *x) { slab_free_fast(*this, s, x); }
 
+/* The CPU freelist is empty: takes the CPU slab's remote frees, else
+ * retires it (full) and installs this CPU's next partial slab (SMP), else
+ * the cache's first partial (then empty) slab. No new slab. IRQs masked. */
+void SlabAllocator::refill_cpu_slab(kmem_cache *s, CacheCpu &c)
+{
+	SlabLockIrqsOff guard(s->lock);
+	struct page *slab = c.slab;
+	if (slab != nullptr && slab->freelist != 0) {
+		c.freelist = freelist_decode(c.slab_start, slab->freelist);
+		set_slab_freelist(slab, 0);
+		set_slab_inuse(slab, s->objects);
+	} else {
+		if (slab != nullptr) { /* exhausted: it is full */
+			c.slab = nullptr;
+			c.slab_start = 0;
+			c.slab_bytes = 0;
+			place_slab_locked(s, slab);
+		}
+		slab = c.partial; /* SMP: this CPU's partial slabs first */
+		if (slab != nullptr) {
+			c.partial = slab->next;
+			--c.nr_partial;
+			slab->next = nullptr;
+		} else {
+			slab = s->partial.pop_front();
+			if (slab == nullptr)
+				slab = s->empty.pop_front();
+			/* SMP: and a batch for the CPU partial list, in
+			 * the same lock hold (none on one CPU) */
+			while (slab != nullptr && c.nr_partial < kCpuPartialMax && !s->partial.empty()) {
+				struct page *p = s->partial.pop_front();
+				set_page_state(p, kSlabCpu);
+				p->next = c.partial;
+				c.partial = p;
+				++c.nr_partial;
+			}
+		}
+		if (slab != nullptr)
+			install_cpu_slab_locked(s, c, slab);
+	}
+}
+
 /* The CPU freelist is empty: take the CPU slab's remote frees, else the
  * next partial (then empty) slab, else a new slab. */
-void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp)
+void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller)
 {
+	if (kSlabDebug && caller == nullptr)
+		caller = __builtin_return_address(0);
 	if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
-		return alloc_checked(s, gfp);
+		return alloc_checked(s, gfp, s->object_size, caller);
 	bool reclaimed = false;
 	for (;;) {
 		if (flush_pending(this_cpu(s))) /* SMP: another CPU asked */
 			honour_flush(s);
 		unsigned long flags = fast_irq_save();
 		CacheCpu &c = this_cpu(s);
+		if constexpr (kFreelistHardened) {
+			/* The pop refused a corrupt free pointer: drop the CPU
+			 * freelist (its objects stay counted in use: leaked). */
+			void *head = c.freelist;
+			void *next = head != nullptr ? get_freepointer(s, head) : nullptr;
+			if (head != nullptr && !freepointer_ok(s, head, next)) {
+				c.freelist = nullptr;
+				fast_irq_restore(flags);
+				report_freepointer(s, head, next, "CPU freelist dropped, its objects leaked");
+				reporter_.finish_bug();
+				continue;
+			}
+		}
 		void *object = cpu_pop(s, c); /* an IRQ may have freed one */
 		if (object == nullptr) {
-			SlabLockIrqsOff guard(s->lock);
-			struct page *slab = c.slab;
-			if (slab != nullptr && slab->freelist != 0) {
-				c.freelist = freelist_decode(c.slab_start, slab->freelist);
-				set_slab_freelist(slab, 0);
-				set_slab_inuse(slab, s->objects);
-			} else {
-				if (slab != nullptr) { /* exhausted: it is full */
-					c.slab = nullptr;
-					c.slab_start = 0;
-					c.slab_bytes = 0;
-					place_slab_locked(s, slab);
-				}
-				slab = c.partial; /* SMP: this CPU's partial slabs first */
-				if (slab != nullptr) {
-					c.partial = slab->next;
-					--c.nr_partial;
-					slab->next = nullptr;
-				} else {
-					slab = s->partial.pop_front();
-					if (slab == nullptr)
-						slab = s->empty.pop_front();
-					/* SMP: and a batch for the CPU partial list, in
-					 * the same lock hold (none on one CPU) */
-					while (slab != nullptr && c.nr_partial < kCpuPartialMax && !s->partial.empty()) {
-						struct page *p = s->partial.pop_front();
-						set_page_state(p, kSlabCpu);
-						p->next = c.partial;
-						c.partial = p;
-						++c.nr_partial;
-					}
-				}
-				if (slab != nullptr)
-					install_cpu_slab_locked(s, c, slab);
-			}
+			refill_cpu_slab(s, c);
 			object = cpu_pop(s, c);
 		}
 		if (object != nullptr) {
@@ -293,6 +331,26 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp)
 	}
 }
 
+/* An object of s from what s already holds (its magazine, CPU slab,
+ * partial and empty slabs), never a new slab: kmalloc's fallback to a
+ * larger class when pages run out. NULL if s has no free object. */
+void *SlabAllocator::alloc_from_lists(kmem_cache *s, gfp_t gfp)
+{
+	if ((s->flags & kSlabDebugFlags) != 0)
+		return nullptr; /* debug caches keep their own checks and red zones */
+	unsigned long flags = fast_irq_save();
+	CacheCpu &c = this_cpu(s);
+	void *object = cpu_pop(s, c);
+	if (object == nullptr) {
+		refill_cpu_slab(s, c);
+		object = cpu_pop(s, c);
+	}
+	if (object != nullptr)
+		slab_stat(c.alloc_slow);
+	fast_irq_restore(flags);
+	return object != nullptr ? finish_alloc(s, object, gfp) : nullptr;
+}
+
 /* SLAB_CONSISTENCY_CHECKS: one object from the first partial slab, with
  * its free pointer checked before it is followed. Lock held. False if the
  * slab's freelist was corrupt (reported; the slab is isolated as full). */
@@ -301,10 +359,8 @@ bool SlabAllocator::take_object_locked(kmem_cache *s, struct page *slab, void *&
 	uintptr_t base = slab_base(pages_, slab);
 	object = freelist_decode(base, slab->freelist);
 	void *next = get_freepointer(s, object);
-	uintptr_t off = reinterpret_cast<uintptr_t>(next) - base;
-	if (next != nullptr && (off >= uintptr_t{s->objects} * s->size || !on_object_boundary(s, off))) {
-		reporter_.bug(s->name, "freelist corrupted: free object %p holds free pointer %p, not an object "
-			      "of slab %p; slab isolated", object, next, reinterpret_cast<void *>(base));
+	if (!freepointer_ok(s, object, next)) {
+		report_freepointer(s, object, next, "slab isolated as full, its free objects leaked");
 		s->partial.remove(slab);
 		set_slab_freelist(slab, 0);
 		set_slab_inuse(slab, s->objects);
@@ -320,7 +376,7 @@ bool SlabAllocator::take_object_locked(kmem_cache *s, struct page *slab, void *&
 	return true;
 }
 
-void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp)
+void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, const void *caller)
 {
 	bool reclaimed = false;
 	for (;;) {
@@ -333,8 +389,21 @@ void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp)
 			if (slab != nullptr) {
 				void *object;
 				if (take_object_locked(s, slab, object)) {
-					slab_stat(this_cpu(s).alloc_slow);
-					return finish_alloc(s, object, gfp);
+					if constexpr (kSlabDebug) {
+						/* object becomes the user's pointer; false:
+						 * damaged, reported and leaked */
+						if (debug_alloc_locked(s, slab, object, orig_size, caller)) {
+							slab_stat(this_cpu(s).alloc_slow);
+							if ((gfp & __GFP_ZERO) != 0)
+								__builtin_memset(object, 0, s->orig_offset != 0 ? orig_size : s->object_size);
+							return object;
+						}
+					} else {
+						(void)orig_size;
+						(void)caller;
+						slab_stat(this_cpu(s).alloc_slow);
+						return finish_alloc(s, object, gfp);
+					}
 				}
 				corrupt = true;
 			}
@@ -431,6 +500,8 @@ bool SlabAllocator::check_object(kmem_cache *s, const void *x, const char *actio
 {
 	uintptr_t base = slab_start_of(s, x);
 	uintptr_t off = reinterpret_cast<uintptr_t>(x) - base;
+	if constexpr (kSlabDebug)
+		off -= s->red_left; /* debug caches: users get slot + red_left */
 	if (__builtin_expect(off < uintptr_t{s->objects} * s->size && on_object_boundary(s, off), 1))
 		return true;
 	report_bad_object(s, x, action);
@@ -440,12 +511,12 @@ bool SlabAllocator::check_object(kmem_cache *s, const void *x, const char *actio
 void SlabAllocator::report_bad_object(kmem_cache *s, const void *x, const char *action)
 {
 	uintptr_t base = slab_start_of(s, x);
-	uintptr_t off = reinterpret_cast<uintptr_t>(x) - base;
+	uintptr_t off = reinterpret_cast<uintptr_t>(x) - base - s->red_left;
 	if (off >= uintptr_t{s->objects} * s->size) {
 		reporter_.bug(s->name, "%s of pointer %p past the last object of slab %p", action, x,
 			      reinterpret_cast<void *>(base));
 	} else if (!on_object_boundary(s, off)) {
-		uintptr_t start = base + off / s->size * s->size;
+		uintptr_t start = base + off / s->size * s->size + s->red_left;
 		reporter_.bug(s->name, "%s of pointer %p into the middle of object %p (offset %lu of %u)", action, x,
 			      reinterpret_cast<void *>(start), static_cast<unsigned long>(off % s->size), static_cast<unsigned>(s->size));
 	}
@@ -455,8 +526,10 @@ void SlabAllocator::report_bad_object(kmem_cache *s, const void *x, const char *
 /* kmem_cache_free off the fast path: x is not in the CPU slab, or is
  * suspect. If x's slab belongs to s, s is a live cache and x is freed;
  * anything else is diagnosed by free_misuse. */
-void SlabAllocator::free_slow(kmem_cache *s, void *x)
+void SlabAllocator::free_slow(kmem_cache *s, void *x, const void *caller)
 {
+	if (kSlabDebug && caller == nullptr)
+		caller = __builtin_return_address(0);
 	if (x == nullptr)
 		return;
 	struct page *page = pages_.virt_to_page(x);
@@ -465,7 +538,7 @@ void SlabAllocator::free_slow(kmem_cache *s, void *x)
 		uint8_t state = page_state(slab);
 		if ((state == kSlab || state == kSlabCpu) && slab->cache_id < KMM_MAX_CACHES &&
 		    caches_[slab->cache_id] == s) {
-			free_object(s, slab, x);
+			free_object(s, slab, x, caller);
 			return;
 		}
 	}
@@ -488,9 +561,12 @@ namespace {
 bool on_chain(const kmem_cache *s, void *head, const void *x)
 {
 	unsigned n = 0;
-	for (void *p = head; p != nullptr && n <= s->objects; p = get_freepointer(s, p), ++n)
+	for (void *p = head; p != nullptr && n <= s->objects; p = get_freepointer(s, p), ++n) {
 		if (p == x)
 			return true;
+		if (!freepointer_ok(s, p, get_freepointer(s, p)))
+			return false; /* corrupt: never followed (validate_slab_cache repairs) */
+	}
 	return false;
 }
 } // namespace
@@ -556,9 +632,10 @@ SlabAllocator::FreeResult SlabAllocator::free_to_slab_locked(kmem_cache *s, Cach
 }
 
 /* Gives the `count` oldest objects of c's magazine back to their slabs in
- * one batch under the cache lock, and moves the rest down. Returns the
- * double frees found on the way (skipped: the first in `bad`), which the
- * caller reports once IRQs are restored. IRQs masked. O(count + rest). */
+ * one batch under the cache lock (the ring's base moves past them; nothing
+ * else moves). Returns the double frees found on the way (skipped: the
+ * first in `bad`), which the caller reports once IRQs are restored. IRQs
+ * masked. O(count). */
 unsigned long SlabAllocator::flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad)
 {
 	unsigned long double_frees = 0;
@@ -568,18 +645,14 @@ unsigned long SlabAllocator::flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t
 		return 0;
 	{
 		SlabLockIrqsOff guard(s->lock);
-		for (uint32_t i = 1; i <= count; ++i) {
-			void *x = c.mag[i];
+		for (uint32_t i = 0; i < count; ++i) {
+			void *x = mag_take_oldest(c);
 			if (free_to_slab_locked(s, c, slab_of(x), x, discard) == FreeResult::kDoubleFree) {
 				if (double_frees++ == 0)
 					bad = x;
 			}
 		}
 	}
-	uint32_t rest = c.mag_count - count;
-	for (uint32_t i = 1; i <= rest; ++i)
-		c.mag[i] = c.mag[i + count];
-	c.mag_count = rest;
 	slab_stat(c.mag_flushes);
 	return double_frees;
 }
@@ -693,10 +766,18 @@ void SlabAllocator::honour_flush(kmem_cache *s)
 
 /* Frees x, a pointer into slab, a slab of s, that the inline path did not
  * push: checks that it is an object and not visibly free, then pushes it
- * onto the magazine (flushing the older half when full) — or, without a
- * magazine, gives it back to its slab under the lock. */
-void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x)
+ * onto the magazine (first evicting its kMagazineEvict oldest entries to
+ * their slabs when full: bounded work) — or, without a magazine, gives it
+ * back to its slab under the lock. */
+void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x, const void *caller)
 {
+	if constexpr (kSlabDebug) {
+		if ((s->flags & kSlabDebugFlags) != 0) {
+			free_debug(s, slab, x, caller != nullptr ? caller : __builtin_return_address(0));
+			return;
+		}
+	}
+	(void)caller;
 	if (!check_object(s, x, "free"))
 		return;
 	if (flush_pending(this_cpu(s))) /* SMP: another CPU asked */
@@ -714,20 +795,24 @@ void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x)
 			/* No lock: each test can only hold for an object that is
 			 * already free (x is not ours to race for otherwise). */
 			uint16_t encoded = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
-			double_free = x == c.mag[c.mag_count] || x == c.freelist ||
+			double_free = x == mag_top(c) || x == c.freelist ||
 				      __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED) == 0 ||
 				      x == freelist_decode(base, encoded);
 			if (!double_free) {
 				if (c.mag_count >= mag_limit)
-					flush_double_frees = flush_magazine(s, c, (mag_limit + 1) / 2, discard, bad);
-				c.mag[++c.mag_count] = x;
+					flush_double_frees = flush_magazine(s, c, c.mag_count - mag_limit + kMagazineEvict,
+									    discard, bad);
+				san_freed(s, x); /* before anyone can take it */
+				c.mag[mag_slot(c, ++c.mag_count)] = x;
 				slab_stat(c.free_slow);
 			}
 		} else {
 			SlabLockIrqsOff guard(s->lock);
 			double_free = free_to_slab_locked(s, c, slab, x, discard) == FreeResult::kDoubleFree;
-			if (!double_free)
+			if (!double_free) {
+				san_freed(s, x);
 				slab_stat(c.free_slow);
+			}
 		}
 	}
 	fast_irq_restore(flags);

@@ -35,12 +35,13 @@
 #include <arch/arch.h>
 
 #include "slab_common.h"
+#include "slab_debug.h"
 #include "spinlock.h"
 
 namespace kmm {
 
-/* Entries of a per-CPU magazine array (config.h: KMM_SLAB_MAGAZINE). */
-inline constexpr unsigned kMagazineMax = KMM_SLAB_MAGAZINE;
+/* Oldest entries a free evicts from a full magazine (bounded work per free). */
+inline constexpr unsigned kMagazineEvict = 2;
 
 /* Per-CPU partial slabs per cache and CPU (SMP builds only; uniprocessor
  * builds keep none, so their behaviour and figures are unchanged). */
@@ -57,12 +58,15 @@ inline constexpr size_t kCacheCpuAlign = KMM_NR_CPUS > 1 ? KMM_L1_CACHE_BYTES : 
  * cache's layout fields. Invariants (IRQs masked on the owning CPU):
  *  - slab_bytes != 0 iff slab != NULL, and then freelist chains free
  *    objects of `slab` only;
- *  - the magazine is mag[1..mag_count], mag_count <= mag_limit <=
- *    kMagazineMax, the newest entry last; each entry is a free object of
- *    this cache from any of its slabs, counted as in use by its slab
- *    (page::inuse), on no freelist, and not twice in any magazine;
- *  - mag[0] is always NULL, so mag[mag_count] is "the last object pushed"
- *    (NULL when empty) without a test of mag_count;
+ *  - the magazine is a ring: entry j (1 = oldest ... mag_count = newest)
+ *    is mag[(mag_base + j) & kMagazineMask], mag_count <= mag_limit <=
+ *    kMagazineMax; each entry is a free object of this cache from any of
+ *    its slabs, counted as in use by its slab (page::inuse), on no
+ *    freelist, and not twice in any magazine;
+ *  - mag[mag_base] (the slot before the oldest) is always NULL, so
+ *    mag_top() is "the last object pushed" (NULL when empty) without a
+ *    test of mag_count; evicting the oldest entry NULLs its slot, which
+ *    becomes the new mag_base: O(1), nothing moves;
  *  - SMP: `partial` chains (through page::next) nr_partial <= kCpuPartialMax
  *    kSlabCpu slabs of this CPU besides `slab`; their page::freelist/inuse
  *    stay under the cache lock (remote flushes push there);
@@ -71,8 +75,9 @@ inline constexpr size_t kCacheCpuAlign = KMM_NR_CPUS > 1 ? KMM_L1_CACHE_BYTES : 
  *    so the next free leaves the fast path); its next slow path does.
  */
 struct alignas(kCacheCpuAlign) CacheCpu {
-	uint32_t mag_count = 0;      /* objects in mag[1..mag_count] */
+	uint32_t mag_count = 0;      /* entries in the ring */
 	uint32_t mag_limit = 0;      /* the cache's capacity; 0: no magazine */
+	uint32_t mag_base = 0;       /* slot before the oldest entry (NULL) */
 	void *freelist = nullptr;    /* free objects of `slab`, via their free pointers */
 	uintptr_t slab_start = 0;    /* address of `slab`'s first object */
 	uintptr_t slab_bytes = 0;    /* objects * size; 0 without a CPU slab */
@@ -84,8 +89,26 @@ struct alignas(kCacheCpuAlign) CacheCpu {
 	uint32_t nr_partial = 0;
 	uint32_t flush_req = 0;         /* SMP: written by other CPUs (atomic) */
 	uint32_t flush_done = 0;        /* the last flush_req honoured */
-	void *mag[1 + kMagazineMax] = {};
+	void *mag[kMagazineRing] = {};
 };
+
+/* Slot of magazine entry j (0: the sentinel, mag_count: the newest). */
+__attribute__((always_inline)) inline uint32_t mag_slot(const CacheCpu &c, uint32_t j)
+{
+	return (c.mag_base + j) & kMagazineMask;
+}
+/* The last object pushed; NULL when the magazine is empty. */
+__attribute__((always_inline)) inline void *mag_top(const CacheCpu &c) { return c.mag[mag_slot(c, c.mag_count)]; }
+/* Takes the oldest entry out (the magazine is not empty). */
+inline void *mag_take_oldest(CacheCpu &c)
+{
+	uint32_t slot = mag_slot(c, 1);
+	void *x = c.mag[slot];
+	c.mag[slot] = nullptr;
+	c.mag_base = slot;
+	--c.mag_count;
+	return x;
+}
 
 /* mag_limit is written by other CPUs on SMP builds (a flush request):
  * relaxed atomics there, plain accesses (the same code) on one CPU. */
@@ -260,6 +283,12 @@ struct kmem_cache {
 	uint8_t order = 0;
 	slab_flags_t flags = 0;
 	void (*ctor)(void *) = nullptr;
+	uintptr_t random = 0;        /* KMM_SLAB_FREELIST_HARDENED: this cache's secret */
+	/* debug caches (slab_debug.h): users get slot + red_left */
+	uint32_t red_left = 0;
+	uint32_t inuse = 0;          /* end of object + right red zone in the slot */
+	uint32_t track_offset = 0;   /* SLAB_STORE_USER records; 0: none */
+	uint32_t orig_offset = 0;    /* SLAB_RED_ZONE: kmalloc's requested size; 0: none */
 
 	/* ---- under lock ---- */
 	alignas(kmm::kCacheCpuAlign) kmm::SlabLock lock; /* SMP: a line apart from the layout */
@@ -284,6 +313,7 @@ void *slab_alloc_fast(SlabAllocator &a, kmem_cache *s, gfp_t gfp);
 void slab_free_fast(SlabAllocator &a, kmem_cache *s, void *x);
 void *kmalloc_fast(SlabAllocator &a, size_t size, gfp_t gfp);
 void kfree_fast(SlabAllocator &a, const void *x);
+struct page *fast_slab_page(const SlabAllocator &a, uintptr_t addr);
 
 class SlabAllocator {
 public:
@@ -355,20 +385,36 @@ public:
 	Reporter &reporter() const { return reporter_; }
 
 	/* ---- slow paths behind the inline fast paths (slub_fast.h) ---- */
-	__attribute__((noinline, cold)) void *alloc_slow(kmem_cache *s, gfp_t gfp);
-	__attribute__((noinline, cold)) void free_slow(kmem_cache *s, void *x);
-	__attribute__((noinline, cold)) void *kmalloc_slow(size_t size, gfp_t gfp);
-	__attribute__((noinline, cold)) void kfree_slow(const void *x);
+	/* `caller` (SLAB_STORE_USER): NULL from the inline paths, which must
+	 * not read their return address (GCC then sets up a frame on the hit
+	 * path too); the slow path takes its own return address instead, which
+	 * is the API caller's when the API function tail-calls it (GCC and
+	 * Clang do at -O2), else an address inside kmm's API function. */
+	__attribute__((noinline, cold)) void *alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller = nullptr);
+	__attribute__((noinline, cold)) void free_slow(kmem_cache *s, void *x, const void *caller = nullptr);
+	__attribute__((noinline, cold)) void *kmalloc_slow(size_t size, gfp_t gfp, const void *caller = nullptr);
+	__attribute__((noinline, cold)) void kfree_slow(const void *x, const void *caller = nullptr);
 	/* kfree/kmem_cache_free of a checked slab page's object that the
 	 * inline path could not push: full checks, then the magazine (flushing
 	 * half when full) or, without one, the slab. */
-	__attribute__((noinline)) void free_object(kmem_cache *s, struct page *slab, void *x);
+	__attribute__((noinline)) void free_object(kmem_cache *s, struct page *slab, void *x,
+						   const void *caller = nullptr);
+
+	/* ---- debugging (slab_debug.cpp; docs/DEBUGGING.md) ---- */
+	/* The boot option (kmm_slub_debug syntax) for caches created from now
+	 * on; 0 or -KMM_EINVAL (unchanged) for an unknown letter. */
+	int set_debug_options(const char *options);
+	/* Checks and repairs every object of s; returns the problems found. */
+	unsigned long validate_slab_cache(kmem_cache *s);
+	/* Large kmalloc blocks get a guard page on each side (checked at kfree). */
+	void set_kmalloc_guard(bool on) { kmalloc_guard_ = on; }
 
 private:
 	friend void *slab_alloc_fast(SlabAllocator &, kmem_cache *, gfp_t);
 	friend void slab_free_fast(SlabAllocator &, kmem_cache *, void *);
 	friend void *kmalloc_fast(SlabAllocator &, size_t, gfp_t);
 	friend void kfree_fast(SlabAllocator &, const void *);
+	friend ::page *fast_slab_page(const SlabAllocator &, uintptr_t);
 
 	/* slab_common.cpp */
 	int init_locked();
@@ -384,8 +430,10 @@ private:
 	void discard_slab(kmem_cache *s, struct page *slab);
 	bool place_slab_locked(kmem_cache *s, struct page *slab);
 	void install_cpu_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab);
+	void refill_cpu_slab(kmem_cache *s, CacheCpu &c);
+	void *alloc_from_lists(kmem_cache *s, gfp_t gfp);
 	struct page *deactivate_cpu_slab(kmem_cache *s, CacheCpu &c);
-	void *alloc_checked(kmem_cache *s, gfp_t gfp);
+	void *alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, const void *caller);
 	bool take_object_locked(kmem_cache *s, struct page *slab, void *&object);
 	enum class FreeResult : uint8_t { kFreed, kDoubleFree };
 	FreeResult free_to_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, PageList &discard);
@@ -414,7 +462,28 @@ private:
 
 	/* kmalloc.cpp */
 	int create_kmalloc_caches_locked();
+	/* ksize without its side effects (misuse is reported): the class size. */
+	size_t usable_size(const void *x, const char *action, kmem_cache **cache);
 	void *kmalloc_large(size_t size, gfp_t gfp);
+	void *kmalloc_fallback(unsigned index, size_t size, gfp_t gfp);
+
+	/* slab_debug.cpp */
+	slab_flags_t debug_flags_for(const char *name) const;
+	uint64_t random_next();
+	unsigned check_slot_locked(kmem_cache *s, struct page *slab, uintptr_t slot, bool free, bool report_only_first);
+	void report_bytes(kmem_cache *s, struct page *slab, uintptr_t slot, const char *what, uintptr_t start,
+			  uintptr_t end, const uint8_t *bad, uint8_t expected);
+	unsigned long validate_slab_locked(kmem_cache *s, struct page *slab, bool debug);
+	void debug_init_slab(kmem_cache *s, uintptr_t base);
+	void *randomize_freelist(kmem_cache *s, uintptr_t base);
+	void report_freepointer(kmem_cache *s, const void *object, const void *next, const char *fix);
+	bool debug_alloc_locked(kmem_cache *s, struct page *slab, void *&object, size_t orig_size, const void *caller);
+	void free_debug(kmem_cache *s, struct page *slab, void *x, const void *caller);
+	void debug_print_tracks(const kmem_cache *s, uintptr_t slot);
+	size_t debug_orig_size(const kmem_cache *s, const void *object) const;
+	void debug_krealloc_in_place(kmem_cache *s, void *object, size_t old, size_t new_size, gfp_t gfp);
+	void *kmalloc_large_guarded(size_t size, gfp_t gfp);
+	bool kfree_large_guarded(struct page *head, const void *x);
 
 	/* slab_stats.cpp */
 	void report_leaks_locked(kmem_cache *s);
@@ -439,6 +508,11 @@ private:
 	kmem_cache *caches_[KMM_MAX_CACHES] = {};
 	kmem_cache boot_cache_;  /* caches_[0]: holds every other kmem_cache */
 	kmem_cache unready_;     /* kmalloc_caches_[] before init: an empty cache */
+	/* slab_debug.cpp: the boot option, the PRNG, large kmalloc guards */
+	char debug_options_[KMM_SLUB_DEBUG_LEN] = KMM_SLUB_DEBUG;
+	uint64_t random_seed_ = 0;      /* kmm_arch_entropy() at init */
+	uintptr_t random_counter_ = 0;  /* atomic: one step per random_next() */
+	bool kmalloc_guard_ = false;
 };
 
 /* Address of a slab's first object (the head page's address). */
@@ -470,23 +544,58 @@ inline uint16_t freelist_encode(uintptr_t base, const void *object)
 	return static_cast<uint16_t>(1u + (reinterpret_cast<uintptr_t>(object) - base) / kSlabUnit);
 }
 
-/* The two helpers every free-pointer access goes through (hardening, e.g.
- * Linux's CONFIG_SLAB_FREELIST_HARDENED, is one change here). */
+/* The two helpers every free-pointer access goes through. With
+ * KMM_SLAB_FREELIST_HARDENED the stored value is ptr ^ secret ^
+ * bswap(address of the stored word) (Linux's freelist_ptr_encode): a
+ * pointer leaked or overwritten by a use after free does not decode to
+ * anything useful, and freepointer_ok() catches what it decodes to. */
+inline uintptr_t freepointer_mask(const kmem_cache *s, const void *where)
+{
+	if constexpr (sizeof(uintptr_t) == 8)
+		return s->random ^ static_cast<uintptr_t>(__builtin_bswap64(reinterpret_cast<uintptr_t>(where)));
+	else
+		return s->random ^ static_cast<uintptr_t>(__builtin_bswap32(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(where))));
+}
 inline void *get_freepointer(const kmem_cache *s, const void *object)
 {
-	void *p;
-	__builtin_memcpy(&p, static_cast<const char *>(object) + s->offset, sizeof(p));
-	return p;
+	const char *where = static_cast<const char *>(object) + s->offset;
+	if constexpr (kFreelistHardened) {
+		uintptr_t v;
+		__builtin_memcpy(&v, where, sizeof(v));
+		return reinterpret_cast<void *>(v ^ freepointer_mask(s, where));
+	} else {
+		void *p;
+		__builtin_memcpy(&p, where, sizeof(p));
+		return p;
+	}
 }
 inline void set_freepointer(const kmem_cache *s, void *object, void *next)
 {
-	__builtin_memcpy(static_cast<char *>(object) + s->offset, &next, sizeof(next));
+	char *where = static_cast<char *>(object) + s->offset;
+	if constexpr (kFreelistHardened) {
+		uintptr_t v = reinterpret_cast<uintptr_t>(next) ^ freepointer_mask(s, where);
+		__builtin_memcpy(where, &v, sizeof(v));
+	} else {
+		__builtin_memcpy(where, &next, sizeof(next));
+	}
 }
 
 /* offset % size == 0, for offset < 2^32, without a division. */
 inline bool on_object_boundary(const kmem_cache *s, uintptr_t offset)
 {
 	return static_cast<uint64_t>(offset) * s->div_magic < s->div_magic;
+}
+
+/* A decoded free pointer `next` read from the free object `object`: NULL,
+ * or another object (slot) of the same slab. Catches a pointer to itself
+ * (a naive double free) or out of the slab (corruption). */
+inline bool freepointer_ok(const kmem_cache *s, const void *object, const void *next)
+{
+	uintptr_t n = reinterpret_cast<uintptr_t>(next);
+	uintptr_t o = reinterpret_cast<uintptr_t>(object);
+	return next == nullptr ||
+	       (next != object && ((n ^ o) & ~s->slab_mask) == 0 && (n & s->slab_mask) < s->object_area &&
+		on_object_boundary(s, n & s->slab_mask));
 }
 
 } // namespace kmm

@@ -34,6 +34,7 @@
 #include <arch/arch.h>
 #include <arch/irq.h>
 
+#include "sanitize.h"
 #include "slub.h"
 
 namespace kmm {
@@ -98,6 +99,38 @@ __attribute__((always_inline)) inline void slab_stat(unsigned long &counter)
 		++counter;
 }
 
+/* Host sanitizer annotations (sanitize.h): nothing unless ASan/Valgrind. */
+__attribute__((always_inline)) inline void san_allocated(const kmem_cache *s, void *x, size_t size, bool defined)
+{
+	if constexpr (kSanitize)
+		san_object_alloc(s, x, size, s->size, static_cast<char *>(x) + s->offset, defined);
+}
+/* An object handed out for `size` bytes: __GFP_ZERO zeroes all of it
+ * (and makes all of it addressable), else the sanitizers see `size`. */
+__attribute__((always_inline)) inline void zero_or_mark(const kmem_cache *s, void *object, size_t size, gfp_t gfp)
+{
+	if (__builtin_expect((gfp & __GFP_ZERO) != 0, 0)) {
+		san_allocated(s, object, s->object_size, true);
+		__builtin_memset(object, 0, s->object_size);
+	} else {
+		san_allocated(s, object, size, s->ctor != nullptr);
+	}
+}
+/* A free object is unaddressable, except in a ctor cache: there its
+ * constructed state is part of the contract (docs/SLAB.md), so only the
+ * bytes past the object are. */
+__attribute__((always_inline)) inline void san_freed(const kmem_cache *s, void *x)
+{
+	if constexpr (kSanitize) {
+		if (s->ctor == nullptr) {
+			san_object_free(s, x, s->size, static_cast<char *>(x) + s->offset);
+		} else {
+			san_object_free(s, x, s->size, static_cast<char *>(x) + s->offset);
+			san_unpoison(x, s->object_size);
+		}
+	}
+}
+
 /* Pops an object off c's magazine, else off its CPU freelist; NULL if
  * both are empty. IRQs masked. */
 __attribute__((always_inline)) inline void *cpu_pop(const kmem_cache *s, CacheCpu &c)
@@ -105,11 +138,16 @@ __attribute__((always_inline)) inline void *cpu_pop(const kmem_cache *s, CacheCp
 	uint32_t n = c.mag_count;
 	if (__builtin_expect(n != 0, 1)) {
 		c.mag_count = n - 1;
-		return c.mag[n];
+		return c.mag[mag_slot(c, n)];
 	}
 	void *object = c.freelist;
-	if (object != nullptr)
-		c.freelist = get_freepointer(s, object);
+	if (object != nullptr) {
+		void *next = get_freepointer(s, object);
+		if constexpr (kFreelistHardened)
+			if (__builtin_expect(!freepointer_ok(s, object, next), 0))
+				return nullptr; /* alloc_slow reports and drops the list */
+		c.freelist = next;
+	}
 	return object;
 }
 
@@ -121,12 +159,16 @@ __attribute__((always_inline)) inline bool cpu_alloc(const kmem_cache *s, CacheC
 	uint32_t n = c.mag_count;
 	if (__builtin_expect(n != 0, 1)) {
 		c.mag_count = n - 1;
-		object = c.mag[n];
+		object = c.mag[mag_slot(c, n)];
 	} else {
 		object = c.freelist;
 		if (__builtin_expect(object == nullptr, 0))
 			return false;
-		c.freelist = get_freepointer(s, object);
+		void *next = get_freepointer(s, object);
+		if constexpr (kFreelistHardened)
+			if (__builtin_expect(!freepointer_ok(s, object, next), 0))
+				return false; /* alloc_slow reports and drops the list */
+		c.freelist = next;
 	}
 	slab_stat(c.alloc_fast);
 	return true;
@@ -138,8 +180,9 @@ __attribute__((always_inline)) inline bool cpu_alloc(const kmem_cache *s, CacheC
 __attribute__((always_inline)) inline bool cpu_push(CacheCpu &c, void *x)
 {
 	uint32_t n = c.mag_count;
-	if (__builtin_expect(x != c.mag[n] && x != c.freelist && n < mag_limit_of(c), 1)) {
-		c.mag[n + 1] = x;
+	uint32_t top = c.mag_base + n;
+	if (__builtin_expect(x != c.mag[top & kMagazineMask] && x != c.freelist && n < mag_limit_of(c), 1)) {
+		c.mag[(top + 1) & kMagazineMask] = x;
 		c.mag_count = n + 1;
 		slab_stat(c.free_fast);
 		return true;
@@ -154,22 +197,63 @@ __attribute__((always_inline)) inline void *slab_alloc_fast(SlabAllocator &a, km
 	void *object;
 	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
 		fast_irq_restore(flags);
-		if (__builtin_expect((gfp & __GFP_ZERO) != 0, 0))
-			__builtin_memset(object, 0, s->object_size);
+		zero_or_mark(s, object, s->object_size, gfp);
 		return object;
 	}
 	fast_irq_restore(flags);
 	return a.alloc_slow(s, gfp);
 }
 
+/* x's head page if x lies in region 0 (no region loop) on a slab page of
+ * any state; NULL otherwise (the caller goes out of line). */
+__attribute__((always_inline)) inline struct page *fast_slab_page(const SlabAllocator &a, uintptr_t addr)
+{
+	uintptr_t map_offset = addr - a.map_start_;
+	if (__builtin_expect(map_offset >= a.map_bytes_, 0))
+		return nullptr;
+	struct page *page = a.map_pages_ + (map_offset >> kPageShift);
+	uint8_t state = fast_page_state(page);
+	if (state == kTail) { /* inside a multi-page slab or large block */
+		page = page->next;
+		state = fast_page_state(page);
+	}
+	return __builtin_expect(static_cast<uint8_t>(state - kSlab) <= kSlabCpu - kSlab, 1) ? page : nullptr;
+}
+
+/* Pushes x, a pointer into `page`, a slab page of s, onto the running
+ * CPU's magazine if it is an object (below the object area, on a
+ * boundary), not visibly free (its slab is not empty, x is not the page
+ * freelist head) and cpu_push agrees. False: nothing changed, the caller
+ * calls free_object (full checks, reports, eviction). */
+__attribute__((always_inline)) inline bool push_slab_object(kmem_cache *s, struct page *page, void *x)
+{
+	uintptr_t offset = reinterpret_cast<uintptr_t>(x) & s->slab_mask;
+	unsigned long flags = fast_irq_save();
+	CacheCpu &c = this_cpu(s);
+	if (__builtin_expect(offset < s->object_area && on_object_boundary(s, offset) && slab_inuse(page) != 0 &&
+				     slab_freelist(page) != freelist_encode_offset(offset) && cpu_push(c, x),
+			     1)) {
+		san_freed(s, x);
+		fast_irq_restore(flags);
+		return true;
+	}
+	fast_irq_restore(flags);
+	return false;
+}
+
+/* kmem_cache_free: an object of the CPU slab is checked against the CPU
+ * slab's range (no page lookup); any other goes through its page (region
+ * 0 inline, as kfree), which must be a slab of s. */
 __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem_cache *s, void *x)
 {
 	unsigned long flags = fast_irq_save();
 	CacheCpu &c = this_cpu(s);
 	uintptr_t offset = reinterpret_cast<uintptr_t>(x) - c.slab_start;
-	if (__builtin_expect(offset < c.slab_bytes && on_object_boundary(s, offset), 1)) {
+	bool in_cpu_slab = offset < c.slab_bytes;
+	if (__builtin_expect(in_cpu_slab && on_object_boundary(s, offset), 1)) {
 		if constexpr (kMagazineMax > 0) {
 			if (__builtin_expect(cpu_push(c, x), 1)) {
+				san_freed(s, x);
 				fast_irq_restore(flags);
 				return;
 			}
@@ -177,11 +261,22 @@ __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem
 			set_freepointer(s, x, c.freelist);
 			c.freelist = x;
 			slab_stat(c.free_fast);
+			san_freed(s, x);
 			fast_irq_restore(flags);
 			return;
 		}
 	}
 	fast_irq_restore(flags);
+	if constexpr (kMagazineMax > 0) {
+		if (!in_cpu_slab) { /* another slab of s (or misuse) */
+			struct page *page = fast_slab_page(a, reinterpret_cast<uintptr_t>(x));
+			if (__builtin_expect(page != nullptr && page->cache_id == s->id, 1)) {
+				if (!push_slab_object(s, page, x))
+					a.free_object(s, page, x);
+				return;
+			}
+		}
+	}
 	a.free_slow(s, x);
 }
 
@@ -209,8 +304,7 @@ __attribute__((always_inline)) inline void *kmalloc_fast(SlabAllocator &a, size_
 	void *object;
 	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
 		fast_irq_restore(flags);
-		if (__builtin_expect((gfp & __GFP_ZERO) != 0, 0))
-			__builtin_memset(object, 0, s->object_size);
+		zero_or_mark(s, object, size, gfp);
 		return object;
 	}
 	fast_irq_restore(flags);
@@ -221,37 +315,19 @@ __attribute__((always_inline)) inline void *kmalloc_fast(SlabAllocator &a, size_
  * slab page's cache, the object checks, the push. */
 __attribute__((always_inline)) inline void kfree_fast(SlabAllocator &a, const void *x)
 {
-	uintptr_t addr = reinterpret_cast<uintptr_t>(x);
-	uintptr_t map_offset = addr - a.map_start_;
-	if (__builtin_expect(map_offset < a.map_bytes_, 1)) {
-		struct page *page = a.map_pages_ + (map_offset >> kPageShift);
-		uint8_t state = fast_page_state(page);
-		if (state == kTail) { /* inside a multi-page slab or large block */
-			page = page->next;
-			state = fast_page_state(page);
-		}
-		if (__builtin_expect(static_cast<uint8_t>(state - kSlab) <= kSlabCpu - kSlab, 1)) {
-			kmem_cache *s = a.caches_[page->cache_id];
-			void *object = const_cast<void *>(x);
-			if constexpr (kMagazineMax > 0) {
-				uintptr_t offset = addr & s->slab_mask;
-				unsigned long flags = fast_irq_save();
-				CacheCpu &c = this_cpu(s);
-				if (__builtin_expect(offset < s->object_area && on_object_boundary(s, offset) &&
-							     slab_inuse(page) != 0 && slab_freelist(page) != freelist_encode_offset(offset) &&
-							     cpu_push(c, object),
-						     1)) {
-					fast_irq_restore(flags);
-					return;
-				}
-				fast_irq_restore(flags);
-			} else if (state == kSlabCpu) {
-				slab_free_fast(a, s, object);
+	struct page *page = fast_slab_page(a, reinterpret_cast<uintptr_t>(x));
+	if (__builtin_expect(page != nullptr, 1)) {
+		kmem_cache *s = a.caches_[page->cache_id];
+		void *object = const_cast<void *>(x);
+		if constexpr (kMagazineMax > 0) {
+			if (__builtin_expect(push_slab_object(s, page, object), 1))
 				return;
-			}
-			a.free_object(s, page, object);
+		} else if (fast_page_state(page) == kSlabCpu) {
+			slab_free_fast(a, s, object);
 			return;
 		}
+		a.free_object(s, page, object);
+		return;
 	}
 	a.kfree_slow(x);
 }

@@ -330,6 +330,50 @@ TEST_F(Kmalloc, KreallocFailureLeavesTheOldObject)
 
 /* ---- exhaustion ---- */
 
+TEST_F(Kmalloc, OutOfPagesFallsBackToALargerClassWithAFreeObject)
+{
+	kmm_test::BuddySnapshot after_init = kmm_test::snapshot(pa);
+	kmem_cache *k32 = slab.kmalloc_cache(32), *k64 = slab.kmalloc_cache(64);
+	ASSERT_NE(k32, k64);
+	ASSERT_GE(k64->objects, 2u);
+	void *a = slab.kmalloc(64, GFP_KERNEL); /* kmalloc-64 gets a slab */
+	ASSERT_NE(a, nullptr);
+	std::vector<struct page *> pages; /* then every page goes */
+	while (struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN, 0))
+		pages.push_back(p);
+	ASSERT_EQ(free_pages(), 0u);
+	ASSERT_EQ(info(k32).num_slabs, 0u);
+	t.cap.clear();
+	/* kmalloc-32 has nothing and no page is left: kmalloc-64's free
+	 * objects serve, each exactly once, then NULL (the classes above hold
+	 * no slab); no warning before the last, failing call */
+	std::vector<void *> got;
+	for (;;) {
+		void *x = slab.kmalloc(20, GFP_KERNEL | __GFP_ZERO);
+		if (x == nullptr)
+			break;
+		EXPECT_EQ(head_of(x), head_of(a));
+		EXPECT_EQ(slab.ksize(x), 64u);
+		EXPECT_EQ(static_cast<unsigned char *>(x)[63], 0u) << "__GFP_ZERO clears the whole object";
+		got.push_back(x);
+		ASSERT_LE(got.size(), k64->objects);
+	}
+	EXPECT_EQ(got.size(), k64->objects - 1u);
+	EXPECT_EQ(info(k64).active_objs, k64->objects + 0ul);
+	EXPECT_EQ(info(k32).active_objs, 0ul);
+	EXPECT_EQ(t.rep.bugs(), 0u);
+	EXPECT_EQ(slab.validate(), 0u);
+	/* krealloc within the class keeps the object, kfree takes it back */
+	EXPECT_EQ(slab.krealloc(got[0], 60, GFP_KERNEL), got[0]);
+	for (void *x : got)
+		slab.kfree(x);
+	slab.kfree(a);
+	for (struct page *p : pages)
+		pa.free(p, 0);
+	slab.shrink_all();
+	EXPECT_EQ(kmm_test::snapshot(pa), after_init);
+}
+
 TEST_F(Kmalloc, ExhaustionAndFullRecovery)
 {
 	kmm_test::BuddySnapshot after_init = kmm_test::snapshot(pa);

@@ -1,7 +1,8 @@
 /*
  * tests/host/test_slab_magazine.cpp — the per-CPU magazines in front of the
  * CPU slab (mm/slub_fast.h, mm/slub.cpp): LIFO order, the bound and the
- * flush of the older half at it, objects of any slab, draining by shrink,
+ * eviction of the two oldest entries per free at it (a ring), objects of
+ * any slab (inline for kfree and kmem_cache_free), draining by shrink,
  * shrink_all, destroy and memory pressure, figures (info/slabinfo),
  * validate() over magazine contents with exact problem counts, misuse with
  * a magazine in the way, and exhaustion with full recovery.
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include "slub.h"
@@ -37,6 +39,15 @@ protected:
 			v.push_back(slab.alloc(s, GFP_KERNEL));
 			EXPECT_NE(v.back(), nullptr);
 		}
+		return v;
+	}
+	/* CPU 0's magazine of s, oldest first (the ring from mag_base). */
+	static std::vector<void *> ring(const kmem_cache *s)
+	{
+		const kmm::CacheCpu &c = s->cpu[0];
+		std::vector<void *> v;
+		for (uint32_t j = 1; j <= c.mag_count; ++j)
+			v.push_back(c.mag[kmm::mag_slot(c, j)]);
 		return v;
 	}
 	bool on_page_freelist(kmem_cache *s, void *x)
@@ -95,32 +106,70 @@ TEST_F(SlabMagazine, PushPopIsLifo)
 	slab.destroy(s);
 }
 
-TEST_F(SlabMagazine, BoundedAndFlushesTheOlderHalfAtTheLimit)
+TEST_F(SlabMagazine, BoundedEvictsTheTwoOldestPerFreeAtTheLimit)
 {
 	kmem_cache *s = make("mag-bound", 64);
 	const unsigned kLimit = 8;
+	static_assert(kmm::kMagazineEvict == 2);
 	slab.set_magazine_size(s, kLimit);
 	std::vector<void *> v = alloc_n(s, 2u * s->objects + 5);
 	for (unsigned k = 0; k < kLimit; ++k)
 		slab.free(s, v[k]);
 	EXPECT_EQ(info(s).magazine_objs, kLimit);
 	EXPECT_EQ(info(s).magazine_flushes, 0u);
-	slab.free(s, v[kLimit]); /* full: v[0..3] go back to their slab first */
+	slab.free(s, v[kLimit]); /* full: v[0], v[1] go back to their slab first */
 	kmem_cache_info i = info(s);
 	EXPECT_EQ(i.magazine_flushes, 1u);
-	EXPECT_EQ(i.magazine_objs, kLimit / 2 + 1);
-	std::vector<void *> expect(v.begin() + kLimit / 2, v.begin() + kLimit + 1);
-	EXPECT_EQ(magazine(s), expect);
-	for (unsigned k = 0; k < kLimit / 2; ++k)
-		EXPECT_TRUE(on_page_freelist(s, v[k])) << k;
-	EXPECT_EQ(head_of(v[0])->inuse, s->objects - kLimit / 2);
+	EXPECT_EQ(i.magazine_objs, kLimit - 1);
+	EXPECT_EQ(ring(s), std::vector<void *>(v.begin() + 2, v.begin() + kLimit + 1)) << "newest kept, in order";
+	EXPECT_TRUE(on_page_freelist(s, v[0]));
+	EXPECT_TRUE(on_page_freelist(s, v[1]));
+	EXPECT_EQ(head_of(v[0])->inuse, s->objects - 2u);
 	EXPECT_EQ(quiet_validate(), 0u);
-	/* never above the limit, whatever is freed */
+	/* every later free: at most kMagazineEvict objects go to the slabs,
+	 * never above the limit, the ring wraps around with its order kept */
+	std::vector<void *> expect = ring(s);
 	for (size_t k = kLimit + 1; k < v.size(); ++k) {
 		slab.free(s, v[k]);
+		expect.push_back(v[k]);
+		if (expect.size() > kLimit)
+			expect.erase(expect.begin(), expect.begin() + kmm::kMagazineEvict);
+		ASSERT_EQ(ring(s), expect) << k;
 		ASSERT_LE(s->cpu[0].mag_count, kLimit);
 	}
 	EXPECT_EQ(info(s).active_objs, 0u);
+	EXPECT_EQ(quiet_validate(), 0u);
+	/* LIFO across the wrap */
+	std::vector<void *> back = ring(s);
+	for (size_t k = back.size(); k-- > 0;)
+		EXPECT_EQ(slab.alloc(s, GFP_KERNEL), back[k]) << k;
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, EvictionPerFreeIsBoundedWhateverTheLimit)
+{
+	/* Each free into a full magazine hands exactly kMagazineEvict objects
+	 * (the oldest) back, counted by the slabs' page freelists. */
+	kmem_cache *s = make("mag-evict", 32);
+	const unsigned limit = s->cpu[0].mag_limit;
+	ASSERT_GE(limit, 4u);
+	std::vector<void *> v = alloc_n(s, 3u * limit);
+	auto free_objects = [&] { /* on slab freelists (page or CPU) */
+		kmem_cache_info i = info(s);
+		return i.num_objs - i.active_objs - i.magazine_objs;
+	};
+	for (unsigned k = 0; k < limit; ++k)
+		slab.free(s, v[k]);
+	unsigned long before = free_objects();
+	for (unsigned k = limit; k < v.size(); ++k) {
+		slab.free(s, v[k]);
+		unsigned long now = free_objects();
+		if ((k - limit) % kmm::kMagazineEvict == 0)
+			ASSERT_EQ(now - before, kmm::kMagazineEvict) << "full: the two oldest go back, k = " << k;
+		else
+			ASSERT_EQ(now, before) << "room left by the last eviction: a plain push, k = " << k;
+		before = now;
+	}
 	EXPECT_EQ(quiet_validate(), 0u);
 	slab.destroy(s);
 }
@@ -133,7 +182,7 @@ TEST_F(SlabMagazine, ObjectsOfAnySlabGoToTheMagazine)
 	ASSERT_NE(full, head_of(v.back()));
 	unsigned long slow = info(s).free_slowpath;
 	slab.free(s, v[0]);
-	EXPECT_EQ(info(s).free_slowpath, slow + 1) << "the page lookup is out of line";
+	EXPECT_EQ(info(s).free_slowpath, slow) << "kmem_cache_free: the page lookup is inline too";
 	EXPECT_EQ(magazine(s).back(), v[0]);
 	EXPECT_EQ(full->inuse, s->objects) << "the slab is not touched";
 	EXPECT_EQ(info(s).full_slabs, 1u);
@@ -416,6 +465,49 @@ TEST_F(SlabMagazine, MisuseIsRefusedBeforeThePush)
 	EXPECT_EQ(quiet_validate(), 0u);
 	for (size_t k = 1; k + 1 < v.size(); ++k)
 		slab.free(s, v[k]);
+	slab.destroy(other);
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, KmemCacheFreeOfAnySlabIsInlineAndStillChecked)
+{
+	/* Objects of full and partial (non-CPU) slabs: pushed inline; the
+	 * misuse the inline checks cannot clear goes out of line, is reported
+	 * and changes nothing. */
+	kmem_cache *s = make("mag-inline", 64);
+	kmem_cache *other = make("mag-inline2", 64);
+	slab.set_magazine_size(s, 0);
+	std::vector<void *> v = alloc_n(s, 2u * s->objects + 2u); /* two full slabs, then the CPU slab */
+	std::vector<void *> w = alloc_n(other, 2);
+	slab.free(s, v[0]); /* no magazine: v[0] is its slab's page freelist head */
+	slab.set_magazine_size(s, 8);
+	unsigned long fast = info(s).free_fastpath, slow = info(s).free_slowpath;
+	slab.free(s, v[s->objects]); /* the second full slab */
+	slab.free(s, v[1]);          /* the first, now partial */
+	EXPECT_EQ(info(s).free_fastpath, fast + 2);
+	EXPECT_EQ(info(s).free_slowpath, slow);
+	EXPECT_EQ(ring(s), (std::vector<void *>{v[s->objects], v[1]}));
+	auto state = [&] { return std::make_tuple(ring(s), info(s).active_objs, head_of(v[0])->freelist, head_of(v[0])->inuse); };
+	auto before = state();
+	unsigned long bugs = t.rep.bugs();
+	t.cap.clear();
+	slab.free(s, v[0]);                                  /* its page freelist head */
+	slab.free(s, static_cast<char *>(v[2]) + 8);          /* middle of an object, partial slab */
+	slab.free(s, static_cast<char *>(v[s->objects + 1]) + 1); /* middle, full slab */
+	slab.free(s, w[0]);                                  /* another cache's object */
+	slab.free(other, v[3]);                              /* to the wrong cache */
+	EXPECT_EQ(t.rep.bugs(), bugs + 5);
+	EXPECT_EQ(t.cap.count_containing("double free"), 1u);
+	EXPECT_EQ(t.cap.count_containing("into the middle of object"), 2u);
+	EXPECT_EQ(t.cap.count_containing("to the wrong cache"), 2u);
+	EXPECT_EQ(state(), before);
+	EXPECT_EQ(info(s).free_slowpath, slow) << "refused frees are not counted";
+	EXPECT_EQ(quiet_validate(), 0u);
+	for (size_t k = 1; k < v.size(); ++k)
+		if (k != 1 && k != s->objects)
+			slab.free(s, v[k]);
+	for (void *x : w)
+		slab.free(other, x);
 	slab.destroy(other);
 	slab.destroy(s);
 }

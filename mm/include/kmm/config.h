@@ -113,17 +113,18 @@
  * array of free objects from any of its slabs in front of the CPU slab.
  * kmem_cache_free/kfree push into it, allocation pops from it first. A
  * cache's capacity is KMM_SLAB_MAGAZINE_BYTES / object stride, clamped to
- * [2, KMM_SLAB_MAGAZINE] (e.g. 4 KiB pages: 32 up to 256-byte objects, 16
- * at 512, 4 at 2 KiB, 2 at 8 KiB); when full, its older half goes back to
- * the slabs in one batch under the cache lock. So at most
- * KMM_SLAB_MAGAZINE_BYTES (or 2 objects) per cache and CPU sit in a
+ * [2, KMM_SLAB_MAGAZINE] (e.g. 4 KiB pages: 31 up to 256-byte objects, 16
+ * at 512, 4 at 2 KiB, 2 at 8 KiB); a free into a full one first gives its
+ * two oldest entries back to their slabs (bounded work per free). So at
+ * most KMM_SLAB_MAGAZINE_BYTES (or 2 objects) per cache and CPU sit in a
  * magazine; kmem_cache_shrink, kmm_slab_shrink_all, destroy and a failing
- * slab allocation (memory pressure) empty them. KMM_SLAB_MAGAZINE is also
- * the array size in each kmem_cache (one pointer more per CPU); 0 disables
- * magazines (the CPU slab's freelist is then the fast path).
+ * slab allocation (memory pressure) empty them. The magazine is a ring of
+ * KMM_SLAB_MAGAZINE + 1 pointers per CPU in each kmem_cache (a power of
+ * two: the value is rounded down to 2^k - 1); 0 disables magazines (the
+ * CPU slab's freelist is then the fast path).
  * SLAB_CONSISTENCY_CHECKS caches never use one. */
 #ifndef KMM_SLAB_MAGAZINE
-#define KMM_SLAB_MAGAZINE 32
+#define KMM_SLAB_MAGAZINE 31
 #endif
 #if KMM_SLAB_MAGAZINE < 0 || KMM_SLAB_MAGAZINE > 1024
 #error "KMM_SLAB_MAGAZINE must be 0 ... 1024"
@@ -135,6 +136,55 @@
 /* 1: per-cache fast/slow path counters (one increment per call). */
 #ifndef KMM_SLAB_STATS
 #define KMM_SLAB_STATS 1
+#endif
+
+/* ---- slab debugging and hardening (mm/slab_debug.*, docs/DEBUGGING.md) ---- */
+
+/* 1: the debug features are compiled in: per-cache flags SLAB_RED_ZONE,
+ * SLAB_POISON, SLAB_STORE_USER, SLAB_TRACE (with SLAB_CONSISTENCY_CHECKS),
+ * the kmm_slub_debug() boot option and validate_slab_cache(). They cost
+ * nothing until a cache has a debug flag: such caches never use the per-CPU
+ * fast path. 0: compiled out; debug flags are accepted and only
+ * SLAB_CONSISTENCY_CHECKS keeps its meaning. */
+#ifndef KMM_SLAB_DEBUG
+#define KMM_SLAB_DEBUG 1
+#endif
+
+/* The boot option in effect before kmm_slub_debug() is called, as Linux's
+ * slub_debug=: "<letters>[,<cache>...][;<letters>[,<cache>...]]...", letters
+ * F (checks) Z (red zones) P (poison) U (alloc/free tracking) T (trace),
+ * '-' for none. "" (the default): no cache is debugged (but see
+ * KMM_SLAB_DEBUG_ALL). */
+#ifndef KMM_SLUB_DEBUG
+#define KMM_SLUB_DEBUG ""
+#endif
+/* Bytes kept of the boot option string, incl. the NUL. */
+#ifndef KMM_SLUB_DEBUG_LEN
+#define KMM_SLUB_DEBUG_LEN 128
+#endif
+
+/* 1: free pointers are stored as ptr ^ secret ^ bswap(slot address) with a
+ * per-cache secret, and checked on every use (Linux
+ * CONFIG_SLAB_FREELIST_HARDENED). Costs a few instructions on each
+ * CPU-freelist pop (not on magazine hits). */
+#ifndef KMM_SLAB_FREELIST_HARDENED
+#define KMM_SLAB_FREELIST_HARDENED 0
+#endif
+/* 1: each new slab links its objects in a random order (Linux
+ * CONFIG_SLAB_FREELIST_RANDOM), from a PRNG seeded by kmm_arch_entropy().
+ * Costs only at slab creation. */
+#ifndef KMM_SLAB_FREELIST_RANDOM
+#define KMM_SLAB_FREELIST_RANDOM 0
+#endif
+
+/* Host builds only: mark free objects and red zones for AddressSanitizer
+ * (when built with -fsanitize=address; 0 turns it off) and for Valgrind's
+ * memcheck (KMM_VALGRIND=1; needs <valgrind/memcheck.h>). */
+#ifndef KMM_ASAN_ANNOTATE
+#define KMM_ASAN_ANNOTATE 1
+#endif
+#ifndef KMM_VALGRIND
+#define KMM_VALGRIND 0
 #endif
 
 #endif /* KMM_CONFIG_H */

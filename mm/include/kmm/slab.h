@@ -37,7 +37,15 @@ typedef unsigned int slab_flags_t;
 #define SLAB_CONSISTENCY_CHECKS ((slab_flags_t)0x00000100u) /* no fast path; full checks */
 #define SLAB_HWCACHE_ALIGN      ((slab_flags_t)0x00002000u) /* align objects to a cache line */
 #define SLAB_PANIC              ((slab_flags_t)0x00040000u) /* kmem_cache_create panics on failure */
-#define KMM_SLAB_VALID_FLAGS    (SLAB_CONSISTENCY_CHECKS | SLAB_HWCACHE_ALIGN | SLAB_PANIC)
+/* Debug flags (Linux's values and slub_debug letters; docs/DEBUGGING.md). A
+ * cache with any of them runs every alloc and free in the checked slow
+ * path, so each implies SLAB_CONSISTENCY_CHECKS (F). */
+#define SLAB_RED_ZONE           ((slab_flags_t)0x00000400u) /* Z: red zones around each object */
+#define SLAB_POISON             ((slab_flags_t)0x00000800u) /* P: free objects hold a pattern */
+#define SLAB_STORE_USER         ((slab_flags_t)0x00010000u) /* U: last alloc/free caller, CPU, time */
+#define SLAB_TRACE              ((slab_flags_t)0x00200000u) /* T: a report line per alloc/free */
+#define SLAB_DEBUG_FLAGS        (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE)
+#define KMM_SLAB_VALID_FLAGS    (SLAB_DEBUG_FLAGS | SLAB_HWCACHE_ALIGN | SLAB_PANIC)
 
 /* kmalloc(0) returns ZERO_SIZE_PTR (as Linux): not NULL, never valid to
  * dereference; kfree() and ksize() accept it (ksize gives 0). */
@@ -148,6 +156,31 @@ unsigned long kmm_slab_validate(void);
  * kmalloc allocation the page allocator refuses does this once by itself
  * before it retries (and only then runs the OOM hook). */
 void kmm_slab_shrink_all(void);
+
+/* ---- debugging (docs/DEBUGGING.md) ----
+ * kmm_slub_debug: Linux's slub_debug= boot option, e.g. "FZPU" (every cache),
+ * "Z,kmalloc-32,kmalloc-64" or "FZ;U,dentry". Applies to caches created
+ * after the call, so call it before the first slab use (the kmalloc caches
+ * are created then). Returns 0, or -KMM_EINVAL for an unknown letter (the
+ * option is then unchanged). "" or "-": no debugging. */
+int kmm_slub_debug(const char *options);
+/* Checks every object of s: free pointers, object counts and, by the
+ * cache's debug flags, poison, red zones and kmalloc red zones. Each problem
+ * is reported ("BUG <cache>: ...") and repaired (patterns restored, a broken
+ * freelist cut and its count fixed); returns the number of problems. */
+unsigned long kmm_validate_slab_cache(struct kmem_cache *s);
+/* Page allocator poisoning: free pages are filled with 0xaa and checked
+ * when allocated ("BUG page_alloc: Poison overwritten"). Switching it on
+ * poisons every free page and routes all page calls around the per-CPU
+ * lists. Guard pages: a large kmalloc gets a guard page before and after
+ * it, checked (and on ASan builds poisoned) until kfree. */
+void kmm_page_poison(int on);
+void kmm_kmalloc_guard_pages(int on);
+
+/* Entropy for the freelist secrets and randomisation: mm has a weak default
+ * (the arch counter mixed with addresses); a board with a hardware RNG
+ * overrides it by defining this function. */
+uint64_t kmm_arch_entropy(void);
 
 #ifdef __cplusplus
 }

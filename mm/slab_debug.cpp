@@ -1,0 +1,751 @@
+/*
+ * mm/slab_debug.cpp — the slab debug features (docs/DEBUGGING.md): the
+ * debug layout and the kmm_slub_debug boot option, the checked allocation
+ * and free of debug caches (red zones, poison, tracking, tracing),
+ * validate_slab_cache() with its fix-ups, Linux-style reports, freelist
+ * randomisation, the entropy hook and guard pages for large kmalloc.
+ *
+ * Owns no state of its own: every function works on a SlabAllocator and
+ * its caches, under the locks slub.cpp describes (the cache lock for
+ * anything that reads or writes a slot of a live slab). Debug caches
+ * (any of SLAB_DEBUG_FLAGS) have no CPU slab and no magazine, so every one
+ * of their allocations and frees reaches this file through the slow paths
+ * (alloc_checked, free_object); the inline fast paths never see them.
+ *
+ * Fix-up policy: a report ("BUG <cache>: <what>", the bytes, the tracking
+ * records, the slab) is followed by a "FIX <cache>: ..." line and the
+ * repair: patterns are restored; an object damaged while free is not handed
+ * out (leaked: it stays counted in use); an object whose red zone was
+ * clobbered while allocated is not freed (leaked). Then Reporter::finish_bug
+ * applies the bug policy (panic, or continue). Either way the lists,
+ * counters and freelists stay consistent: validate() stays 0.
+ */
+#include "slab_debug.h"
+
+#include <arch/arch.h>
+
+#include "format.h"
+#include "sanitize.h"
+#include "slub.h"
+#include "slub_fast.h"
+
+/* The entropy hook: weak, so a board with a hardware RNG overrides it. */
+extern "C" __attribute__((weak)) uint64_t kmm_arch_entropy(void)
+{
+	static const char anchor = 0;
+	uint64_t x = kmm_arch_counter();
+	x ^= static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&anchor)) << 13;
+	x ^= static_cast<uint64_t>(reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+	return x;
+}
+
+namespace kmm {
+
+/* ---- layout and options (pure) ---- */
+
+DebugLayout debug_layout(uint32_t object_size, size_t align, slab_flags_t flags, bool has_ctor)
+{
+	DebugLayout d;
+	size_t object = (size_t{object_size} + kSlabUnit - 1) & ~(kSlabUnit - 1);
+	bool red = (flags & SLAB_RED_ZONE) != 0;
+	size_t red_left = red ? (kSlabUnit + align - 1) & ~(align - 1) : 0;
+	size_t p = red_left + object + (red ? kSlabUnit : 0);
+	d.red_left = static_cast<uint32_t>(red_left);
+	d.inuse = static_cast<uint32_t>(p);
+	/* Outside the object with poison (the pattern fills it), a ctor
+	 * (the state is kept) or red zones (the right zone of an object
+	 * smaller than a word would overlap it). */
+	if ((flags & (SLAB_POISON | SLAB_RED_ZONE)) != 0 || has_ctor) {
+		d.offset = static_cast<uint32_t>(p);
+		p += sizeof(void *);
+	} else {
+		d.offset = d.red_left;
+	}
+	if ((flags & SLAB_STORE_USER) != 0) {
+		p = (p + alignof(SlabTrack) - 1) & ~(alignof(SlabTrack) - 1);
+		d.track_offset = static_cast<uint32_t>(p);
+		p += 2 * sizeof(SlabTrack);
+	}
+	if (red) {
+		d.orig_offset = static_cast<uint32_t>(p);
+		p += sizeof(uint32_t);
+	}
+	d.size = static_cast<uint32_t>(p);
+	return d;
+}
+
+namespace {
+
+slab_flags_t letter_flag(char c)
+{
+	switch (c) {
+	case 'F': case 'f': return SLAB_CONSISTENCY_CHECKS;
+	case 'Z': case 'z': return SLAB_RED_ZONE;
+	case 'P': case 'p': return SLAB_POISON;
+	case 'U': case 'u': return SLAB_STORE_USER;
+	case 'T': case 't': return SLAB_TRACE;
+	default: return 0;
+	}
+}
+
+/* Does the cache list [p, end) (comma-separated; a trailing '*' matches a
+ * prefix) name `name`? */
+bool list_names(const char *p, const char *end, const char *name)
+{
+	while (p < end) {
+		const char *q = p;
+		while (q < end && *q != ',')
+			++q;
+		size_t n = static_cast<size_t>(q - p);
+		bool prefix = n > 0 && p[n - 1] == '*';
+		size_t cmp = prefix ? n - 1 : n;
+		size_t i = 0;
+		while (i < cmp && name[i] != '\0' && name[i] == p[i])
+			++i;
+		if (i == cmp && (prefix || name[i] == '\0') && n > 0)
+			return true;
+		p = q < end ? q + 1 : q;
+	}
+	return false;
+}
+
+} // namespace
+
+slab_flags_t parse_slub_debug(const char *options, const char *name, bool *ok)
+{
+	*ok = true;
+	slab_flags_t result = 0;
+	const char *p = options;
+	while (p != nullptr && *p != '\0') {
+		const char *end = p;
+		while (*end != '\0' && *end != ';')
+			++end;
+		/* "<letters>[,<names>]": letters up to the first ',' */
+		const char *comma = p;
+		while (comma < end && *comma != ',')
+			++comma;
+		slab_flags_t flags = 0;
+		bool all = true; /* no letters at all: Linux's "slub_debug" = FZPU */
+		for (const char *c = p; c < comma; ++c) {
+			if (*c == '-' || *c == ' ') {
+				all = false;
+				continue;
+			}
+			slab_flags_t f = letter_flag(*c);
+			if (f == 0)
+				*ok = false;
+			flags |= f;
+			all = false;
+		}
+		if (all)
+			flags = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
+		bool applies = comma == end || (name != nullptr && list_names(comma + 1, end, name));
+		if (applies)
+			result = flags; /* the last matching block wins */
+		p = *end == ';' ? end + 1 : end;
+	}
+	return result;
+}
+
+/* ---- options, PRNG ---- */
+
+int SlabAllocator::set_debug_options(const char *options)
+{
+	bool ok;
+	parse_slub_debug(options, nullptr, &ok);
+	size_t n = 0;
+	while (options != nullptr && options[n] != '\0')
+		++n;
+	if (!ok || n >= sizeof(debug_options_))
+		return -KMM_EINVAL;
+	for (size_t i = 0; i <= n; ++i)
+		debug_options_[i] = options[i];
+	return 0;
+}
+
+slab_flags_t SlabAllocator::debug_flags_for(const char *name) const
+{
+	if constexpr (!kSlabDebug)
+		return 0;
+	bool ok;
+	return parse_slub_debug(debug_options_, name, &ok);
+}
+
+uint64_t SlabAllocator::random_next()
+{
+	uintptr_t n = __atomic_add_fetch(&random_counter_, 1, __ATOMIC_RELAXED);
+	uint64_t state = random_seed_ + static_cast<uint64_t>(n) * 0x9e3779b97f4a7c15ull;
+	return splitmix64(state);
+}
+
+/* KMM_SLAB_FREELIST_RANDOM: links the slab's objects in the order start,
+ * start + step, ... (mod objects) with step coprime to the count: a random
+ * permutation from two random numbers, no memory. Returns the first. */
+void *SlabAllocator::randomize_freelist(kmem_cache *s, uintptr_t base)
+{
+	unsigned n = s->objects;
+	if (n < 2)
+		return reinterpret_cast<void *>(base);
+	uint64_t r = random_next();
+	unsigned start = static_cast<unsigned>(r % n);
+	unsigned step = 1 + static_cast<unsigned>((r >> 32) % (n - 1));
+	auto gcd = [](unsigned a, unsigned b) {
+		while (b != 0) {
+			unsigned t = a % b;
+			a = b;
+			b = t;
+		}
+		return a;
+	};
+	while (gcd(step, n) != 1)
+		step = step % (n - 1) + 1;
+	unsigned idx = start;
+	for (unsigned i = 0; i < n; ++i) {
+		unsigned next = (idx + step) % n;
+		char *slot = reinterpret_cast<char *>(base + uintptr_t{idx} * s->size);
+		set_freepointer(s, slot, i + 1 < n ? reinterpret_cast<char *>(base + uintptr_t{next} * s->size) : nullptr);
+		idx = next;
+	}
+	return reinterpret_cast<void *>(base + uintptr_t{start} * s->size);
+}
+
+/* ---- slot helpers ---- */
+
+namespace {
+
+uint8_t *at(uintptr_t a) { return reinterpret_cast<uint8_t *>(a); }
+
+/* First byte of [p, p + n) that is not v, or NULL. */
+const uint8_t *find_not(uintptr_t p, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; ++i)
+		if (at(p)[i] != v)
+			return at(p) + i;
+	return nullptr;
+}
+
+SlabTrack get_track(const kmem_cache *s, uintptr_t slot, TrackItem item)
+{
+	SlabTrack t;
+	__builtin_memcpy(&t, at(slot + s->track_offset + item * sizeof(SlabTrack)), sizeof(t));
+	return t;
+}
+
+void set_track(const kmem_cache *s, uintptr_t slot, TrackItem item, const void *caller)
+{
+	if (s->track_offset == 0)
+		return;
+	SlabTrack t{caller, kmm_arch_counter(), KMM_NR_CPUS == 1 ? 0u : kmm_arch_cpu_id(), 0};
+	__builtin_memcpy(at(slot + s->track_offset + item * sizeof(SlabTrack)), &t, sizeof(t));
+}
+
+uint32_t get_orig(const kmem_cache *s, uintptr_t slot)
+{
+	uint32_t v;
+	__builtin_memcpy(&v, at(slot + s->orig_offset), sizeof(v));
+	return v;
+}
+
+void set_orig(const kmem_cache *s, uintptr_t slot, size_t size)
+{
+	if (s->orig_offset == 0)
+		return;
+	uint32_t v = static_cast<uint32_t>(size);
+	__builtin_memcpy(at(slot + s->orig_offset), &v, sizeof(v));
+}
+
+void fill_poison(const kmem_cache *s, uintptr_t object)
+{
+	__builtin_memset(at(object), kPoisonFree, s->object_size - 1);
+	at(object)[s->object_size - 1] = kPoisonEnd;
+}
+
+/* Red zones (and the kmalloc red zone of an allocated object) to `red`. */
+void fill_red(const kmem_cache *s, uintptr_t slot, uint8_t red)
+{
+	if ((s->flags & SLAB_RED_ZONE) == 0)
+		return;
+	__builtin_memset(at(slot), red, s->red_left);
+	uintptr_t end = slot + s->red_left + s->object_size;
+	__builtin_memset(at(end), red, slot + s->inuse - end);
+	if (red == kRedActive && s->orig_offset != 0) {
+		uint32_t orig = get_orig(s, slot);
+		if (orig < s->object_size)
+			__builtin_memset(at(slot + s->red_left + orig), red, s->object_size - orig);
+	}
+}
+
+/* Sanitizer state of a slot: open for kmm's checks, then closed by state. */
+void open_slot(const kmem_cache *s, uintptr_t slot)
+{
+	if constexpr (kSanitize)
+		san_unpoison(at(slot), s->size);
+}
+void close_free(const kmem_cache *s, uintptr_t slot)
+{
+	if constexpr (kSanitize) {
+		san_poison(at(slot), s->size);
+		san_unpoison(at(slot + s->offset), sizeof(void *));
+	}
+}
+size_t user_size(const kmem_cache *s, uintptr_t slot)
+{
+	return s->orig_offset != 0 ? get_orig(s, slot) : s->object_size;
+}
+void close_allocated(const kmem_cache *s, uintptr_t slot)
+{
+	if constexpr (kSanitize) {
+		size_t user = user_size(s, slot); /* read while the slot is open */
+		san_poison(at(slot), s->size);
+		san_unpoison(at(slot + s->red_left), user);
+	}
+}
+
+} // namespace
+
+/* ---- reports ---- */
+
+void SlabAllocator::debug_print_tracks(const kmem_cache *s, uintptr_t slot)
+{
+	static const char *const kWhat[2] = {"Allocated", "Freed"};
+	SlabTrack tracks[2];
+	const uint8_t *where = at(slot + s->track_offset);
+	bool closed = san_is_poisoned(where); /* the leak report: the slot is not open */
+	if (closed)
+		san_unpoison(where, sizeof(tracks));
+	for (unsigned i = 0; i < 2; ++i)
+		tracks[i] = get_track(s, slot, static_cast<TrackItem>(i));
+	if (closed)
+		san_poison(where, sizeof(tracks));
+	for (unsigned i = 0; i < 2; ++i) {
+		const SlabTrack &t = tracks[i];
+		if (t.addr == nullptr && t.when == 0)
+			reporter_.detail("%s: never", kWhat[i]);
+		else
+			reporter_.detail("%s by %p cpu=%u pid=%u when=%llu", kWhat[i], t.addr, static_cast<unsigned>(t.cpu),
+					 static_cast<unsigned>(t.pid),
+					 static_cast<unsigned long long>(t.when));
+	}
+}
+
+/* "BUG <cache>: <what>", the bad range, first bad byte and what it should
+ * be, the object's tracking records, the slab, the bytes around it. */
+void SlabAllocator::report_bytes(kmem_cache *s, struct page *slab, uintptr_t slot, const char *what,
+				 uintptr_t start, uintptr_t end, const uint8_t *bad, uint8_t expected)
+{
+	uintptr_t first = reinterpret_cast<uintptr_t>(bad);
+	uintptr_t last = first;
+	for (uintptr_t a = first; a < end; ++a)
+		if (*at(a) != (a == end - 1 && expected == kPoisonFree && (s->flags & SLAB_POISON) != 0 &&
+					   end == slot + s->red_left + s->object_size
+				       ? kPoisonEnd
+				       : expected))
+			last = a;
+	reporter_.bug(s->name, "%s", what);
+	reporter_.detail("%p-%p @offset=%lu. First byte %#x instead of %#x", static_cast<const void *>(bad),
+			 reinterpret_cast<void *>(last), static_cast<unsigned long>(first - slot), *bad, expected);
+	if (s->track_offset != 0)
+		debug_print_tracks(s, slot);
+	uintptr_t base = slab_base(pages_, slab);
+	reporter_.detail("Slab %p objects=%u used=%u fp=%p", reinterpret_cast<void *>(base), s->objects, slab->inuse,
+			 freelist_decode(base, slab->freelist));
+	char hex[3 * 16 + 1];
+	uintptr_t line = first & ~uintptr_t{15};
+	if (line < slot)
+		line = slot;
+	size_t n = 0;
+	for (uintptr_t a = line; a < line + 16 && a < slot + s->size; ++a)
+		n += format(hex + n, sizeof(hex) - n, " %02x", *at(a));
+	reporter_.detail("Bytes %p:%s", reinterpret_cast<void *>(line), hex);
+	(void)start;
+}
+
+void SlabAllocator::report_freepointer(kmem_cache *s, const void *object, const void *next, const char *fix)
+{
+	reporter_.bug(s->name, "Freepointer corrupt");
+	reporter_.detail("Free object %p holds free pointer %p: %s", object, next,
+			 next == object ? "itself" : "not an object of its slab");
+	reporter_.detail("FIX %s: %s", s->name, fix);
+}
+
+/* Checks the patterns of one slot: free (inactive red zones, poison) or
+ * allocated (active red zones, kmalloc red zone). Reports and restores
+ * each bad region; returns the number of them. Lock held, slot open. */
+unsigned SlabAllocator::check_slot_locked(kmem_cache *s, struct page *slab, uintptr_t slot, bool free,
+					  bool report_only_first)
+{
+	unsigned problems = 0;
+	uintptr_t object = slot + s->red_left;
+	uint8_t red = free ? kRedInactive : kRedActive;
+	auto check = [&](const char *what, const char *fix_what, uintptr_t start, uintptr_t end, uint8_t v) {
+		const uint8_t *bad = find_not(start, end - start, v);
+		if (bad == nullptr || (report_only_first && problems != 0))
+			return;
+		++problems;
+		report_bytes(s, slab, slot, what, start, end, bad, v);
+		reporter_.detail("FIX %s: Restoring %s %p-%p=%#x", s->name, fix_what, reinterpret_cast<void *>(start),
+				 reinterpret_cast<void *>(end - 1), v);
+		__builtin_memset(at(start), v, end - start);
+	};
+	if ((s->flags & SLAB_RED_ZONE) != 0) {
+		check("Left Redzone overwritten", "Left Redzone", slot, object, red);
+		check("Right Redzone overwritten", "Right Redzone", object + s->object_size, slot + s->inuse, red);
+		if (!free && s->orig_offset != 0) {
+			uint32_t orig = get_orig(s, slot);
+			if (orig < s->object_size)
+				check("kmalloc Redzone overwritten", "kmalloc Redzone", object + orig, object + s->object_size,
+				      kRedActive);
+		}
+	}
+	if (free && (s->flags & SLAB_POISON) != 0) {
+		const uint8_t *bad = find_not(object, s->object_size - 1, kPoisonFree);
+		if (bad == nullptr && at(object)[s->object_size - 1] != kPoisonEnd)
+			bad = at(object) + s->object_size - 1;
+		if (bad != nullptr && !(report_only_first && problems != 0)) {
+			++problems;
+			report_bytes(s, slab, slot, "Poison overwritten", object, object + s->object_size, bad,
+				     bad == at(object) + s->object_size - 1 ? kPoisonEnd : kPoisonFree);
+			reporter_.detail("FIX %s: Restoring Poison %p-%p=%#x", s->name, reinterpret_cast<void *>(object),
+					 reinterpret_cast<void *>(object + s->object_size - 1), kPoisonFree);
+			fill_poison(s, object);
+		}
+	}
+	return problems;
+}
+
+/* ---- new slabs, alloc, free ---- */
+
+void SlabAllocator::debug_init_slab(kmem_cache *s, uintptr_t base)
+{
+	for (unsigned i = 0; i < s->objects; ++i) {
+		uintptr_t slot = base + uintptr_t{i} * s->size;
+		if (s->track_offset != 0)
+			__builtin_memset(at(slot + s->track_offset), 0, 2 * sizeof(SlabTrack));
+		set_orig(s, slot, 0);
+		if ((s->flags & SLAB_POISON) != 0)
+			fill_poison(s, slot + s->red_left);
+		fill_red(s, slot, kRedInactive);
+	}
+}
+
+/* alloc_checked took `object` (a slot) off its slab: check it was intact
+ * while free, make it an allocated object for a request of orig_size
+ * bytes. False if it was damaged: reported, repaired and leaked. On
+ * success `object` becomes the user's pointer. Lock held. */
+bool SlabAllocator::debug_alloc_locked(kmem_cache *s, struct page *slab, void *&object, size_t orig_size,
+				       const void *caller)
+{
+	uintptr_t slot = reinterpret_cast<uintptr_t>(object);
+	open_slot(s, slot);
+	bool ok = check_slot_locked(s, slab, slot, true, false) == 0;
+	if (!ok)
+		reporter_.detail("FIX %s: Object %p leaked (damaged while free, never handed out)", s->name,
+				 reinterpret_cast<void *>(slot + s->red_left));
+	set_orig(s, slot, ok ? orig_size : s->object_size);
+	fill_red(s, slot, kRedActive);
+	set_track(s, slot, kTrackAlloc, ok ? caller : nullptr);
+	if ((s->flags & SLAB_TRACE) != 0)
+		reporter_.detail("TRACE %s alloc %p inuse=%u caller=%p", s->name,
+				 reinterpret_cast<void *>(slot + s->red_left), slab->inuse, caller);
+	size_t user = user_size(s, slot);
+	close_allocated(s, slot);
+	object = reinterpret_cast<void *>(slot + s->red_left);
+	if (ok)
+		san_pool_alloc(s, object, user);
+	return ok;
+}
+
+/* free_object of a debug cache: the checks of free_object, then the slot
+ * must be allocated and intact; then it is freed, poisoned and tracked. */
+void SlabAllocator::free_debug(kmem_cache *s, struct page *slab, void *x, const void *caller)
+{
+	if (!check_object(s, x, "free"))
+		return;
+	uintptr_t slot = reinterpret_cast<uintptr_t>(x) - s->red_left;
+	bool double_free = false, damaged = false;
+	PageList discard;
+	unsigned long flags = fast_irq_save();
+	{
+		CacheCpu &c = this_cpu(s);
+		SlabLockIrqsOff guard(s->lock);
+		uintptr_t base = slab_start_of(s, reinterpret_cast<void *>(slot));
+		void *head = freelist_decode(base, slab->freelist);
+		bool is_free = slab->inuse == 0 || head == reinterpret_cast<void *>(slot);
+		unsigned steps = 0;
+		for (void *p = head; !is_free && p != nullptr && ++steps <= s->objects;) {
+			void *next = get_freepointer(s, p);
+			if (!freepointer_ok(s, p, next))
+				break; /* corrupt: validate_slab_cache repairs it */
+			is_free = next == reinterpret_cast<void *>(slot);
+			p = next;
+		}
+		open_slot(s, slot);
+		if (is_free) {
+			double_free = true;
+			reporter_.bug(s->name, "double free of object %p: it is already free", x);
+			if (s->track_offset != 0)
+				debug_print_tracks(s, slot);
+			close_free(s, slot);
+		} else if (check_slot_locked(s, slab, slot, false, false) != 0) {
+			damaged = true;
+			reporter_.detail("FIX %s: Object %p leaked (damaged while allocated, not freed)", s->name, x);
+			close_allocated(s, slot);
+		} else {
+			set_orig(s, slot, 0);
+			free_to_slab_locked(s, c, slab, reinterpret_cast<void *>(slot), discard);
+			if ((s->flags & SLAB_POISON) != 0)
+				fill_poison(s, slot + s->red_left);
+			fill_red(s, slot, kRedInactive);
+			set_track(s, slot, kTrackFree, caller);
+			if ((s->flags & SLAB_TRACE) != 0)
+				reporter_.detail("TRACE %s free %p inuse=%u caller=%p", s->name, x, slab->inuse, caller);
+			san_pool_free(s, x);
+			close_free(s, slot);
+			slab_stat(c.free_slow);
+		}
+	}
+	fast_irq_restore(flags);
+	if (double_free || damaged)
+		reporter_.finish_bug();
+	while (struct page *p = discard.pop_front())
+		discard_slab(s, p);
+}
+
+/* ---- kmalloc red zone and krealloc ---- */
+
+size_t SlabAllocator::debug_orig_size(const kmem_cache *s, const void *object) const
+{
+	uintptr_t slot = reinterpret_cast<uintptr_t>(object) - s->red_left;
+	if constexpr (kSanitize)
+		san_unpoison(at(slot + s->orig_offset), sizeof(uint32_t));
+	size_t v = get_orig(s, slot);
+	if constexpr (kSanitize)
+		san_poison(at(slot + s->orig_offset), sizeof(uint32_t));
+	return v;
+}
+
+/* An allocated object of a debug cache now holds new_size bytes (krealloc
+ * in place; ksize: the whole object): with __GFP_ZERO the bytes past the
+ * old request are zeroed (Linux __do_krealloc), the kmalloc red zone moves. */
+void SlabAllocator::debug_krealloc_in_place(kmem_cache *s, void *object, size_t old, size_t new_size, gfp_t gfp)
+{
+	uintptr_t slot = reinterpret_cast<uintptr_t>(object) - s->red_left;
+	unsigned long flags = fast_irq_save();
+	{
+		SlabLockIrqsOff guard(s->lock);
+		open_slot(s, slot);
+		if ((gfp & __GFP_ZERO) != 0) {
+			if (old < new_size)
+				__builtin_memset(static_cast<char *>(object) + old, 0, new_size - old);
+			else
+				__builtin_memset(static_cast<char *>(object) + new_size, 0, s->object_size - new_size);
+		}
+		if (s->orig_offset != 0) {
+			set_orig(s, slot, new_size);
+			fill_red(s, slot, kRedActive);
+		}
+		close_allocated(s, slot);
+	}
+	fast_irq_restore(flags);
+}
+
+/* ---- validate_slab_cache ---- */
+
+/* One slab of s: its freelist (cut at a corrupt free pointer, count
+ * fixed), then, for a debug cache, every slot's patterns. Lock held. */
+unsigned long SlabAllocator::validate_slab_locked(kmem_cache *s, struct page *slab, bool debug)
+{
+	unsigned long problems = 0;
+	uintptr_t base = slab_base(pages_, slab);
+	void *head = freelist_decode(base, slab->freelist);
+	unsigned n = 0;
+	bool cut = false;
+	uintptr_t head_off = reinterpret_cast<uintptr_t>(head) - base;
+	if (head != nullptr && (head_off >= s->object_area || !on_object_boundary(s, head_off))) {
+		++problems;
+		report_freepointer(s, nullptr, head, "freelist cleared, its objects leaked");
+		slab->freelist = 0;
+		head = nullptr;
+		cut = true;
+	}
+	for (void *p = head; p != nullptr;) {
+		++n;
+		void *next = get_freepointer(s, p);
+		if (!freepointer_ok(s, p, next) || n >= s->objects) {
+			if (next == nullptr)
+				break;
+			++problems;
+			report_freepointer(s, p, next, "freelist cut there, the rest leaked");
+			set_freepointer(s, p, nullptr);
+			cut = true;
+			break;
+		}
+		p = next;
+	}
+	if (slab->inuse != s->objects - n) {
+		if (!cut) {
+			++problems;
+			reporter_.bug(s->name, "Wrong object count. Counter is %u but counted were %u", slab->inuse,
+				      s->objects - n);
+			reporter_.detail("Slab %p objects=%u", reinterpret_cast<void *>(base), s->objects);
+		}
+		reporter_.detail("FIX %s: Object count fixed", s->name);
+		slab->inuse = static_cast<uint16_t>(s->objects - n);
+	}
+	if (!debug || cut || (s->flags & (SLAB_RED_ZONE | SLAB_POISON)) == 0)
+		return problems;
+	/* Which slots are free: 64 at a time from the (now sound) freelist. */
+	for (unsigned first = 0; first < s->objects; first += 64) {
+		uint64_t is_free = 0;
+		for (void *p = freelist_decode(base, slab->freelist); p != nullptr; p = get_freepointer(s, p)) {
+			uintptr_t idx = (reinterpret_cast<uintptr_t>(p) - base) / s->size;
+			if (idx >= first && idx < first + 64u)
+				is_free |= uint64_t{1} << (idx - first);
+		}
+		for (unsigned k = 0; k < 64 && first + k < s->objects; ++k) {
+			uintptr_t slot = base + uintptr_t{first + k} * s->size;
+			bool free = (is_free & (uint64_t{1} << k)) != 0;
+			open_slot(s, slot);
+			problems += check_slot_locked(s, slab, slot, free, false);
+			if (free)
+				close_free(s, slot);
+			else
+				close_allocated(s, slot);
+		}
+	}
+	return problems;
+}
+
+unsigned long SlabAllocator::validate_slab_cache(kmem_cache *s)
+{
+	if (!check_cache(s, "validate_slab_cache"))
+		return 1;
+	bool debug = (s->flags & kSlabDebugFlags) != 0;
+	unsigned long problems = 0;
+	PageList discard;
+	unsigned long flags = fast_irq_save();
+	{
+		SlabLockIrqsOff guard(s->lock);
+		SlabList *lists[] = {&s->partial, &s->empty, &s->full};
+		for (SlabList *list : lists)
+			for (struct page *p = list->head; p != nullptr; p = p->next)
+				problems += validate_slab_locked(s, p, debug);
+		/* CPU freelists (non-debug caches): cut at a corrupt pointer. */
+		for (CacheCpu &c : s->cpu) {
+			void *prev = nullptr;
+			unsigned n = 0;
+			for (void *p = c.freelist; p != nullptr && n <= s->objects; ++n) {
+				void *next = get_freepointer(s, p);
+				if (!freepointer_ok(s, p, next)) {
+					++problems;
+					report_freepointer(s, p, next, "CPU freelist cut there, the rest leaked");
+					set_freepointer(s, p, nullptr);
+					break;
+				}
+				prev = p;
+				p = next;
+			}
+			(void)prev;
+		}
+		/* Slabs whose count changed move to the list it asks for. */
+		for (SlabList *list : lists) {
+			for (struct page *p = list->head; p != nullptr;) {
+				struct page *next = p->next;
+				bool is_full = list == &s->full;
+				bool ok = list == &s->partial ? p->inuse > 0 && p->inuse < s->objects
+					  : list == &s->empty ? p->inuse == 0
+							      : p->inuse == s->objects;
+				if (!ok) {
+					list->remove(p);
+					if (is_full)
+						--s->nr_full;
+					if (place_slab_locked(s, p))
+						discard.push_front(p);
+				}
+				p = next;
+			}
+		}
+	}
+	fast_irq_restore(flags);
+	if (problems != 0)
+		reporter_.finish_bug();
+	while (struct page *p = discard.pop_front())
+		discard_slab(s, p);
+	return problems;
+}
+
+/* ---- large kmalloc with guard pages ---- */
+
+void *SlabAllocator::kmalloc_large_guarded(size_t size, gfp_t gfp)
+{
+	size_t data_pages = (size + kPageMask) >> kPageShift;
+	size_t bytes = (data_pages + 2) << kPageShift;
+	if (data_pages > 0xFFFFu || bytes > (size_t{kPageSize} << kMaxOrder)) {
+		if ((gfp & __GFP_NOWARN) == 0)
+			reporter_.warn("kmm: kmalloc of %zu bytes with guard pages: more than the largest block", size);
+		return nullptr;
+	}
+	unsigned order = size_to_order(bytes);
+	struct page *head = pages_.alloc((gfp & ~(__GFP_COMP | __GFP_ZERO)) | __GFP_NOWARN | __GFP_NORETRY, order,
+					 kLargeKmalloc);
+	if (head == nullptr) {
+		reclaim();
+		head = pages_.alloc(gfp & ~(__GFP_COMP | __GFP_ZERO), order, kLargeKmalloc);
+	}
+	if (head == nullptr)
+		return nullptr;
+	head->cache_id = kGuardedLarge;
+	head->inuse = static_cast<uint16_t>(data_pages);
+	uintptr_t base = reinterpret_cast<uintptr_t>(pages_.page_address(head));
+	uintptr_t data = base + kPageSize;
+	uintptr_t after = data + (data_pages << kPageShift);
+	uintptr_t end = base + (size_t{kPageSize} << order);
+	__builtin_memset(at(base), kRedActive, kPageSize);
+	__builtin_memset(at(after), kRedActive, end - after);
+	if ((gfp & __GFP_ZERO) != 0)
+		__builtin_memset(at(data), 0, data_pages << kPageShift);
+	san_poison(at(base), kPageSize);
+	san_poison(at(after), end - after);
+	return at(data);
+}
+
+/* kfree of a large block: false if it has no guard pages; else checks the
+ * pointer and both guards (report, then free anyway: the guards are ours). */
+bool SlabAllocator::kfree_large_guarded(struct page *head, const void *x)
+{
+	if (head->cache_id != kGuardedLarge)
+		return false;
+	uintptr_t base = reinterpret_cast<uintptr_t>(pages_.page_address(head));
+	uintptr_t data = base + kPageSize;
+	if (reinterpret_cast<uintptr_t>(x) != data) {
+		reporter_.bug("kmalloc", "kfree of pointer %p into the middle of large kmalloc block %p (guarded, "
+			      "order %u)", x, at(data), head->order);
+		reporter_.finish_bug();
+		return true;
+	}
+	uintptr_t after = data + (uintptr_t{head->inuse} << kPageShift);
+	uintptr_t end = base + (size_t{kPageSize} << head->order);
+	san_unpoison(at(base), kPageSize);
+	san_unpoison(at(after), end - after);
+	bool bad = false;
+	const uintptr_t ranges[2][2] = {{base, data}, {after, end}};
+	for (const auto &r : ranges) {
+		const uint8_t *b = find_not(r[0], r[1] - r[0], kRedActive);
+		if (b == nullptr)
+			continue;
+		bad = true;
+		reporter_.bug("kmalloc", "Guard page overwritten");
+		reporter_.detail("%p @offset=%ld from block %p. First byte %#x instead of %#x",
+				 static_cast<const void *>(b),
+				 static_cast<long>(reinterpret_cast<intptr_t>(b) - static_cast<intptr_t>(data)), at(data), *b,
+				 kRedActive);
+	}
+	head->cache_id = 0;
+	head->inuse = 0;
+	pages_.free(head, head->order, kLargeKmalloc);
+	if (bad)
+		reporter_.finish_bug();
+	return true;
+}
+
+} // namespace kmm

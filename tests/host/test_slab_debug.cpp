@@ -1,0 +1,479 @@
+/*
+ * tests/host/test_slab_debug.cpp — the slab debug features (mm/slab_debug.*)
+ * under deliberate corruption, Linux slub_kunit style: each test damages
+ * memory in one way and asserts the exact number of problems found (and of
+ * "BUG" lines), then that the allocator still works: alloc/free cycles,
+ * validate_slab_cache() == 0 and validate() == 0 (the fixture's TearDown).
+ * Plus the misuse cases (double free, interior pointer, foreign pointer,
+ * wrong cache), the boot option, tracking, tracing and the layout.
+ */
+#include <gtest/gtest.h>
+
+#include <set>
+#include <vector>
+
+#include "slub.h"
+#include "support/poke.h"
+#include "support/slab_fixture.h"
+
+namespace {
+
+using kmm_test::peek;
+using kmm_test::poke;
+
+class SlabDebug : public kmm_test::SlabCacheTest {
+protected:
+	/* The reports of one step: cleared first, counted after. */
+	unsigned long check(kmem_cache *s)
+	{
+		t.cap.clear();
+		return slab.validate_slab_cache(s);
+	}
+	size_t bugs() const { return t.cap.bug_lines(); }
+	bool said(const std::string &needle) const { return t.cap.count_containing(needle) != 0; }
+	/* The allocator still works: three slabs' worth of objects out and
+	 * back, every byte usable, then no problem anywhere. */
+	void still_works(kmem_cache *s)
+	{
+		std::vector<void *> v;
+		std::set<void *> seen;
+		for (unsigned k = 0; k < 3u * s->objects; ++k) {
+			void *p = slab.alloc(s, GFP_KERNEL);
+			ASSERT_NE(p, nullptr);
+			ASSERT_TRUE(seen.insert(p).second) << "handed out twice: " << p;
+			std::memset(p, 0x5a, s->object_size);
+			v.push_back(p);
+		}
+		for (void *p : v)
+			slab.free(s, p);
+		t.cap.clear();
+		EXPECT_EQ(slab.validate_slab_cache(s), 0u);
+		EXPECT_EQ(bugs(), 0u);
+		EXPECT_EQ(quiet_validate(), 0u);
+	}
+};
+
+/* ---- slub_kunit equivalents ---- */
+
+TEST_F(SlabDebug, ClobberRightRedzoneOfALiveObject)
+{
+	kmem_cache *s = make("TestSlub_RZ_alloc", 64, 0, SLAB_RED_ZONE);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	poke(p + 64, 0x12);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("BUG TestSlub_RZ_alloc: Right Redzone overwritten"));
+	EXPECT_TRUE(said("First byte 0x12 instead of 0xcc"));
+	EXPECT_TRUE(said("FIX TestSlub_RZ_alloc: Restoring Right Redzone"));
+	EXPECT_EQ(check(s), 0u) << "the fix restored the red zone";
+	slab.free(s, p);
+	EXPECT_EQ(bugs(), 0u);
+	still_works(s);
+	slab.destroy(s);
+	EXPECT_EQ(bugs(), 0u);
+}
+
+TEST_F(SlabDebug, ClobberedRedzoneFoundOnFreeLeaksTheObject)
+{
+	kmem_cache *s = make("rz-free-check", 64, 0, SLAB_RED_ZONE);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	poke(p - 1, 0x34); /* the left red zone */
+	t.cap.clear();
+	slab.free(s, p);
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("Left Redzone overwritten"));
+	EXPECT_TRUE(said("leaked (damaged while allocated, not freed)"));
+	EXPECT_EQ(info(s).active_objs, 1u) << "not freed";
+	still_works(s);
+	slab.destroy(s);
+	EXPECT_EQ(bugs(), 1u) << "the leaked object is reported on destroy";
+}
+
+TEST_F(SlabDebug, CorruptFreePointerOfAFreeObject)
+{
+	kmem_cache *s = make("TestSlub_next_ptr_free", 64, 0, SLAB_POISON);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, p);
+	uint8_t *fp = p + s->offset; /* outside the object: a poisoned cache */
+	ASSERT_GE(s->offset, 64u);
+	uint8_t saved[sizeof(void *)];
+	kmm_test::peek_bytes(fp, saved, sizeof saved);
+	poke(fp, static_cast<uint8_t>(~saved[0]));
+	EXPECT_EQ(check(s), 1u) << "the corrupt free pointer (its count fix is part of the fix-up)";
+	EXPECT_TRUE(said("BUG TestSlub_next_ptr_free: Freepointer corrupt"));
+	EXPECT_EQ(quiet_validate(), 0u) << "consistent after the cut";
+	kmm_test::poke_bytes(fp, saved, sizeof saved); /* repair it behind kmm's back */
+	EXPECT_EQ(check(s), 1u) << "now the object count is wrong";
+	EXPECT_TRUE(said("Wrong object count"));
+	EXPECT_EQ(check(s), 0u);
+	still_works(s);
+	slab.destroy(s);
+}
+
+TEST_F(SlabDebug, WriteTheFirstWordAfterFree)
+{
+	kmem_cache *s = make("TestSlub_1th_word_free", 64, 0, SLAB_POISON);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, p);
+	poke(p, 0x78);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_TRUE(said("BUG TestSlub_1th_word_free: Poison overwritten"));
+	EXPECT_TRUE(said("First byte 0x78 instead of 0x6b"));
+	EXPECT_EQ(check(s), 0u);
+	still_works(s);
+	slab.destroy(s);
+}
+
+TEST_F(SlabDebug, WriteThe50thByteAfterFree)
+{
+	kmem_cache *s = make("TestSlub_50th_word_free", 64, 0, SLAB_POISON);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, p);
+	poke(p + 50, 0x9a);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_TRUE(said("@offset=50. First byte 0x9a instead of 0x6b"));
+	EXPECT_EQ(check(s), 0u);
+	still_works(s);
+	slab.destroy(s);
+}
+
+TEST_F(SlabDebug, WriteTheRedzoneAfterFree)
+{
+	kmem_cache *s = make("TestSlub_RZ_free", 64, 0, SLAB_RED_ZONE);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, p);
+	poke(p + 64, 0xab);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_TRUE(said("Right Redzone overwritten"));
+	EXPECT_TRUE(said("First byte 0xab instead of 0xbb"));
+	EXPECT_EQ(check(s), 0u);
+	still_works(s);
+	slab.destroy(s);
+}
+
+TEST_F(SlabDebug, WriteAfterFreeFoundOnAllocationLeaksTheObject)
+{
+	kmem_cache *s = make("uaf-on-alloc", 64, 0, SLAB_POISON | SLAB_STORE_USER);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, p);
+	poke(p + 10, 0x01);
+	t.cap.clear();
+	void *q = slab.alloc(s, GFP_KERNEL);
+	EXPECT_NE(q, p) << "the damaged object is not handed out";
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("Poison overwritten"));
+	EXPECT_TRUE(said("Freed by 0x")) << "the tracking record of its last free";
+	EXPECT_TRUE(said("never handed out"));
+	EXPECT_EQ(info(s).active_objs, 2u) << "q and the leaked p";
+	slab.free(s, q);
+	still_works(s);
+}
+
+TEST_F(SlabDebug, LeakThenDestroyShowsTheAllocator)
+{
+	kmem_cache *s = make("TestSlub_leak_destroy", 64, 0, SLAB_STORE_USER);
+	void *p = slab.alloc(s, GFP_KERNEL);
+	t.cap.clear();
+	slab.destroy(s);
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("Objects remaining in TestSlub_leak_destroy on destroy"));
+	EXPECT_TRUE(said("Object " + kmm_test::hex(reinterpret_cast<uintptr_t>(p))));
+	EXPECT_TRUE(said("Allocated by 0x")) << "the leak report shows who allocated it";
+	slab.free(s, p);
+	t.cap.clear();
+	slab.destroy(s);
+	EXPECT_EQ(bugs(), 0u);
+}
+
+TEST_F(SlabDebug, TrackingRecordsInReports)
+{
+	kmem_cache *s = make("tracked", 48, 0, SLAB_RED_ZONE | SLAB_STORE_USER);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	poke(p + 48, 0);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_TRUE(said("Allocated by 0x"));
+	EXPECT_TRUE(said("Freed: never"));
+	slab.free(s, p);
+	poke(p - 2, 0);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_TRUE(said("Left Redzone overwritten"));
+	EXPECT_TRUE(said("Freed by 0x"));
+	still_works(s);
+	slab.destroy(s);
+}
+
+TEST_F(SlabDebug, TraceLinesForEveryAllocAndFree)
+{
+	kmem_cache *s = make("traced", 32, 0, SLAB_TRACE);
+	t.cap.clear();
+	void *p = slab.alloc(s, GFP_KERNEL);
+	slab.free(s, p);
+	EXPECT_EQ(t.cap.count_containing("TRACE traced alloc"), 1u);
+	EXPECT_EQ(t.cap.count_containing("TRACE traced free"), 1u);
+	EXPECT_EQ(bugs(), 0u);
+	slab.destroy(s);
+}
+
+/* ---- misuse on debug caches ---- */
+
+TEST_F(SlabDebug, DoubleFree)
+{
+	kmem_cache *s = make("df", 64, 0, SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER);
+	void *a = slab.alloc(s, GFP_KERNEL);
+	void *b = slab.alloc(s, GFP_KERNEL);
+	slab.free(s, a);
+	slab.free(s, b);
+	t.cap.clear();
+	slab.free(s, a); /* deeper in the freelist than b */
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("double free of object " + kmm_test::hex(reinterpret_cast<uintptr_t>(a))));
+	EXPECT_EQ(check(s), 0u) << "the refused free changed nothing";
+	still_works(s);
+	slab.destroy(s);
+}
+
+TEST_F(SlabDebug, FreeOfAnInteriorPointer)
+{
+	kmem_cache *s = make("interior", 64, 0, SLAB_RED_ZONE | SLAB_POISON);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	t.cap.clear();
+	slab.free(s, p + 8);
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("into the middle of object " + kmm_test::hex(reinterpret_cast<uintptr_t>(p))));
+	EXPECT_EQ(info(s).active_objs, 1u);
+	slab.free(s, p);
+	still_works(s);
+	slab.destroy(s);
+}
+
+TEST_F(SlabDebug, FreeOfAPointerNeverAllocated)
+{
+	kmem_cache *s = make("never", 64, 0, SLAB_RED_ZONE | SLAB_POISON);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	int local = 0;
+	t.cap.clear();
+	slab.free(s, &local);
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("never handed out"));
+	t.cap.clear();
+	slab.free(s, p + s->size); /* the next object of the slab: never allocated */
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("it is already free"));
+	slab.free(s, p);
+	still_works(s);
+	slab.destroy(s);
+}
+
+TEST_F(SlabDebug, FreeToTheWrongCache)
+{
+	kmem_cache *a = make("cache-a", 64, 0, SLAB_RED_ZONE);
+	kmem_cache *b = make("cache-b", 64, 0, SLAB_RED_ZONE);
+	void *p = slab.alloc(a, GFP_KERNEL);
+	t.cap.clear();
+	slab.free(b, p);
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("to the wrong cache: it belongs to cache-a"));
+	EXPECT_EQ(info(a).active_objs, 1u);
+	slab.free(a, p);
+	still_works(a);
+	still_works(b);
+	slab.destroy(a);
+	slab.destroy(b);
+}
+
+/* ---- layout ---- */
+
+TEST_F(SlabDebug, LayoutKeepsAlignmentAndSeparatesMetadata)
+{
+	kmem_cache *s = make("layout", 64, 64, SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER);
+	EXPECT_EQ(s->red_left, 64u) << "a word, rounded up to the alignment";
+	EXPECT_EQ(s->inuse, 64u + 64u + kmm::kSlabUnit);
+	EXPECT_EQ(s->offset, s->inuse) << "the free pointer after the right red zone";
+	EXPECT_GT(s->track_offset, s->offset);
+	EXPECT_GT(s->orig_offset, s->track_offset);
+	EXPECT_EQ(s->size % 64, 0u);
+	for (int k = 0; k < 10; ++k) {
+		void *p = slab.alloc(s, GFP_KERNEL);
+		EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u);
+		EXPECT_EQ(slab.ksize(p), 64u) << "ksize of a kmem_cache object is its size";
+		slab.free(s, p);
+	}
+}
+
+TEST_F(SlabDebug, CtorCacheGetsRedZonesButNoPoison)
+{
+	static int calls;
+	calls = 0;
+	kmem_cache *s = make("ctor-debug", 40, 0, SLAB_RED_ZONE | SLAB_POISON,
+			     [](void *p) {
+				     ++calls;
+				     std::memset(p, 0x11, 40);
+			     });
+	EXPECT_EQ(s->flags & SLAB_POISON, 0u);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	EXPECT_EQ(p[0], 0x11) << "the ctor ran on the user's object";
+	EXPECT_EQ(p[39], 0x11);
+	poke(p + 40, 0);
+	EXPECT_EQ(check(s), 1u);
+	slab.free(s, p);
+	EXPECT_GT(calls, 0);
+	still_works(s);
+	slab.destroy(s);
+}
+
+/* ---- boot option ---- */
+
+TEST(SlubDebugOption, Parses)
+{
+	bool ok;
+	EXPECT_EQ(kmm::parse_slub_debug("", "a", &ok), 0u);
+	EXPECT_EQ(kmm::parse_slub_debug("FZPU", "a", &ok), SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER);
+	EXPECT_TRUE(ok);
+	EXPECT_EQ(kmm::parse_slub_debug("Z,kmalloc-64", "kmalloc-64", &ok), SLAB_RED_ZONE);
+	EXPECT_EQ(kmm::parse_slub_debug("Z,kmalloc-64", "kmalloc-32", &ok), 0u);
+	EXPECT_EQ(kmm::parse_slub_debug("Z,kmalloc-*", "kmalloc-32", &ok), SLAB_RED_ZONE);
+	EXPECT_EQ(kmm::parse_slub_debug("P,a,b;T,c", "b", &ok), SLAB_POISON);
+	EXPECT_EQ(kmm::parse_slub_debug("P,a,b;T,c", "c", &ok), SLAB_TRACE);
+	EXPECT_EQ(kmm::parse_slub_debug("-", "a", &ok), 0u);
+	EXPECT_EQ(kmm::parse_slub_debug(",dentry", "dentry", &ok), SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER);
+	kmm::parse_slub_debug("FQ", "a", &ok);
+	EXPECT_FALSE(ok);
+}
+
+class SlabDebugBoot : public ::testing::Test, public kmm_test::SlabWorld {
+protected:
+	void boot_with(const char *options)
+	{
+		ASSERT_EQ(slab.set_debug_options(options), 0);
+		boot();
+	}
+	void TearDown() override { EXPECT_EQ(problems(), 0u); }
+	unsigned long check(kmem_cache *s)
+	{
+		t.cap.clear();
+		return slab.validate_slab_cache(s);
+	}
+	bool said(const std::string &needle) const { return t.cap.count_containing(needle) != 0; }
+};
+
+TEST_F(SlabDebugBoot, RefusesAnUnknownLetter)
+{
+	EXPECT_EQ(slab.set_debug_options("FX"), -KMM_EINVAL);
+	boot();
+	EXPECT_EQ(slab.kmalloc_cache(64)->flags & SLAB_DEBUG_FLAGS, 0u);
+}
+
+TEST_F(SlabDebugBoot, WritePastAn18ByteKmallocInA32ByteClass)
+{
+	boot_with("ZU,kmalloc-32");
+	kmem_cache *k32 = slab.kmalloc_cache(18);
+	ASSERT_STREQ(k32->name, "kmalloc-32");
+	EXPECT_NE(k32->flags & SLAB_RED_ZONE, 0u);
+	EXPECT_EQ(slab.kmalloc_cache(64)->flags & SLAB_DEBUG_FLAGS, 0u) << "only the listed cache";
+	auto *p = static_cast<uint8_t *>(slab.kmalloc(18, GFP_KERNEL));
+	poke(p + 18, 0xab);
+	poke(p + 19, 0xab);
+	EXPECT_EQ(check(k32), 1u);
+	EXPECT_EQ(t.cap.bug_lines(), 1u);
+	EXPECT_TRUE(said("BUG kmalloc-32: kmalloc Redzone overwritten"));
+	EXPECT_TRUE(said("@offset=" + std::to_string(k32->red_left + 18) + ". First byte 0xab instead of 0xcc"));
+	EXPECT_EQ(check(k32), 0u);
+	t.cap.clear();
+	slab.kfree(p);
+	EXPECT_EQ(t.cap.bug_lines(), 0u);
+	for (int round = 0; round < 3; ++round) {
+		std::vector<void *> v;
+		for (size_t n = 1; n <= 32; ++n) {
+			auto *q = static_cast<uint8_t *>(slab.kmalloc(n, GFP_KERNEL));
+			ASSERT_NE(q, nullptr);
+			std::memset(q, 0x42, n);
+			v.push_back(q);
+		}
+		for (void *q : v)
+			slab.kfree(q);
+	}
+	EXPECT_EQ(check(k32), 0u);
+	EXPECT_EQ(t.cap.bug_lines(), 0u);
+}
+
+TEST_F(SlabDebugBoot, KreallocRedzoneAndZeroing)
+{
+	boot_with("ZU,kmalloc-64,kmalloc-128");
+	kmem_cache *k64 = slab.kmalloc_cache(64);
+	kmem_cache *k128 = slab.kmalloc_cache(128);
+	auto *p = static_cast<uint8_t *>(slab.kmalloc(48, GFP_KERNEL));
+	std::memset(p, 0xff, 48);
+	/* shrink */
+	p = static_cast<uint8_t *>(slab.krealloc(p, 40, GFP_KERNEL | __GFP_ZERO));
+	for (int i = 40; i < 64; ++i)
+		EXPECT_EQ(peek(p + i), 0xcc) << i;
+	/* grow within the same 64-byte object */
+	p = static_cast<uint8_t *>(slab.krealloc(p, 56, GFP_KERNEL | __GFP_ZERO));
+	for (int i = 40; i < 56; ++i)
+		EXPECT_EQ(p[i], 0) << i;
+	for (int i = 56; i < 64; ++i)
+		EXPECT_EQ(peek(p + i), 0xcc) << i;
+	EXPECT_EQ(check(k64), 0u);
+	std::memset(p, 0xff, 56);
+	/* grow into a 128-byte object */
+	p = static_cast<uint8_t *>(slab.krealloc(p, 112, GFP_KERNEL | __GFP_ZERO));
+	for (int i = 0; i < 56; ++i)
+		EXPECT_EQ(p[i], 0xff) << i;
+	for (int i = 56; i < 112; ++i)
+		EXPECT_EQ(p[i], 0) << i;
+	for (int i = 112; i < 128; ++i)
+		EXPECT_EQ(peek(p + i), 0xcc) << i;
+	EXPECT_EQ(check(k64), 0u);
+	EXPECT_EQ(check(k128), 0u);
+	EXPECT_EQ(slab.ksize(p), 128u) << "ksize gives the caller the whole object";
+	std::memset(p, 1, 128);
+	EXPECT_EQ(check(k128), 0u) << "... and moves the kmalloc red zone away";
+	t.cap.clear();
+	slab.kfree(p);
+	EXPECT_EQ(t.cap.bug_lines(), 0u);
+}
+
+TEST_F(SlabDebugBoot, EveryCacheDebuggedStillWorks)
+{
+	boot_with("FZPU");
+	EXPECT_NE(slab.boot_cache()->flags & SLAB_RED_ZONE, 0u);
+	kmem_cache *s = slab.create("user", 100, 0, 0, nullptr);
+	ASSERT_NE(s, nullptr);
+	EXPECT_NE(s->flags & SLAB_POISON, 0u);
+	EXPECT_EQ(s->cpu[0].mag_limit, 0u) << "debug caches are off the fast path";
+	std::vector<void *> v;
+	for (size_t n = 1; n < 3 * kmm::kPageSize; n += 37)
+		v.push_back(slab.kmalloc(n, n % 2 ? GFP_KERNEL : GFP_KERNEL | __GFP_ZERO));
+	for (int k = 0; k < 100; ++k)
+		v.push_back(slab.alloc(s, GFP_KERNEL));
+	for (size_t i = 0; i < v.size(); ++i) {
+		ASSERT_NE(v[i], nullptr);
+		if (i >= v.size() - 100)
+			slab.free(s, v[i]);
+		else
+			slab.kfree(v[i]);
+	}
+	for (unsigned id = 0; id < KMM_MAX_CACHES; ++id) {
+		if (kmem_cache *c = slab.cache(id)) {
+			EXPECT_EQ(check(c), 0u) << c->name;
+		}
+	}
+	EXPECT_EQ(t.cap.bug_lines(), 0u);
+	slab.destroy(s);
+}
+
+TEST_F(SlabDebugBoot, PanicPolicyStopsAtTheFirstReport)
+{
+	boot_with("Z,victim");
+	kmem_cache *s = slab.create("victim", 64, 0, 0, nullptr);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	poke(p + 64, 1);
+	t.rep.set_policy(KMM_BUG_PANIC);
+	EXPECT_DEATH(slab.validate_slab_cache(s), "");
+	t.rep.set_policy(KMM_BUG_REFUSE);
+	EXPECT_EQ(check(s), 1u);
+	slab.free(s, p);
+	slab.destroy(s);
+}
+
+} // namespace
