@@ -23,7 +23,7 @@ tools/deps.sh cmake make g++ libgtest-dev libgmock-dev libbenchmark-dev \
   gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib \
   qemu-system-arm gcc-riscv64-unknown-elf qemu-system-misc \
   libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev gnuplot-nox python3 \
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev valgrind
 
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(host asan tsan cross bench fuzz)

@@ -162,6 +162,22 @@ inline void san_object_free([[maybe_unused]] const void *pool, [[maybe_unused]] 
 #endif
 }
 
+/* An object born free in a new slab: like san_object_free, but it was
+ * never a chunk of the Valgrind mempool, so there is nothing to free in
+ * the pool (a MEMPOOL_FREE here is an "Invalid free" for memcheck). */
+inline void san_object_fresh([[maybe_unused]] void *obj, [[maybe_unused]] size_t span,
+			     [[maybe_unused]] const void *fp)
+{
+#if KMM_ASAN_ON
+	__asan_poison_memory_region(obj, span);
+	__asan_unpoison_memory_region(fp, sizeof(void *));
+#endif
+#if KMM_VALGRIND_ON
+	VALGRIND_MAKE_MEM_NOACCESS(obj, span);
+	VALGRIND_MAKE_MEM_DEFINED(fp, sizeof(void *));
+#endif
+}
+
 } // namespace kmm
 
 #endif

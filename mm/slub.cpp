@@ -130,7 +130,7 @@ struct page *SlabAllocator::allocate_slab(kmem_cache *s, gfp_t gfp)
 			debug_init_slab(s, base);
 	if constexpr (kSanitize)
 		for (unsigned i = 0; i < s->objects; ++i)
-			san_freed(s, reinterpret_cast<char *>(base) + uintptr_t{i} * s->size);
+			san_fresh(s, reinterpret_cast<char *>(base) + uintptr_t{i} * s->size);
 	return slab;
 }
 

@@ -131,6 +131,16 @@ __attribute__((always_inline)) inline void san_freed(const kmem_cache *s, void *
 	}
 }
 
+/* The same for an object of a new slab, never handed out yet. */
+__attribute__((always_inline)) inline void san_fresh(const kmem_cache *s, void *x)
+{
+	if constexpr (kSanitize) {
+		san_object_fresh(x, s->size, static_cast<char *>(x) + s->offset);
+		if (s->ctor != nullptr)
+			san_unpoison(x, s->object_size);
+	}
+}
+
 /* Pops an object off c's magazine, else off its CPU freelist; NULL if
  * both are empty. IRQs masked. */
 __attribute__((always_inline)) inline void *cpu_pop(const kmem_cache *s, CacheCpu &c)
