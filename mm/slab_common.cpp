@@ -114,8 +114,10 @@ void SlabAllocator::setup_cache(kmem_cache *s, const char *name, const CacheLayo
 	init.slab_mask = uintptr_t{layout.slab_bytes} - 1;
 	init.object_area = uintptr_t{layout.objects} * layout.size;
 	unsigned magazine = (flags & SLAB_CONSISTENCY_CHECKS) != 0 ? 0 : magazine_capacity(layout.size);
-	for (CacheCpu &c : init.cpu)
+	for (CacheCpu &c : init.cpu) {
 		c.mag_limit = magazine;
+		c.mag_end = mag_end_for(c, magazine);
+	}
 	init.mag_capacity = magazine;
 	init.objects = static_cast<uint16_t>(layout.objects);
 	init.order = static_cast<uint8_t>(layout.order);

@@ -56,13 +56,17 @@ bool chain_holds(const kmem_cache *s, uintptr_t base, void *head, const void *x)
 	return false;
 }
 
-/* Calls fn(cpu, index, object) for every magazine entry of s (at most
- * kMagazineMax per CPU even if mag_count is corrupt). */
+/* Calls fn(cpu, index, object) for every magazine entry of s (none for a
+ * CPU whose mag_top or mag_base is out of the ring, at most kMagazineMax
+ * if they are corrupt otherwise: validate reports both). */
 template <typename Fn> void for_each_magazine_entry(const kmem_cache *s, Fn fn)
 {
 	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu) {
 		const CacheCpu &c = s->cpu[cpu];
-		uint32_t n = c.mag_count < kMagazineMax ? c.mag_count : kMagazineMax;
+		if (c.mag_top > kMagazineRing || c.mag_base >= kMagazineRing)
+			continue;
+		uint32_t count = mag_count(c);
+		uint32_t n = count < kMagazineMax ? count : kMagazineMax;
 		for (uint32_t j = 1; j <= n; ++j)
 			fn(cpu, j, c.mag[mag_slot(c, j)]);
 	}
@@ -125,7 +129,7 @@ int SlabAllocator::info(kmem_cache *s, kmem_cache_info *out)
 			i.alloc_slowpath += c.alloc_slow;
 			i.free_fastpath += c.free_fast;
 			i.free_slowpath += c.free_slow;
-			i.magazine_objs += c.mag_count;
+			i.magazine_objs += mag_count(c);
 			i.magazine_flushes += c.mag_flushes;
 			if (c.mag_limit > i.magazine_size)
 				i.magazine_size = c.mag_limit;
@@ -367,14 +371,22 @@ unsigned long SlabAllocator::validate()
 		/* Magazines: each entry a distinct free object of this cache, on no
 		 * freelist (it counts as in use for its slab). */
 		for (const CacheCpu &c : s->cpu) {
-			if (c.mag_base > kMagazineMask)
-				problem("magazine base out of the ring", s);
+			if (c.mag_top > kMagazineRing || c.mag_base >= kMagazineRing) {
+				problem("magazine top or base out of the ring", s);
+				continue;
+			}
+			if (c.mag[0] != nullptr)
+				problem("magazine sentinel mag[0] (the wall) is not NULL", c.mag[0]);
 			else if (c.mag[c.mag_base] != nullptr)
 				problem("magazine sentinel mag[base] is not NULL", c.mag[c.mag_base]);
-			/* a CPU asked to flush has mag_limit 0 until it does (SMP) */
-			uint32_t limit = flush_pending(c) ? s->mag_capacity : c.mag_limit;
-			if (limit > kMagazineMax || c.mag_count > limit)
+			/* a CPU asked to flush has mag_limit (and mag_end) 0 until it
+			 * does (SMP) */
+			bool pending = flush_pending(c);
+			uint32_t limit = pending ? s->mag_capacity : c.mag_limit;
+			if (limit > kMagazineMax || mag_count(c) > limit)
 				problem("magazine count above its limit", s);
+			else if (c.mag_end != mag_end_for(c, c.mag_limit) && !(pending && c.mag_end == 0))
+				problem("magazine push bound (mag_end) differs from its base and limit", s);
 			if (c.mag_limit != 0 && (s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
 				problem("SLAB_CONSISTENCY_CHECKS cache with a magazine", s);
 		}

@@ -52,8 +52,9 @@
  *   keep their contents (a ctor object its constructed state): the array
  *   holds pointers, nothing is written into the object. Every free pushes
  *   (inline, or via free_object after the page lookup, no lock); allocation
- *   pops it before the CPU freelist. It is a ring (the slot before the
- *   oldest entry is NULL, slub.h): a push onto a full magazine first gives
+ *   pops it before the CPU freelist. It is a ring whose fast paths are a
+ *   plain stack's (slub.h: pop stops at a NULL, push below mag_end; the
+ *   wrap at the array's end is out of line): a push onto a full magazine first gives
  *   its kMagazineEvict (2) oldest entries back to their slabs under the
  *   cache lock (flush_magazine: CPU slab objects onto the CPU freelist,
  *   others onto their page freelist with the usual list transitions) —
@@ -73,7 +74,7 @@
  *   kCpuPartialMax more from the cache's partial list in one lock hold).
  *   The cache lock (level 3) protects the lists, counters, page::freelist
  *   and inuse of every slab and page::state of slab heads. Fields the free
- *   paths read without the lock (state, inuse, freelist; mag_limit) are
+ *   paths read without the lock (state, inuse, freelist; mag_limit, mag_end) are
  *   written with relaxed atomics.
  *   Other CPUs' per-CPU data (shrink, shrink_all/reclaim, destroy,
  *   set_magazine_size) is reached in one of two ways (RemoteDrain):
@@ -81,7 +82,7 @@
  *               its slot (arch_host.cpp: the emulated IPI); on a target this
  *               needs a cross-CPU call (kmm_arch_cpu_call, not there yet);
  *     kRequest  the default on targets: flush_req is bumped and mag_limit
- *               set to 0, so that CPU's next free (and its next alloc once
+ *               and mag_end set to 0, so that CPU's next free (and its next alloc once
  *               its magazine and CPU freelist are empty) leaves the fast
  *               path; its slow path then drains everything (honour_flush)
  *               and restores mag_limit. Until then the objects it caches
@@ -633,14 +634,15 @@ SlabAllocator::FreeResult SlabAllocator::free_to_slab_locked(kmem_cache *s, Cach
 
 /* Gives the `count` oldest objects of c's magazine back to their slabs in
  * one batch under the cache lock (the ring's base moves past them; nothing
- * else moves). Returns the double frees found on the way (skipped: the
+ * else moves; the caller updates mag_end). Returns the double frees found on the way (skipped: the
  * first in `bad`), which the caller reports once IRQs are restored. IRQs
  * masked. O(count). */
 unsigned long SlabAllocator::flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad)
 {
 	unsigned long double_frees = 0;
-	if (count > c.mag_count)
-		count = c.mag_count;
+	uint32_t entries = mag_count(c);
+	if (count > entries)
+		count = entries;
 	if (count == 0)
 		return 0;
 	{
@@ -677,7 +679,7 @@ void SlabAllocator::drain_magazines(kmem_cache *s)
  * IRQs masked. Returns the double frees found (see flush_magazine). */
 unsigned long SlabAllocator::drain_cpu_held(kmem_cache *s, CacheCpu &c, bool slabs, PageList &discard, void *&bad)
 {
-	unsigned long double_frees = flush_magazine(s, c, c.mag_count, discard, bad);
+	unsigned long double_frees = flush_magazine(s, c, mag_count(c), discard, bad);
 	if (slabs) {
 		if (struct page *slab = deactivate_cpu_slab(s, c))
 			discard.push_front(slab);
@@ -692,6 +694,7 @@ unsigned long SlabAllocator::drain_cpu_held(kmem_cache *s, CacheCpu &c, bool sla
 		}
 	}
 	set_mag_limit(c, __atomic_load_n(&s->mag_capacity, __ATOMIC_RELAXED));
+	mag_update_end(c);
 	return double_frees;
 }
 
@@ -722,6 +725,7 @@ void SlabAllocator::drain_cpu(kmem_cache *s, unsigned cpu, bool slabs)
 			 * the trigger that sends its next free off the fast path. */
 			__atomic_fetch_add(&c.flush_req, 1u, __ATOMIC_SEQ_CST);
 			__atomic_store_n(&c.mag_limit, 0u, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&c.mag_end, 0u, __ATOMIC_SEQ_CST); /* after: mag_update_end */
 		}
 	}
 	if (double_frees != 0)
@@ -757,6 +761,7 @@ void SlabAllocator::honour_flush(kmem_cache *s)
 		 * requester's mag_limit = 0 after our load lands after this */
 		__atomic_store_n(&c.mag_limit, __atomic_load_n(&s->mag_capacity, __ATOMIC_RELAXED), __ATOMIC_SEQ_CST);
 	}
+	mag_update_end(c); /* after the loop: a newer request's 0 is kept */
 	fast_irq_restore(flags);
 	if (double_frees != 0)
 		report_flush_double_frees(s, double_frees, bad);
@@ -795,15 +800,19 @@ void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x, const
 			/* No lock: each test can only hold for an object that is
 			 * already free (x is not ours to race for otherwise). */
 			uint16_t encoded = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
-			double_free = x == mag_top(c) || x == c.freelist ||
+			double_free = x == mag_newest(c) || x == c.freelist ||
 				      __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED) == 0 ||
 				      x == freelist_decode(base, encoded);
 			if (!double_free) {
-				if (c.mag_count >= mag_limit)
-					flush_double_frees = flush_magazine(s, c, c.mag_count - mag_limit + kMagazineEvict,
+				uint32_t entries = mag_count(c);
+				if (entries >= mag_limit)
+					flush_double_frees = flush_magazine(s, c, entries - mag_limit + kMagazineEvict,
 									    discard, bad);
 				san_freed(s, x); /* before anyone can take it */
-				c.mag[mag_slot(c, ++c.mag_count)] = x;
+				if (c.mag_top == kMagazineRing)
+					c.mag_top = 0; /* the array's end: the ring goes on at slot 1 */
+				c.mag[++c.mag_top] = x;
+				mag_update_end(c);
 				slab_stat(c.free_slow);
 			}
 		} else {

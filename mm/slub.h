@@ -58,26 +58,40 @@ inline constexpr size_t kCacheCpuAlign = KMM_NR_CPUS > 1 ? KMM_L1_CACHE_BYTES : 
  * cache's layout fields. Invariants (IRQs masked on the owning CPU):
  *  - slab_bytes != 0 iff slab != NULL, and then freelist chains free
  *    objects of `slab` only;
- *  - the magazine is a ring: entry j (1 = oldest ... mag_count = newest)
- *    is mag[(mag_base + j) & kMagazineMask], mag_count <= mag_limit <=
- *    kMagazineMax; each entry is a free object of this cache from any of
- *    its slabs, counted as in use by its slab (page::inuse), on no
- *    freelist, and not twice in any magazine;
- *  - mag[mag_base] (the slot before the oldest) is always NULL, so
- *    mag_top() is "the last object pushed" (NULL when empty) without a
- *    test of mag_count; evicting the oldest entry NULLs its slot, which
- *    becomes the new mag_base: O(1), nothing moves;
+ *  - the magazine is a ring over mag[1 .. kMagazineRing]; mag[0] is the
+ *    wall, always NULL. Entry j (1 = oldest ... mag_count(c) = newest) is
+ *    mag[mag_slot(c, j)]; mag_count(c) <= mag_limit <= kMagazineMax; each
+ *    entry is a free object of this cache from any of its slabs, counted
+ *    as in use by its slab (page::inuse), on no freelist, and not twice in
+ *    any magazine;
+ *  - mag_top is the slot of the newest entry, mag_base the slot before the
+ *    oldest (mag[mag_base] is NULL: the sentinel; base 0 = the wall). The
+ *    fast paths are the plain stack's: pop reads mag[mag_top] and stops at
+ *    a NULL, push writes mag[mag_top + 1] while mag_top < mag_end. No index
+ *    is masked: the wrap happens out of line. Unwrapped (mag_top >=
+ *    mag_base): entries in (base, top], mag_end = min(base + limit,
+ *    kMagazineRing), so a push at the array's end leaves the fast path and
+ *    free_object continues at slot 1. Wrapped (mag_top < mag_base):
+ *    entries in (base, kMagazineRing] then [1, top], mag_end = base + limit
+ *    - kMagazineRing; a pop that empties [1, top] stops at the wall
+ *    (mag_top 0, mag_base != 0), and the pop out of line (cpu_pop)
+ *    continues at mag[kMagazineRing]. Evicting the oldest entry NULLs its
+ *    slot, which becomes the new base: O(1), nothing moves;
+ *  - mag_end is 0 when mag_limit is 0 (no magazine, or SMP: another CPU
+ *    asked for a flush and wrote both), so every push leaves the fast path;
  *  - SMP: `partial` chains (through page::next) nr_partial <= kCpuPartialMax
  *    kSlabCpu slabs of this CPU besides `slab`; their page::freelist/inuse
  *    stay under the cache lock (remote flushes push there);
  *  - SMP: flush_req != flush_done asks this CPU to flush everything it
  *    caches of the cache (another CPU wrote flush_req, then mag_limit = 0
- *    so the next free leaves the fast path); its next slow path does.
+ *    and mag_end = 0 so the next free leaves the fast path); its next slow
+ *    path does.
  */
 struct alignas(kCacheCpuAlign) CacheCpu {
-	uint32_t mag_count = 0;      /* entries in the ring */
-	uint32_t mag_limit = 0;      /* the cache's capacity; 0: no magazine */
+	uint32_t mag_top = 0;        /* slot of the newest entry; mag_base when empty */
+	uint32_t mag_end = 0;        /* inline pushes while mag_top < mag_end */
 	uint32_t mag_base = 0;       /* slot before the oldest entry (NULL) */
+	uint32_t mag_limit = 0;      /* the cache's capacity; 0: no magazine */
 	void *freelist = nullptr;    /* free objects of `slab`, via their free pointers */
 	uintptr_t slab_start = 0;    /* address of `slab`'s first object */
 	uintptr_t slab_bytes = 0;    /* objects * size; 0 without a CPU slab */
@@ -89,25 +103,43 @@ struct alignas(kCacheCpuAlign) CacheCpu {
 	uint32_t nr_partial = 0;
 	uint32_t flush_req = 0;         /* SMP: written by other CPUs (atomic) */
 	uint32_t flush_done = 0;        /* the last flush_req honoured */
-	void *mag[kMagazineRing] = {};
+	void *mag[kMagazineRing + 1] = {}; /* [0]: the wall */
 };
 
-/* Slot of magazine entry j (0: the sentinel, mag_count: the newest). */
-__attribute__((always_inline)) inline uint32_t mag_slot(const CacheCpu &c, uint32_t j)
+/* Entries in c's magazine. */
+__attribute__((always_inline)) inline uint32_t mag_count(const CacheCpu &c)
 {
-	return (c.mag_base + j) & kMagazineMask;
+	return c.mag_top >= c.mag_base ? c.mag_top - c.mag_base : kMagazineRing - c.mag_base + c.mag_top;
 }
-/* The last object pushed; NULL when the magazine is empty. */
-__attribute__((always_inline)) inline void *mag_top(const CacheCpu &c) { return c.mag[mag_slot(c, c.mag_count)]; }
+/* Slot of magazine entry j (0: the sentinel, mag_count(c): the newest). */
+inline uint32_t mag_slot(const CacheCpu &c, uint32_t j)
+{
+	uint32_t slot = c.mag_base + j;
+	return slot > kMagazineRing ? slot - kMagazineRing : slot;
+}
+/* The last object pushed (the newest entry); NULL when empty. */
+inline void *mag_newest(const CacheCpu &c) { return c.mag[mag_slot(c, mag_count(c))]; }
 /* Takes the oldest entry out (the magazine is not empty). */
 inline void *mag_take_oldest(CacheCpu &c)
 {
-	uint32_t slot = mag_slot(c, 1);
+	uint32_t slot = c.mag_base + 1;
 	void *x = c.mag[slot];
 	c.mag[slot] = nullptr;
-	c.mag_base = slot;
-	--c.mag_count;
+	if (slot == c.mag_top)
+		c.mag_top = c.mag_base = 0; /* it was the only one */
+	else
+		c.mag_base = slot == kMagazineRing ? 0 : slot; /* the wall is the sentinel of slot 1 */
 	return x;
+}
+/* The push bound for c's base and top and a magazine limit (see above). */
+inline uint32_t mag_end_for(const CacheCpu &c, uint32_t limit)
+{
+	if (limit == 0)
+		return 0;
+	uint32_t end = c.mag_base + limit;
+	if (c.mag_top < c.mag_base) /* wrapped */
+		return end > kMagazineRing ? end - kMagazineRing : 0;
+	return end < kMagazineRing ? end : kMagazineRing;
 }
 
 /* mag_limit is written by other CPUs on SMP builds (a flush request):
@@ -125,6 +157,30 @@ inline void set_mag_limit(CacheCpu &c, uint32_t limit)
 		__atomic_store_n(&c.mag_limit, limit, __ATOMIC_RELAXED);
 	else
 		c.mag_limit = limit;
+}
+/* Recomputes mag_end after the owner moved mag_top/mag_base out of line
+ * (or changed mag_limit). SMP: a requester writes mag_limit = 0, then
+ * mag_end = 0 (seq_cst); storing ours, then loading mag_limit (seq_cst)
+ * means either its 0 lands after our store or we see mag_limit 0 and
+ * store 0 ourselves: the request's trigger is never lost. */
+inline void mag_update_end(CacheCpu &c)
+{
+	if constexpr (KMM_NR_CPUS > 1) {
+		uint32_t end = mag_end_for(c, __atomic_load_n(&c.mag_limit, __ATOMIC_RELAXED));
+		__atomic_store_n(&c.mag_end, end, __ATOMIC_SEQ_CST);
+		if (end != 0 && __atomic_load_n(&c.mag_limit, __ATOMIC_SEQ_CST) == 0)
+			__atomic_store_n(&c.mag_end, 0u, __ATOMIC_SEQ_CST);
+	} else {
+		c.mag_end = mag_end_for(c, c.mag_limit);
+	}
+}
+/* The fast push's bound (written by other CPUs on SMP, like mag_limit). */
+__attribute__((always_inline)) inline uint32_t mag_end_of(const CacheCpu &c)
+{
+	if constexpr (KMM_NR_CPUS > 1)
+		return __atomic_load_n(&c.mag_end, __ATOMIC_RELAXED);
+	else
+		return c.mag_end;
 }
 
 /* A slab's page::inuse and page::freelist change under its cache's lock,

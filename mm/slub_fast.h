@@ -10,7 +10,8 @@
  *
  *   alloc:  pop the magazine, else pop the CPU freelist, else alloc_slow.
  *   free:   checks, then push onto the magazine if it has room, else
- *           free_slow/free_object (which flush half of it, see slub.cpp).
+ *           free_slow/free_object (which evict its two oldest entries when
+ *           full, or wrap the ring at the array's end; see slub.h).
  *
  * What the free fast paths check before the push (a failing check goes out
  * of line, which diagnoses and reports; nothing is changed before that):
@@ -21,9 +22,12 @@
  *   kfree:  x's page (region 0 inline) is a slab page; its cache is the
  *           page's; x & slab_mask is below the object area, on a boundary;
  *           the slab is not empty and x is not its page freelist head.
- *   both:   x is neither the last object pushed (the double free free(p);
- *           free(p): every free of a magazine cache ends with x on top) nor
- *           the CPU freelist head.
+ *   both:   x is neither mag[mag_top] — the last object pushed (the
+ *           double free free(p); free(p): every free of a magazine cache
+ *           ends with x on top), or the newest entry after pops, except
+ *           after pops that reached the wall of a wrapped ring (slub.h),
+ *           where the newest entry is at the array's end — nor the CPU
+ *           freelist head.
  * Deeper double frees are not caught here (see docs/SLAB.md: the slow
  * path adds the freelist heads; SLAB_CONSISTENCY_CHECKS caches, which
  * have no magazine and no CPU slab, catch every one).
@@ -142,13 +146,23 @@ __attribute__((always_inline)) inline void san_fresh(const kmem_cache *s, void *
 }
 
 /* Pops an object off c's magazine, else off its CPU freelist; NULL if
- * both are empty. IRQs masked. */
+ * both are empty. The slow paths' pop: it also continues a wrapped ring at
+ * the array's end, which the inline pop leaves to it. IRQs masked. */
 __attribute__((always_inline)) inline void *cpu_pop(const kmem_cache *s, CacheCpu &c)
 {
-	uint32_t n = c.mag_count;
-	if (__builtin_expect(n != 0, 1)) {
-		c.mag_count = n - 1;
-		return c.mag[mag_slot(c, n)];
+	if constexpr (kMagazineMax > 0) {
+		uint32_t n = c.mag_top;
+		void *x = c.mag[n];
+		if (x != nullptr) {
+			c.mag_top = n - 1;
+			return x;
+		}
+		if (n != c.mag_base) { /* the wall: the older entries end the array */
+			x = c.mag[kMagazineRing];
+			c.mag_top = kMagazineRing - 1;
+			mag_update_end(c);
+			return x;
+		}
 	}
 	void *object = c.freelist;
 	if (object != nullptr) {
@@ -161,16 +175,25 @@ __attribute__((always_inline)) inline void *cpu_pop(const kmem_cache *s, CacheCp
 	return object;
 }
 
-/* The inline allocation of slab_alloc_fast and kmalloc_fast: cpu_pop, with
- * a magazine hit apart from the CPU freelist, so it needs no NULL test.
- * False if both are empty. IRQs masked. */
+/* The inline allocation of slab_alloc_fast and kmalloc_fast: the plain
+ * stack pop (mag[mag_top], NULL below the oldest entry), else the CPU
+ * freelist. False if both are empty, or if the pop stopped at the wall of
+ * a wrapped ring (alloc_slow's cpu_pop continues it). IRQs masked. */
 __attribute__((always_inline)) inline bool cpu_alloc(const kmem_cache *s, CacheCpu &c, void *&object)
 {
-	uint32_t n = c.mag_count;
-	if (__builtin_expect(n != 0, 1)) {
-		c.mag_count = n - 1;
-		object = c.mag[mag_slot(c, n)];
+	uint32_t n = 0;
+	void *x = nullptr;
+	if constexpr (kMagazineMax > 0) {
+		n = c.mag_top;
+		x = c.mag[n];
+	}
+	if (__builtin_expect(x != nullptr, 1)) {
+		c.mag_top = n - 1;
+		object = x;
 	} else {
+		if constexpr (kMagazineMax > 0)
+			if (__builtin_expect(n != c.mag_base, 0))
+				return false; /* wrapped: the rest is at the array's end */
 		object = c.freelist;
 		if (__builtin_expect(object == nullptr, 0))
 			return false;
@@ -186,14 +209,14 @@ __attribute__((always_inline)) inline bool cpu_alloc(const kmem_cache *s, CacheC
 
 /* Pushes x, an object of this cache that passed the caller's checks, if
  * it is neither the last object pushed nor the CPU freelist head (double
- * frees) and the magazine has room. IRQs masked. */
+ * frees) and the push stays below mag_end (the limit, the array's end, or
+ * 0: no magazine / a flush request). IRQs masked. */
 __attribute__((always_inline)) inline bool cpu_push(CacheCpu &c, void *x)
 {
-	uint32_t n = c.mag_count;
-	uint32_t top = c.mag_base + n;
-	if (__builtin_expect(x != c.mag[top & kMagazineMask] && x != c.freelist && n < mag_limit_of(c), 1)) {
-		c.mag[(top + 1) & kMagazineMask] = x;
-		c.mag_count = n + 1;
+	uint32_t n = c.mag_top;
+	if (__builtin_expect(x != c.mag[n] && x != c.freelist && n < mag_end_of(c), 1)) {
+		c.mag[n + 1] = x;
+		c.mag_top = n + 1;
 		slab_stat(c.free_fast);
 		return true;
 	}

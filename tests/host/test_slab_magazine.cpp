@@ -46,7 +46,7 @@ protected:
 	{
 		const kmm::CacheCpu &c = s->cpu[0];
 		std::vector<void *> v;
-		for (uint32_t j = 1; j <= c.mag_count; ++j)
+		for (uint32_t j = 1; j <= kmm::mag_count(c); ++j)
 			v.push_back(c.mag[kmm::mag_slot(c, j)]);
 		return v;
 	}
@@ -135,7 +135,7 @@ TEST_F(SlabMagazine, BoundedEvictsTheTwoOldestPerFreeAtTheLimit)
 		if (expect.size() > kLimit)
 			expect.erase(expect.begin(), expect.begin() + kmm::kMagazineEvict);
 		ASSERT_EQ(ring(s), expect) << k;
-		ASSERT_LE(s->cpu[0].mag_count, kLimit);
+		ASSERT_LE(kmm::mag_count(s->cpu[0]), kLimit);
 	}
 	EXPECT_EQ(info(s).active_objs, 0u);
 	EXPECT_EQ(quiet_validate(), 0u);
@@ -143,6 +143,45 @@ TEST_F(SlabMagazine, BoundedEvictsTheTwoOldestPerFreeAtTheLimit)
 	std::vector<void *> back = ring(s);
 	for (size_t k = back.size(); k-- > 0;)
 		EXPECT_EQ(slab.alloc(s, GFP_KERNEL), back[k]) << k;
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, RingWrapsOutOfLineAndPopsAcrossTheWall)
+{
+	/* The fast paths never wrap: a push at the array's end goes on at slot
+	 * 1 out of line, and a pop that empties [1, top] stops at the wall
+	 * (mag[0]); the next pop (out of line) goes on at the array's end. */
+	kmem_cache *s = make("mag-wall", 64);
+	const unsigned kLimit = 8;
+	slab.set_magazine_size(s, kLimit);
+	const kmm::CacheCpu &c = s->cpu[0];
+	std::vector<void *> v = alloc_n(s, 2u * kmm::kMagazineRing + 8);
+	size_t k = 0;
+	while (k < v.size() && !(c.mag_top < c.mag_base && c.mag_top == 2))
+		slab.free(s, v[k++]);
+	ASSERT_LT(k, v.size());
+	ASSERT_EQ(c.mag_top, 2u) << "wrapped: two entries at the array's start";
+	ASSERT_EQ(c.mag_end, c.mag_base + kLimit - kmm::kMagazineRing);
+	EXPECT_EQ(quiet_validate(), 0u);
+	std::vector<void *> back = ring(s);
+	ASSERT_EQ(back.size(), kmm::mag_count(c));
+	EXPECT_EQ(back.back(), v[k - 1]);
+	unsigned long slow = info(s).alloc_slowpath;
+	for (size_t j = back.size(); j-- > 0;) {
+		EXPECT_EQ(slab.alloc(s, GFP_KERNEL), back[j]) << j;
+		if (j + 2 == back.size()) {
+			EXPECT_EQ(c.mag_top, 0u) << "at the wall";
+		}
+	}
+	EXPECT_EQ(info(s).alloc_slowpath, slow + 1) << "only the pop at the wall went out of line";
+	EXPECT_EQ(kmm::mag_count(c), 0u);
+	EXPECT_EQ(quiet_validate(), 0u);
+	for (void *x : back)
+		slab.free(s, x);
+	for (size_t j = k; j < v.size(); ++j)
+		slab.free(s, v[j]);
+	EXPECT_EQ(info(s).active_objs, 0u);
+	EXPECT_EQ(quiet_validate(), 0u);
 	slab.destroy(s);
 }
 
@@ -351,7 +390,7 @@ TEST_F(SlabMagazine, SlabinfoCountsMagazineObjectsAsFree)
 		kmem_cache_info i = info(s);
 		EXPECT_EQ(i.active_objs, v.size() - freed) << freed;
 		EXPECT_EQ(i.active_slabs, live.size()) << freed;
-		EXPECT_EQ(i.active_objs + i.magazine_objs + 0u, v.size() - freed + s->cpu[0].mag_count);
+		EXPECT_EQ(i.active_objs + i.magazine_objs + 0u, v.size() - freed + kmm::mag_count(s->cpu[0]));
 	};
 	slab.set_magazine_size(s, kmm::kMagazineMax);
 	for (size_t k = 0; k < v.size(); ++k) {
@@ -412,11 +451,12 @@ TEST_F(SlabMagazine, ValidateFindsAnEntryThatIsAlsoOnAFreelist)
 	slab.free(s, a);
 	kmm::CacheCpu &c = s->cpu[0];
 	ASSERT_NE(c.freelist, nullptr);
-	c.mag[++c.mag_count] = c.freelist; /* a free object pushed again */
+	ASSERT_EQ(c.mag_base, 0u); /* entries in mag[1 .. mag_top] */
+	c.mag[++c.mag_top] = c.freelist; /* a free object pushed again */
 	EXPECT_EQ(quiet_validate(), 1u);
 	EXPECT_EQ(t.cap.count_containing("magazine entry is also on a freelist"), 1u);
-	--c.mag_count;
-	c.mag[c.mag_count + 1] = nullptr;
+	--c.mag_top;
+	c.mag[c.mag_top + 1] = nullptr;
 	EXPECT_EQ(quiet_validate(), 0u);
 	slab.destroy(s);
 }
@@ -430,6 +470,10 @@ TEST_F(SlabMagazine, ValidateFindsABrokenCount)
 	EXPECT_EQ(quiet_validate(), 1u);
 	EXPECT_EQ(t.cap.count_containing("magazine count above its limit"), 1u);
 	c.mag_limit = limit;
+	c.mag_end = limit + 1; /* the fast push's bound past the limit */
+	EXPECT_EQ(quiet_validate(), 1u);
+	EXPECT_EQ(t.cap.count_containing("push bound"), 1u);
+	c.mag_end = limit;
 	c.mag[0] = s;
 	EXPECT_EQ(quiet_validate(), 1u);
 	EXPECT_EQ(t.cap.count_containing("sentinel"), 1u);
@@ -525,8 +569,9 @@ TEST_F(SlabMagazine, DeeperDoubleFreeIsFoundByValidate)
 	EXPECT_EQ(magazine(s), (std::vector<void *>{a, b, a}));
 	EXPECT_EQ(quiet_validate(), 1u);
 	EXPECT_EQ(t.cap.count_containing("object twice in the magazines"), 1u);
+	ASSERT_EQ(s->cpu[0].mag_base, 0u); /* entries in mag[1 .. mag_top] */
 	s->cpu[0].mag[3] = nullptr; /* repair */
-	--s->cpu[0].mag_count;
+	--s->cpu[0].mag_top;
 	EXPECT_EQ(quiet_validate(), 0u);
 	slab.destroy(s);
 }
@@ -542,7 +587,8 @@ TEST_F(SlabMagazine, FlushSkipsADoubleFreeItCanSee)
 	slab.free(s, v[0]); /* page freelist head of the full slab */
 	slab.set_magazine_size(s, 4);
 	kmm::CacheCpu &c = s->cpu[0];
-	c.mag[++c.mag_count] = v[0];
+	ASSERT_EQ(c.mag_base, 0u); /* entries in mag[1 .. mag_top] */
+	c.mag[++c.mag_top] = v[0];
 	t.cap.clear();
 	unsigned long bugs = t.rep.bugs();
 	slab.shrink(s);

@@ -295,7 +295,7 @@ TEST_P(SlabSmp, ThreadsChurnCachesAndKmallocWithRemoteFreesAndNothingIsLost)
 		if (k == nullptr)
 			continue;
 		for (const kmm::CacheCpu &c : k->cpu) {
-			EXPECT_LE(c.mag_count, kmm::kMagazineMax) << k->name;
+			EXPECT_LE(kmm::mag_count(c), kmm::kMagazineMax) << k->name;
 			EXPECT_LE(c.nr_partial, kmm::kCpuPartialMax) << k->name;
 		}
 	}
@@ -399,11 +399,11 @@ TEST_F(SlabSmpDrain, SyncShrinkDrainsALiveThreadsCpuAtOnce)
 {
 	fill_helper_caches(200);
 	ASSERT_NE(cpu, kmm_arch_cpu_id()) << "the helper has a CPU slot of its own";
-	EXPECT_GT(s->cpu[cpu].mag_count, 0u);
+	EXPECT_GT(kmm::mag_count(s->cpu[cpu]), 0u);
 	EXPECT_NE(s->cpu[cpu].slab, nullptr);
 	ASSERT_EQ(w.slab.remote_drain(), kmm::SlabAllocator::RemoteDrain::kSync);
 	EXPECT_EQ(w.slab.shrink(s), 0);
-	EXPECT_EQ(s->cpu[cpu].mag_count, 0u);
+	EXPECT_EQ(kmm::mag_count(s->cpu[cpu]), 0u);
 	EXPECT_EQ(s->cpu[cpu].slab, nullptr);
 	EXPECT_EQ(s->cpu[cpu].nr_partial, 0u);
 	EXPECT_EQ(s->nr_slabs, 0u);
@@ -417,11 +417,11 @@ TEST_F(SlabSmpDrain, RequestedShrinkDrainsAtTheOwnersNextSlowPath)
 	fill_helper_caches(200);
 	w.slab.set_remote_drain(kmm::SlabAllocator::RemoteDrain::kRequest);
 	const uint32_t capacity = s->cpu[cpu].mag_limit;
-	const uint32_t cached = s->cpu[cpu].mag_count;
+	const uint32_t cached = kmm::mag_count(s->cpu[cpu]);
 	ASSERT_GT(cached, 0u);
 	EXPECT_EQ(w.slab.shrink(s), 0);
 	/* Not drained yet: asked. Its caches are still bounded. */
-	EXPECT_EQ(s->cpu[cpu].mag_count, cached);
+	EXPECT_EQ(kmm::mag_count(s->cpu[cpu]), cached);
 	EXPECT_NE(s->cpu[cpu].slab, nullptr);
 	EXPECT_EQ(s->cpu[cpu].mag_limit, 0u) << "the trigger: its next free leaves the fast path";
 	EXPECT_NE(s->cpu[cpu].flush_req, s->cpu[cpu].flush_done);
@@ -434,7 +434,7 @@ TEST_F(SlabSmpDrain, RequestedShrinkDrainsAtTheOwnersNextSlowPath)
 	});
 	EXPECT_EQ(s->cpu[cpu].flush_req, s->cpu[cpu].flush_done);
 	EXPECT_EQ(s->cpu[cpu].mag_limit, capacity);
-	EXPECT_EQ(s->cpu[cpu].mag_count, 1u);
+	EXPECT_EQ(kmm::mag_count(s->cpu[cpu]), 1u);
 	EXPECT_EQ(s->cpu[cpu].slab, nullptr);
 	EXPECT_EQ(s->cpu[cpu].nr_partial, 0u);
 	EXPECT_EQ(w.problems(), 0u);
@@ -455,11 +455,11 @@ TEST_F(SlabSmpDrain, RemoteFreesGoToTheFreeingCpusMagazine)
 	});
 	const unsigned here = kmm_arch_cpu_id();
 	ASSERT_NE(here, cpu);
-	const uint32_t before = s->cpu[here].mag_count;
+	const uint32_t before = kmm::mag_count(s->cpu[here]);
 	for (void *p : v)
 		w.slab.free(s, p);
-	EXPECT_EQ(s->cpu[here].mag_count, before + 8) << "no lock, no slab touched";
-	EXPECT_EQ(s->cpu[cpu].mag_count, 0u);
+	EXPECT_EQ(kmm::mag_count(s->cpu[here]), before + 8) << "no lock, no slab touched";
+	EXPECT_EQ(kmm::mag_count(s->cpu[cpu]), 0u);
 	EXPECT_EQ(w.problems(), 0u);
 	w.slab.destroy(s);
 	EXPECT_EQ(w.t.rep.bugs(), 0u);

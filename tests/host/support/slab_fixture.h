@@ -80,7 +80,10 @@ protected:
 	std::vector<void *> magazine(const kmem_cache *s) const
 	{
 		const kmm::CacheCpu &c = s->cpu[0];
-		return std::vector<void *>(c.mag + 1, c.mag + 1 + c.mag_count);
+		std::vector<void *> v;
+		for (uint32_t j = 1; j <= kmm::mag_count(c); ++j)
+			v.push_back(c.mag[kmm::mag_slot(c, j)]);
+		return v;
 	}
 };
 
