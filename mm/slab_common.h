@@ -89,10 +89,10 @@ constexpr slab_flags_t normalize_debug_flags(slab_flags_t flags, bool has_ctor)
 /* Linux's min_partial: ilog2(size) / 2 clamped to the config's range. */
 unsigned min_partial_for(uint32_t size);
 
-/* A per-CPU magazine is a ring of kMagazineRing slots (a power of two, so
- * the index wraps with a mask): at most kMagazineMax = kMagazineRing - 1
- * entries, one slot always NULL (the sentinel before the oldest entry).
- * KMM_SLAB_MAGAZINE (config.h) is rounded down to 2^k - 1 (default 31). */
+/* A per-CPU magazine holds at most kMagazineMax entries in a ring of
+ * kMagazineMax + 1 slots after a permanent NULL wall (layout and wrapping:
+ * mm/slub.h). KMM_SLAB_MAGAZINE (config.h) is rounded down to 2^k - 1
+ * (default 31); the ring itself no longer needs a power of two. */
 constexpr unsigned magazine_ring_for(unsigned entries)
 {
 	unsigned ring = 1;
@@ -102,7 +102,6 @@ constexpr unsigned magazine_ring_for(unsigned entries)
 }
 inline constexpr unsigned kMagazineRing = magazine_ring_for(KMM_SLAB_MAGAZINE);
 inline constexpr unsigned kMagazineMax = kMagazineRing - 1;
-inline constexpr unsigned kMagazineMask = kMagazineRing - 1;
 /* Per-CPU magazine capacity of a cache of stride `size` (config.h):
  * KMM_SLAB_MAGAZINE_BYTES / size clamped to [2, kMagazineMax];
  * 0 when magazines are compiled out. */
