@@ -313,7 +313,7 @@ unsigned long SlabAllocator::validate()
 		if (s->id != id)
 			problem("cache id differs from its table slot", s);
 		unsigned long flags = fast_irq_save();
-		s->lock.acquire_irqs_off();
+		s->lock.acquire();
 		check_listed(s, s->partial, "bad slab on the partial list",
 			     [](const kmem_cache *c, const struct page *p) { return p->inuse > 0 && p->inuse < c->objects; });
 		check_listed(s, s->empty, "bad slab on the empty list",
@@ -433,7 +433,7 @@ unsigned long SlabAllocator::validate()
 			problem("kSlabCpu pages found != CPU slabs", s);
 		if (s->partial.count + s->empty.count + s->nr_full + cpu_slabs != s->nr_slabs)
 			problem("partial + empty + full + CPU slabs != nr_slabs", s);
-		s->lock.release_irqs_off();
+		s->lock.release();
 		fast_irq_restore(flags);
 		cur = nullptr;
 	}

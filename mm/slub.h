@@ -268,34 +268,16 @@ struct SlabList {
 
 /* kmem_cache::lock: protects a cache's lists and counters and the page
  * freelists of its slabs. On one CPU, masking IRQs is all the exclusion
- * there is, and every slab path masks them; so the lock word is taken only
- * when KMM_NR_CPUS > 1 (TTAS, as mm/spinlock.h). Uniprocessor builds, the
- * host's included, pay nothing for it. */
-class SlabLock {
-public:
-	void acquire_irqs_off()
-	{
-		if constexpr (KMM_NR_CPUS > 1) {
-			while (__atomic_exchange_n(&word_, 1, __ATOMIC_ACQUIRE) != 0)
-				while (__atomic_load_n(&word_, __ATOMIC_RELAXED) != 0) {
-				}
-		}
-	}
-	void release_irqs_off()
-	{
-		if constexpr (KMM_NR_CPUS > 1)
-			__atomic_store_n(&word_, 0, __ATOMIC_RELEASE);
-	}
-
-private:
-	unsigned char word_ = 0;
-};
+ * there is, and every slab path masks them; so the lock word is real only
+ * when KMM_NR_CPUS > 1. Uniprocessor builds, the host's included, pay
+ * nothing for it. */
+using SlabLock = RawSpinLock<(KMM_NR_CPUS > 1)>;
 
 /* Takes a SlabLock with IRQs already masked by the caller. */
 class SlabLockIrqsOff {
 public:
-	explicit SlabLockIrqsOff(SlabLock &lock) : lock_(lock) { lock_.acquire_irqs_off(); }
-	~SlabLockIrqsOff() { lock_.release_irqs_off(); }
+	explicit SlabLockIrqsOff(SlabLock &lock) : lock_(lock) { lock_.acquire(); }
+	~SlabLockIrqsOff() { lock_.release(); }
 	SlabLockIrqsOff(const SlabLockIrqsOff &) = delete;
 	SlabLockIrqsOff &operator=(const SlabLockIrqsOff &) = delete;
 
@@ -306,10 +288,10 @@ private:
 /* Masks IRQs, then takes a SlabLock. */
 class SlabLockGuard {
 public:
-	explicit SlabLockGuard(SlabLock &lock) : lock_(lock), flags_(kmm_arch_irq_save()) { lock_.acquire_irqs_off(); }
+	explicit SlabLockGuard(SlabLock &lock) : lock_(lock), flags_(kmm_arch_irq_save()) { lock_.acquire(); }
 	~SlabLockGuard()
 	{
-		lock_.release_irqs_off();
+		lock_.release();
 		kmm_arch_irq_restore(flags_);
 	}
 	SlabLockGuard(const SlabLockGuard &) = delete;

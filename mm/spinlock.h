@@ -26,28 +26,28 @@ inline constexpr bool kSpinLockIsReal = true;
 inline constexpr bool kSpinLockIsReal = false;
 #endif
 
-class SpinLock {
+/* The lock word alone, for callers that mask IRQs themselves. kReal false:
+ * compiled out (a uniprocessor, where masked IRQs are the exclusion). One
+ * 32-bit word on every arch: RV64 has no sub-word AMO, and a byte swap
+ * would become a libatomic call that -nostdlib images do not have. */
+template <bool kReal> class RawSpinLock {
 public:
-	/* Masks IRQs, takes the lock; returns the IRQ state for unlock(). */
-	unsigned long lock()
+	void acquire()
 	{
-		unsigned long flags = arch::irq_save();
-		if constexpr (kSpinLockIsReal) {
+		if constexpr (kReal) {
 			while (__atomic_exchange_n(&word_, 1u, __ATOMIC_ACQUIRE) != 0)
 				while (__atomic_load_n(&word_, __ATOMIC_RELAXED) != 0)
 					wait();
 		}
-		return flags;
 	}
-	void unlock(unsigned long flags)
+	void release()
 	{
-		if constexpr (kSpinLockIsReal) {
+		if constexpr (kReal) {
 			__atomic_store_n(&word_, 0u, __ATOMIC_RELEASE);
 			wake();
 		}
-		arch::irq_restore(flags);
 	}
-	bool is_locked() const { return !kSpinLockIsReal || __atomic_load_n(&word_, __ATOMIC_RELAXED) != 0; }
+	bool is_locked() const { return !kReal || __atomic_load_n(&word_, __ATOMIC_RELAXED) != 0; }
 
 private:
 	static void wait()
@@ -65,6 +65,26 @@ private:
 #endif
 	}
 	uint32_t word_ = 0;
+};
+
+class SpinLock {
+public:
+	/* Masks IRQs, takes the lock; returns the IRQ state for unlock(). */
+	unsigned long lock()
+	{
+		unsigned long flags = arch::irq_save();
+		word_.acquire();
+		return flags;
+	}
+	void unlock(unsigned long flags)
+	{
+		word_.release();
+		arch::irq_restore(flags);
+	}
+	bool is_locked() const { return word_.is_locked(); }
+
+private:
+	RawSpinLock<kSpinLockIsReal> word_;
 };
 
 /* RAII holder: `LockGuard guard(lock_);` */
