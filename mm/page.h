@@ -79,9 +79,13 @@ static_assert(sizeof(struct page) == 24, "struct page is 24 bytes on 64-bit host
 namespace kmm {
 
 /* An intrusive, NULL-terminated, doubly linked list of page descriptors
- * through page::next/prev, with O(1) push, pop and removal. */
+ * through page::next/prev, with O(1) push at either end, pop and removal.
+ * The buddy free lists use it as a stack; slab lists also queue at the
+ * tail (slabs that just became partial wait behind older ones, Linux's
+ * DEACTIVATE_TO_TAIL). Not locked: its owner's lock protects it. */
 struct PageList {
 	struct page *head = nullptr;
+	struct page *tail = nullptr;
 	size_t count = 0;
 
 	bool empty() const { return head == nullptr; }
@@ -91,7 +95,20 @@ struct PageList {
 		p->next = head;
 		if (head != nullptr)
 			head->prev = p;
+		else
+			tail = p;
 		head = p;
+		++count;
+	}
+	void push_back(struct page *p)
+	{
+		p->next = nullptr;
+		p->prev = tail;
+		if (tail != nullptr)
+			tail->next = p;
+		else
+			head = p;
+		tail = p;
 		++count;
 	}
 	void remove(struct page *p)
@@ -102,6 +119,8 @@ struct PageList {
 			head = p->next;
 		if (p->next != nullptr)
 			p->next->prev = p->prev;
+		else
+			tail = p->prev;
 		p->next = p->prev = nullptr;
 		--count;
 	}

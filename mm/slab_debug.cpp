@@ -626,8 +626,8 @@ unsigned long SlabAllocator::validate_slab_cache(kmem_cache *s)
 	unsigned long flags = fast_irq_save();
 	{
 		SlabLockIrqsOff guard(s->lock);
-		SlabList *lists[] = {&s->partial, &s->empty, &s->full};
-		for (SlabList *list : lists)
+		PageList *lists[] = {&s->partial, &s->empty, &s->full};
+		for (PageList *list : lists)
 			for (struct page *p = list->head; p != nullptr; p = p->next)
 				problems += validate_slab_locked(s, p, debug);
 		/* CPU freelists (non-debug caches): cut at a corrupt pointer. */
@@ -648,7 +648,7 @@ unsigned long SlabAllocator::validate_slab_cache(kmem_cache *s)
 			(void)prev;
 		}
 		/* Slabs whose count changed move to the list it asks for. */
-		for (SlabList *list : lists) {
+		for (PageList *list : lists) {
 			for (struct page *p = list->head; p != nullptr;) {
 				struct page *next = p->next;
 				bool is_full = list == &s->full;

@@ -279,7 +279,7 @@ unsigned long SlabAllocator::validate()
 		}
 		return n;
 	};
-	auto check_listed = [&](const kmem_cache *s, const SlabList &list, const char *name, bool (*ok)(const kmem_cache *, const struct page *)) {
+	auto check_listed = [&](const kmem_cache *s, const PageList &list, const char *name, bool (*ok)(const kmem_cache *, const struct page *)) {
 		size_t n = 0;
 		const struct page *prev = nullptr;
 		for (struct page *p = list.head; p != nullptr; prev = p, p = p->next) {

@@ -212,60 +212,6 @@ inline void set_slab_freelist(struct page *p, uint16_t encoded)
 
 inline constexpr unsigned kNrKmallocClasses = 13;
 
-/* A cache's slab list: intrusive through page::next/prev like PageList,
- * plus a tail, so slabs that just became partial (one free object) queue
- * behind older ones (which gathered more frees) — Linux's
- * DEACTIVATE_TO_TAIL. O(1) operations; under kmem_cache::lock. */
-struct SlabList {
-	struct page *head = nullptr;
-	struct page *tail = nullptr;
-	size_t count = 0;
-
-	bool empty() const { return head == nullptr; }
-	void push_front(struct page *p)
-	{
-		p->prev = nullptr;
-		p->next = head;
-		if (head != nullptr)
-			head->prev = p;
-		else
-			tail = p;
-		head = p;
-		++count;
-	}
-	void push_back(struct page *p)
-	{
-		p->next = nullptr;
-		p->prev = tail;
-		if (tail != nullptr)
-			tail->next = p;
-		else
-			head = p;
-		tail = p;
-		++count;
-	}
-	void remove(struct page *p)
-	{
-		if (p->prev != nullptr)
-			p->prev->next = p->next;
-		else
-			head = p->next;
-		if (p->next != nullptr)
-			p->next->prev = p->prev;
-		else
-			tail = p->prev;
-		p->next = p->prev = nullptr;
-		--count;
-	}
-	struct page *pop_front()
-	{
-		struct page *p = head;
-		if (p != nullptr)
-			remove(p);
-		return p;
-	}
-};
-
 /* kmem_cache::lock: protects a cache's lists and counters and the page
  * freelists of its slabs. On one CPU, masking IRQs is all the exclusion
  * there is, and every slab path masks them; so the lock word is real only
@@ -330,9 +276,9 @@ struct kmem_cache {
 
 	/* ---- under lock ---- */
 	alignas(kmm::kCacheCpuAlign) kmm::SlabLock lock; /* SMP: a line apart from the layout */
-	kmm::SlabList partial;       /* kSlab, 0 < inuse < objects; refills from the head */
-	kmm::SlabList empty;         /* kSlab, inuse == 0; at most min_partial */
-	kmm::SlabList full;          /* kSlab, inuse == objects; SLAB_CONSISTENCY_CHECKS only */
+	kmm::PageList partial;       /* kSlab, 0 < inuse < objects; refills from the head */
+	kmm::PageList empty;         /* kSlab, inuse == 0; at most min_partial */
+	kmm::PageList full;          /* kSlab, inuse == objects; SLAB_CONSISTENCY_CHECKS only */
 	unsigned long nr_slabs = 0;  /* all slabs: cpu + partial + empty + full */
 	unsigned long nr_full = 0;   /* full slabs, listed or not */
 	unsigned min_partial = 0;
