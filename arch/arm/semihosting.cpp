@@ -1,6 +1,7 @@
 /*
- * arch/arm/semihosting.cpp — the ARM semihosting calls kmm uses: console
- * output (SYS_WRITE0) and the exit status (SYS_EXIT_EXTENDED / SYS_EXIT).
+ * arch/arm/semihosting.cpp — the ARM semihosting calls kmm uses: trap and the
+ * exit status (SYS_EXIT_EXTENDED / SYS_EXIT); the console loop over
+ * SYS_WRITE0 is shared (arch/common/target.cpp).
  *
  * The trap differs per profile: BKPT 0xAB on M-profile, SVC 0x123456 in A32
  * and SVC 0xAB in T32 on A/R-profile. Without a debugger or QEMU's
@@ -23,23 +24,6 @@ extern "C" uintptr_t kmm_semihost_call(uintptr_t op, uintptr_t arg)
 	register uintptr_t r1 __asm__("r1") = arg;
 	__asm__ volatile(KMM_SEMIHOST_TRAP : "+r"(r0) : "r"(r1) : "memory");
 	return r0;
-}
-
-extern "C" void kmm_semihost_write(const char *text, size_t len)
-{
-	char chunk[64];
-	while (len > 0) {
-		size_t n = 0;
-		/* A NUL inside text would end SYS_WRITE0 early: skip it. */
-		while (n < sizeof(chunk) - 1 && len > 0) {
-			if (*text != '\0')
-				chunk[n++] = *text;
-			++text;
-			--len;
-		}
-		chunk[n] = '\0';
-		kmm_semihost_call(KMM_SEMIHOST_SYS_WRITE0, reinterpret_cast<uintptr_t>(chunk));
-	}
 }
 
 extern "C" void kmm_semihost_exit(int status)

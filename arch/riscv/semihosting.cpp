@@ -1,7 +1,8 @@
 /*
  * arch/riscv/semihosting.cpp — the RISC-V semihosting calls kmm uses
- * (the ARM semihosting operations behind RISC-V's trap sequence): console
- * output (SYS_WRITE0) and the exit status (SYS_EXIT_EXTENDED / SYS_EXIT).
+ * (the ARM semihosting operations behind RISC-V's trap sequence): trap and the
+ * exit status (SYS_EXIT_EXTENDED / SYS_EXIT); the console loop over
+ * SYS_WRITE0 is shared (arch/common/target.cpp).
  *
  * The trap is the uncompressed sequence slli x0,x0,0x1f; ebreak; srai
  * x0,x0,7 within one page (the function is 16-byte aligned). Without
@@ -22,23 +23,6 @@ extern "C" __attribute__((naked, aligned(16))) uintptr_t kmm_semihost_call(uintp
 		"srai x0, x0, 7\n\t"
 		".option pop\n\t"
 		"ret\n\t");
-}
-
-extern "C" void kmm_semihost_write(const char *text, size_t len)
-{
-	char chunk[64];
-	while (len > 0) {
-		size_t n = 0;
-		/* A NUL inside text would end SYS_WRITE0 early: skip it. */
-		while (n < sizeof(chunk) - 1 && len > 0) {
-			if (*text != '\0')
-				chunk[n++] = *text;
-			++text;
-			--len;
-		}
-		chunk[n] = '\0';
-		kmm_semihost_call(KMM_SEMIHOST_SYS_WRITE0, reinterpret_cast<uintptr_t>(chunk));
-	}
 }
 
 extern "C" void kmm_semihost_exit(int status)

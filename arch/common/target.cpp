@@ -1,13 +1,33 @@
 /*
- * arch/arm/arch_arm.cpp — the profile-independent part of the arch contract
- * on ARM: console output through the board hook, panic, exit. The weak
- * board-hook defaults for console and exit (semihosting) live here too;
- * the counter defaults are per profile (cortex_m/, cortex_a/).
+ * arch/common/target.cpp — the part of the arch contract that is the same
+ * on every bare-metal arch (ARM M/A profiles, RISC-V): console output,
+ * panic and exit through the board hooks, the counter through the board,
+ * the semihosting console loop, and the weak board-hook defaults
+ * (semihosting console and exit). Each arch supplies the rest: the
+ * semihosting trap (kmm_semihost_call) and exit block (kmm_semihost_exit),
+ * IRQ masking, the CPU id and the default counter.
  */
 #include <arch/arch.h>
 #include <arch/target.h>
 
 extern "C" {
+
+void kmm_semihost_write(const char *text, size_t len)
+{
+	char chunk[64];
+	while (len > 0) {
+		size_t n = 0;
+		/* A NUL inside text would end SYS_WRITE0 early: skip it. */
+		while (n < sizeof(chunk) - 1 && len > 0) {
+			if (*text != '\0')
+				chunk[n++] = *text;
+			++text;
+			--len;
+		}
+		chunk[n] = '\0';
+		kmm_semihost_call(KMM_SEMIHOST_SYS_WRITE0, reinterpret_cast<uintptr_t>(chunk));
+	}
+}
 
 __attribute__((weak)) void kmm_board_console_write(const char *text, size_t len)
 {
