@@ -59,10 +59,7 @@ size_t kmm_board_memory_map(struct kmm_board_region *out, size_t max)
 		{"PSRAM", 0x21000000u, 16u << 20, KMM_ZONE_NORMAL},
 		{"FPGA block RAM", 0x01000000u, 16u << 10, KMM_ZONE_DMA},
 	};
-	size_t n = 0;
-	for (; n < max && n < sizeof(map) / sizeof(map[0]); ++n)
-		out[n] = map[n];
-	return n;
+	return kmm_board_copy_map(map, out, max);
 }
 
 } // extern "C"

@@ -43,10 +43,7 @@ size_t kmm_board_memory_map(struct kmm_board_region *out, size_t max)
 		{"RAM after the image (low 16 MiB)", start, kDmaLimit - start, KMM_ZONE_DMA},
 		{"RAM above 16 MiB", kDmaLimit, end - kDmaLimit, KMM_ZONE_NORMAL},
 	};
-	size_t n = 0;
-	for (; n < max && n < sizeof(map) / sizeof(map[0]); ++n)
-		out[n] = map[n];
-	return n;
+	return kmm_board_copy_map(map, out, max);
 }
 
 } // extern "C"

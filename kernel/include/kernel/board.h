@@ -38,6 +38,17 @@ size_t kmm_board_memory_map(struct kmm_board_region *out, size_t max);
 
 #ifdef __cplusplus
 }
+
+/* For kmm_board_memory_map(): copies a board's fixed table into out,
+ * at most max entries; returns how many. */
+template <size_t N>
+inline size_t kmm_board_copy_map(const kmm_board_region (&map)[N], struct kmm_board_region *out, size_t max)
+{
+	size_t n = 0;
+	for (; n < max && n < N; ++n)
+		out[n] = map[n];
+	return n;
+}
 #endif
 
 #endif /* KMM_KERNEL_BOARD_H */
