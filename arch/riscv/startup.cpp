@@ -22,6 +22,7 @@
  * memcpy/memset calls.
  */
 #include <arch/arch.h>
+#include <arch/startup.h>
 #include <arch/target.h>
 
 extern "C" {
@@ -29,7 +30,7 @@ extern "C" {
 extern uint64_t __data_start[], __data_end[];
 extern const uint64_t __data_load[];
 extern uint64_t __bss_start[], __bss_end[];
-typedef void (*kmm_init_fn)(void);
+typedef kmm::startup::init_fn kmm_init_fn;
 extern const kmm_init_fn __preinit_array_start[], __preinit_array_end[];
 extern const kmm_init_fn __init_array_start[], __init_array_end[];
 
@@ -124,26 +125,8 @@ static_assert(sizeof(kmm_riscv_frame) == 256, "the trap entry saves 32 registers
 
 namespace {
 
-void put(const char *text)
-{
-	size_t n = 0;
-	while (text[n] != '\0')
-		++n;
-	kmm_arch_console_write(text, n);
-}
-
-void put_hex(const char *label, unsigned long value)
-{
-	char buf[3 + 2 * sizeof(value)];
-	size_t n = 0;
-	buf[n++] = ' ';
-	buf[n++] = '0';
-	buf[n++] = 'x';
-	for (int shift = 8 * static_cast<int>(sizeof(value)) - 4; shift >= 0; shift -= 4)
-		buf[n++] = "0123456789abcdef"[(value >> shift) & 0xfu];
-	put(label);
-	kmm_arch_console_write(buf, n);
-}
+using kmm::startup::put;
+using kmm::startup::put_hex;
 
 constexpr unsigned long kInterrupt = 1ul << (8 * sizeof(unsigned long) - 1);
 
@@ -191,17 +174,8 @@ volatile bool g_in_trap;
 
 extern "C" void kmm_riscv_start(void)
 {
-	const uint64_t *src = __data_load;
-	if (src != __data_start) {
-		for (uint64_t *dst = __data_start; dst < __data_end;)
-			*dst++ = *src++;
-	}
-	for (uint64_t *dst = __bss_start; dst < __bss_end;)
-		*dst++ = 0;
-	for (const kmm_init_fn *fn = __preinit_array_start; fn < __preinit_array_end; ++fn)
-		(*fn)();
-	for (const kmm_init_fn *fn = __init_array_start; fn < __init_array_end; ++fn)
-		(*fn)();
+	kmm::startup::crt_init(__data_load, __data_start, __data_end, __bss_start, __bss_end, __preinit_array_start,
+				__preinit_array_end, __init_array_start, __init_array_end);
 	kmm_arch_exit(kmm_main());
 }
 

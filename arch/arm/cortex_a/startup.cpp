@@ -23,6 +23,7 @@
  * loops below must not become memcpy/memset calls.
  */
 #include <arch/arch.h>
+#include <arch/startup.h>
 #include <arch/target.h>
 
 extern "C" {
@@ -31,7 +32,7 @@ extern char __stack_top[];
 extern uint32_t __data_start[], __data_end[];
 extern const uint32_t __data_load[];
 extern uint32_t __bss_start[], __bss_end[];
-typedef void (*kmm_init_fn)(void);
+typedef kmm::startup::init_fn kmm_init_fn;
 extern const kmm_init_fn __preinit_array_start[], __preinit_array_end[];
 extern const kmm_init_fn __init_array_start[], __init_array_end[];
 
@@ -142,26 +143,8 @@ static_assert(sizeof(kmm_cortex_a_exception_stacks[0]) == 2048, "the stack offse
 
 namespace {
 
-void put(const char *text)
-{
-	size_t n = 0;
-	while (text[n] != '\0')
-		++n;
-	kmm_arch_console_write(text, n);
-}
-
-void put_hex(const char *label, uint32_t value)
-{
-	char buf[16];
-	size_t n = 0;
-	buf[n++] = ' ';
-	buf[n++] = '0';
-	buf[n++] = 'x';
-	for (int shift = 28; shift >= 0; shift -= 4)
-		buf[n++] = "0123456789abcdef"[(value >> shift) & 0xfu];
-	put(label);
-	kmm_arch_console_write(buf, n);
-}
+using kmm::startup::put;
+using kmm::startup::put_hex;
 
 const char *exception_name(uint32_t type)
 {
@@ -225,17 +208,8 @@ volatile bool g_in_exception;
 
 extern "C" void kmm_cortex_a_start(void)
 {
-	const uint32_t *src = __data_load;
-	if (src != __data_start) {
-		for (uint32_t *dst = __data_start; dst < __data_end;)
-			*dst++ = *src++;
-	}
-	for (uint32_t *dst = __bss_start; dst < __bss_end;)
-		*dst++ = 0;
-	for (const kmm_init_fn *fn = __preinit_array_start; fn < __preinit_array_end; ++fn)
-		(*fn)();
-	for (const kmm_init_fn *fn = __init_array_start; fn < __init_array_end; ++fn)
-		(*fn)();
+	kmm::startup::crt_init(__data_load, __data_start, __data_end, __bss_start, __bss_end, __preinit_array_start,
+				__preinit_array_end, __init_array_start, __init_array_end);
 	kmm_arch_exit(kmm_main());
 }
 

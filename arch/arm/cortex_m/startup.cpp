@@ -12,6 +12,7 @@
  * memcpy/memset calls, they run before anything else is set up.
  */
 #include <arch/arch.h>
+#include <arch/startup.h>
 #include <arch/target.h>
 
 extern "C" {
@@ -20,7 +21,7 @@ extern char __stack_top[];
 extern uint32_t __data_start[], __data_end[];
 extern const uint32_t __data_load[];
 extern uint32_t __bss_start[], __bss_end[];
-typedef void (*kmm_init_fn)(void);
+typedef kmm::startup::init_fn kmm_init_fn;
 extern const kmm_init_fn __preinit_array_start[], __preinit_array_end[];
 extern const kmm_init_fn __init_array_start[], __init_array_end[];
 
@@ -33,6 +34,9 @@ __attribute__((noreturn, used)) void kmm_cortex_m_fault(const uint32_t *frame, u
 }
 
 namespace {
+
+using kmm::startup::put;
+using kmm::startup::put_hex;
 
 volatile uint32_t &reg(uintptr_t address) { return *reinterpret_cast<volatile uint32_t *>(address); }
 
@@ -51,27 +55,6 @@ struct VectorTable {
 	void *initial_sp;
 	void (*handlers[15])(void);
 };
-
-void put(const char *text)
-{
-	size_t n = 0;
-	while (text[n] != '\0')
-		++n;
-	kmm_arch_console_write(text, n);
-}
-
-void put_hex(const char *label, uint32_t value)
-{
-	char buf[16];
-	size_t n = 0;
-	buf[n++] = ' ';
-	buf[n++] = '0';
-	buf[n++] = 'x';
-	for (int shift = 28; shift >= 0; shift -= 4)
-		buf[n++] = "0123456789abcdef"[(value >> shift) & 0xfu];
-	put(label);
-	kmm_arch_console_write(buf, n);
-}
 
 const char *exception_name(uint32_t number)
 {
@@ -116,18 +99,11 @@ __attribute__((section(".vectors"), used)) const VectorTable kmm_cortex_m_vector
 
 extern "C" void Reset_Handler(void)
 {
-	const uint32_t *src = __data_load;
-	for (uint32_t *dst = __data_start; dst < __data_end;)
-		*dst++ = *src++;
-	for (uint32_t *dst = __bss_start; dst < __bss_end;)
-		*dst++ = 0;
 	/* Precise faults instead of everything escalating to HardFault. */
 	reg(kScbShcsr) |= kShcsrFaultsEnabled;
 	reg(kScbCcr) |= kCcrDiv0Trap;
-	for (const kmm_init_fn *fn = __preinit_array_start; fn < __preinit_array_end; ++fn)
-		(*fn)();
-	for (const kmm_init_fn *fn = __init_array_start; fn < __init_array_end; ++fn)
-		(*fn)();
+	kmm::startup::crt_init(__data_load, __data_start, __data_end, __bss_start, __bss_end, __preinit_array_start,
+				__preinit_array_end, __init_array_start, __init_array_end);
 	kmm_arch_exit(kmm_main());
 }
 
