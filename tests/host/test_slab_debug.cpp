@@ -255,8 +255,14 @@ TEST_F(SlabDebug, FreeOfAPointerNeverAllocated)
 	slab.free(s, &local);
 	EXPECT_EQ(bugs(), 1u);
 	EXPECT_TRUE(said("never handed out"));
+	/* A neighbour in the same slab, never allocated: the next object, or
+	 * the previous one when p is the slab's last (freelists may be
+	 * randomised, so p can be anywhere in its slab). */
+	uintptr_t slab_bytes = uintptr_t{kmm::kPageSize} << s->order;
+	uintptr_t index = (reinterpret_cast<uintptr_t>(p) & (slab_bytes - 1)) / s->size;
+	uint8_t *neighbour = index + 1 < s->objects ? p + s->size : p - s->size;
 	t.cap.clear();
-	slab.free(s, p + s->size); /* the next object of the slab: never allocated */
+	slab.free(s, neighbour);
 	EXPECT_EQ(bugs(), 1u);
 	EXPECT_TRUE(said("it is already free"));
 	slab.free(s, p);
