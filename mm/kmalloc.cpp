@@ -114,7 +114,7 @@ void *SlabAllocator::kmalloc_large(size_t size, gfp_t gfp)
 	}
 	if (head == nullptr)
 		return nullptr;
-	head->cache_id = 0; /* no guard pages (kGuardedLarge) */
+	head->freelist = 0; /* no guard pages (kGuardedLarge) */
 	return pages_.page_address(head);
 }
 
@@ -203,9 +203,9 @@ size_t SlabAllocator::usable_size(const void *x, const char *action, kmem_cache 
 	if (page != nullptr && page_state(page_head(page)) == kLargeKmalloc) {
 		struct page *head = page_head(page);
 		if constexpr (kSlabDebug)
-			if (head->cache_id == kGuardedLarge && x == static_cast<char *>(pages_.page_address(head)) + kPageSize)
+			if (head->freelist == kGuardedLarge && x == static_cast<char *>(pages_.page_address(head)) + kPageSize)
 				return size_t{head->inuse} << kPageShift; /* between its guard pages */
-		if (x == pages_.page_address(head) && head->cache_id != kGuardedLarge)
+		if (x == pages_.page_address(head) && head->freelist != kGuardedLarge)
 			return size_t{kPageSize} << head->order;
 		reporter_.bug("kmalloc", "%s of pointer %p into the middle of large kmalloc block %p", action, x,
 			      pages_.page_address(head));

@@ -30,7 +30,8 @@
  *
  * Slab freelist encoding: page::freelist is 0 for "empty", else
  * 1 + (offset of the first free object from the slab start) / kSlabUnit.
- * page::cache_id indexes the slab allocator's cache table.
+ * page::cache_id indexes the slab allocator's cache table; it is set on
+ * every page of a slab (tails too) and 0 on every other page.
  */
 #ifndef KMM_MM_PAGE_H
 #define KMM_MM_PAGE_H
@@ -65,7 +66,7 @@ struct page {
 	uint8_t order;       /* kFree, kAllocated, kCompound, kLargeKmalloc, kSlab* */
 	uint16_t inuse;      /* kSlab*: objects handed out */
 	uint16_t freelist;   /* kSlab*: encoded first free object (see above) */
-	uint16_t cache_id;   /* kSlab*: owning cache */
+	uint16_t cache_id;   /* slab pages, head and tails: owning cache; else 0 */
 	struct page *next;   /* kFree/kSlab: list link; kTail: the head page */
 	struct page *prev;   /* kFree/kSlab: list link */
 };

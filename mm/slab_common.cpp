@@ -6,7 +6,7 @@
  * Locks: registry_lock_ (the cache table) is taken before any cache lock;
  * cache locks before the page allocator's (see slub.cpp for the full order).
  * kmem_cache structs come from the allocator's own boot cache ("kmem_cache",
- * caches_[0]), a static kmem_cache whose slabs come from the buddy allocator
+ * caches_[kBootCacheId]), a static kmem_cache whose slabs come from the buddy allocator
  * like any other: the slab layer needs no other allocator.
  */
 #include "slab_common.h"
@@ -108,6 +108,8 @@ void SlabAllocator::setup_cache(kmem_cache *s, const char *name, const CacheLayo
 	init.offset = layout.offset;
 	init.size = layout.size;
 	init.div_magic = layout.div_magic;
+	init.index_inverse = odd_inverse(layout.size);
+	init.index_shift = static_cast<uint32_t>(__builtin_ctz(layout.size));
 	init.object_size = layout.object_size;
 	init.align = layout.align;
 	init.slab_bytes = layout.slab_bytes;
@@ -163,7 +165,7 @@ bool SlabAllocator::check_cache(const kmem_cache *s, const char *caller)
 int SlabAllocator::register_cache(kmem_cache *s)
 {
 	LockGuard guard(registry_lock_);
-	for (unsigned id = 1; id < KMM_MAX_CACHES; ++id) {
+	for (unsigned id = kBootCacheId + 1; id <= KMM_MAX_CACHES; ++id) {
 		if (caches_[id] == nullptr) {
 			s->id = static_cast<uint16_t>(id);
 			caches_[id] = s;
@@ -189,7 +191,7 @@ kmem_cache *SlabAllocator::create_cache(const char *name, const CacheLayout &lay
 	int err;
 	if (kmalloc) { /* during init, under registry_lock_ */
 		err = -KMM_ENOSPC;
-		for (unsigned id = 1; id < KMM_MAX_CACHES && err != 0; ++id) {
+		for (unsigned id = kBootCacheId + 1; id <= KMM_MAX_CACHES && err != 0; ++id) {
 			if (caches_[id] == nullptr) {
 				s->id = static_cast<uint16_t>(id);
 				caches_[id] = s;
@@ -239,12 +241,12 @@ int SlabAllocator::init_locked()
 	}
 	setup_cache(&boot_cache_, "kmem_cache", layout, boot_flags | (KMM_SLAB_DEBUG_ALL ? SLAB_CONSISTENCY_CHECKS : 0), nullptr);
 	boot_cache_.kmalloc = true;
-	boot_cache_.id = 0;
-	caches_[0] = &boot_cache_;
+	boot_cache_.id = kBootCacheId;
+	caches_[kBootCacheId] = &boot_cache_;
 	int err = create_kmalloc_caches_locked();
 	if (err != 0) {
 		/* Out of memory this early: give back what was taken. */
-		for (unsigned id = 1; id < KMM_MAX_CACHES; ++id) {
+		for (unsigned id = kBootCacheId + 1; id <= KMM_MAX_CACHES; ++id) {
 			if (caches_[id] != nullptr) {
 				free(&boot_cache_, caches_[id]);
 				caches_[id] = nullptr;
@@ -255,7 +257,7 @@ int SlabAllocator::init_locked()
 		kmalloc_max_ = 0;
 		int shrunk = shrink(&boot_cache_);
 		(void)shrunk;
-		caches_[0] = nullptr;
+		caches_[kBootCacheId] = nullptr;
 		return err;
 	}
 	__atomic_store_n(&initialized_, true, __ATOMIC_RELEASE);
@@ -333,7 +335,7 @@ int SlabAllocator::shrink(kmem_cache *s)
 
 void SlabAllocator::shrink_all()
 {
-	for (unsigned id = 0; id < KMM_MAX_CACHES; ++id)
+	for (unsigned id = 1; id <= KMM_MAX_CACHES; ++id)
 		if (kmem_cache *s = caches_[id])
 			shrink(s);
 }

@@ -120,6 +120,20 @@ constexpr unsigned magazine_capacity(uint32_t size)
 /* Lemire's divisibility test constant for 32-bit numerators (see CacheLayout). */
 constexpr uint64_t divisibility_magic(uint32_t d) { return UINT64_MAX / d + 1; }
 
+/* object_index_ok's constants for a stride d = odd * 2^shift (slub.h):
+ * odd^-1 mod 2^32 (Newton's iteration, each step doubles the correct low
+ * bits: 3 -> 6 -> 12 -> 24 -> 48) and shift. */
+constexpr uint32_t odd_inverse(uint32_t d)
+{
+	uint32_t odd = d >> __builtin_ctz(d);
+	uint32_t x = odd; /* odd * odd == 1 mod 8: 3 bits */
+	for (int i = 0; i < 4; ++i)
+		x *= 2u - odd * x;
+	return x;
+}
+static_assert(odd_inverse(3) * 3u == 1u && odd_inverse(96) * 3u == 1u && odd_inverse(200) * 25u == 1u,
+	      "odd_inverse");
+
 } // namespace kmm
 
 #endif

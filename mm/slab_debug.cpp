@@ -694,7 +694,7 @@ void *SlabAllocator::kmalloc_large_guarded(size_t size, gfp_t gfp)
 	}
 	if (head == nullptr)
 		return nullptr;
-	head->cache_id = kGuardedLarge;
+	head->freelist = kGuardedLarge;
 	head->inuse = static_cast<uint16_t>(data_pages);
 	uintptr_t base = reinterpret_cast<uintptr_t>(pages_.page_address(head));
 	uintptr_t data = base + kPageSize;
@@ -713,7 +713,7 @@ void *SlabAllocator::kmalloc_large_guarded(size_t size, gfp_t gfp)
  * pointer and both guards (report, then free anyway: the guards are ours). */
 bool SlabAllocator::kfree_large_guarded(struct page *head, const void *x)
 {
-	if (head->cache_id != kGuardedLarge)
+	if (head->freelist != kGuardedLarge)
 		return false;
 	uintptr_t base = reinterpret_cast<uintptr_t>(pages_.page_address(head));
 	uintptr_t data = base + kPageSize;
@@ -740,7 +740,7 @@ bool SlabAllocator::kfree_large_guarded(struct page *head, const void *x)
 				 static_cast<long>(reinterpret_cast<intptr_t>(b) - static_cast<intptr_t>(data)), at(data), *b,
 				 kRedActive);
 	}
-	head->cache_id = 0;
+	head->freelist = 0;
 	head->inuse = 0;
 	pages_.free(head, head->order, kLargeKmalloc);
 	if (bad)

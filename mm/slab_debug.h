@@ -44,8 +44,9 @@ inline constexpr uint8_t kPoisonEnd = 0xa5;    /* its last byte */
 inline constexpr uint8_t kRedInactive = 0xbb;  /* red zones of a free object */
 inline constexpr uint8_t kRedActive = 0xcc;    /* red zones of an allocated object */
 
-/* page::cache_id of a kLargeKmalloc head with guard pages (its page::inuse
- * is then the number of pages between the guards). */
+/* page::freelist of a kLargeKmalloc head with guard pages (its page::inuse
+ * is then the number of pages between the guards); page::cache_id stays 0
+ * on every page that is not a slab's. */
 inline constexpr uint16_t kGuardedLarge = 0xFFFF;
 
 /* SLAB_STORE_USER: who last allocated / freed an object. */

@@ -305,7 +305,7 @@ unsigned long SlabAllocator::validate()
 			problem("slab list tail is not its last slab", list.tail);
 	};
 
-	for (unsigned id = 0; id < KMM_MAX_CACHES; ++id) {
+	for (unsigned id = 1; id <= KMM_MAX_CACHES; ++id) {
 		kmem_cache *s = caches_[id];
 		if (s == nullptr)
 			continue;
@@ -438,7 +438,7 @@ unsigned long SlabAllocator::validate()
 		cur = nullptr;
 	}
 	for_each_slab_page([&](struct page *p) {
-		if (p->cache_id >= KMM_MAX_CACHES || caches_[p->cache_id] == nullptr)
+		if (p->cache_id > KMM_MAX_CACHES || caches_[p->cache_id] == nullptr)
 			problem("slab page of no live cache", pages_.page_address(p));
 	});
 	for (unsigned i = 0; i < kNrKmallocClasses; ++i) {

@@ -114,7 +114,7 @@ struct page *SlabAllocator::allocate_slab(kmem_cache *s, gfp_t gfp)
 		return nullptr;
 	uintptr_t base = slab_base(pages_, slab);
 	set_slab_inuse(slab, 0);
-	slab->cache_id = s->id;
+	set_slab_cache_id(slab, s->order, s->id);
 	slab->next = slab->prev = nullptr;
 	char *object = reinterpret_cast<char *>(base);
 	for (unsigned i = 0; i < s->objects; ++i, object += s->size) {
@@ -140,6 +140,7 @@ void SlabAllocator::discard_slab(kmem_cache *s, struct page *slab)
 	if constexpr (kSanitize)
 		san_unpoison(pages_.page_address(slab), s->slab_bytes);
 	set_page_state(slab, kSlab);
+	set_slab_cache_id(slab, s->order, 0);
 	pages_.free(slab, s->order, kSlab);
 }
 
@@ -219,6 +220,13 @@ inline void *finish_alloc(const kmem_cache *s, void *object, gfp_t gfp)
 	return object;
 }
 } // namespace
+
+void *zero_object(const kmem_cache *s, void *object)
+{
+	san_allocated(s, object, s->object_size, true);
+	__builtin_memset(object, 0, s->object_size);
+	return object;
+}
 
 void *SlabAllocator::alloc(kmem_cache *s, gfp_t gfp) { return slab_alloc_fast(*this, s, gfp); }
 void SlabAllocator::free(kmem_cache *s, void *x) { slab_free_fast(*this, s, x); }
@@ -487,7 +495,7 @@ struct page *SlabAllocator::find_slab(const void *x, const char *who, const char
 		reporter_.finish_bug();
 		return nullptr;
 	}
-	if (head->cache_id >= KMM_MAX_CACHES || caches_[head->cache_id] == nullptr) {
+	if (head->cache_id > KMM_MAX_CACHES || caches_[head->cache_id] == nullptr) {
 		reporter_.bug(who, "%s of pointer %p in a slab of no live cache (cache id %u)", action, x,
 			      head->cache_id);
 		reporter_.finish_bug();
@@ -537,7 +545,7 @@ void SlabAllocator::free_slow(kmem_cache *s, void *x, const void *caller)
 	if (page != nullptr) {
 		struct page *slab = page_head(page);
 		uint8_t state = page_state(slab);
-		if ((state == kSlab || state == kSlabCpu) && slab->cache_id < KMM_MAX_CACHES &&
+		if ((state == kSlab || state == kSlabCpu) && slab->cache_id <= KMM_MAX_CACHES &&
 		    caches_[slab->cache_id] == s) {
 			free_object(s, slab, x, caller);
 			return;
@@ -774,6 +782,11 @@ void SlabAllocator::honour_flush(kmem_cache *s)
  * onto the magazine (first evicting its kMagazineEvict oldest entries to
  * their slabs when full: bounded work) — or, without a magazine, gives it
  * back to its slab under the lock. */
+void SlabAllocator::free_object_inline(kmem_cache *s, struct page *page, void *x)
+{
+	free_object(s, page_head(page), x, kSlabDebug ? __builtin_return_address(0) : nullptr);
+}
+
 void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x, const void *caller)
 {
 	if constexpr (kSlabDebug) {

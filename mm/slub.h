@@ -41,7 +41,11 @@
 namespace kmm {
 
 /* Oldest entries a free evicts from a full magazine (bounded work per free). */
-inline constexpr unsigned kMagazineEvict = 2;
+#ifndef KMM_SLAB_MAGAZINE_EVICT
+#define KMM_SLAB_MAGAZINE_EVICT 2
+#endif
+static_assert(KMM_SLAB_MAGAZINE_EVICT >= 1, "a free into a full magazine evicts at least one entry");
+inline constexpr unsigned kMagazineEvict = KMM_SLAB_MAGAZINE_EVICT;
 
 /* Per-CPU partial slabs per cache and CPU (SMP builds only; uniprocessor
  * builds keep none, so their behaviour and figures are unchanged). */
@@ -205,12 +209,30 @@ inline void set_slab_inuse(struct page *p, unsigned inuse)
 {
 	__atomic_store_n(&p->inuse, static_cast<uint16_t>(inuse), __ATOMIC_RELAXED);
 }
+/* Every page of a slab, head and tails, carries its cache's id (0 on every
+ * page that is not a slab's): kfree's inline path maps an address to its
+ * cache in one load, without going through the head page. */
+inline void set_slab_cache_id(struct page *head, unsigned order, uint16_t id)
+{
+	for (size_t i = 0; i < (size_t{1} << order); ++i)
+		__atomic_store_n(&head[i].cache_id, id, __ATOMIC_RELAXED);
+}
+__attribute__((always_inline)) inline uint16_t page_cache_id(const struct page *p)
+{
+	if constexpr (KMM_NR_CPUS > 1)
+		return __atomic_load_n(&p->cache_id, __ATOMIC_RELAXED);
+	else
+		return p->cache_id;
+}
 inline void set_slab_freelist(struct page *p, uint16_t encoded)
 {
 	__atomic_store_n(&p->freelist, encoded, __ATOMIC_RELAXED);
 }
 
 inline constexpr unsigned kNrKmallocClasses = 13;
+
+/* kmem_cache::id of the boot cache ("kmem_cache"); id 0 is no cache. */
+inline constexpr uint16_t kBootCacheId = 1;
 
 /* kmem_cache::lock: protects a cache's lists and counters and the page
  * freelists of its slabs. On one CPU, masking IRQs is all the exclusion
@@ -257,13 +279,15 @@ struct kmem_cache {
 	uint32_t offset = 0;         /* free pointer offset in an object's stride */
 	uint32_t size = 0;           /* stride */
 	uint64_t div_magic = 0;      /* divisibility test by size */
+	uint32_t index_inverse = 0;  /* object_index_ok: odd part of size, inverted mod 2^32 */
+	uint32_t index_shift = 0;    /* ... and the power of two of size */
 	uint32_t object_size = 0;
 	uint32_t align = 0;
 	uint32_t slab_bytes = 0;     /* kPageSize << order */
 	uintptr_t slab_mask = 0;     /* slab_bytes - 1: x & slab_mask = x's offset in its slab */
 	uintptr_t object_area = 0;   /* objects * size: offsets of objects lie below it */
 	uint16_t objects = 0;        /* per slab */
-	uint16_t id = 0;             /* index in the cache table = page::cache_id */
+	uint16_t id = 0;             /* index in the cache table = page::cache_id (1 ...) */
 	uint8_t order = 0;
 	slab_flags_t flags = 0;
 	void (*ctor)(void *) = nullptr;
@@ -297,7 +321,7 @@ void *slab_alloc_fast(SlabAllocator &a, kmem_cache *s, gfp_t gfp);
 void slab_free_fast(SlabAllocator &a, kmem_cache *s, void *x);
 void *kmalloc_fast(SlabAllocator &a, size_t size, gfp_t gfp);
 void kfree_fast(SlabAllocator &a, const void *x);
-struct page *fast_slab_page(const SlabAllocator &a, uintptr_t addr);
+struct page *fast_page(const SlabAllocator &a, uintptr_t addr);
 
 class SlabAllocator {
 public:
@@ -346,7 +370,7 @@ public:
 	enum class RemoteDrain : uint8_t { kSync, kRequest };
 	void set_remote_drain(RemoteDrain mode) { remote_drain_ = mode; }
 	RemoteDrain remote_drain() const { return remote_drain_; }
-	kmem_cache *cache(unsigned id) const { return id < KMM_MAX_CACHES ? caches_[id] : nullptr; }
+	kmem_cache *cache(unsigned id) const { return id <= KMM_MAX_CACHES ? caches_[id] : nullptr; }
 	kmem_cache *boot_cache() { return &boot_cache_; }
 
 	/* ---- kmalloc (kmalloc.cpp) ---- */
@@ -381,8 +405,11 @@ public:
 	/* kfree/kmem_cache_free of a checked slab page's object that the
 	 * inline path could not push: full checks, then the magazine (flushing
 	 * half when full) or, without one, the slab. */
-	__attribute__((noinline)) void free_object(kmem_cache *s, struct page *slab, void *x,
-						   const void *caller = nullptr);
+	void free_object(kmem_cache *s, struct page *slab, void *x, const void *caller);
+	/* The same from the inline paths: `page` is any page of x's slab (a
+	 * tail too); three arguments and no frame, so the inline path can
+	 * tail-call it. The caller for SLAB_STORE_USER is its return address. */
+	__attribute__((noinline)) void free_object_inline(kmem_cache *s, struct page *page, void *x);
 
 	/* ---- debugging (slab_debug.cpp; docs/DEBUGGING.md) ---- */
 	/* The boot option (kmm_slub_debug syntax) for caches created from now
@@ -398,7 +425,7 @@ private:
 	friend void slab_free_fast(SlabAllocator &, kmem_cache *, void *);
 	friend void *kmalloc_fast(SlabAllocator &, size_t, gfp_t);
 	friend void kfree_fast(SlabAllocator &, const void *);
-	friend ::page *fast_slab_page(const SlabAllocator &, uintptr_t);
+	friend ::page *fast_page(const SlabAllocator &, uintptr_t);
 
 	/* slab_common.cpp */
 	int init_locked();
@@ -489,7 +516,10 @@ private:
 	uintptr_t map_start_ = 0;
 	uintptr_t map_bytes_ = 0;
 	struct page *map_pages_ = nullptr;
-	kmem_cache *caches_[KMM_MAX_CACHES] = {};
+	/* Indexed by kmem_cache::id = page::cache_id, 1 ... KMM_MAX_CACHES
+	 * (1: the boot cache); caches_[0] stays NULL: page::cache_id 0 means
+	 * "no slab", so kfree's inline path needs no page-state test. */
+	kmem_cache *caches_[KMM_MAX_CACHES + 1] = {};
 	kmem_cache boot_cache_;  /* caches_[0]: holds every other kmem_cache */
 	kmem_cache unready_;     /* kmalloc_caches_[] before init: an empty cache */
 	/* slab_debug.cpp: the boot option, the PRNG, large kmalloc guards */
@@ -568,6 +598,23 @@ inline void set_freepointer(const kmem_cache *s, void *object, void *next)
 inline bool on_object_boundary(const kmem_cache *s, uintptr_t offset)
 {
 	return static_cast<uint64_t>(offset) * s->div_magic < s->div_magic;
+}
+
+/* offset (x & slab_mask) is an object's: below the object area and on a
+ * boundary, in one test. size = odd * 2^shift; with inverse = odd^-1 mod
+ * 2^32, rotr(offset * inverse, shift) is offset / size when size divides
+ * offset, and above (2^32 - 1) / size >= objects when it does not (the
+ * exact-division test of Granlund and Montgomery), so the index is below
+ * `objects` exactly for the offsets of objects. offset < 2^32: a slab is
+ * smaller. */
+__attribute__((always_inline)) inline bool object_index_ok(const kmem_cache *s, uintptr_t offset)
+{
+	uint32_t q = static_cast<uint32_t>(offset) * s->index_inverse;
+	uint32_t k = s->index_shift;
+	if (k > 31u)
+		__builtin_unreachable();
+	q = (q >> k) | (q << ((32u - k) & 31u));
+	return q < s->objects;
 }
 
 /* A decoded free pointer `next` read from the free object `object`: NULL,

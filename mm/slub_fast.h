@@ -109,16 +109,18 @@ __attribute__((always_inline)) inline void san_allocated(const kmem_cache *s, vo
 	if constexpr (kSanitize)
 		san_object_alloc(s, x, size, s->size, static_cast<char *>(x) + s->offset, defined);
 }
+/* __GFP_ZERO: zeroes all of the object (and makes all of it addressable);
+ * out of line, so the inline paths need no frame for the memset call. */
+__attribute__((noinline, cold)) void *zero_object(const kmem_cache *s, void *object);
+
 /* An object handed out for `size` bytes: __GFP_ZERO zeroes all of it
- * (and makes all of it addressable), else the sanitizers see `size`. */
-__attribute__((always_inline)) inline void zero_or_mark(const kmem_cache *s, void *object, size_t size, gfp_t gfp)
+ * (zero_object), else the sanitizers see `size`. Returns the object. */
+__attribute__((always_inline)) inline void *zero_or_mark(const kmem_cache *s, void *object, size_t size, gfp_t gfp)
 {
-	if (__builtin_expect((gfp & __GFP_ZERO) != 0, 0)) {
-		san_allocated(s, object, s->object_size, true);
-		__builtin_memset(object, 0, s->object_size);
-	} else {
-		san_allocated(s, object, size, s->ctor != nullptr);
-	}
+	if (__builtin_expect((gfp & __GFP_ZERO) != 0, 0))
+		return zero_object(s, object);
+	san_allocated(s, object, size, s->ctor != nullptr);
+	return object;
 }
 /* A free object is unaddressable, except in a ctor cache: there its
  * constructed state is part of the contract (docs/SLAB.md), so only the
@@ -208,13 +210,13 @@ __attribute__((always_inline)) inline bool cpu_alloc(const kmem_cache *s, CacheC
 }
 
 /* Pushes x, an object of this cache that passed the caller's checks, if
- * it is neither the last object pushed nor the CPU freelist head (double
- * frees) and the push stays below mag_end (the limit, the array's end, or
- * 0: no magazine / a flush request). IRQs masked. */
+ * it is not the last object pushed (the double free free(p); free(p)) and
+ * the push stays below mag_end (the limit, the array's end, or 0: no
+ * magazine / a flush request). IRQs masked. */
 __attribute__((always_inline)) inline bool cpu_push(CacheCpu &c, void *x)
 {
 	uint32_t n = c.mag_top;
-	if (__builtin_expect(x != c.mag[n] && x != c.freelist && n < mag_end_of(c), 1)) {
+	if (__builtin_expect(x != c.mag[n] && n < mag_end_of(c), 1)) {
 		c.mag[n + 1] = x;
 		c.mag_top = n + 1;
 		slab_stat(c.free_fast);
@@ -230,42 +232,42 @@ __attribute__((always_inline)) inline void *slab_alloc_fast(SlabAllocator &a, km
 	void *object;
 	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
 		fast_irq_restore(flags);
-		zero_or_mark(s, object, s->object_size, gfp);
-		return object;
+		return zero_or_mark(s, object, s->object_size, gfp);
 	}
 	fast_irq_restore(flags);
 	return a.alloc_slow(s, gfp);
 }
 
-/* x's head page if x lies in region 0 (no region loop) on a slab page of
- * any state; NULL otherwise (the caller goes out of line). */
-__attribute__((always_inline)) inline struct page *fast_slab_page(const SlabAllocator &a, uintptr_t addr)
+/* x's page if x lies in region 0 (no region loop); NULL otherwise (the
+ * caller goes out of line). Its cache_id names x's cache if the page is
+ * any page of a slab, and is 0 on every other page (caches_[0] is NULL). */
+__attribute__((always_inline)) inline struct page *fast_page(const SlabAllocator &a, uintptr_t addr)
 {
 	uintptr_t map_offset = addr - a.map_start_;
 	if (__builtin_expect(map_offset >= a.map_bytes_, 0))
 		return nullptr;
-	struct page *page = a.map_pages_ + (map_offset >> kPageShift);
-	uint8_t state = fast_page_state(page);
-	if (state == kTail) { /* inside a multi-page slab or large block */
-		page = page->next;
-		state = fast_page_state(page);
-	}
-	return __builtin_expect(static_cast<uint8_t>(state - kSlab) <= kSlabCpu - kSlab, 1) ? page : nullptr;
+	return a.map_pages_ + (map_offset >> kPageShift);
 }
 
-/* Pushes x, a pointer into `page`, a slab page of s, onto the running
- * CPU's magazine if it is an object (below the object area, on a
- * boundary), not visibly free (its slab is not empty, x is not the page
- * freelist head) and cpu_push agrees. False: nothing changed, the caller
- * calls free_object (full checks, reports, eviction). */
+/* Pushes x, a pointer into `page`, a page of a slab of s, onto the
+ * running CPU's magazine if it is an object's (object_index_ok), not
+ * visibly free (its slab is not empty; x is neither the slab's page
+ * freelist head nor the CPU freelist head) and cpu_push agrees. False:
+ * nothing changed, the caller calls free_object (full checks, reports,
+ * the slab). */
 __attribute__((always_inline)) inline bool push_slab_object(kmem_cache *s, struct page *page, void *x)
 {
 	uintptr_t offset = reinterpret_cast<uintptr_t>(x) & s->slab_mask;
+	if (__builtin_expect(!object_index_ok(s, offset), 0))
+		return false;
+	const struct page *head = page_head(page);
+	if (__builtin_expect(slab_inuse(head) == 0 ||
+				     /* 1 + offset / kSlabUnit fits page::freelist (slab_common.h) */
+				     uint32_t{slab_freelist(head)} == 1u + static_cast<uint32_t>(offset / kSlabUnit), 0))
+		return false;
 	unsigned long flags = fast_irq_save();
 	CacheCpu &c = this_cpu(s);
-	if (__builtin_expect(offset < s->object_area && on_object_boundary(s, offset) && slab_inuse(page) != 0 &&
-				     slab_freelist(page) != freelist_encode_offset(offset) && cpu_push(c, x),
-			     1)) {
+	if (__builtin_expect(x != c.freelist && cpu_push(c, x), 1)) {
 		san_freed(s, x);
 		fast_irq_restore(flags);
 		return true;
@@ -274,23 +276,24 @@ __attribute__((always_inline)) inline bool push_slab_object(kmem_cache *s, struc
 	return false;
 }
 
-/* kmem_cache_free: an object of the CPU slab is checked against the CPU
- * slab's range (no page lookup); any other goes through its page (region
- * 0 inline, as kfree), which must be a slab of s. */
+/* kmem_cache_free: x's page (region 0 inline, as kfree) must be a slab
+ * page of s; then the push. Without magazines: an object of the CPU slab
+ * goes onto the CPU freelist. */
 __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem_cache *s, void *x)
 {
-	unsigned long flags = fast_irq_save();
-	CacheCpu &c = this_cpu(s);
-	uintptr_t offset = reinterpret_cast<uintptr_t>(x) - c.slab_start;
-	bool in_cpu_slab = offset < c.slab_bytes;
-	if (__builtin_expect(in_cpu_slab && on_object_boundary(s, offset), 1)) {
-		if constexpr (kMagazineMax > 0) {
-			if (__builtin_expect(cpu_push(c, x), 1)) {
-				san_freed(s, x);
-				fast_irq_restore(flags);
+	if constexpr (kMagazineMax > 0) {
+		struct page *page = fast_page(a, reinterpret_cast<uintptr_t>(x));
+		if (__builtin_expect(page != nullptr && page_cache_id(page) == s->id, 1)) {
+			if (__builtin_expect(push_slab_object(s, page, x), 1))
 				return;
-			}
-		} else if (x != c.freelist) { /* no magazines: the CPU freelist */
+			a.free_object_inline(s, page, x);
+			return;
+		}
+	} else {
+		unsigned long flags = fast_irq_save();
+		CacheCpu &c = this_cpu(s);
+		uintptr_t offset = reinterpret_cast<uintptr_t>(x) - c.slab_start;
+		if (__builtin_expect(offset < c.slab_bytes && on_object_boundary(s, offset) && x != c.freelist, 1)) {
 			set_freepointer(s, x, c.freelist);
 			c.freelist = x;
 			slab_stat(c.free_fast);
@@ -298,17 +301,7 @@ __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem
 			fast_irq_restore(flags);
 			return;
 		}
-	}
-	fast_irq_restore(flags);
-	if constexpr (kMagazineMax > 0) {
-		if (!in_cpu_slab) { /* another slab of s (or misuse) */
-			struct page *page = fast_slab_page(a, reinterpret_cast<uintptr_t>(x));
-			if (__builtin_expect(page != nullptr && page->cache_id == s->id, 1)) {
-				if (!push_slab_object(s, page, x))
-					a.free_object(s, page, x);
-				return;
-			}
-		}
+		fast_irq_restore(flags);
 	}
 	a.free_slow(s, x);
 }
@@ -337,30 +330,32 @@ __attribute__((always_inline)) inline void *kmalloc_fast(SlabAllocator &a, size_
 	void *object;
 	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
 		fast_irq_restore(flags);
-		zero_or_mark(s, object, size, gfp);
-		return object;
+		return zero_or_mark(s, object, size, gfp);
 	}
 	fast_irq_restore(flags);
 	return a.kmalloc_slow(size, gfp);
 }
 
-/* kfree: region 0's page (the common case, no region loop), its head, a
- * slab page's cache, the object checks, the push. */
+/* kfree: region 0's page, its cache (any page of a slab names it; no
+ * head-page or state test), the object check, the push. */
 __attribute__((always_inline)) inline void kfree_fast(SlabAllocator &a, const void *x)
 {
-	struct page *page = fast_slab_page(a, reinterpret_cast<uintptr_t>(x));
-	if (__builtin_expect(page != nullptr, 1)) {
-		kmem_cache *s = a.caches_[page->cache_id];
-		void *object = const_cast<void *>(x);
-		if constexpr (kMagazineMax > 0) {
-			if (__builtin_expect(push_slab_object(s, page, object), 1))
+	uintptr_t map_offset = reinterpret_cast<uintptr_t>(x) - a.map_start_;
+	if (__builtin_expect(map_offset < a.map_bytes_, 1)) {
+		struct page *page = a.map_pages_ + (map_offset >> kPageShift);
+		kmem_cache *s = a.caches_[page_cache_id(page)];
+		if (__builtin_expect(s != nullptr, 1)) {
+			void *object = const_cast<void *>(x);
+			if constexpr (kMagazineMax > 0) {
+				if (__builtin_expect(push_slab_object(s, page, object), 1))
+					return;
+			} else if (fast_page_state(page_head(page)) == kSlabCpu) {
+				slab_free_fast(a, s, object);
 				return;
-		} else if (fast_page_state(page) == kSlabCpu) {
-			slab_free_fast(a, s, object);
+			}
+			a.free_object_inline(s, page, object);
 			return;
 		}
-		a.free_object(s, page, object);
-		return;
 	}
 	a.kfree_slow(x);
 }

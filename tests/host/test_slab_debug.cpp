@@ -459,7 +459,7 @@ TEST_F(SlabDebugBoot, EveryCacheDebuggedStillWorks)
 		else
 			slab.kfree(v[i]);
 	}
-	for (unsigned id = 0; id < KMM_MAX_CACHES; ++id) {
+	for (unsigned id = 1; id <= KMM_MAX_CACHES; ++id) {
 		if (kmem_cache *c = slab.cache(id)) {
 			EXPECT_EQ(check(c), 0u) << c->name;
 		}

@@ -282,7 +282,7 @@ TEST_P(SlabSmp, ThreadsChurnCachesAndKmallocWithRemoteFreesAndNothingIsLost)
 	for (unsigned k = 0; k < 3; ++k)
 		EXPECT_EQ(active(w, caches[k]), by_kind[k]) << caches[k]->name;
 	unsigned long kmalloc_active = 0;
-	for (unsigned id = 0; id < KMM_MAX_CACHES; ++id) {
+	for (unsigned id = 1; id <= KMM_MAX_CACHES; ++id) {
 		kmem_cache *k = w.slab.cache(id);
 		if (k != nullptr && k->kmalloc && k != w.slab.boot_cache())
 			kmalloc_active += active(w, k);
@@ -290,7 +290,7 @@ TEST_P(SlabSmp, ThreadsChurnCachesAndKmallocWithRemoteFreesAndNothingIsLost)
 	EXPECT_EQ(kmalloc_active, by_kind[kKmalloc]);
 
 	/* Per-CPU caching stayed within its bounds on every CPU. */
-	for (unsigned id = 0; id < KMM_MAX_CACHES; ++id) {
+	for (unsigned id = 1; id <= KMM_MAX_CACHES; ++id) {
 		kmem_cache *k = w.slab.cache(id);
 		if (k == nullptr)
 			continue;

@@ -124,8 +124,9 @@ TEST_F(SlabCache, CreateCopiesNameAndRegisters)
 	kmem_cache *l = make(longname.c_str(), 40);
 	EXPECT_EQ(std::strlen(l->name), size_t{KMM_SLAB_NAME_LEN} - 1);
 	/* the kmem_cache structs come from the boot cache */
-	EXPECT_EQ(head_of(s)->cache_id, 0u);
-	EXPECT_EQ(slab.cache(0), slab.boot_cache());
+	EXPECT_EQ(head_of(s)->cache_id, kmm::kBootCacheId);
+	EXPECT_EQ(slab.cache(kmm::kBootCacheId), slab.boot_cache());
+	EXPECT_EQ(slab.cache(0), nullptr); /* id 0: no cache (page::cache_id of non-slab pages) */
 	slab.destroy(s);
 	slab.destroy(l);
 	EXPECT_FALSE(slab.is_live(s));

@@ -233,20 +233,30 @@ template <typename Op> void free_all(Op &op, unsigned n)
 	}
 }
 
+/* Operation counts of a run, kept in locals by the loop (registers, not
+ * stores through the returned Run: the harness is part of the "per op incl.
+ * the loop" figure, so it stays lean). */
+struct Counts {
+	unsigned long allocs = 0, frees = 0, failures = 0;
+};
+
 /* One step on slot i: free its block, or allocate `size` into it and touch
- * the first and last byte (touch = false for pages). */
-template <typename Op> inline void slot_step(Op &op, Run &r, unsigned i, uint32_t size, bool touch)
+ * the first and last byte (touch = false for pages). kKeepSize: remember
+ * the size for release (pages: the order); kmalloc, malloc and kmem_cache
+ * frees do not need it. */
+template <bool kKeepSize, typename Op>
+inline void slot_step(Op &op, Counts &n, unsigned i, uint32_t size, bool touch)
 {
 	void *&slot = g_slot[i];
 	if (slot != nullptr) {
-		op.release(slot, g_slot_size[i]);
+		op.release(slot, kKeepSize ? g_slot_size[i] : 0);
 		slot = nullptr;
-		++r.frees;
+		++n.frees;
 		return;
 	}
 	unsigned char *p = static_cast<unsigned char *>(op.alloc(size));
 	if (p == nullptr) {
-		++r.failures;
+		++n.failures;
 		return;
 	}
 	if (touch) {
@@ -254,9 +264,13 @@ template <typename Op> inline void slot_step(Op &op, Run &r, unsigned i, uint32_
 		p[size - 1] = 2;
 	}
 	slot = p;
-	g_slot_size[i] = size;
-	++r.allocs;
+	if (kKeepSize)
+		g_slot_size[i] = size;
+	++n.allocs;
 }
+
+/* 8 … 512 from 16 random bits, by multiply and shift (no division). */
+inline uint32_t slot_size(uint32_t bits16) { return 8 + ((bits16 * 505u) >> 16); }
 
 /* 16 B … 4095 B, log-uniform by octave. */
 inline uint32_t frag_size(uint32_t x)
@@ -280,35 +294,40 @@ struct Workload {
 template <Kind K, typename Op> __attribute__((noinline)) Run run_kind(const Workload &w, Op &op)
 {
 	Run r = {};
+	Counts n;
 	Rng rng{0x2545f491u};
-	const uint32_t n = steps(w.full_steps);
+	const uint32_t steps_n = steps(w.full_steps);
 	const unsigned mask = w.slots - 1;
 	const uint32_t size = w.size;
+	constexpr bool kKeepSize = K == Kind::kPages;
 	if (K == Kind::kChurn) { /* fill the pool first, outside the count */
 		for (unsigned i = 0; i < w.slots; ++i)
-			slot_step(op, r, i, size, true);
-		r.allocs = 0;
+			slot_step<kKeepSize>(op, n, i, size, true);
+		n.allocs = 0;
 	}
 	const uint32_t t0 = bench::ticks();
-	for (uint32_t step = 0; step < n; ++step) {
+	for (uint32_t step = 0; step < steps_n; ++step) {
 		uint32_t x = rng.next();
 		if constexpr (K == Kind::kSlot) {
-			slot_step(op, r, x & mask, 8 + (x >> 8) % 505, true);
+			slot_step<kKeepSize>(op, n, x & mask, slot_size((x >> 8) & 0xffff), true);
 		} else if constexpr (K == Kind::kChurn) { /* free a random object, allocate its successor */
-			slot_step(op, r, x & mask, size, true);
-			slot_step(op, r, x & mask, size, true);
+			slot_step<kKeepSize>(op, n, x & mask, size, true);
+			slot_step<kKeepSize>(op, n, x & mask, size, true);
 		} else if constexpr (K == Kind::kFrag) {
 			/* slots 0..255 long-lived (1 step in 8), 256..319 a ring of
 			 * short-lived ones (each lives one lap of the ring) */
 			unsigned i = (x & 7) == 0 ? (x >> 3) & 255 : 256 + (step & 63);
-			slot_step(op, r, i, frag_size(x >> 11), true);
+			slot_step<kKeepSize>(op, n, i, frag_size(x >> 11), true);
 		} else {
-			slot_step(op, r, x & mask, (x >> 8) % 5, false);
+			slot_step<kKeepSize>(op, n, x & mask, (x >> 8) % 5, false);
 		}
 	}
 	r.ticks = bench::ticks() - t0;
-	r.steps = n;
-	free_all(op, kMaxSlots);
+	r.steps = steps_n;
+	r.allocs = n.allocs;
+	r.frees = n.frees;
+	r.failures = n.failures;
+	free_all(op, kMaxSlots); /* sizes are stale unless kKeepSize; only pages read them */
 	return r;
 }
 
