@@ -601,7 +601,7 @@ inline bool on_object_boundary(const kmem_cache *s, uintptr_t offset)
 }
 
 /* offset (x & slab_mask) is an object's: below the object area and on a
- * boundary, in one test. size = odd * 2^shift; with inverse = odd^-1 mod
+ * boundary. On 32-bit targets in one test: size = odd * 2^shift; with inverse = odd^-1 mod
  * 2^32, rotr(offset * inverse, shift) is offset / size when size divides
  * offset, and above (2^32 - 1) / size >= objects when it does not (the
  * exact-division test of Granlund and Montgomery), so the index is below
@@ -609,6 +609,8 @@ inline bool on_object_boundary(const kmem_cache *s, uintptr_t offset)
  * smaller. */
 __attribute__((always_inline)) inline bool object_index_ok(const kmem_cache *s, uintptr_t offset)
 {
+	if constexpr (sizeof(uintptr_t) == 8) /* a 64-bit multiply is as cheap: Lemire's test */
+		return offset < s->object_area && static_cast<uint64_t>(offset) * s->div_magic < s->div_magic;
 	uint32_t q = static_cast<uint32_t>(offset) * s->index_inverse;
 	uint32_t k = s->index_shift;
 	if (k > 31u)

@@ -10,24 +10,26 @@
  *
  *   alloc:  pop the magazine, else pop the CPU freelist, else alloc_slow.
  *   free:   checks, then push onto the magazine if it has room, else
- *           free_slow/free_object (which evict its two oldest entries when
- *           full, or wrap the ring at the array's end; see slub.h).
+ *           free_object_inline -> free_object (which evicts the magazine's
+ *           oldest entries when full, or wraps the ring at the array's
+ *           end; see slub.h) or free_slow/kfree_slow (misuse, other regions).
  *
  * What the free fast paths check before the push (a failing check goes out
  * of line, which diagnoses and reports; nothing is changed before that):
- *   kmem_cache_free: x lies in the CPU slab's object area, on an object
- *           boundary (no division: see on_object_boundary). Any other
- *           pointer (another slab of the cache, or misuse) goes to
- *           free_slow, which looks up its page.
- *   kfree:  x's page (region 0 inline) is a slab page; its cache is the
- *           page's; x & slab_mask is below the object area, on a boundary;
- *           the slab is not empty and x is not its page freelist head.
- *   both:   x is neither mag[mag_top] — the last object pushed (the
- *           double free free(p); free(p): every free of a magazine cache
- *           ends with x on top), or the newest entry after pops, except
- *           after pops that reached the wall of a wrapped ring (slub.h),
- *           where the newest entry is at the array's end — nor the CPU
- *           freelist head.
+ *   page:   x's page (region 0 inline) names a cache: every page of a slab,
+ *           tails too, carries its cache id, and every other page 0
+ *           (caches_[0] is NULL) — one load, no head page or state test.
+ *           kfree takes that cache; kmem_cache_free requires it to be s
+ *           (an object of the CPU slab skips the lookup: the CPU slab's
+ *           range and the CPU freelist head are its tests).
+ *   object: x & slab_mask is an object's offset: below the object area
+ *           and on a boundary, in one multiply (object_index_ok, slub.h).
+ *   free:   x's slab is not empty and x is not its page freelist head; x
+ *           is neither mag[mag_top] — the last object pushed (the double
+ *           free free(p); free(p): every free of a magazine cache ends with
+ *           x on top), or the newest entry after pops, except after pops
+ *           that reached the wall of a wrapped ring (slub.h), where the
+ *           newest entry is at the array's end — nor the CPU freelist head.
  * Deeper double frees are not caught here (see docs/SLAB.md: the slow
  * path adds the freelist heads; SLAB_CONSISTENCY_CHECKS caches, which
  * have no magazine and no CPU slab, catch every one).
@@ -276,24 +278,25 @@ __attribute__((always_inline)) inline bool push_slab_object(kmem_cache *s, struc
 	return false;
 }
 
-/* kmem_cache_free: x's page (region 0 inline, as kfree) must be a slab
- * page of s; then the push. Without magazines: an object of the CPU slab
- * goes onto the CPU freelist. */
+/* kmem_cache_free: an object of the CPU slab is checked against the CPU
+ * slab's range (no page lookup; its free objects are on the CPU freelist,
+ * which cpu_push's caller tests); any other goes through its page (region
+ * 0 inline, as kfree), which must be a slab page of s. Without magazines:
+ * an object of the CPU slab goes onto the CPU freelist. */
 __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem_cache *s, void *x)
 {
-	if constexpr (kMagazineMax > 0) {
-		struct page *page = fast_page(a, reinterpret_cast<uintptr_t>(x));
-		if (__builtin_expect(page != nullptr && page_cache_id(page) == s->id, 1)) {
-			if (__builtin_expect(push_slab_object(s, page, x), 1))
+	unsigned long flags = fast_irq_save();
+	CacheCpu &c = this_cpu(s);
+	uintptr_t offset = reinterpret_cast<uintptr_t>(x) - c.slab_start;
+	bool in_cpu_slab = offset < c.slab_bytes;
+	if (__builtin_expect(in_cpu_slab && object_index_ok(s, offset) && x != c.freelist, 1)) {
+		if constexpr (kMagazineMax > 0) {
+			if (__builtin_expect(cpu_push(c, x), 1)) {
+				san_freed(s, x);
+				fast_irq_restore(flags);
 				return;
-			a.free_object_inline(s, page, x);
-			return;
-		}
-	} else {
-		unsigned long flags = fast_irq_save();
-		CacheCpu &c = this_cpu(s);
-		uintptr_t offset = reinterpret_cast<uintptr_t>(x) - c.slab_start;
-		if (__builtin_expect(offset < c.slab_bytes && on_object_boundary(s, offset) && x != c.freelist, 1)) {
+			}
+		} else {
 			set_freepointer(s, x, c.freelist);
 			c.freelist = x;
 			slab_stat(c.free_fast);
@@ -301,7 +304,18 @@ __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem
 			fast_irq_restore(flags);
 			return;
 		}
-		fast_irq_restore(flags);
+	}
+	fast_irq_restore(flags);
+	if constexpr (kMagazineMax > 0) {
+		if (!in_cpu_slab) { /* another slab of s (or misuse) */
+			struct page *page = fast_page(a, reinterpret_cast<uintptr_t>(x));
+			if (__builtin_expect(page != nullptr && page_cache_id(page) == s->id, 1)) {
+				if (__builtin_expect(push_slab_object(s, page, x), 1))
+					return;
+				a.free_object_inline(s, page, x);
+				return;
+			}
+		}
 	}
 	a.free_slow(s, x);
 }
