@@ -162,9 +162,9 @@ bool SlabAllocator::check_cache(const kmem_cache *s, const char *caller)
 	return false;
 }
 
-int SlabAllocator::register_cache(kmem_cache *s)
+/* Gives s the lowest free id after the boot cache's. registry_lock_ held. */
+int SlabAllocator::register_cache_locked(kmem_cache *s)
 {
-	LockGuard guard(registry_lock_);
 	for (unsigned id = kBootCacheId + 1; id <= KMM_MAX_CACHES; ++id) {
 		if (caches_[id] == nullptr) {
 			s->id = static_cast<uint16_t>(id);
@@ -190,16 +190,10 @@ kmem_cache *SlabAllocator::create_cache(const char *name, const CacheLayout &lay
 	s->kmalloc = kmalloc;
 	int err;
 	if (kmalloc) { /* during init, under registry_lock_ */
-		err = -KMM_ENOSPC;
-		for (unsigned id = kBootCacheId + 1; id <= KMM_MAX_CACHES && err != 0; ++id) {
-			if (caches_[id] == nullptr) {
-				s->id = static_cast<uint16_t>(id);
-				caches_[id] = s;
-				err = 0;
-			}
-		}
+		err = register_cache_locked(s);
 	} else {
-		err = register_cache(s);
+		LockGuard guard(registry_lock_);
+		err = register_cache_locked(s);
 	}
 	if (err != 0) {
 		free(&boot_cache_, s);

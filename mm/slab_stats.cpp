@@ -15,7 +15,7 @@ namespace kmm {
 /* Calls fn(head) for every slab head page of every region. The memory map
  * is fixed after init; states of other caches' slabs may change under us,
  * which callers tolerate (they only act on slabs of a cache they lock). */
-template <typename Fn> void SlabAllocator::for_each_slab_page(Fn fn) const
+template <typename Fn, typename Other> void SlabAllocator::for_each_slab_page(Fn fn, Other other) const
 {
 	for (unsigned ri = 0; ri < pages_.nr_regions(); ++ri) {
 		const Region &r = pages_.region(ri);
@@ -27,6 +27,7 @@ template <typename Fn> void SlabAllocator::for_each_slab_page(Fn fn) const
 				fn(p);
 				idx += size_t{1} << (p->order <= kMaxOrder ? p->order : 0);
 			} else {
+				other(p);
 				++idx;
 			}
 		}
@@ -437,10 +438,21 @@ unsigned long SlabAllocator::validate()
 		fast_irq_restore(flags);
 		cur = nullptr;
 	}
-	for_each_slab_page([&](struct page *p) {
-		if (p->cache_id > KMM_MAX_CACHES || caches_[p->cache_id] == nullptr)
-			problem("slab page of no live cache", pages_.page_address(p));
-	});
+	/* page::cache_id: the cache's on every page of a slab (kfree's inline
+	 * lookup reads whichever page the pointer is on), 0 on every other. */
+	for_each_slab_page(
+		[&](struct page *p) {
+			if (p->cache_id > KMM_MAX_CACHES || caches_[p->cache_id] == nullptr)
+				problem("slab page of no live cache", pages_.page_address(p));
+			if (p->order <= kMaxOrder)
+				for (size_t i = 1; i < (size_t{1} << p->order); ++i)
+					if (page_cache_id(&p[i]) != p->cache_id)
+						problem("slab tail page without its slab's cache id", pages_.page_address(&p[i]));
+		},
+		[&](struct page *p) {
+			if (page_cache_id(p) != 0)
+				problem("cache id on a page that is no slab's", pages_.page_address(p));
+		});
 	for (unsigned i = 0; i < kNrKmallocClasses; ++i) {
 		kmem_cache *k = kmalloc_caches_[i];
 		if (k != &unready_ && (k == nullptr || !is_live(k) || !k->kmalloc))

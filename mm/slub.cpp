@@ -777,16 +777,16 @@ void SlabAllocator::honour_flush(kmem_cache *s)
 		discard_slab(s, slab);
 }
 
-/* Frees x, a pointer into slab, a slab of s, that the inline path did not
- * push: checks that it is an object and not visibly free, then pushes it
- * onto the magazine (first evicting its kMagazineEvict oldest entries to
- * their slabs when full: bounded work) — or, without a magazine, gives it
- * back to its slab under the lock. */
 void SlabAllocator::free_object_inline(kmem_cache *s, struct page *page, void *x)
 {
 	free_object(s, page_head(page), x, kSlabDebug ? __builtin_return_address(0) : nullptr);
 }
 
+/* Frees x, a pointer into slab, a slab of s, that the inline path did not
+ * push: checks that it is an object and not visibly free, then pushes it
+ * onto the magazine (first evicting its kMagazineEvict oldest entries to
+ * their slabs when full: bounded work) — or, without a magazine, gives it
+ * back to its slab under the lock. */
 void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x, const void *caller)
 {
 	if constexpr (kSlabDebug) {

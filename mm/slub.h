@@ -402,9 +402,9 @@ public:
 	__attribute__((noinline, cold)) void free_slow(kmem_cache *s, void *x, const void *caller = nullptr);
 	__attribute__((noinline, cold)) void *kmalloc_slow(size_t size, gfp_t gfp, const void *caller = nullptr);
 	__attribute__((noinline, cold)) void kfree_slow(const void *x, const void *caller = nullptr);
-	/* kfree/kmem_cache_free of a checked slab page's object that the
-	 * inline path could not push: full checks, then the magazine (flushing
-	 * half when full) or, without one, the slab. */
+	/* kfree/kmem_cache_free of a slab's object that the inline path could
+	 * not push: full checks, then the magazine (evicting its kMagazineEvict
+	 * oldest entries when full) or, without one, the slab. */
 	void free_object(kmem_cache *s, struct page *slab, void *x, const void *caller);
 	/* The same from the inline paths: `page` is any page of x's slab (a
 	 * tail too); three arguments and no frame, so the inline path can
@@ -433,7 +433,7 @@ private:
 				 void (*ctor)(void *), bool kmalloc);
 	void setup_cache(kmem_cache *s, const char *name, const CacheLayout &layout, slab_flags_t flags,
 			 void (*ctor)(void *));
-	int register_cache(kmem_cache *s);
+	int register_cache_locked(kmem_cache *s);
 	bool check_cache(const kmem_cache *s, const char *caller);
 
 	/* slub.cpp */
@@ -498,7 +498,13 @@ private:
 
 	/* slab_stats.cpp */
 	void report_leaks_locked(kmem_cache *s);
-	template <typename Fn> void for_each_slab_page(Fn fn) const;
+	/* fn(head) for every slab's head page; other(p) for every page that
+	 * is neither a slab's head nor one of its tails. */
+	template <typename Fn, typename Other> void for_each_slab_page(Fn fn, Other other) const;
+	template <typename Fn> void for_each_slab_page(Fn fn) const
+	{
+		for_each_slab_page(fn, [](struct page *) {});
+	}
 
 	PageAllocator &pages_;
 	Reporter &reporter_;
@@ -520,7 +526,7 @@ private:
 	 * (1: the boot cache); caches_[0] stays NULL: page::cache_id 0 means
 	 * "no slab", so kfree's inline path needs no page-state test. */
 	kmem_cache *caches_[KMM_MAX_CACHES + 1] = {};
-	kmem_cache boot_cache_;  /* caches_[0]: holds every other kmem_cache */
+	kmem_cache boot_cache_;  /* caches_[kBootCacheId]: holds every other kmem_cache */
 	kmem_cache unready_;     /* kmalloc_caches_[] before init: an empty cache */
 	/* slab_debug.cpp: the boot option, the PRNG, large kmalloc guards */
 	char debug_options_[KMM_SLUB_DEBUG_LEN] = KMM_SLUB_DEBUG;

@@ -248,7 +248,10 @@ __attribute__((always_inline)) inline struct page *fast_page(const SlabAllocator
 	uintptr_t map_offset = addr - a.map_start_;
 	if (__builtin_expect(map_offset >= a.map_bytes_, 0))
 		return nullptr;
-	return a.map_pages_ + (map_offset >> kPageShift);
+	struct page *page = a.map_pages_ + (map_offset >> kPageShift);
+	if (page == nullptr) /* an element of the array: lets callers drop their NULL test */
+		__builtin_unreachable();
+	return page;
 }
 
 /* Pushes x, a pointer into `page`, a page of a slab of s, onto the
@@ -354,9 +357,8 @@ __attribute__((always_inline)) inline void *kmalloc_fast(SlabAllocator &a, size_
  * head-page or state test), the object check, the push. */
 __attribute__((always_inline)) inline void kfree_fast(SlabAllocator &a, const void *x)
 {
-	uintptr_t map_offset = reinterpret_cast<uintptr_t>(x) - a.map_start_;
-	if (__builtin_expect(map_offset < a.map_bytes_, 1)) {
-		struct page *page = a.map_pages_ + (map_offset >> kPageShift);
+	struct page *page = fast_page(a, reinterpret_cast<uintptr_t>(x));
+	if (__builtin_expect(page != nullptr, 1)) {
 		kmem_cache *s = a.caches_[page_cache_id(page)];
 		if (__builtin_expect(s != nullptr, 1)) {
 			void *object = const_cast<void *>(x);

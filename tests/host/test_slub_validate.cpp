@@ -7,6 +7,7 @@
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "slub.h"
@@ -110,6 +111,58 @@ TEST_F(SlabValidate, CounterDrift)
 	--s->nr_full;
 	EXPECT_EQ(quiet_validate(), 0u);
 	slab.free(s, x);
+	slab.destroy(s);
+}
+
+/* page::cache_id is the cache's on every page of a slab, tails too (kfree
+ * reads whichever page the pointer is on), and 0 on every other page. */
+TEST_F(SlabValidate, CacheIdOnEveryPageOfASlabAndNowhereElse)
+{
+	kmem_cache *s = make("two-page", static_cast<unsigned>(kmm::kPageSize / 2 + 64));
+	ASSERT_GT(s->order, 0u) << "the 1/16 waste rule should give this stride a multi-page slab";
+	std::vector<void *> v;
+	for (unsigned k = 0; k < s->objects; ++k)
+		v.push_back(slab.alloc(s, GFP_KERNEL));
+	struct page *head = head_of(v[0]);
+	for (size_t i = 0; i < (size_t{1} << s->order); ++i)
+		EXPECT_EQ(head[i].cache_id, s->id) << "page " << i << " of the slab";
+	EXPECT_EQ(quiet_validate(), 0u);
+
+	/* An object that starts on a tail page is freed inline through that
+	 * page's id: the fast-path count moves, the slow one does not. */
+	void *tail_object = nullptr;
+	for (void *x : v)
+		if ((reinterpret_cast<uintptr_t>(x) & s->slab_mask) >= kmm::kPageSize)
+			tail_object = x;
+	ASSERT_NE(tail_object, nullptr);
+	unsigned long fast = info(s).free_fastpath, slow = info(s).free_slowpath;
+	slab.kfree(tail_object);
+	EXPECT_EQ(info(s).free_fastpath, fast + 1);
+	EXPECT_EQ(info(s).free_slowpath, slow);
+	v.erase(std::find(v.begin(), v.end(), tail_object));
+
+	/* A tail without the id, and an id on a page outside any slab. */
+	head[1].cache_id = 0;
+	EXPECT_EQ(quiet_validate(), 1u);
+	EXPECT_EQ(t.cap.count_containing("slab tail page without its slab's cache id"), 1u);
+	head[1].cache_id = s->id;
+	struct page *pages = pa.alloc(GFP_KERNEL, 0);
+	ASSERT_NE(pages, nullptr);
+	pages->cache_id = s->id;
+	t.cap.clear();
+	EXPECT_EQ(quiet_validate(), 1u);
+	EXPECT_EQ(t.cap.count_containing("cache id on a page that is no slab's"), 1u);
+	pages->cache_id = 0;
+	pa.free(pages, 0);
+	EXPECT_EQ(quiet_validate(), 0u);
+
+	/* A slab given back to the buddy allocator takes no id with it. */
+	for (void *x : v)
+		slab.free(s, x);
+	slab.shrink(s);
+	for (size_t i = 0; i < (size_t{1} << s->order); ++i)
+		EXPECT_EQ(head[i].cache_id, 0u) << "page " << i << " of the freed slab";
+	EXPECT_EQ(quiet_validate(), 0u);
 	slab.destroy(s);
 }
 
