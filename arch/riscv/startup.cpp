@@ -26,17 +26,6 @@
 #include <arch/target.h>
 
 extern "C" {
-/* linker/ram.ld */
-extern uint64_t __data_start[], __data_end[];
-extern const uint64_t __data_load[];
-extern uint64_t __bss_start[], __bss_end[];
-typedef kmm::startup::init_fn kmm_init_fn;
-extern const kmm_init_fn __preinit_array_start[], __preinit_array_end[];
-extern const kmm_init_fn __init_array_start[], __init_array_end[];
-
-/* The image's entry point after startup (kernel/ or a test image). */
-int kmm_main(void);
-
 /* x0–x31 as the trap entry saves them; x[0] holds nothing, x[2] the sp
  * of the interrupted code. */
 struct kmm_riscv_frame {
@@ -174,8 +163,7 @@ volatile bool g_in_trap;
 
 extern "C" void kmm_riscv_start(void)
 {
-	kmm::startup::crt_init(__data_load, __data_start, __data_end, __bss_start, __bss_end, __preinit_array_start,
-				__preinit_array_end, __init_array_start, __init_array_end);
+	kmm::startup::crt_init();
 	kmm_arch_exit(kmm_main());
 }
 

@@ -27,17 +27,8 @@
 #include <arch/target.h>
 
 extern "C" {
-/* linker/ram.ld */
+/* linker/ram.ld (the other symbols: arch/startup.h) */
 extern char __stack_top[];
-extern uint32_t __data_start[], __data_end[];
-extern const uint32_t __data_load[];
-extern uint32_t __bss_start[], __bss_end[];
-typedef kmm::startup::init_fn kmm_init_fn;
-extern const kmm_init_fn __preinit_array_start[], __preinit_array_end[];
-extern const kmm_init_fn __init_array_start[], __init_array_end[];
-
-/* The image's entry point after startup (kernel/ or a test image). */
-int kmm_main(void);
 
 /* r0–r12 and the exception lr, as the entry stubs push them. */
 struct kmm_cortex_a_frame {
@@ -208,8 +199,7 @@ volatile bool g_in_exception;
 
 extern "C" void kmm_cortex_a_start(void)
 {
-	kmm::startup::crt_init(__data_load, __data_start, __data_end, __bss_start, __bss_end, __preinit_array_start,
-				__preinit_array_end, __init_array_start, __init_array_end);
+	kmm::startup::crt_init();
 	kmm_arch_exit(kmm_main());
 }
 

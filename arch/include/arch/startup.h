@@ -13,25 +13,35 @@
 
 #include <arch/arch.h>
 
+extern "C" {
+/* The linker script's symbols (linker/cortex-m.ld, linker/ram.ld): .data
+ * and .bss are aligned to, and sized in, words of the pointer's size. */
+typedef void (*kmm_init_fn)(void);
+extern uintptr_t __data_start[], __data_end[];
+extern const uintptr_t __data_load[];
+extern uintptr_t __bss_start[], __bss_end[];
+extern const kmm_init_fn __preinit_array_start[], __preinit_array_end[];
+extern const kmm_init_fn __init_array_start[], __init_array_end[];
+
+/* The image's entry point after startup (kernel/ or a test image). */
+int kmm_main(void);
+}
+
 namespace kmm::startup {
 
-typedef void (*init_fn)(void);
-
 /* .data from its load address (unless linked in place), .bss zeroed, then
- * the pre-init and init arrays (C++ static constructors). Word is the
- * section alignment unit the linker script guarantees. */
-template <typename Word>
-inline void crt_init(const Word *load, Word *data, Word *data_end, Word *bss, Word *bss_end,
-		     const init_fn *preinit, const init_fn *preinit_end, const init_fn *init, const init_fn *init_end)
+ * the pre-init and init arrays (C++ static constructors). */
+inline void crt_init()
 {
-	if (load != data)
-		for (Word *dst = data; dst < data_end;)
+	const uintptr_t *load = __data_load;
+	if (load != __data_start)
+		for (uintptr_t *dst = __data_start; dst < __data_end;)
 			*dst++ = *load++;
-	for (Word *dst = bss; dst < bss_end;)
+	for (uintptr_t *dst = __bss_start; dst < __bss_end;)
 		*dst++ = 0;
-	for (const init_fn *fn = preinit; fn < preinit_end; ++fn)
+	for (const kmm_init_fn *fn = __preinit_array_start; fn < __preinit_array_end; ++fn)
 		(*fn)();
-	for (const init_fn *fn = init; fn < init_end; ++fn)
+	for (const kmm_init_fn *fn = __init_array_start; fn < __init_array_end; ++fn)
 		(*fn)();
 }
 
