@@ -8,7 +8,7 @@ kmm_board(
   NAME mps2-an385
   CPU cortex-m3
   LINKER_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/mps2-an385.ld
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/board.cpp
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/board.cpp ${CMAKE_CURRENT_LIST_DIR}/../common/mps2.cpp
   DEFINES KMM_PAGE_SHIFT=12 KMM_MAX_ORDER=10
   QEMU qemu-system-arm
   QEMU_ARGS -M mps2-an385 -nographic -semihosting-config enable=on,target=native -icount shift=0

@@ -6,7 +6,7 @@ kmm_board(
   NAME mps2-an505
   CPU cortex-m33
   LINKER_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/mps2-an505.ld
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/board.cpp
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/board.cpp ${CMAKE_CURRENT_LIST_DIR}/../common/mps2.cpp
   DEFINES KMM_PAGE_SHIFT=12 KMM_MAX_ORDER=10
   QEMU qemu-system-arm
   QEMU_ARGS -M mps2-an505 -nographic -semihosting-config enable=on,target=native -icount shift=0

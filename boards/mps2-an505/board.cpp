@@ -15,39 +15,18 @@
 #include <kernel/board.h>
 #include <kmm/gfp.h>
 
-#include "cmsdk.h"
+#include "mps2.h"
 
 extern "C" char __kmm_free_start[], __kmm_free_end[];
 
-namespace {
-constexpr uintptr_t kUart0 = 0x50200000u;
-constexpr uintptr_t kTimer0 = 0x50000000u;
-constexpr uint32_t kInstructionsPerTick = 50; /* 1 GHz (icount) / 20 MHz */
-kmm_counter32 g_timer;
-} // namespace
+const board::mps2::Config board::mps2::kMps2 = {
+	0x50200000u, /* UART0, Secure alias */
+	0x50000000u, /* SSE-200 TIMER0, 20 MHz: 1 GHz (icount) / 20 MHz = 50 */
+	50,
+	"instructions (SSE-200 TIMER0 x 50, exact with -icount shift=0)",
+};
 
 extern "C" {
-
-const char *kmm_board_counter_unit(void)
-{
-	return "instructions (SSE-200 TIMER0 x 50, exact with -icount shift=0)";
-}
-
-void kmm_board_init(void)
-{
-	board::cmsdk::uart_init(kUart0, 16);
-	board::cmsdk::timer_start(kTimer0);
-}
-
-void kmm_board_console_write(const char *text, size_t len)
-{
-	board::cmsdk::uart_write(kUart0, text, len);
-}
-
-uint64_t kmm_board_counter(void)
-{
-	return kmm_counter_extend(&g_timer, board::cmsdk::timer_ticks(kTimer0)) * kInstructionsPerTick;
-}
 
 size_t kmm_board_memory_map(struct kmm_board_region *out, size_t max)
 {

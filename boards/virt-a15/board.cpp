@@ -35,15 +35,8 @@ void kmm_board_console_write(const char *text, size_t len)
 
 size_t kmm_board_memory_map(struct kmm_board_region *out, size_t max)
 {
-	uintptr_t start = reinterpret_cast<uintptr_t>(__kmm_free_start);
-	uintptr_t end = reinterpret_cast<uintptr_t>(__kmm_free_end);
-	if (start >= kDmaLimit || end <= kDmaLimit)
-		return 0; /* the image outgrew the DMA window: boot panics, fix the map */
-	const kmm_board_region map[] = {
-		{"RAM after the image (low 16 MiB)", start, kDmaLimit - start, KMM_ZONE_DMA},
-		{"RAM above 16 MiB", kDmaLimit, end - kDmaLimit, KMM_ZONE_NORMAL},
-	};
-	return kmm_board_copy_map(map, out, max);
+	return kmm_board_split_dma_map(reinterpret_cast<uintptr_t>(__kmm_free_start),
+				       reinterpret_cast<uintptr_t>(__kmm_free_end), kDmaLimit, out, max);
 }
 
 } // extern "C"

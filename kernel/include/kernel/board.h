@@ -39,6 +39,8 @@ size_t kmm_board_memory_map(struct kmm_board_region *out, size_t max);
 #ifdef __cplusplus
 }
 
+#include <kmm/gfp.h> /* KMM_ZONE_* */
+
 /* For kmm_board_memory_map(): copies a board's fixed table into out,
  * at most max entries; returns how many. */
 template <size_t N>
@@ -48,6 +50,22 @@ inline size_t kmm_board_copy_map(const kmm_board_region (&map)[N], struct kmm_bo
 	for (; n < max && n < N; ++n)
 		out[n] = map[n];
 	return n;
+}
+
+/* For kmm_board_memory_map() of a board whose RAM after the image is one
+ * range [start, end) and whose DMA zone is its part below dma_limit (the
+ * virt boards): two regions, DMA then Normal. 0 if dma_limit does not
+ * split the range (the image outgrew the DMA window: boot panics). */
+inline size_t kmm_board_split_dma_map(uintptr_t start, uintptr_t end, uintptr_t dma_limit,
+				      struct kmm_board_region *out, size_t max)
+{
+	if (start >= dma_limit || end <= dma_limit)
+		return 0;
+	const kmm_board_region map[] = {
+		{"RAM after the image, below the DMA limit", start, dma_limit - start, KMM_ZONE_DMA},
+		{"RAM above the DMA limit", dma_limit, end - dma_limit, KMM_ZONE_NORMAL},
+	};
+	return kmm_board_copy_map(map, out, max);
 }
 #endif
 
