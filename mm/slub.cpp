@@ -171,7 +171,8 @@ bool SlabAllocator::place_slab_locked(kmem_cache *s, struct page *slab)
 
 /* Makes a slab that is on no list the CPU slab of c, moving its whole
  * freelist to the CPU (Linux "freezing"). IRQs masked, lock held. */
-void SlabAllocator::install_cpu_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab)
+__attribute__((always_inline)) inline void SlabAllocator::install_cpu_slab_locked(kmem_cache *s, CacheCpu &c,
+										  struct page *slab)
 {
 	uintptr_t base = slab_base(pages_, slab);
 	set_page_state(slab, kSlabCpu);
@@ -234,7 +235,7 @@ void SlabAllocator::free(kmem_cache *s, void *x) { slab_free_fast(*this, s, x); 
 /* The CPU freelist is empty: takes the CPU slab's remote frees, else
  * retires it (full) and installs this CPU's next partial slab (SMP), else
  * the cache's first partial (then empty) slab. No new slab. IRQs masked. */
-void SlabAllocator::refill_cpu_slab(kmem_cache *s, CacheCpu &c)
+__attribute__((always_inline)) inline void SlabAllocator::refill_cpu_slab(kmem_cache *s, CacheCpu &c)
 {
 	SlabLockIrqsOff guard(s->lock);
 	struct page *slab = c.slab;
@@ -243,11 +244,14 @@ void SlabAllocator::refill_cpu_slab(kmem_cache *s, CacheCpu &c)
 		set_slab_freelist(slab, 0);
 		set_slab_inuse(slab, s->objects);
 	} else {
-		if (slab != nullptr) { /* exhausted: it is full */
+		if (slab != nullptr) { /* exhausted: it is full (place_slab_locked's first case) */
 			c.slab = nullptr;
 			c.slab_start = 0;
 			c.slab_bytes = 0;
-			place_slab_locked(s, slab);
+			set_page_state(slab, kSlab);
+			++s->nr_full;
+			if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
+				s->full.push_front(slab);
 		}
 		slab = c.partial; /* SMP: this CPU's partial slabs first */
 		if (slab != nullptr) {
@@ -271,6 +275,34 @@ void SlabAllocator::refill_cpu_slab(kmem_cache *s, CacheCpu &c)
 		if (slab != nullptr)
 			install_cpu_slab_locked(s, c, slab);
 	}
+}
+
+/* The lean refill: with nothing asked of this CPU and nothing corrupt,
+ * an object popped (an IRQ may have freed one), else popped from the slab
+ * refill_cpu_slab installs; NULL: take alloc_slow's way. Counts a slow
+ * alloc when it returns an object. */
+__attribute__((always_inline)) inline void *SlabAllocator::refill_and_pop(kmem_cache *s)
+{
+	if (flush_pending(this_cpu(s)) || (s->flags & kSlabDebugFlags) != 0)
+		return nullptr;
+	unsigned long flags = fast_irq_save();
+	CacheCpu &c = this_cpu(s);
+	void *object = cpu_pop(s, c);
+	if (object == nullptr && c.freelist == nullptr) { /* not a refused free pointer */
+		refill_cpu_slab(s, c);
+		object = cpu_pop(s, c);
+	}
+	if (object != nullptr)
+		slab_stat(c.alloc_slow);
+	fast_irq_restore(flags);
+	return object;
+}
+
+void *SlabAllocator::kmalloc_refill(kmem_cache *s, size_t size, gfp_t gfp)
+{
+	if (void *object = refill_and_pop(s))
+		return zero_or_mark(s, object, size, gfp);
+	return kmalloc_slow(size, gfp, kSlabDebug ? __builtin_return_address(0) : nullptr);
 }
 
 /* The CPU freelist is empty: take the CPU slab's remote frees, else the
@@ -582,7 +614,7 @@ bool on_chain(const kmem_cache *s, void *head, const void *x)
 
 /* The head page of the slab holding x, a pointer into some slab: region
  * 0 without the region loop (as kfree_fast). */
-struct page *SlabAllocator::slab_of(const void *x) const
+__attribute__((always_inline)) inline struct page *SlabAllocator::slab_of(const void *x) const
 {
 	uintptr_t off = reinterpret_cast<uintptr_t>(x) - map_start_;
 	struct page *p = off < map_bytes_ ? map_pages_ + (off >> kPageShift) : pages_.virt_to_page(x);
@@ -607,8 +639,8 @@ struct page *SlabAllocator::cache_slab_of(const kmem_cache *s, const void *x) co
  * `discard`, to be freed after the lock). Catches the double frees the
  * cache affords: x at the CPU or page freelist head, an empty slab; with
  * SLAB_CONSISTENCY_CHECKS x anywhere on the freelist. IRQs masked, lock held. */
-SlabAllocator::FreeResult SlabAllocator::free_to_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab, void *x,
-							      PageList &discard)
+__attribute__((always_inline)) inline SlabAllocator::FreeResult
+SlabAllocator::free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, PageList &discard)
 {
 	bool checked = (s->flags & SLAB_CONSISTENCY_CHECKS) != 0;
 	uintptr_t base = slab_start_of(s, x);
@@ -631,6 +663,10 @@ SlabAllocator::FreeResult SlabAllocator::free_to_slab_locked(kmem_cache *s, Cach
 			--s->nr_full;
 			if (checked)
 				s->full.remove(slab);
+			if (slab->inuse != 0) { /* full -> partial, the common move */
+				s->partial.push_back(slab);
+				return FreeResult::kFreed;
+			}
 		} else if (slab->inuse == 0) {
 			s->partial.remove(slab);
 		}
@@ -640,12 +676,19 @@ SlabAllocator::FreeResult SlabAllocator::free_to_slab_locked(kmem_cache *s, Cach
 	return FreeResult::kFreed;
 }
 
+SlabAllocator::FreeResult SlabAllocator::free_to_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab, void *x,
+							      PageList &discard)
+{
+	return free_to_slab(s, c, slab, x, discard);
+}
+
 /* Gives the `count` oldest objects of c's magazine back to their slabs in
  * one batch under the cache lock (the ring's base moves past them; nothing
  * else moves; the caller updates mag_end). Returns the double frees found on the way (skipped: the
  * first in `bad`), which the caller reports once IRQs are restored. IRQs
  * masked. O(count). */
-unsigned long SlabAllocator::flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad)
+__attribute__((always_inline)) inline unsigned long SlabAllocator::evict_oldest(kmem_cache *s, CacheCpu &c, uint32_t count,
+										 PageList &discard, void *&bad)
 {
 	unsigned long double_frees = 0;
 	uint32_t entries = mag_count(c);
@@ -657,7 +700,7 @@ unsigned long SlabAllocator::flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t
 		SlabLockIrqsOff guard(s->lock);
 		for (uint32_t i = 0; i < count; ++i) {
 			void *x = mag_take_oldest(c);
-			if (free_to_slab_locked(s, c, slab_of(x), x, discard) == FreeResult::kDoubleFree) {
+			if (free_to_slab(s, c, slab_of(x), x, discard) == FreeResult::kDoubleFree) {
 				if (double_frees++ == 0)
 					bad = x;
 			}
@@ -665,6 +708,11 @@ unsigned long SlabAllocator::flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t
 	}
 	slab_stat(c.mag_flushes);
 	return double_frees;
+}
+
+unsigned long SlabAllocator::flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad)
+{
+	return evict_oldest(s, c, count, discard, bad);
 }
 
 void SlabAllocator::report_flush_double_frees(kmem_cache *s, unsigned long n, void *first)
@@ -782,6 +830,47 @@ void SlabAllocator::free_object_inline(kmem_cache *s, struct page *page, void *x
 	free_object(s, page_head(page), x, kSlabDebug ? __builtin_return_address(0) : nullptr);
 }
 
+namespace {
+/* The slow frees' push onto a magazine with room (entries < limit): wraps
+ * the ring at the array's end, then recomputes mag_end. IRQs masked. */
+__attribute__((always_inline)) inline void push_out_of_line(const kmem_cache *s, CacheCpu &c, void *x)
+{
+	san_freed(s, x); /* before anyone can take it */
+	if (c.mag_top == kMagazineRing)
+		c.mag_top = 0; /* the array's end: the ring goes on at slot 1 */
+	c.mag[++c.mag_top] = x;
+	mag_update_end(c);
+	slab_stat(c.free_slow);
+}
+} // namespace
+
+void SlabAllocator::free_overflow(kmem_cache *s, void *x, unsigned long flags)
+{
+	CacheCpu &c = this_cpu(s);
+	uint32_t limit = mag_limit_of(c);
+	uint32_t entries = mag_count(c);
+	/* No magazine, a flush request, a debug cache, or more entries than
+	 * the limit (not after a drain, which every limit change makes):
+	 * free_object's general way. */
+	if (__builtin_expect(limit == 0 || entries > limit || flush_pending(c) ||
+				     (kSlabDebug && (s->flags & kSlabDebugFlags) != 0), 0)) {
+		fast_irq_restore(flags);
+		free_object(s, slab_of(x), x, kSlabDebug ? __builtin_return_address(0) : nullptr);
+		return;
+	}
+	PageList discard;
+	void *bad = nullptr;
+	unsigned long flush_double_frees = 0;
+	if (entries == limit) /* full: evict kMagazineEvict (at most all of them) */
+		flush_double_frees = evict_oldest(s, c, kMagazineEvict, discard, bad);
+	push_out_of_line(s, c, x);
+	fast_irq_restore(flags);
+	if (flush_double_frees != 0)
+		report_flush_double_frees(s, flush_double_frees, bad);
+	while (struct page *p = discard.pop_front())
+		discard_slab(s, p);
+}
+
 /* Frees x, a pointer into slab, a slab of s, that the inline path did not
  * push: checks that it is an object and not visibly free, then pushes it
  * onto the magazine (first evicting its kMagazineEvict oldest entries to
@@ -821,12 +910,7 @@ void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x, const
 				if (entries >= mag_limit)
 					flush_double_frees = flush_magazine(s, c, entries - mag_limit + kMagazineEvict,
 									    discard, bad);
-				san_freed(s, x); /* before anyone can take it */
-				if (c.mag_top == kMagazineRing)
-					c.mag_top = 0; /* the array's end: the ring goes on at slot 1 */
-				c.mag[++c.mag_top] = x;
-				mag_update_end(c);
-				slab_stat(c.free_slow);
+				push_out_of_line(s, c, x);
 			}
 		} else {
 			SlabLockIrqsOff guard(s->lock);

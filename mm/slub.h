@@ -42,7 +42,7 @@ namespace kmm {
 
 /* Oldest entries a free evicts from a full magazine (bounded work per free). */
 #ifndef KMM_SLAB_MAGAZINE_EVICT
-#define KMM_SLAB_MAGAZINE_EVICT 2
+#define KMM_SLAB_MAGAZINE_EVICT 1
 #endif
 static_assert(KMM_SLAB_MAGAZINE_EVICT >= 1, "a free into a full magazine evicts at least one entry");
 inline constexpr unsigned kMagazineEvict = KMM_SLAB_MAGAZINE_EVICT;
@@ -401,6 +401,9 @@ public:
 	__attribute__((noinline, cold)) void *alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller = nullptr);
 	__attribute__((noinline, cold)) void free_slow(kmem_cache *s, void *x, const void *caller = nullptr);
 	__attribute__((noinline, cold)) void *kmalloc_slow(size_t size, gfp_t gfp, const void *caller = nullptr);
+	/* kmalloc's inline path found s's magazine and CPU freelist empty:
+	 * the next slab from s's lists (no new slab), else kmalloc_slow. */
+	__attribute__((noinline)) void *kmalloc_refill(kmem_cache *s, size_t size, gfp_t gfp);
 	__attribute__((noinline, cold)) void kfree_slow(const void *x, const void *caller = nullptr);
 	/* kfree/kmem_cache_free of a slab's object that the inline path could
 	 * not push: full checks, then the magazine (evicting its kMagazineEvict
@@ -410,6 +413,13 @@ public:
 	 * tail too); three arguments and no frame, so the inline path can
 	 * tail-call it. The caller for SLAB_STORE_USER is its return address. */
 	__attribute__((noinline)) void free_object_inline(kmem_cache *s, struct page *page, void *x);
+	/* The inline paths' free into a full magazine: x passed all their
+	 * checks, and they call this with IRQs still masked (`flags`: what
+	 * fast_irq_save returned), which it restores. Evicts the
+	 * kMagazineEvict oldest entries to their slabs and pushes x — no
+	 * check repeated. Without a magazine or with a flush request pending
+	 * it takes free_object's way instead. */
+	__attribute__((noinline)) void free_overflow(kmem_cache *s, void *x, unsigned long flags);
 
 	/* ---- debugging (slab_debug.cpp; docs/DEBUGGING.md) ---- */
 	/* The boot option (kmm_slub_debug syntax) for caches created from now
@@ -440,8 +450,9 @@ private:
 	struct page *allocate_slab(kmem_cache *s, gfp_t gfp);
 	void discard_slab(kmem_cache *s, struct page *slab);
 	bool place_slab_locked(kmem_cache *s, struct page *slab);
-	void install_cpu_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab);
-	void refill_cpu_slab(kmem_cache *s, CacheCpu &c);
+	inline void install_cpu_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab);
+	inline void refill_cpu_slab(kmem_cache *s, CacheCpu &c);
+	inline void *refill_and_pop(kmem_cache *s);
 	void *alloc_from_lists(kmem_cache *s, gfp_t gfp);
 	struct page *deactivate_cpu_slab(kmem_cache *s, CacheCpu &c);
 	void *alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, const void *caller);
@@ -449,6 +460,9 @@ private:
 	enum class FreeResult : uint8_t { kFreed, kDoubleFree };
 	FreeResult free_to_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, PageList &discard);
 	unsigned long flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad);
+	/* The bodies of the two above, inline in free_overflow (slub.cpp). */
+	inline FreeResult free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, PageList &discard);
+	inline unsigned long evict_oldest(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad);
 	void report_flush_double_frees(kmem_cache *s, unsigned long n, void *first);
 	void drain_magazines(kmem_cache *s);
 	/* SMP (slub.cpp): everything c caches goes back to the lists; c is the
@@ -462,7 +476,7 @@ private:
 		return KMM_NR_CPUS > 1 && __atomic_load_n(&c.flush_req, __ATOMIC_ACQUIRE) !=
 						  __atomic_load_n(&c.flush_done, __ATOMIC_RELAXED);
 	}
-	struct page *slab_of(const void *x) const;
+	inline struct page *slab_of(const void *x) const;
 	/* x's slab head if x is in a slab of s, else NULL (never reports). */
 	struct page *cache_slab_of(const kmem_cache *s, const void *x) const;
 	struct page *find_slab(const void *x, const char *who, const char *action);

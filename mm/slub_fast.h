@@ -8,11 +8,15 @@
  * arch's definitions, e.g. KMM_HOST, which arch/irq.h reads); tests use
  * SlabAllocator::alloc/free, which wrap these.
  *
- *   alloc:  pop the magazine, else pop the CPU freelist, else alloc_slow.
- *   free:   checks, then push onto the magazine if it has room, else
- *           free_object_inline -> free_object (which evicts the magazine's
- *           oldest entries when full, or wraps the ring at the array's
- *           end; see slub.h) or free_slow/kfree_slow (misuse, other regions).
+ *   alloc:  pop the magazine, else pop the CPU freelist, else alloc_slow
+ *           (kmalloc: kmalloc_refill, the next slab from the lists, then
+ *           kmalloc_slow).
+ *   free:   checks, then push onto the magazine if it has room; if only
+ *           the magazine's bound stopped the push, free_overflow (IRQs
+ *           still masked: evicts the oldest entry, or wraps the ring at
+ *           the array's end; see slub.h), no check repeated; a failed
+ *           check goes to free_object_inline -> free_object (full checks,
+ *           reports), other regions to free_slow/kfree_slow.
  *
  * What the free fast paths check before the push (a failing check goes out
  * of line, which diagnoses and reports; nothing is changed before that):
@@ -211,20 +215,26 @@ __attribute__((always_inline)) inline bool cpu_alloc(const kmem_cache *s, CacheC
 	return true;
 }
 
+/* What an inline push did: pushed; found the magazine full (or at the
+ * array's end, or bounded to 0: no magazine, a flush request) with every
+ * check passed; or refused x, which looks free already. */
+enum class Push : uint8_t { kDone, kFull, kRefused };
+
 /* Pushes x, an object of this cache that passed the caller's checks, if
  * it is not the last object pushed (the double free free(p); free(p)) and
  * the push stays below mag_end (the limit, the array's end, or 0: no
  * magazine / a flush request). IRQs masked. */
-__attribute__((always_inline)) inline bool cpu_push(CacheCpu &c, void *x)
+__attribute__((always_inline)) inline Push cpu_push(CacheCpu &c, void *x)
 {
 	uint32_t n = c.mag_top;
-	if (__builtin_expect(x != c.mag[n] && n < mag_end_of(c), 1)) {
-		c.mag[n + 1] = x;
-		c.mag_top = n + 1;
-		slab_stat(c.free_fast);
-		return true;
-	}
-	return false;
+	if (__builtin_expect(x == c.mag[n], 0))
+		return Push::kRefused;
+	if (__builtin_expect(n >= mag_end_of(c), 0))
+		return Push::kFull;
+	c.mag[n + 1] = x;
+	c.mag_top = n + 1;
+	slab_stat(c.free_fast);
+	return Push::kDone;
 }
 
 __attribute__((always_inline)) inline void *slab_alloc_fast(SlabAllocator &a, kmem_cache *s, gfp_t gfp)
@@ -257,27 +267,35 @@ __attribute__((always_inline)) inline struct page *fast_page(const SlabAllocator
 /* Pushes x, a pointer into `page`, a page of a slab of s, onto the
  * running CPU's magazine if it is an object's (object_index_ok), not
  * visibly free (its slab is not empty; x is neither the slab's page
- * freelist head nor the CPU freelist head) and cpu_push agrees. False:
- * nothing changed, the caller calls free_object (full checks, reports,
- * the slab). */
-__attribute__((always_inline)) inline bool push_slab_object(kmem_cache *s, struct page *page, void *x)
+ * freelist head nor the CPU freelist head) and cpu_push agrees; then
+ * returns true. Else it goes out of line and returns false: to
+ * free_overflow with IRQs still masked when every check passed and only
+ * the magazine's bound stopped the push, to free_object_inline (full
+ * checks, reports) otherwise. */
+__attribute__((always_inline)) inline bool push_slab_object(SlabAllocator &a, kmem_cache *s, struct page *page, void *x)
 {
 	uintptr_t offset = reinterpret_cast<uintptr_t>(x) & s->slab_mask;
-	if (__builtin_expect(!object_index_ok(s, offset), 0))
-		return false;
-	const struct page *head = page_head(page);
-	if (__builtin_expect(slab_inuse(head) == 0 ||
-				     /* 1 + offset / kSlabUnit fits page::freelist (slab_common.h) */
-				     uint32_t{slab_freelist(head)} == 1u + static_cast<uint32_t>(offset / kSlabUnit), 0))
-		return false;
-	unsigned long flags = fast_irq_save();
-	CacheCpu &c = this_cpu(s);
-	if (__builtin_expect(x != c.freelist && cpu_push(c, x), 1)) {
-		san_freed(s, x);
-		fast_irq_restore(flags);
-		return true;
+	if (__builtin_expect(object_index_ok(s, offset), 1)) {
+		const struct page *head = page_head(page);
+		if (__builtin_expect(slab_inuse(head) != 0 &&
+					     /* 1 + offset / kSlabUnit fits page::freelist (slab_common.h) */
+					     uint32_t{slab_freelist(head)} != 1u + static_cast<uint32_t>(offset / kSlabUnit), 1)) {
+			unsigned long flags = fast_irq_save();
+			CacheCpu &c = this_cpu(s);
+			Push r = x != c.freelist ? cpu_push(c, x) : Push::kRefused;
+			if (__builtin_expect(r == Push::kDone, 1)) {
+				san_freed(s, x);
+				fast_irq_restore(flags);
+				return true;
+			}
+			if (r == Push::kFull) {
+				a.free_overflow(s, x, flags);
+				return false;
+			}
+			fast_irq_restore(flags);
+		}
 	}
-	fast_irq_restore(flags);
+	a.free_object_inline(s, page, x);
 	return false;
 }
 
@@ -294,9 +312,14 @@ __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem
 	bool in_cpu_slab = offset < c.slab_bytes;
 	if (__builtin_expect(in_cpu_slab && object_index_ok(s, offset) && x != c.freelist, 1)) {
 		if constexpr (kMagazineMax > 0) {
-			if (__builtin_expect(cpu_push(c, x), 1)) {
+			Push r = cpu_push(c, x);
+			if (__builtin_expect(r == Push::kDone, 1)) {
 				san_freed(s, x);
 				fast_irq_restore(flags);
+				return;
+			}
+			if (r == Push::kFull) {
+				a.free_overflow(s, x, flags);
 				return;
 			}
 		} else {
@@ -313,9 +336,7 @@ __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem
 		if (!in_cpu_slab) { /* another slab of s (or misuse) */
 			struct page *page = fast_page(a, reinterpret_cast<uintptr_t>(x));
 			if (__builtin_expect(page != nullptr && page_cache_id(page) == s->id, 1)) {
-				if (__builtin_expect(push_slab_object(s, page, x), 1))
-					return;
-				a.free_object_inline(s, page, x);
+				push_slab_object(a, s, page, x);
 				return;
 			}
 		}
@@ -350,7 +371,7 @@ __attribute__((always_inline)) inline void *kmalloc_fast(SlabAllocator &a, size_
 		return zero_or_mark(s, object, size, gfp);
 	}
 	fast_irq_restore(flags);
-	return a.kmalloc_slow(size, gfp);
+	return a.kmalloc_refill(s, size, gfp);
 }
 
 /* kfree: region 0's page, its cache (any page of a slab names it; no
@@ -363,8 +384,8 @@ __attribute__((always_inline)) inline void kfree_fast(SlabAllocator &a, const vo
 		if (__builtin_expect(s != nullptr, 1)) {
 			void *object = const_cast<void *>(x);
 			if constexpr (kMagazineMax > 0) {
-				if (__builtin_expect(push_slab_object(s, page, object), 1))
-					return;
+				push_slab_object(a, s, page, object);
+				return;
 			} else if (fast_page_state(page_head(page)) == kSlabCpu) {
 				slab_free_fast(a, s, object);
 				return;

@@ -1,7 +1,7 @@
 /*
  * tests/host/test_slab_magazine.cpp — the per-CPU magazines in front of the
  * CPU slab (mm/slub_fast.h, mm/slub.cpp): LIFO order, the bound and the
- * eviction of the two oldest entries per free at it (a ring), objects of
+ * eviction of the oldest entries per free at it (a ring), objects of
  * any slab (inline for kfree and kmem_cache_free), draining by shrink,
  * shrink_all, destroy and memory pressure, figures (info/slabinfo),
  * validate() over magazine contents with exact problem counts, misuse with
@@ -106,25 +106,27 @@ TEST_F(SlabMagazine, PushPopIsLifo)
 	slab.destroy(s);
 }
 
-TEST_F(SlabMagazine, BoundedEvictsTheTwoOldestPerFreeAtTheLimit)
+TEST_F(SlabMagazine, BoundedEvictsTheOldestPerFreeAtTheLimit)
 {
 	kmem_cache *s = make("mag-bound", 64);
 	const unsigned kLimit = 8;
-	static_assert(kmm::kMagazineEvict == 2);
+	constexpr unsigned kEvict = kmm::kMagazineEvict; /* KMM_SLAB_MAGAZINE_EVICT, 1 by default */
+	static_assert(kEvict >= 1 && kEvict < kLimit);
 	slab.set_magazine_size(s, kLimit);
 	std::vector<void *> v = alloc_n(s, 2u * s->objects + 5);
 	for (unsigned k = 0; k < kLimit; ++k)
 		slab.free(s, v[k]);
 	EXPECT_EQ(info(s).magazine_objs, kLimit);
 	EXPECT_EQ(info(s).magazine_flushes, 0u);
-	slab.free(s, v[kLimit]); /* full: v[0], v[1] go back to their slab first */
+	slab.free(s, v[kLimit]); /* full: v[0 .. kEvict) go back to their slab first */
 	kmem_cache_info i = info(s);
 	EXPECT_EQ(i.magazine_flushes, 1u);
-	EXPECT_EQ(i.magazine_objs, kLimit - 1);
-	EXPECT_EQ(ring(s), std::vector<void *>(v.begin() + 2, v.begin() + kLimit + 1)) << "newest kept, in order";
-	EXPECT_TRUE(on_page_freelist(s, v[0]));
-	EXPECT_TRUE(on_page_freelist(s, v[1]));
-	EXPECT_EQ(head_of(v[0])->inuse, s->objects - 2u);
+	EXPECT_EQ(i.magazine_objs, kLimit + 1 - kEvict);
+	EXPECT_EQ(ring(s), std::vector<void *>(v.begin() + kEvict, v.begin() + kLimit + 1)) << "newest kept, in order";
+	for (unsigned k = 0; k < kEvict; ++k)
+		EXPECT_TRUE(on_page_freelist(s, v[k])) << k;
+	EXPECT_FALSE(on_page_freelist(s, v[kEvict])) << "not one more than kEvict";
+	EXPECT_EQ(head_of(v[0])->inuse, s->objects - kEvict);
 	EXPECT_EQ(quiet_validate(), 0u);
 	/* every later free: at most kMagazineEvict objects go to the slabs,
 	 * never above the limit, the ring wraps around with its order kept */
@@ -204,7 +206,7 @@ TEST_F(SlabMagazine, EvictionPerFreeIsBoundedWhateverTheLimit)
 		slab.free(s, v[k]);
 		unsigned long now = free_objects();
 		if ((k - limit) % kmm::kMagazineEvict == 0)
-			ASSERT_EQ(now - before, kmm::kMagazineEvict) << "full: the two oldest go back, k = " << k;
+			ASSERT_EQ(now - before, kmm::kMagazineEvict) << "full: the kMagazineEvict oldest go back, k = " << k;
 		else
 			ASSERT_EQ(now, before) << "room left by the last eviction: a plain push, k = " << k;
 		before = now;
@@ -510,6 +512,61 @@ TEST_F(SlabMagazine, MisuseIsRefusedBeforeThePush)
 	for (size_t k = 1; k + 1 < v.size(); ++k)
 		slab.free(s, v[k]);
 	slab.destroy(other);
+	slab.destroy(s);
+}
+
+TEST_F(SlabMagazine, FullMagazineStillRefusesMisuseAndEvictsForAGoodFree)
+{
+	/* With the magazine at its limit a good free leaves the inline path
+	 * for free_overflow (every check already passed): the oldest entry
+	 * goes back to its slab, the object is pushed, one slow free. Misuse
+	 * at the limit is refused exactly as below it: reported, nothing
+	 * evicted or pushed. Both for kfree and kmem_cache_free. */
+	kmem_cache *s = make("mag-full", 64);
+	const unsigned kLimit = 6;
+	slab.set_magazine_size(s, kLimit);
+	std::vector<void *> v = alloc_n(s, 2u * s->objects + 4u); /* two full slabs, then the CPU slab */
+	slab.free(s, v[0]);
+	slab.free(s, v[1]);
+	slab.set_magazine_size(s, 0); /* v[0], v[1] on their page freelist */
+	slab.set_magazine_size(s, kLimit);
+	ASSERT_TRUE(on_page_freelist(s, v[1]));
+	for (unsigned k = 0; k < kLimit; ++k)
+		slab.free(s, v[2 + k]);
+	ASSERT_EQ(kmm::mag_count(s->cpu[0]), kLimit);
+	auto state = [&] { return std::make_tuple(ring(s), info(s).active_objs, head_of(v[0])->freelist, head_of(v[0])->inuse); };
+	auto before = state();
+	unsigned long bugs = t.rep.bugs(), fast = info(s).free_fastpath, slow = info(s).free_slowpath;
+	t.cap.clear();
+	slab.free(s, v[1]);                                 /* page freelist head */
+	slab.kfree(v[1]);
+	slab.free(s, v[kLimit + 1]);                        /* the magazine's top */
+	slab.kfree(v[kLimit + 1]);
+	slab.kfree(static_cast<char *>(v[2 + kLimit]) + 8); /* middle of a live object */
+	EXPECT_EQ(t.rep.bugs(), bugs + 5);
+	EXPECT_EQ(t.cap.count_containing("double free"), 4u);
+	EXPECT_EQ(state(), before) << "nothing evicted, nothing pushed";
+	EXPECT_EQ(info(s).free_slowpath, slow);
+	/* good frees at the limit: each evicts the oldest, pushes, counts slow */
+	std::vector<void *> expect = ring(s);
+	void *good[] = {v[2 + kLimit], v.back()}; /* live; v.back() is the CPU slab's */
+	for (void *x : good) {
+		if (x == good[0])
+			slab.kfree(x);
+		else
+			slab.free(s, x);
+		expect.push_back(x);
+		expect.erase(expect.begin(), expect.begin() + kmm::kMagazineEvict);
+		EXPECT_EQ(ring(s), expect);
+	}
+	EXPECT_EQ(t.rep.bugs(), bugs + 5);
+	EXPECT_EQ(info(s).free_slowpath, slow + 2);
+	EXPECT_EQ(info(s).free_fastpath, fast);
+	EXPECT_TRUE(on_page_freelist(s, v[2])) << "the oldest went back to its slab";
+	EXPECT_EQ(quiet_validate(), 0u);
+	for (size_t k = 2 + kLimit; k < v.size(); ++k)
+		if (v[k] != good[0] && v[k] != good[1])
+			slab.free(s, v[k]);
 	slab.destroy(s);
 }
 
