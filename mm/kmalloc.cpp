@@ -128,14 +128,9 @@ void *SlabAllocator::kmalloc_fallback(unsigned index, size_t size, gfp_t gfp)
 {
 	for (unsigned i = index + 1; i < kNrKmallocClasses && kKmallocSizes[i] <= kmalloc_max_; ++i) {
 		kmem_cache *s = kmalloc_caches_[i];
-		if (void *object = alloc_from_lists(s, gfp)) {
-			if constexpr (kSanitize)
-				if ((gfp & __GFP_ZERO) == 0)
-					san_object_resize(s, object, size, s->size, static_cast<char *>(object) + s->offset);
+		if (void *object = alloc_from_lists(s, gfp, size))
 			return object;
-		}
 	}
-	(void)size;
 	return nullptr;
 }
 

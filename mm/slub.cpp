@@ -144,18 +144,26 @@ void SlabAllocator::discard_slab(kmem_cache *s, struct page *slab)
 	pages_.free(slab, s->order, kSlab);
 }
 
+/* Counts (and with SLAB_CONSISTENCY_CHECKS lists) a full slab that is on
+ * no list. Lock held. */
+__attribute__((always_inline)) inline void SlabAllocator::place_full_locked(kmem_cache *s, struct page *slab)
+{
+	set_page_state(slab, kSlab);
+	++s->nr_full;
+	if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
+		s->full.push_front(slab);
+}
+
 /* Puts a slab that is on no list where its inuse says. Returns true if it
  * is an empty slab beyond min_partial: the caller frees it after unlocking
  * (the counters already say it is gone). */
 bool SlabAllocator::place_slab_locked(kmem_cache *s, struct page *slab)
 {
-	set_page_state(slab, kSlab);
 	if (slab->inuse == s->objects) {
-		++s->nr_full;
-		if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
-			s->full.push_front(slab);
+		place_full_locked(s, slab);
 		return false;
 	}
+	set_page_state(slab, kSlab);
 	if (slab->inuse == 0) {
 		if (s->empty.count < s->min_partial) {
 			s->empty.push_front(slab);
@@ -244,14 +252,11 @@ __attribute__((always_inline)) inline void SlabAllocator::refill_cpu_slab(kmem_c
 		set_slab_freelist(slab, 0);
 		set_slab_inuse(slab, s->objects);
 	} else {
-		if (slab != nullptr) { /* exhausted: it is full (place_slab_locked's first case) */
+		if (slab != nullptr) { /* exhausted: it is full */
 			c.slab = nullptr;
 			c.slab_start = 0;
 			c.slab_bytes = 0;
-			set_page_state(slab, kSlab);
-			++s->nr_full;
-			if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
-				s->full.push_front(slab);
+			place_full_locked(s, slab);
 		}
 		slab = c.partial; /* SMP: this CPU's partial slabs first */
 		if (slab != nullptr) {
@@ -277,31 +282,27 @@ __attribute__((always_inline)) inline void SlabAllocator::refill_cpu_slab(kmem_c
 	}
 }
 
-/* The lean refill: with nothing asked of this CPU and nothing corrupt,
- * an object popped (an IRQ may have freed one), else popped from the slab
- * refill_cpu_slab installs; NULL: take alloc_slow's way. Counts a slow
- * alloc when it returns an object. */
-__attribute__((always_inline)) inline void *SlabAllocator::refill_and_pop(kmem_cache *s)
+/* An object popped (an IRQ may have freed one), else popped from the
+ * slab refill_cpu_slab installs (not over a CPU freelist whose free
+ * pointer the pop refused: alloc_slow reports that one); counts a slow
+ * alloc. NULL: the lists are empty. IRQs masked. */
+__attribute__((always_inline)) inline void *SlabAllocator::pop_or_refill(kmem_cache *s, CacheCpu &c)
 {
-	if (flush_pending(this_cpu(s)) || (s->flags & kSlabDebugFlags) != 0)
-		return nullptr;
-	unsigned long flags = fast_irq_save();
-	CacheCpu &c = this_cpu(s);
 	void *object = cpu_pop(s, c);
-	if (object == nullptr && c.freelist == nullptr) { /* not a refused free pointer */
+	if (object == nullptr && c.freelist == nullptr) {
 		refill_cpu_slab(s, c);
 		object = cpu_pop(s, c);
 	}
 	if (object != nullptr)
 		slab_stat(c.alloc_slow);
-	fast_irq_restore(flags);
 	return object;
 }
 
 void *SlabAllocator::kmalloc_refill(kmem_cache *s, size_t size, gfp_t gfp)
 {
-	if (void *object = refill_and_pop(s))
-		return zero_or_mark(s, object, size, gfp);
+	if (!flush_pending(this_cpu(s))) /* else kmalloc_slow -> alloc_slow honours it */
+		if (void *object = alloc_from_lists(s, gfp, size))
+			return object;
 	return kmalloc_slow(size, gfp, kSlabDebug ? __builtin_return_address(0) : nullptr);
 }
 
@@ -332,13 +333,7 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller)
 				continue;
 			}
 		}
-		void *object = cpu_pop(s, c); /* an IRQ may have freed one */
-		if (object == nullptr) {
-			refill_cpu_slab(s, c);
-			object = cpu_pop(s, c);
-		}
-		if (object != nullptr) {
-			slab_stat(c.alloc_slow);
+		if (void *object = pop_or_refill(s, c)) {
 			fast_irq_restore(flags);
 			return finish_alloc(s, object, gfp);
 		}
@@ -372,24 +367,18 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller)
 	}
 }
 
-/* An object of s from what s already holds (its magazine, CPU slab,
- * partial and empty slabs), never a new slab: kmalloc's fallback to a
- * larger class when pages run out. NULL if s has no free object. */
-void *SlabAllocator::alloc_from_lists(kmem_cache *s, gfp_t gfp)
+/* An object of s for `size` bytes from what s already holds (its
+ * magazine, CPU slab, partial and empty slabs), never a new slab:
+ * kmalloc's refill, and its fallback to a larger class when pages run
+ * out. NULL if s has no free object. */
+void *SlabAllocator::alloc_from_lists(kmem_cache *s, gfp_t gfp, size_t size)
 {
 	if ((s->flags & kSlabDebugFlags) != 0)
 		return nullptr; /* debug caches keep their own checks and red zones */
 	unsigned long flags = fast_irq_save();
-	CacheCpu &c = this_cpu(s);
-	void *object = cpu_pop(s, c);
-	if (object == nullptr) {
-		refill_cpu_slab(s, c);
-		object = cpu_pop(s, c);
-	}
-	if (object != nullptr)
-		slab_stat(c.alloc_slow);
+	void *object = pop_or_refill(s, this_cpu(s));
 	fast_irq_restore(flags);
-	return object != nullptr ? finish_alloc(s, object, gfp) : nullptr;
+	return object != nullptr ? zero_or_mark(s, object, size, gfp) : nullptr;
 }
 
 /* SLAB_CONSISTENCY_CHECKS: one object from the first partial slab, with

@@ -450,10 +450,11 @@ private:
 	struct page *allocate_slab(kmem_cache *s, gfp_t gfp);
 	void discard_slab(kmem_cache *s, struct page *slab);
 	bool place_slab_locked(kmem_cache *s, struct page *slab);
+	inline void place_full_locked(kmem_cache *s, struct page *slab);
 	inline void install_cpu_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab);
 	inline void refill_cpu_slab(kmem_cache *s, CacheCpu &c);
-	inline void *refill_and_pop(kmem_cache *s);
-	void *alloc_from_lists(kmem_cache *s, gfp_t gfp);
+	inline void *pop_or_refill(kmem_cache *s, CacheCpu &c);
+	void *alloc_from_lists(kmem_cache *s, gfp_t gfp, size_t size);
 	struct page *deactivate_cpu_slab(kmem_cache *s, CacheCpu &c);
 	void *alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, const void *caller);
 	bool take_object_locked(kmem_cache *s, struct page *slab, void *&object);

@@ -264,39 +264,44 @@ __attribute__((always_inline)) inline struct page *fast_page(const SlabAllocator
 	return page;
 }
 
-/* Pushes x, a pointer into `page`, a page of a slab of s, onto the
- * running CPU's magazine if it is an object's (object_index_ok), not
- * visibly free (its slab is not empty; x is neither the slab's page
- * freelist head nor the CPU freelist head) and cpu_push agrees; then
- * returns true. Else it goes out of line and returns false: to
- * free_overflow with IRQs still masked when every check passed and only
- * the magazine's bound stopped the push, to free_object_inline (full
- * checks, reports) otherwise. */
-__attribute__((always_inline)) inline bool push_slab_object(SlabAllocator &a, kmem_cache *s, struct page *page, void *x)
+/* cpu_push, then: pushed -> IRQs restored, true; the magazine's bound
+ * stopped it -> free_overflow (which restores IRQs), true; refused -> IRQs
+ * still masked, false (the caller restores them and reports). */
+__attribute__((always_inline)) inline bool push_or_overflow(SlabAllocator &a, kmem_cache *s, CacheCpu &c, void *x,
+							       unsigned long flags)
+{
+	Push r = cpu_push(c, x);
+	if (__builtin_expect(r == Push::kDone, 1)) {
+		san_freed(s, x);
+		fast_irq_restore(flags);
+		return true;
+	}
+	if (r == Push::kFull) {
+		a.free_overflow(s, x, flags);
+		return true;
+	}
+	return false;
+}
+
+/* Frees x, a pointer into `page`, a page of a slab of s: onto the running
+ * CPU's magazine (push_or_overflow) if it is an object's
+ * (object_index_ok) and not visibly free (its slab is not empty; x is
+ * neither the slab's page freelist head nor the CPU freelist head); else
+ * free_object_inline (full checks, reports). */
+__attribute__((always_inline)) inline void push_slab_object(SlabAllocator &a, kmem_cache *s, struct page *page, void *x)
 {
 	uintptr_t offset = reinterpret_cast<uintptr_t>(x) & s->slab_mask;
-	if (__builtin_expect(object_index_ok(s, offset), 1)) {
-		const struct page *head = page_head(page);
-		if (__builtin_expect(slab_inuse(head) != 0 &&
-					     /* 1 + offset / kSlabUnit fits page::freelist (slab_common.h) */
-					     uint32_t{slab_freelist(head)} != 1u + static_cast<uint32_t>(offset / kSlabUnit), 1)) {
-			unsigned long flags = fast_irq_save();
-			CacheCpu &c = this_cpu(s);
-			Push r = x != c.freelist ? cpu_push(c, x) : Push::kRefused;
-			if (__builtin_expect(r == Push::kDone, 1)) {
-				san_freed(s, x);
-				fast_irq_restore(flags);
-				return true;
-			}
-			if (r == Push::kFull) {
-				a.free_overflow(s, x, flags);
-				return false;
-			}
-			fast_irq_restore(flags);
-		}
+	const struct page *head = page_head(page);
+	if (__builtin_expect(object_index_ok(s, offset) && slab_inuse(head) != 0 &&
+				     /* 1 + offset / kSlabUnit fits page::freelist (slab_common.h) */
+				     uint32_t{slab_freelist(head)} != 1u + static_cast<uint32_t>(offset / kSlabUnit), 1)) {
+		unsigned long flags = fast_irq_save();
+		CacheCpu &c = this_cpu(s);
+		if (__builtin_expect(x != c.freelist && push_or_overflow(a, s, c, x, flags), 1))
+			return;
+		fast_irq_restore(flags);
 	}
 	a.free_object_inline(s, page, x);
-	return false;
 }
 
 /* kmem_cache_free: an object of the CPU slab is checked against the CPU
@@ -312,16 +317,8 @@ __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem
 	bool in_cpu_slab = offset < c.slab_bytes;
 	if (__builtin_expect(in_cpu_slab && object_index_ok(s, offset) && x != c.freelist, 1)) {
 		if constexpr (kMagazineMax > 0) {
-			Push r = cpu_push(c, x);
-			if (__builtin_expect(r == Push::kDone, 1)) {
-				san_freed(s, x);
-				fast_irq_restore(flags);
+			if (__builtin_expect(push_or_overflow(a, s, c, x, flags), 1))
 				return;
-			}
-			if (r == Push::kFull) {
-				a.free_overflow(s, x, flags);
-				return;
-			}
 		} else {
 			set_freepointer(s, x, c.freelist);
 			c.freelist = x;

@@ -50,6 +50,12 @@ protected:
 			v.push_back(c.mag[kmm::mag_slot(c, j)]);
 		return v;
 	}
+	/* What a refused free must leave unchanged: the magazine, the count
+	 * handed out, and x's slab's page freelist head and in-use count. */
+	auto cache_state(kmem_cache *s, void *x)
+	{
+		return std::make_tuple(ring(s), info(s).active_objs, head_of(x)->freelist, head_of(x)->inuse);
+	}
 	bool on_page_freelist(kmem_cache *s, void *x)
 	{
 		uintptr_t base = kmm::slab_start_of(s, x);
@@ -534,7 +540,7 @@ TEST_F(SlabMagazine, FullMagazineStillRefusesMisuseAndEvictsForAGoodFree)
 	for (unsigned k = 0; k < kLimit; ++k)
 		slab.free(s, v[2 + k]);
 	ASSERT_EQ(kmm::mag_count(s->cpu[0]), kLimit);
-	auto state = [&] { return std::make_tuple(ring(s), info(s).active_objs, head_of(v[0])->freelist, head_of(v[0])->inuse); };
+	auto state = [&] { return cache_state(s, v[0]); };
 	auto before = state();
 	unsigned long bugs = t.rep.bugs(), fast = info(s).free_fastpath, slow = info(s).free_slowpath;
 	t.cap.clear();
@@ -588,7 +594,7 @@ TEST_F(SlabMagazine, KmemCacheFreeOfAnySlabIsInlineAndStillChecked)
 	EXPECT_EQ(info(s).free_fastpath, fast + 2);
 	EXPECT_EQ(info(s).free_slowpath, slow);
 	EXPECT_EQ(ring(s), (std::vector<void *>{v[s->objects], v[1]}));
-	auto state = [&] { return std::make_tuple(ring(s), info(s).active_objs, head_of(v[0])->freelist, head_of(v[0])->inuse); };
+	auto state = [&] { return cache_state(s, v[0]); };
 	auto before = state();
 	unsigned long bugs = t.rep.bugs();
 	t.cap.clear();
