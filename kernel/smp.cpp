@@ -7,6 +7,11 @@
  * WFE on ARMv7-A), runs fn(cpu, ctx), counts itself done and wakes CPU 0
  * (kmm_arch_cpu_wake_all: SEV). fn == NULL parks them for good.
  *
+ * Every CPU brought up here (CPU 0 too) takes cross-CPU calls
+ * (kmm_arch_cpu_calls_enable: its IRQs are enabled from then on, for the
+ * call IPI only), so the slab layer drains other CPUs' caches at once
+ * (kmm_arch_cpu_call); a parked CPU takes none.
+ *
  * CPU ids are the arch's (kmm_arch_cpu_id: MPIDR Aff0, mhartid); the
  * secondary checks that the id it runs with is the one it was started as.
  */
@@ -39,6 +44,7 @@ void secondary_main(unsigned cpu)
 	if (kmm_arch_cpu_id() != cpu)
 		panic("smp: cpu %u runs with id %u", cpu, kmm_arch_cpu_id());
 	unsigned seen = __atomic_load_n(&g_generation, __ATOMIC_ACQUIRE);
+	kmm_arch_cpu_calls_enable(); /* IRQs on from here: cross-CPU calls */
 	__atomic_add_fetch(&g_online, 1u, __ATOMIC_RELEASE);
 	kmm_arch_cpu_wake_all();
 	for (;;) {
@@ -62,6 +68,7 @@ unsigned int smp_boot_cpus(void)
 	if (g_booted || KMM_NR_CPUS == 1)
 		return g_online;
 	g_booted = true;
+	kmm_arch_cpu_calls_enable(); /* CPU 0 takes cross-CPU calls too */
 	for (unsigned cpu = 1; cpu < KMM_NR_CPUS; ++cpu) {
 		kmm_cpu_boot &b = g_boot[cpu - 1];
 		b.stack_top = reinterpret_cast<uintptr_t>(g_stacks[cpu - 1] + kSmpStackBytes);

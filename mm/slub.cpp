@@ -78,12 +78,15 @@
  *   written with relaxed atomics.
  *   Other CPUs' per-CPU data (shrink, shrink_all/reclaim, destroy,
  *   set_magazine_size) is reached in one of two ways (RemoteDrain):
- *     kSync     the CPU is drained now, as if on it: on the host by holding
- *               its slot (arch_host.cpp: the emulated IPI); on a target this
- *               needs a cross-CPU call (kmm_arch_cpu_call, not there yet);
- *     kRequest  the default on targets: flush_req is bumped and mag_limit
- *               and mag_end set to 0, so that CPU's next free (and its next alloc once
- *               its magazine and CPU freelist are empty) leaves the fast
+ *     kSync     the default: the CPU drains itself now, in a cross-CPU
+ *               call (kmm_arch_cpu_call: an IPI whose handler runs with
+ *               its IRQs masked; on the host, holding its slot), and the
+ *               caller frees the slabs that emptied. Where the call is
+ *               refused (a CPU that takes no calls, a caller with IRQs
+ *               masked, e.g. reclaim() under GFP_ATOMIC) it falls back to:
+ *     kRequest  flush_req is bumped and mag_limit and mag_end set to 0,
+ *               so that CPU's next free (and its next alloc once its
+ *               magazine and CPU freelist are empty) leaves the fast
  *               path; its slow path then drains everything (honour_flush)
  *               and restores mag_limit. Until then the objects it caches
  *               stay there: at most its magazine, CPU slab and
@@ -711,8 +714,7 @@ void SlabAllocator::report_flush_double_frees(kmem_cache *s, unsigned long n, vo
 	reporter_.finish_bug();
 }
 
-/* Empties every CPU's magazine of s. TODO(SMP): other CPUs' magazines need
- * a flush on those CPUs. */
+/* Empties every CPU's magazine of s (other CPUs' through drain_cpu). */
 void SlabAllocator::drain_magazines(kmem_cache *s)
 {
 	drain_all_cpus(s, false);
@@ -743,39 +745,54 @@ unsigned long SlabAllocator::drain_cpu_held(kmem_cache *s, CacheCpu &c, bool sla
 	return double_frees;
 }
 
+namespace {
+/* A sync drain of another CPU, run on it by kmm_arch_cpu_call. */
+struct RemoteDrainCall {
+	SlabAllocator *slab;
+	kmem_cache *s;
+	unsigned cpu;
+	bool slabs;
+	unsigned long double_frees;
+	void *bad;
+	PageList discard; /* freed by the caller, off that CPU's IRQ-masked time */
+};
+} // namespace
+
+void SlabAllocator::drain_cpu_call(void *arg)
+{
+	auto *call = static_cast<RemoteDrainCall *>(arg);
+	kmem_cache *s = call->s;
+	call->double_frees = call->slab->drain_cpu_held(s, s->cpu[call->cpu], call->slabs, call->discard, call->bad);
+}
+
 /* Drains CPU `cpu`'s caches of s (drain_cpu_held): at once if it is the
- * running CPU, or (RemoteDrain::kSync, host) holding its slot; else asks
- * it to (RemoteDrain::kRequest: a flush at its next slow path, which then
- * drains its slabs too). Call with IRQs enabled and no lock held. */
+ * running CPU; else (RemoteDrain::kSync) on that CPU through
+ * kmm_arch_cpu_call (an IPI; on the host, holding its slot); where that is
+ * refused (kRequest, a CPU that takes no calls, or a caller with IRQs
+ * masked) it asks it to: a flush at its next slow path, which then drains
+ * its slabs too. Call with no lock held. */
 void SlabAllocator::drain_cpu(kmem_cache *s, unsigned cpu, bool slabs)
 {
-	PageList discard;
-	void *bad = nullptr;
-	unsigned long double_frees = 0;
-	CacheCpu &c = s->cpu[cpu];
+	RemoteDrainCall call{this, s, cpu, slabs, 0, nullptr, PageList{}};
 	unsigned long flags = fast_irq_save();
 	bool local = KMM_NR_CPUS == 1 || kmm_arch_cpu_id() == cpu;
 	if (local)
-		double_frees = drain_cpu_held(s, c, slabs, discard, bad);
+		drain_cpu_call(&call);
 	fast_irq_restore(flags);
 	if constexpr (KMM_NR_CPUS > 1) {
-		if (!local && remote_drain_ == RemoteDrain::kSync && kHostCpuHold) {
-#if defined(KMM_HOST) && KMM_NR_CPUS > 1
-			kmm_host_cpu_hold_other(cpu);
-			double_frees = drain_cpu_held(s, c, slabs, discard, bad);
-			kmm_host_cpu_unhold_other(cpu);
-#endif
-		} else if (!local) {
+		if (!local && (remote_drain_ != RemoteDrain::kSync || kmm_arch_cpu_call(cpu, drain_cpu_call, &call) != 0)) {
+			CacheCpu &c = s->cpu[cpu];
 			/* The order matters (honour_flush): the request, then
 			 * the trigger that sends its next free off the fast path. */
 			__atomic_fetch_add(&c.flush_req, 1u, __ATOMIC_SEQ_CST);
 			__atomic_store_n(&c.mag_limit, 0u, __ATOMIC_SEQ_CST);
 			__atomic_store_n(&c.mag_end, 0u, __ATOMIC_SEQ_CST); /* after: mag_update_end */
+			__atomic_fetch_add(&remote_drain_requests_, 1ul, __ATOMIC_RELAXED);
 		}
 	}
-	if (double_frees != 0)
-		report_flush_double_frees(s, double_frees, bad);
-	while (struct page *slab = discard.pop_front())
+	if (call.double_frees != 0)
+		report_flush_double_frees(s, call.double_frees, call.bad);
+	while (struct page *slab = call.discard.pop_front())
 		discard_slab(s, slab);
 }
 

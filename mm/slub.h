@@ -364,12 +364,16 @@ public:
 	/* True if s is a cache of this allocator that has not been destroyed. */
 	bool is_live(const kmem_cache *s) const;
 	/* SMP: how shrink/reclaim/destroy reach other CPUs' caches (slub.cpp
-	 * "SMP"). kSync: drained at once — on the host by holding the CPU's
-	 * slot (the emulated IPI); kRequest: asked to flush at their next
-	 * slow path (targets without a cross-CPU call). */
+	 * "SMP"). kSync (the default): drained at once on that CPU through
+	 * kmm_arch_cpu_call (an IPI; on the host, holding its slot), falling
+	 * back to a request where the call is refused; kRequest: always asked
+	 * to flush at their next slow path. */
 	enum class RemoteDrain : uint8_t { kSync, kRequest };
 	void set_remote_drain(RemoteDrain mode) { remote_drain_ = mode; }
 	RemoteDrain remote_drain() const { return remote_drain_; }
+	/* Other CPUs' drains that were asked for rather than done (kRequest,
+	 * or a refused cross-CPU call) since init. */
+	unsigned long remote_drain_requests() const { return __atomic_load_n(&remote_drain_requests_, __ATOMIC_RELAXED); }
 	kmem_cache *cache(unsigned id) const { return id <= KMM_MAX_CACHES ? caches_[id] : nullptr; }
 	kmem_cache *boot_cache() { return &boot_cache_; }
 
@@ -467,9 +471,11 @@ private:
 	void report_flush_double_frees(kmem_cache *s, unsigned long n, void *first);
 	void drain_magazines(kmem_cache *s);
 	/* SMP (slub.cpp): everything c caches goes back to the lists; c is the
-	 * running CPU's, or another's held from outside. IRQs masked. */
+	 * running CPU's (a cross-CPU call runs it there), or on the host
+	 * another's whose slot the caller holds. IRQs masked. */
 	unsigned long drain_cpu_held(kmem_cache *s, CacheCpu &c, bool slabs, PageList &discard, void *&bad);
 	void drain_cpu(kmem_cache *s, unsigned cpu, bool slabs);
+	static void drain_cpu_call(void *arg); /* kmm_arch_cpu_call's fn */
 	void drain_all_cpus(kmem_cache *s, bool slabs);
 	__attribute__((noinline, cold)) void honour_flush(kmem_cache *s);
 	bool flush_pending(const CacheCpu &c) const
@@ -525,11 +531,8 @@ private:
 	Reporter &reporter_;
 	SpinLock registry_lock_;
 	bool initialized_ = false;
-#if defined(KMM_HOST)
 	RemoteDrain remote_drain_ = RemoteDrain::kSync;
-#else
-	RemoteDrain remote_drain_ = RemoteDrain::kRequest; /* until kmm_arch_cpu_call */
-#endif
+	unsigned long remote_drain_requests_ = 0;
 	size_t kmalloc_max_ = 0;
 	kmem_cache *kmalloc_caches_[kNrKmallocClasses] = {};
 	/* Region 0 of the page allocator, copied at init: kfree's inline

@@ -52,14 +52,9 @@ namespace kmm {
 #if defined(KMM_HOST) && KMM_NR_CPUS > 1
 /* arch/host/arch_host.cpp: the host's emulation of "IRQs masked on this
  * CPU" (nothing else runs on it) for threads, which are preemptible and
- * may share a CPU slot; and the emulated IPI (hold another slot). */
+ * may share a CPU slot. (Its emulated IPI is kmm_arch_cpu_call.) */
 extern "C" unsigned int kmm_host_cpu_hold(void);
 extern "C" void kmm_host_cpu_unhold(void);
-extern "C" void kmm_host_cpu_hold_other(unsigned int cpu);
-extern "C" void kmm_host_cpu_unhold_other(unsigned int cpu);
-inline constexpr bool kHostCpuHold = true;
-#else
-inline constexpr bool kHostCpuHold = false;
 #endif
 
 /* IRQ masking for the per-CPU fast path: arch/irq.h's inline version of

@@ -17,10 +17,11 @@
  *     means nothing else runs on it) is emulated for the slab layer's
  *     per-CPU data by a per-slot hold: kmm_host_cpu_hold() takes the
  *     calling thread's slot (nesting), kmm_host_cpu_unhold() gives it back.
- *   - kmm_host_cpu_hold_other(cpu) holds another slot from outside: the
- *     emulated IPI. The caller then runs "on" that CPU (its owner waits at
- *     its next hold) and may drain its per-CPU data. It must hold no slot
- *     itself (an IPI sent with IRQs masked can deadlock on a target too).
+ *   - kmm_arch_cpu_call(cpu, fn, arg) holds that CPU's slot from outside
+ *     and runs fn there: the emulated IPI. The caller then runs "on" that
+ *     CPU (its owner waits at its next hold) and may drain its per-CPU
+ *     data. A caller holding its own slot ("IRQs masked") is refused, as
+ *     on a target, where such a wait can deadlock.
  */
 #include <arch/arch.h>
 #include <kmm/config.h>
@@ -117,18 +118,14 @@ extern "C" void kmm_host_cpu_unhold(void)
 		give(slots[t.cpu]);
 }
 
-extern "C" void kmm_host_cpu_hold_other(unsigned int cpu)
+extern "C" int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *arg)
 {
-	if (cpu >= KMM_NR_CPUS || this_thread_cpu.depth != 0)
-		kmm_arch_panic("kmm_host_cpu_hold_other: bad CPU, or called holding a CPU");
+	if (cpu >= KMM_NR_CPUS || fn == nullptr || this_thread_cpu.depth != 0)
+		return -1;
 	take(slots[cpu]);
-}
-
-extern "C" void kmm_host_cpu_unhold_other(unsigned int cpu)
-{
-	if (cpu >= KMM_NR_CPUS)
-		kmm_arch_panic("kmm_host_cpu_unhold_other: bad CPU");
+	fn(arg);
 	give(slots[cpu]);
+	return 0;
 }
 
 extern "C" unsigned int kmm_host_cpu_threads(unsigned int cpu)

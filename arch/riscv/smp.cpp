@@ -1,7 +1,7 @@
 /*
- * arch/riscv/smp.cpp — secondary harts on RISC-V in machine mode (QEMU virt,
- * -bios none: every hart runs _start; hart 0 boots, the others wait in
- * wfi there, see startup.cpp). kmm_arch_cpu_start() publishes a request
+ * arch/riscv/smp.cpp — secondary harts and the cross-CPU call IPI on
+ * RISC-V in machine mode (QEMU virt, -bios none: every hart runs _start;
+ * hart 0 boots, the others wait in wfi there, see startup.cpp). kmm_arch_cpu_start() publishes a request
  * (the kmm_cpu_boot) in kmm_riscv_boot_request and sends the hart a CLINT
  * software interrupt (msip, 0x2000000 + 4 × hart); the hart whose id the
  * request names clears its msip, takes the stack, sets mscratch (trap
@@ -9,6 +9,13 @@
  * request and calls kmm_riscv_secondary → entry(cpu). Harts start one at a
  * time; a hart that does not take its request within a bound is reported
  * missing (QEMU ignores msip writes for harts it does not have).
+ *
+ * The call IPI (kmm_arch_cpu_call, arch/common/cpu_call.cpp) is the same
+ * software interrupt: a hart that takes calls sets mie.MSIE and
+ * mstatus.MIE; the trap entry (startup.cpp) sends interrupts to
+ * kmm_riscv_interrupt, which clears the hart's msip and then serves the
+ * mailbox (a call posted after the clear raises it again). No other
+ * interrupt is ever enabled, so any other cause is a bug and panics.
  */
 #include <arch/arch.h>
 #include <arch/target.h>
@@ -47,13 +54,52 @@ extern "C" int kmm_arch_cpu_start(const kmm_cpu_boot *boot)
 	return -2; /* no such hart */
 }
 
+namespace {
+constexpr unsigned long kMieMsie = 1ul << 3;
+constexpr unsigned long kMstatusMie = 1ul << 3;
+constexpr unsigned long kMachineSoftware = 3;
+inline volatile uint32_t &msip(unsigned cpu) { return *reinterpret_cast<volatile uint32_t *>(kClintMsip + 4u * cpu); }
+} // namespace
+
+extern "C" void kmm_arch_ipi_send(unsigned int cpu)
+{
+	__asm__ volatile("fence rw, rw" ::: "memory"); /* the mailbox before the IPI */
+	msip(cpu) = 1u;
+}
+
+extern "C" void kmm_arch_ipi_enable(void)
+{
+	__asm__ volatile("csrs mie, %0\n\tcsrs mstatus, %1" : : "r"(kMieMsie), "r"(kMstatusMie) : "memory");
+}
+
+extern "C" void kmm_arch_ipi_disable(void) { __asm__ volatile("csrc mie, %0" : : "r"(kMieMsie) : "memory"); }
+
+extern "C" int kmm_arch_irq_flags_masked(unsigned long flags) { return (flags & kMstatusMie) == 0; }
+
+/* From the trap entry (startup.cpp), on the trap stack, interrupts off. */
+extern "C" void kmm_riscv_interrupt(unsigned long mcause)
+{
+	unsigned long cause = mcause & ~(1ul << (8 * sizeof(unsigned long) - 1));
+	if (cause != kMachineSoftware) {
+		char message[] = "unexpected interrupt 00";
+		message[sizeof(message) - 3] = static_cast<char>('0' + cause / 10 % 10);
+		message[sizeof(message) - 2] = static_cast<char>('0' + cause % 10);
+		kmm_arch_panic(message);
+	}
+	msip(kmm_arch_cpu_id()) = 0u;
+	__asm__ volatile("fence rw, rw" ::: "memory"); /* the clear before the mailbox */
+	kmm_cpu_call_serve();
+}
+
 extern "C" void kmm_arch_cpu_relax(void) { __asm__ volatile("nop\n\tnop\n\tnop\n\tnop" ::: "memory"); }
 
 extern "C" void kmm_arch_cpu_wake_all(void) { __asm__ volatile("fence rw, rw" ::: "memory"); }
 
 extern "C" void kmm_arch_cpu_park(void)
 {
-	__asm__ volatile("csrci mstatus, 8\n\tcsrw mie, zero" ::: "memory");
+	__asm__ volatile("csrci mstatus, 8" ::: "memory");
+	kmm_cpu_calls_disable();
+	__asm__ volatile("csrw mie, zero" ::: "memory");
 	for (;;)
 		__asm__ volatile("wfi");
 }

@@ -10,12 +10,14 @@
  *   kmm_riscv_start  copy .data (only if its load address differs), zero
  *                    .bss, run the C++ static constructors, call kmm_main,
  *                    exit with its status
- *   the trap entry   swaps to its own stack (mscratch), saves x1–x31 and
- *                    reports: mcause and its name, mepc, mtval (the fault
- *                    address for access, misaligned and page faults),
- *                    mstatus, every register; then exit KMM_EXIT_FAULT.
- *                    kmm's own images never enable interrupts, so any
- *                    trap is a bug.
+ *   the trap entry   swaps to its own stack (mscratch), saves x1–x31;
+ *                    an interrupt (the cross-CPU call IPI) goes to
+ *                    smp.cpp's kmm_riscv_interrupt, then the registers
+ *                    come back and mret returns; any other trap is a bug
+ *                    and reports: mcause and its name, mepc, mtval (the
+ *                    fault address for access, misaligned and page
+ *                    faults), mstatus, every register; then exit
+ *                    KMM_EXIT_FAULT.
  *
  * Built as an object library; symbols from linker/ram.ld.
  * -fno-tree-loop-distribute-patterns: the loops below must not become
@@ -79,7 +81,7 @@ __asm__(
 	"	add t4, t4, t5\n"
 	"	sw zero, 0(t4)\n"
 	"	csrw mie, zero\n"
-	"	ld sp, 0(t2)\n"              /* boot->stack_top: the top 1 KiB traps */
+	"	ld sp, 0(t2)\n"              /* boot->stack_top: the top 2 KiB traps */
 	"	csrw mscratch, sp\n"
 	"	addi sp, sp, -" KMM_STR(KMM_CPU_EXCEPTION_STACK) "\n"
 	"	la t3, kmm_riscv_trap_entry\n"
@@ -104,8 +106,18 @@ __asm__(
 	"	csrr t0, mscratch\n"
 	"	sd t0, 16(sp)\n"
 	"	sd zero, 0(sp)\n"
+	"	csrr a0, mcause\n"
+	"	bltz a0, 1f\n"               /* the top bit: an interrupt */
 	"	mv a0, sp\n"
 	"	j kmm_riscv_trap\n"
+	"1:	call kmm_riscv_interrupt\n"
+	"	ld x1, 8(sp)\n"
+	".irp n, 3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+	"	ld x\\n, \\n*8(sp)\n"
+	".endr\n"
+	"	addi sp, sp, 256\n"
+	"	csrrw sp, mscratch, sp\n"    /* mscratch = the trap stack again */
+	"	mret\n"
 	".size kmm_riscv_trap_entry, . - kmm_riscv_trap_entry\n"
 	".text\n");
 

@@ -402,10 +402,44 @@ TEST_F(SlabSmpDrain, SyncShrinkDrainsALiveThreadsCpuAtOnce)
 	EXPECT_GT(kmm::mag_count(s->cpu[cpu]), 0u);
 	EXPECT_NE(s->cpu[cpu].slab, nullptr);
 	ASSERT_EQ(w.slab.remote_drain(), kmm::SlabAllocator::RemoteDrain::kSync);
+	const unsigned long requests = w.slab.remote_drain_requests();
 	EXPECT_EQ(w.slab.shrink(s), 0);
+	EXPECT_EQ(w.slab.remote_drain_requests(), requests) << "every other CPU drained by a call";
 	EXPECT_EQ(kmm::mag_count(s->cpu[cpu]), 0u);
 	EXPECT_EQ(s->cpu[cpu].slab, nullptr);
 	EXPECT_EQ(s->cpu[cpu].nr_partial, 0u);
+	EXPECT_EQ(s->nr_slabs, 0u);
+	EXPECT_EQ(w.problems(), 0u);
+	w.slab.destroy(s);
+	EXPECT_EQ(w.t.rep.bugs(), 0u);
+}
+
+/* A caller with "IRQs masked" (its CPU slot held) cannot wait for a
+ * cross-CPU call: the call is refused and the shrink asks instead. */
+TEST_F(SlabSmpDrain, SyncShrinkWithIrqsMaskedOnlyAsks)
+{
+	fill_helper_caches(200);
+	const uint32_t cached = kmm::mag_count(s->cpu[cpu]);
+	ASSERT_GT(cached, 0u);
+	int probe = 0;
+	EXPECT_EQ(kmm_arch_cpu_call(cpu, [](void *p) { ++*static_cast<int *>(p); }, &probe), 0);
+	EXPECT_EQ(probe, 1) << "a call from a caller with IRQs on runs";
+	const unsigned long requests = w.slab.remote_drain_requests();
+	kmm::kmm_host_cpu_hold();
+	EXPECT_EQ(kmm_arch_cpu_call(cpu, [](void *p) { ++*static_cast<int *>(p); }, &probe), -1);
+	EXPECT_EQ(probe, 1) << "a refused call runs nothing";
+	EXPECT_EQ(w.slab.shrink(s), 0);
+	kmm::kmm_host_cpu_unhold();
+	EXPECT_EQ(w.slab.remote_drain_requests(), requests + (KMM_NR_CPUS - 1));
+	EXPECT_EQ(kmm::mag_count(s->cpu[cpu]), cached) << "asked, not drained";
+	EXPECT_EQ(s->cpu[cpu].mag_limit, 0u) << "the trigger for its next free";
+	EXPECT_NE(s->cpu[cpu].slab, nullptr);
+	EXPECT_EQ(w.problems(), 0u);
+	/* IRQs on again: the next shrink drains it at once. */
+	EXPECT_EQ(w.slab.shrink(s), 0);
+	EXPECT_EQ(w.slab.remote_drain_requests(), requests + (KMM_NR_CPUS - 1));
+	EXPECT_EQ(kmm::mag_count(s->cpu[cpu]), 0u);
+	EXPECT_EQ(s->cpu[cpu].slab, nullptr);
 	EXPECT_EQ(s->nr_slabs, 0u);
 	EXPECT_EQ(w.problems(), 0u);
 	w.slab.destroy(s);

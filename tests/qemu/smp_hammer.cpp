@@ -9,8 +9,17 @@
  *          every CPU at once: per-CPU page lists, their refills and drains
  *          into the shared zone lock
  *   slab   the same plus kmalloc/kfree (4 B … 2 KiB and large) and a shared
- *          kmem_cache with a ctor; each CPU shrinks its own per-CPU slab
- *          caches at teardown (no cross-CPU call on these targets yet)
+ *          kmem_cache with a ctor; every kShrinkEvery operations a CPU
+ *          shrinks the shared cache or every cache, which drains the other
+ *          CPUs' per-CPU caches through the cross-CPU call IPI while they
+ *          hammer (calls in every direction at once); at teardown only
+ *          CPU 0 shrinks, and the free page count must come back
+ *   drain  CPUs 1-3 fill their per-CPU caches of a fresh cache, then idle;
+ *          CPU 0's kmem_cache_shrink empties them at once (no object in
+ *          any magazine, no CPU slab, no slab left); with CPU 0's IRQs
+ *          masked the calls are refused and the shrink only asks (the
+ *          objects stay cached, validate() is clean); a shrink with IRQs
+ *          on empties it again and destroy finds nothing
  *   park   parks CPUs 1-3 for the rest of the boot
  *
  * Each CPU keeps a table of live blocks stamped with its id and a
@@ -43,6 +52,7 @@ constexpr unsigned kRounds = 8;
 constexpr unsigned long kOpsPerRound = 32768;
 constexpr unsigned kObjWords = 16; /* "smp_obj": 64 bytes */
 constexpr uint32_t kCtorMagic = 0x5e7c0000u;
+constexpr unsigned long kShrinkEvery = 4096; /* slab case, per CPU */
 
 enum Kind : uint8_t { kNone, kPages, kKmalloc, kCache };
 
@@ -81,7 +91,7 @@ struct alignas(64) Cpu {
 	Block slots[kSlots];
 	kmm_workload_rng rng;
 	uint32_t generation;
-	unsigned long ops, allocs, frees, remote_frees, handed_over;
+	unsigned long ops, allocs, frees, remote_frees, handed_over, shrinks;
 	unsigned long problems, failures;
 	unsigned seen_id;
 	uintptr_t seen_sp;
@@ -215,7 +225,16 @@ void hammer(unsigned cpu, void *)
 	Cpu &c = g_cpu[cpu];
 	unsigned long end = c.ops + kOpsPerRound;
 	unsigned from = 0;
+	unsigned long next_shrink = c.ops + kShrinkEvery / kCpus * (cpu + 1); /* staggered */
 	while (c.ops < end) {
+		if (g_with_slab && c.ops >= next_shrink) {
+			/* Drains the other CPUs' caches by IPI, mid-hammer. */
+			if (++c.shrinks % 2 != 0)
+				kmem_cache_shrink(g_cache);
+			else
+				kmm_slab_shrink_all();
+			next_shrink += kShrinkEvery;
+		}
 		/* Blocks other CPUs handed over first (round robin). */
 		from = (from + 1) % kCpus;
 		Block b;
@@ -252,12 +271,7 @@ void drain(unsigned cpu, void *)
 	for (unsigned from = 0; from < kCpus; ++from)
 		while (g_rings[from][cpu].pop(b))
 			release(c, cpu, b);
-	/* Each CPU empties its own per-CPU slab caches (magazine, CPU slab,
-	 * per-CPU partials): without a cross-CPU call on these targets, a
-	 * shrink or destroy on CPU 0 only asks the others (docs/SLAB.md,
-	 * "Concurrency"), so teardown runs the shrink on every CPU. */
-	if (g_with_slab)
-		kmm_slab_shrink_all();
+	/* The per-CPU slab caches stay: CPU 0's shrink drains them. */
 }
 
 template <typename Fn> void for_each_held(Fn fn)
@@ -344,9 +358,9 @@ void run_case(struct ktest *t, bool with_slab)
 	for (unsigned cpu = 0; cpu < kCpus; ++cpu) {
 		const Cpu &c = g_cpu[cpu];
 		printk("# smp_hammer %s cpu %u: %lu ops (%lu allocs, %lu frees, %lu of them of blocks from other CPUs), "
-		       "%lu handed over, %lu problems\n",
+		       "%lu handed over, %lu shrinks, %lu problems\n",
 		       with_slab ? "slab" : "pages", cpu, c.ops, c.allocs, c.frees, c.remote_frees, c.handed_over,
-		       c.problems);
+		       c.shrinks, c.problems);
 		ops += c.ops;
 		remote += c.remote_frees;
 		cpu_problems += c.problems;
@@ -403,12 +417,83 @@ void slab(struct ktest *t)
 	run_case(t, true);
 }
 
+/* What s caches outside its slabs' freelists, and its slabs. */
+struct Cached {
+	unsigned long magazine_objs, cpu_slabs, slabs;
+};
+Cached cached(struct kmem_cache *s)
+{
+	kmem_cache_info info;
+	kmem_cache_get_info(s, &info);
+	return {info.magazine_objs, info.cpu_slabs, info.num_slabs};
+}
+
+constexpr unsigned kFillObjects = 96;
+struct kmem_cache *g_fill_cache;
+
+/* On CPUs 1-3: objects allocated, then freed in the other order, so the
+ * magazine fills and overflows, the CPU slab and the partial slabs stay. */
+void fill(unsigned cpu, void *)
+{
+	if (cpu == 0)
+		return;
+	void *objects[kFillObjects];
+	for (void *&p : objects)
+		p = kmem_cache_alloc(g_fill_cache, GFP_KERNEL);
+	for (unsigned i = kFillObjects; i-- > 0;)
+		kmem_cache_free(g_fill_cache, objects[i]);
+}
+
+void drain_remote(struct ktest *t)
+{
+	KTEST_ASSERT_EQ(t, smp_boot_cpus(), kCpus);
+	g_fill_cache = kmem_cache_create("smp_fill", 48, 0, 0, nullptr);
+	KTEST_ASSERT_NOT_NULL(t, g_fill_cache);
+
+	/* IRQs on: CPU 0's shrink drains CPUs 1-3 at once. */
+	smp_run_on_all(fill, nullptr);
+	Cached before = cached(g_fill_cache);
+	KTEST_EXPECT_GT(t, before.magazine_objs, 0ul);
+	KTEST_EXPECT_GT(t, before.cpu_slabs, 0ul);
+	KTEST_EXPECT_EQ(t, kmem_cache_shrink(g_fill_cache), 0);
+	Cached after = cached(g_fill_cache);
+	KTEST_EXPECT_EQ(t, after.magazine_objs, 0ul);
+	KTEST_EXPECT_EQ(t, after.cpu_slabs, 0ul);
+	KTEST_EXPECT_EQ(t, after.slabs, 0ul);
+	printk("# smp_hammer: drain: CPUs 1-3 cached %lu objects in magazines and %lu CPU slabs; after CPU 0's "
+	       "shrink: %lu, %lu, %lu slabs\n",
+	       before.magazine_objs, before.cpu_slabs, after.magazine_objs, after.cpu_slabs, after.slabs);
+
+	/* IRQs masked on CPU 0: the calls are refused, the shrink only asks. */
+	smp_run_on_all(fill, nullptr);
+	before = cached(g_fill_cache);
+	unsigned long flags = kmm_arch_irq_save();
+	kmem_cache_shrink(g_fill_cache);
+	kmm_arch_irq_restore(flags);
+	Cached asked = cached(g_fill_cache);
+	KTEST_EXPECT_EQ(t, asked.magazine_objs, before.magazine_objs);
+	KTEST_EXPECT_EQ(t, asked.cpu_slabs, before.cpu_slabs);
+	KTEST_EXPECT_GT(t, asked.slabs, 0ul);
+	KTEST_EXPECT_EQ(t, kmm_slab_validate(), 0ul);
+
+	/* IRQs on again: everything comes back, destroy finds nothing. */
+	KTEST_EXPECT_EQ(t, kmem_cache_shrink(g_fill_cache), 0);
+	after = cached(g_fill_cache);
+	KTEST_EXPECT_EQ(t, after.magazine_objs, 0ul);
+	KTEST_EXPECT_EQ(t, after.cpu_slabs, 0ul);
+	KTEST_EXPECT_EQ(t, after.slabs, 0ul);
+	kmem_cache_destroy(g_fill_cache);
+	g_fill_cache = nullptr;
+	KTEST_EXPECT_EQ(t, kmm_slab_validate(), 0ul);
+}
+
 void park(struct ktest *) { smp_park_others(); }
 
 const ktest_case cases[] = {
 	{"cpus", cpus},
 	{"pages", pages},
 	{"slab", slab},
+	{"drain", drain_remote},
 	{"park", park},
 };
 

@@ -10,12 +10,15 @@
  *   kmm_cortex_a_start  copy .data (only if its load address differs),
  *                       zero .bss, run the C++ static constructors, call
  *                       kmm_main, exit with its status
- *   the vector table    every exception ends in the report: its type, r0–r12,
- *                       the faulting pc, spsr, the interrupted mode's sp and
- *                       lr, DFSR/DFAR or IFSR/IFAR; then exit with
- *                       KMM_EXIT_FAULT. kmm's own images never enable IRQs
- *                       or issue SVCs (QEMU takes the semihosting SVC before
- *                       it reaches the table), so any exception is a bug.
+ *   the vector table    IRQ: the cross-CPU call IPI (smp.cpp's
+ *                       kmm_cortex_a_irq, on the IRQ stack; r0–r3, r12 and
+ *                       lr saved, clrex, back to the interrupted code).
+ *                       Every other exception ends in the report: its type,
+ *                       r0–r12, the faulting pc, spsr, the interrupted
+ *                       mode's sp and lr, DFSR/DFAR or IFSR/IFAR; then exit
+ *                       with KMM_EXIT_FAULT. kmm's images issue no SVCs
+ *                       (QEMU takes the semihosting SVC before it reaches
+ *                       the table), so any of those is a bug.
  *
  * Runs with the MMU and caches off (QEMU starts the image in SVC mode with
  * IRQs masked). Built as an object library so the vectors are linked;
@@ -126,7 +129,21 @@ __asm__(
 	"kmm_exception_entry kmm_cortex_a_pabt_entry, " KMM_STR(KMM_EXC_PABT) "\n"
 	"kmm_exception_entry kmm_cortex_a_dabt_entry, " KMM_STR(KMM_EXC_DABT) "\n"
 	"kmm_exception_entry kmm_cortex_a_hyp_entry, " KMM_STR(KMM_EXC_HYP) "\n"
-	"kmm_exception_entry kmm_cortex_a_irq_entry, " KMM_STR(KMM_EXC_IRQ) "\n"
+	/* IRQ: lr - 4 is where to go back; the handler is AAPCS code, so
+	 * the caller-saved registers are saved (24 bytes keep the 8-byte
+	 * alignment of the 16-byte aligned IRQ stack); clrex, as the
+	 * handler's exclusives may have hit an interrupted LDREX/STREX pair's
+	 * address; ldm with ^ restores CPSR from SPSR. */
+	".section .text.kmm_cortex_a_irq_entry, \"ax\", %progbits\n"
+	".arm\n"
+	".type kmm_cortex_a_irq_entry, %function\n"
+	"kmm_cortex_a_irq_entry:\n"
+	"	sub lr, lr, #4\n"
+	"	stmfd sp!, {r0-r3, r12, lr}\n"
+	"	bl kmm_cortex_a_irq\n"
+	"	clrex\n"
+	"	ldmfd sp!, {r0-r3, r12, pc}^\n"
+	".size kmm_cortex_a_irq_entry, . - kmm_cortex_a_irq_entry\n"
 	"kmm_exception_entry kmm_cortex_a_fiq_entry, " KMM_STR(KMM_EXC_FIQ) "\n"
 	".text\n");
 

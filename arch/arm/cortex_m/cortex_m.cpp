@@ -74,8 +74,19 @@ __attribute__((weak)) void kmm_arch_irq_restore(unsigned long flags)
 
 unsigned int kmm_arch_cpu_id(void) { return 0; }
 
-/* Uniprocessor: no other CPU to start. */
+/* Uniprocessor: no other CPU to start or call; a call to CPU 0 runs
+ * here, IRQs masked. */
 int kmm_arch_cpu_start(const struct kmm_cpu_boot *) { return -1; }
+int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *arg)
+{
+	if (cpu != 0 || fn == nullptr)
+		return -1;
+	unsigned long flags = kmm_arch_irq_save();
+	fn(arg);
+	kmm_arch_irq_restore(flags);
+	return 0;
+}
+void kmm_arch_cpu_calls_enable(void) {}
 void kmm_arch_cpu_relax(void) { __asm__ volatile("nop" ::: "memory"); }
 void kmm_arch_cpu_wake_all(void) {}
 void kmm_arch_cpu_park(void)

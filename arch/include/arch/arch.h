@@ -23,6 +23,15 @@ void kmm_arch_irq_restore(unsigned long flags);
 /* Index of the running CPU, 0 … KMM_NR_CPUS-1. */
 unsigned int kmm_arch_cpu_id(void);
 
+/* Runs fn(arg) on CPU `cpu` as that CPU's own code with its IRQs masked
+ * (an IPI on a target; on the host, holding the CPU's slot), and returns
+ * once fn has returned: 0. Returns a negative value, and runs nothing,
+ * when it cannot: no such CPU, a CPU that takes no calls (not started,
+ * parked, or an arch without them), or a caller with IRQs masked (its wait
+ * could deadlock against a call to it). The caller holds no lock that fn
+ * or the target CPU's IRQ-masked sections take. cpu may be the caller's. */
+int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *arg);
+
 /* Raw console output; must work before mm is initialised and never allocate. */
 void kmm_arch_console_write(const char *text, size_t len);
 

@@ -55,12 +55,12 @@ void kmm_semihost_exit(int status);
  * riscv64-virt: the harts parked in _start's wfi loop, woken by a CLINT
  * software interrupt (msip) for a request naming them; Cortex-M: none. */
 struct kmm_cpu_boot {
-	uintptr_t stack_top;             /* 16-byte aligned; its top 1 KiB is the
+	uintptr_t stack_top;             /* 16-byte aligned; its top 2 KiB are the
 	                                    CPU's exception / trap stack */
 	void (*entry)(unsigned int cpu); /* must not return */
 	unsigned int cpu;                /* the CPU's kmm_arch_cpu_id() */
 };
-#define KMM_CPU_EXCEPTION_STACK 1024u
+#define KMM_CPU_EXCEPTION_STACK 2048u
 /* Starts CPU boot->cpu at boot->entry(boot->cpu), IRQs masked, on its own
  * stack; *boot must stay valid until the entry runs. Returns 0, or a
  * negative value: no such CPU, already running, or no SMP on this arch. */
@@ -69,8 +69,32 @@ int kmm_arch_cpu_start(const struct kmm_cpu_boot *boot);
  * elsewhere), and wakes such waiters after a store (SEV). */
 void kmm_arch_cpu_relax(void);
 void kmm_arch_cpu_wake_all(void);
-/* Parks the calling CPU for good (IRQs masked, WFI). */
+/* Parks the calling CPU for good (IRQs masked, WFI); it takes no more
+ * cross-CPU calls (a call already posted to it is served first). */
 __attribute__((noreturn)) void kmm_arch_cpu_park(void);
+
+/* ---- cross-CPU calls: kmm_arch_cpu_call (arch/arch.h) ----
+ * Cortex-A and RISC-V: arch/common/cpu_call.cpp, a mailbox per CPU behind
+ * the arch's call IPI (virt-a15: GICv2 SGI 0; riscv64-virt: the CLINT
+ * software interrupt). Cortex-M: CPU 0 only, run in place. */
+#define KMM_ARCH_MAX_CPUS 8u
+/* The calling CPU takes calls from now on: its call IPI is unmasked and
+ * its IRQs enabled (outside IRQ-masked sections). kernel/smp.cpp calls it
+ * on every CPU it brings up, CPU 0 included; kmm_arch_cpu_park() ends it. */
+void kmm_arch_cpu_calls_enable(void);
+/* The arch side, for cpu_call.cpp: raise the call IPI on `cpu` (after a
+ * barrier that orders the mailbox before it); unmask it and enable IRQs on
+ * this CPU; mask it again (IRQs already masked); and whether `flags` from
+ * kmm_arch_irq_save() say IRQs were masked. */
+void kmm_arch_ipi_send(unsigned int cpu);
+void kmm_arch_ipi_enable(void);
+void kmm_arch_ipi_disable(void);
+int kmm_arch_irq_flags_masked(unsigned long flags);
+/* The arch's call-IPI handler calls this (IRQs masked): runs the call
+ * posted to this CPU, if any. */
+void kmm_cpu_call_serve(void);
+/* kmm_arch_cpu_park() calls this with IRQs masked: no more calls here. */
+void kmm_cpu_calls_disable(void);
 
 /* ---- board hooks: the arch has weak defaults, a board overrides them ---- */
 /* Console bytes (default: semihosting SYS_WRITE0). */

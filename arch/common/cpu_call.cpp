@@ -1,0 +1,118 @@
+/*
+ * arch/common/cpu_call.cpp — kmm_arch_cpu_call on the SMP targets
+ * (Cortex-A, RISC-V): run a function on another CPU, with its IRQs masked,
+ * and wait for it. The arch supplies the IPI (arch/target.h "cross-CPU
+ * calls"); this file owns the protocol, one mailbox per CPU:
+ *
+ *   lock      one caller at a time per target CPU; taken and held with
+ *             the caller's IRQs enabled, so a call to the caller itself
+ *             is served while it spins or waits (two CPUs calling each
+ *             other both make progress)
+ *   online    the CPU takes calls: set by kmm_arch_cpu_calls_enable,
+ *             cleared by kmm_cpu_calls_disable (park) under the lock
+ *   fn, arg   the call; posted / done: sequence numbers. The caller
+ *             writes fn and arg, then posted (release), sends the IPI and
+ *             waits for done == posted; the target's IPI handler runs fn
+ *             and stores done (release), then wakes waiters (SEV).
+ *
+ * Refused (-1, nothing runs): a CPU out of range, a CPU not online, a
+ * caller with IRQs masked (it could not serve a call to itself while
+ * waiting: two such CPUs would wait for each other forever). A call to the
+ * running CPU runs in place with IRQs masked.
+ */
+#include <arch/arch.h>
+#include <arch/target.h>
+
+namespace {
+
+struct alignas(64) Mailbox {
+	uint32_t lock;
+	uint32_t online;
+	void (*fn)(void *);
+	void *arg;
+	uint32_t posted;
+	uint32_t done;
+};
+Mailbox g_box[KMM_ARCH_MAX_CPUS];
+
+bool try_lock(Mailbox &b) { return __atomic_exchange_n(&b.lock, 1u, __ATOMIC_ACQUIRE) == 0; }
+
+void unlock(Mailbox &b)
+{
+	__atomic_store_n(&b.lock, 0u, __ATOMIC_RELEASE);
+	kmm_arch_cpu_wake_all();
+}
+
+} // namespace
+
+extern "C" {
+
+void kmm_cpu_call_serve(void)
+{
+	unsigned cpu = kmm_arch_cpu_id();
+	if (cpu >= KMM_ARCH_MAX_CPUS)
+		return;
+	Mailbox &b = g_box[cpu];
+	uint32_t posted = __atomic_load_n(&b.posted, __ATOMIC_ACQUIRE);
+	if (posted == b.done)
+		return; /* spurious, or served already */
+	b.fn(b.arg);
+	__atomic_store_n(&b.done, posted, __ATOMIC_RELEASE);
+	kmm_arch_cpu_wake_all();
+}
+
+void kmm_arch_cpu_calls_enable(void)
+{
+	unsigned cpu = kmm_arch_cpu_id();
+	if (cpu >= KMM_ARCH_MAX_CPUS)
+		return;
+	__atomic_store_n(&g_box[cpu].online, 1u, __ATOMIC_RELEASE);
+	kmm_arch_ipi_enable();
+}
+
+void kmm_cpu_calls_disable(void)
+{
+	unsigned cpu = kmm_arch_cpu_id();
+	if (cpu >= KMM_ARCH_MAX_CPUS)
+		return;
+	Mailbox &b = g_box[cpu];
+	/* A caller holding the lock waits for us: serve it while we wait. */
+	while (!try_lock(b))
+		kmm_cpu_call_serve();
+	__atomic_store_n(&b.online, 0u, __ATOMIC_RELEASE);
+	unlock(b);
+	kmm_arch_ipi_disable();
+}
+
+int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *arg)
+{
+	if (cpu >= KMM_ARCH_MAX_CPUS || fn == nullptr)
+		return -1;
+	unsigned long flags = kmm_arch_irq_save();
+	if (cpu == kmm_arch_cpu_id()) {
+		fn(arg);
+		kmm_arch_irq_restore(flags);
+		return 0;
+	}
+	kmm_arch_irq_restore(flags);
+	if (kmm_arch_irq_flags_masked(flags))
+		return -1;
+	Mailbox &b = g_box[cpu];
+	while (!try_lock(b))
+		kmm_arch_cpu_relax(); /* IRQs on: calls to this CPU are served */
+	int result = -1;
+	if (__atomic_load_n(&b.online, __ATOMIC_ACQUIRE) != 0) {
+		b.fn = fn;
+		b.arg = arg;
+		uint32_t seq = b.posted + 1;
+		__atomic_store_n(&b.posted, seq, __ATOMIC_RELEASE);
+		kmm_arch_ipi_send(cpu);
+		while (__atomic_load_n(&b.done, __ATOMIC_ACQUIRE) != seq)
+			kmm_arch_cpu_relax();
+		result = 0;
+	}
+	unlock(b);
+	return result;
+}
+
+} // extern "C"
