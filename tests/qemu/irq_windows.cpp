@@ -75,7 +75,7 @@ void windows(struct ktest *t)
 	irq_trace_reset();
 	for (unsigned i = 0; i < kObjects; ++i)
 		kfree(g_objects[i]);
-	uint32_t kfree_slow = irq_trace_print("kfree x 512: magazine flushes (half a magazine per batch), empty slabs freed");
+	uint32_t kfree_slow = irq_trace_print("kfree x 512: full magazines evict one object each, empty slabs freed (pcp drains)");
 
 	/* A ctor cache: 256-byte objects, 15 per 4 KiB slab, heavy ctor. */
 	struct kmem_cache *s = kmem_cache_create("win_ctor", 256, 0, 0, heavy_ctor);
