@@ -75,9 +75,37 @@ template <typename Fn> void for_each_magazine_entry(const kmem_cache *s, Fn fn)
 
 } // namespace
 
+/* SMP: the other CPUs stopped (kmm_arch_cpus_stop) for the guard's
+ * lifetime, so their per-CPU data (CPU freelists, magazines, CPU partial
+ * slabs) holds still while it is read. Taken before any lock. Refused for
+ * a caller with IRQs masked: the others then run on, and what is read of
+ * their per-CPU data is exact only if they are quiescent. */
+namespace {
+class OtherCpusStopped {
+public:
+	OtherCpusStopped() : stopped_(KMM_NR_CPUS > 1 && kmm_arch_cpus_stop() == 0) {}
+	~OtherCpusStopped()
+	{
+		if (stopped_)
+			kmm_arch_cpus_resume();
+	}
+	OtherCpusStopped(const OtherCpusStopped &) = delete;
+	OtherCpusStopped &operator=(const OtherCpusStopped &) = delete;
+
+private:
+	bool stopped_;
+};
+} // namespace
+
 /* ---- figures ---- */
 
 int SlabAllocator::info(kmem_cache *s, kmem_cache_info *out)
+{
+	OtherCpusStopped stop;
+	return info_stopped(s, out);
+}
+
+int SlabAllocator::info_stopped(kmem_cache *s, kmem_cache_info *out)
 {
 	if (out == nullptr || !check_cache(s, "kmem_cache_info"))
 		return -KMM_EINVAL;
@@ -180,10 +208,11 @@ void SlabAllocator::slabinfo(kmm_sink_fn sink, void *ctx)
 		" : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n";
 	SinkWriter w(sink, ctx);
 	w.write(kHeader, sizeof(kHeader) - 1);
+	OtherCpusStopped stop;
 	LockGuard guard(registry_lock_);
 	for (kmem_cache *s : caches_) {
 		kmem_cache_info i;
-		if (s == nullptr || info(s, &i) != 0)
+		if (s == nullptr || info_stopped(s, &i) != 0)
 			continue;
 		w.print("%-17s %6lu %6lu %6u %4u %4u : tunables %4u %4u %4u : slabdata %6lu %6lu %6u\n", i.name,
 			i.active_objs, i.num_objs, i.size, i.objects_per_slab, i.pages_per_slab, i.magazine_size,
@@ -197,10 +226,11 @@ void SlabAllocator::slabstats(kmm_sink_fn sink, void *ctx)
 	SinkWriter w(sink, ctx);
 	w.print("# name            alloc_fast alloc_slow  free_fast  free_slow slabs_alloc slabs_freed"
 		" mag_objs mag_flush\n");
+	OtherCpusStopped stop;
 	LockGuard guard(registry_lock_);
 	for (kmem_cache *s : caches_) {
 		kmem_cache_info i;
-		if (s == nullptr || info(s, &i) != 0)
+		if (s == nullptr || info_stopped(s, &i) != 0)
 			continue;
 		w.print("%-17s %10lu %10lu %10lu %10lu %11lu %11lu %8lu %9lu\n", i.name, i.alloc_fastpath,
 			i.alloc_slowpath, i.free_fastpath, i.free_slowpath, i.slabs_allocated, i.slabs_freed,
@@ -256,6 +286,7 @@ unsigned long SlabAllocator::validate()
 {
 	if (!__atomic_load_n(&initialized_, __ATOMIC_ACQUIRE))
 		return 0;
+	OtherCpusStopped stop;
 	unsigned long problems = 0;
 	const kmem_cache *cur = nullptr;
 	auto problem = [&](const char *what, const void *where) {
@@ -315,6 +346,10 @@ unsigned long SlabAllocator::validate()
 			problem("cache id differs from its table slot", s);
 		unsigned long flags = fast_irq_save();
 		s->lock.acquire();
+		/* Slabs given back before we took the lock may still carry the
+		 * id; those being built are counted when we read it again after
+		 * the walk (they cannot be counted while we hold the lock). */
+		const unsigned long in_flight_before = __atomic_load_n(&s->slabs_in_flight, __ATOMIC_SEQ_CST);
 		check_listed(s, s->partial, "bad slab on the partial list",
 			     [](const kmem_cache *c, const struct page *p) { return p->inuse > 0 && p->inuse < c->objects; });
 		check_listed(s, s->empty, "bad slab on the empty list",
@@ -426,8 +461,9 @@ unsigned long SlabAllocator::validate()
 			if (p->order != s->order)
 				problem("slab page order differs from the cache's", pages_.page_address(p));
 		});
-		if (seen != s->nr_slabs)
-			problem("slab pages found != nr_slabs", s);
+		const unsigned long in_flight = in_flight_before + __atomic_load_n(&s->slabs_in_flight, __ATOMIC_SEQ_CST);
+		if (seen < s->nr_slabs || seen > s->nr_slabs + in_flight)
+			problem("slab pages found != nr_slabs (+ slabs being built or given back)", s);
 		if (full != s->nr_full)
 			problem("full slab pages found != nr_full", s);
 		if (seen_cpu != cpu_slabs)

@@ -117,6 +117,7 @@ struct page *SlabAllocator::allocate_slab(kmem_cache *s, gfp_t gfp)
 		return nullptr;
 	uintptr_t base = slab_base(pages_, slab);
 	set_slab_inuse(slab, 0);
+	__atomic_fetch_add(&s->slabs_in_flight, 1ul, __ATOMIC_SEQ_CST); /* before the id shows */
 	set_slab_cache_id(slab, s->order, s->id);
 	slab->next = slab->prev = nullptr;
 	char *object = reinterpret_cast<char *>(base);
@@ -144,6 +145,7 @@ void SlabAllocator::discard_slab(kmem_cache *s, struct page *slab)
 		san_unpoison(pages_.page_address(slab), s->slab_bytes);
 	set_page_state(slab, kSlab);
 	set_slab_cache_id(slab, s->order, 0);
+	__atomic_fetch_sub(&s->slabs_in_flight, 1ul, __ATOMIC_SEQ_CST); /* after the id is gone */
 	pages_.free(slab, s->order, kSlab);
 }
 
@@ -173,6 +175,7 @@ bool SlabAllocator::place_slab_locked(kmem_cache *s, struct page *slab)
 			return false;
 		}
 		--s->nr_slabs;
+		__atomic_fetch_add(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED); /* until discard_slab */
 		++s->slabs_freed;
 		return true;
 	}
@@ -358,6 +361,7 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller)
 			CacheCpu &cpu = this_cpu(s);
 			SlabLockIrqsOff guard(s->lock);
 			++s->nr_slabs;
+			__atomic_fetch_sub(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED); /* counted now */
 			++s->slabs_allocated;
 			if (cpu.slab == nullptr)
 				install_cpu_slab_locked(s, cpu, slab);
@@ -455,6 +459,7 @@ void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, c
 		}
 		SlabLockGuard guard(s->lock);
 		++s->nr_slabs;
+		__atomic_fetch_sub(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED); /* counted now */
 		++s->slabs_allocated;
 		s->partial.push_front(slab);
 	}

@@ -309,6 +309,11 @@ struct kmem_cache {
 	uint32_t mag_capacity = 0;   /* what each CPU's mag_limit returns to */
 	unsigned long slabs_allocated = 0;
 	unsigned long slabs_freed = 0;
+	/* Atomic, any context: slab pages that carry this cache's id but are
+	 * not counted in nr_slabs — being built (allocate_slab until counted)
+	 * or given back (from uncounting until discard_slab clears the id).
+	 * validate() allows for them while other CPUs run; 0 when quiet. */
+	unsigned long slabs_in_flight = 0;
 	bool kmalloc = false;        /* a kmalloc-* or the boot cache: never destroyed */
 	bool destroy_refused = false;
 	char name[KMM_SLAB_NAME_LEN] = {};
@@ -386,7 +391,11 @@ public:
 	kmem_cache *kmalloc_cache(size_t size) const;
 	size_t kmalloc_max_cache_size() const { return kmalloc_max_; }
 
-	/* ---- figures (slab_stats.cpp) ---- */
+	/* ---- figures (slab_stats.cpp) ----
+	 * info, slabinfo, slabstats and validate stop the other CPUs while
+	 * they read (kmm_arch_cpus_stop): safe while those allocate. Call
+	 * them with IRQs enabled and no lock held; with IRQs masked they read
+	 * without stopping, exact only if the other CPUs are quiescent. */
 	int info(kmem_cache *s, struct kmem_cache_info *out);
 	void slabinfo(kmm_sink_fn sink, void *ctx);
 	void slabstats(kmm_sink_fn sink, void *ctx);
@@ -519,6 +528,8 @@ private:
 
 	/* slab_stats.cpp */
 	void report_leaks_locked(kmem_cache *s);
+	/* info() with the other CPUs already stopped (or refused to stop). */
+	int info_stopped(kmem_cache *s, struct kmem_cache_info *out);
 	/* fn(head) for every slab's head page; other(p) for every page that
 	 * is neither a slab's head nor one of its tails. */
 	template <typename Fn, typename Other> void for_each_slab_page(Fn fn, Other other) const;

@@ -19,6 +19,15 @@
  * caller with IRQs masked (it could not serve a call to itself while
  * waiting: two such CPUs would wait for each other forever). A call to the
  * running CPU runs in place with IRQs masked.
+ *
+ * kmm_arch_cpus_stop / kmm_arch_cpus_resume ride on the same IPI: the
+ * stopper (one at a time: g_stop_lock, taken with IRQs on) sets each other
+ * CPU's `stop` flag, then reads its `online` flag, and raises the IPI on
+ * the online ones; their handler sets `stopped` and spins (IRQs masked)
+ * until `stop` is cleared. The stopper waits for `stopped` on every CPU it
+ * counted. A CPU parking concurrently clears `online`, then reads `stop`
+ * (both seq_cst): either the stopper sees it offline and does not wait for
+ * it, or the parking CPU sees the request and stops before it parks.
  */
 #include <arch/arch.h>
 #include <arch/target.h>
@@ -32,8 +41,24 @@ struct alignas(64) Mailbox {
 	void *arg;
 	uint32_t posted;
 	uint32_t done;
+	uint32_t stop;    /* set by the stopper: stop here */
+	uint32_t stopped; /* set by this CPU while it is stopped */
 };
 Mailbox g_box[KMM_ARCH_MAX_CPUS];
+uint32_t g_stop_lock;
+bool g_counted[KMM_ARCH_MAX_CPUS]; /* the stopper's: CPUs it waits for */
+
+/* This CPU, IRQs masked: stop while asked to. */
+void stop_if_asked(Mailbox &b)
+{
+	if (__atomic_load_n(&b.stop, __ATOMIC_SEQ_CST) == 0)
+		return;
+	__atomic_store_n(&b.stopped, 1u, __ATOMIC_RELEASE);
+	kmm_arch_cpu_wake_all();
+	while (__atomic_load_n(&b.stop, __ATOMIC_ACQUIRE) != 0)
+		kmm_arch_cpu_relax();
+	__atomic_store_n(&b.stopped, 0u, __ATOMIC_RELEASE);
+}
 
 bool try_lock(Mailbox &b) { return __atomic_exchange_n(&b.lock, 1u, __ATOMIC_ACQUIRE) == 0; }
 
@@ -54,11 +79,12 @@ void kmm_cpu_call_serve(void)
 		return;
 	Mailbox &b = g_box[cpu];
 	uint32_t posted = __atomic_load_n(&b.posted, __ATOMIC_ACQUIRE);
-	if (posted == b.done)
-		return; /* spurious, or served already */
-	b.fn(b.arg);
-	__atomic_store_n(&b.done, posted, __ATOMIC_RELEASE);
-	kmm_arch_cpu_wake_all();
+	if (posted != b.done) {
+		b.fn(b.arg);
+		__atomic_store_n(&b.done, posted, __ATOMIC_RELEASE);
+		kmm_arch_cpu_wake_all();
+	}
+	stop_if_asked(b);
 }
 
 void kmm_arch_cpu_calls_enable(void)
@@ -79,9 +105,50 @@ void kmm_cpu_calls_disable(void)
 	/* A caller holding the lock waits for us: serve it while we wait. */
 	while (!try_lock(b))
 		kmm_cpu_call_serve();
-	__atomic_store_n(&b.online, 0u, __ATOMIC_RELEASE);
+	__atomic_store_n(&b.online, 0u, __ATOMIC_SEQ_CST);
 	unlock(b);
+	stop_if_asked(b); /* a stopper that saw us online waits for us */
 	kmm_arch_ipi_disable();
+}
+
+int kmm_arch_cpus_stop(void)
+{
+	unsigned long flags = kmm_arch_irq_save();
+	kmm_arch_irq_restore(flags);
+	if (kmm_arch_irq_flags_masked(flags))
+		return -1;
+	while (__atomic_exchange_n(&g_stop_lock, 1u, __ATOMIC_ACQUIRE) != 0)
+		kmm_arch_cpu_relax(); /* IRQs on: another stopper may stop us */
+	unsigned self = kmm_arch_cpu_id();
+	for (unsigned cpu = 0; cpu < KMM_ARCH_MAX_CPUS; ++cpu) {
+		Mailbox &b = g_box[cpu];
+		g_counted[cpu] = false;
+		if (cpu == self)
+			continue;
+		__atomic_store_n(&b.stop, 1u, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&b.online, __ATOMIC_SEQ_CST) != 0) {
+			g_counted[cpu] = true;
+			kmm_arch_ipi_send(cpu);
+		}
+	}
+	for (unsigned cpu = 0; cpu < KMM_ARCH_MAX_CPUS; ++cpu)
+		while (g_counted[cpu] && __atomic_load_n(&g_box[cpu].stopped, __ATOMIC_ACQUIRE) == 0)
+			kmm_arch_cpu_relax();
+	return 0;
+}
+
+void kmm_arch_cpus_resume(void)
+{
+	for (unsigned cpu = 0; cpu < KMM_ARCH_MAX_CPUS; ++cpu)
+		__atomic_store_n(&g_box[cpu].stop, 0u, __ATOMIC_RELEASE);
+	kmm_arch_cpu_wake_all();
+	/* Each stopped CPU has left its loop before the next stop may start:
+	 * else it could miss the 0 and count as stopped for the next one. */
+	for (unsigned cpu = 0; cpu < KMM_ARCH_MAX_CPUS; ++cpu)
+		while (g_counted[cpu] && __atomic_load_n(&g_box[cpu].stopped, __ATOMIC_ACQUIRE) != 0)
+			kmm_arch_cpu_relax();
+	__atomic_store_n(&g_stop_lock, 0u, __ATOMIC_RELEASE);
+	kmm_arch_cpu_wake_all();
 }
 
 int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *arg)

@@ -22,6 +22,8 @@
  *     CPU (its owner waits at its next hold) and may drain its per-CPU
  *     data. A caller holding its own slot ("IRQs masked") is refused, as
  *     on a target, where such a wait can deadlock.
+ *   - kmm_arch_cpus_stop() holds every other slot: the other CPUs are
+ *     "stopped" until kmm_arch_cpus_resume().
  */
 #include <arch/arch.h>
 #include <kmm/config.h>
@@ -126,6 +128,32 @@ extern "C" int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *
 	fn(arg);
 	give(slots[cpu]);
 	return 0;
+}
+
+/* Holds every other slot, in index order (two stoppers cannot deadlock;
+ * stop_lock makes them take turns anyway). */
+std::mutex stop_lock;
+
+extern "C" int kmm_arch_cpus_stop(void)
+{
+	ThreadCpu &t = this_thread_cpu;
+	if (t.depth != 0)
+		return -1;
+	unsigned self = kmm_arch_cpu_id();
+	stop_lock.lock();
+	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu)
+		if (cpu != self)
+			take(slots[cpu]);
+	return 0;
+}
+
+extern "C" void kmm_arch_cpus_resume(void)
+{
+	unsigned self = kmm_arch_cpu_id();
+	for (unsigned cpu = KMM_NR_CPUS; cpu-- > 0;)
+		if (cpu != self)
+			give(slots[cpu]);
+	stop_lock.unlock();
 }
 
 extern "C" unsigned int kmm_host_cpu_threads(unsigned int cpu)

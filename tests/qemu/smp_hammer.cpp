@@ -13,13 +13,19 @@
  *          shrinks the shared cache or every cache, which drains the other
  *          CPUs' per-CPU caches through the cross-CPU call IPI while they
  *          hammer (calls in every direction at once); at teardown only
- *          CPU 0 shrinks, and the free page count must come back
+ *          CPU 0 shrinks, and the free page count must come back; every
+ *          kLiveCheckEvery operations CPU 0 runs kmm_slab_validate() and
+ *          kmem_cache_get_info() while the others hammer (they are
+ *          stopped while it reads): no problem may show
  *   drain  CPUs 1-3 fill their per-CPU caches of a fresh cache, then idle;
  *          CPU 0's kmem_cache_shrink empties them at once (no object in
  *          any magazine, no CPU slab, no slab left); with CPU 0's IRQs
  *          masked the calls are refused and the shrink only asks (the
  *          objects stay cached, validate() is clean); a shrink with IRQs
  *          on empties it again and destroy finds nothing
+ *   stop   CPUs 1-3 count in loops; while kmm_arch_cpus_stop() holds
+ *          them no count moves, after the resume every one does; with
+ *          IRQs masked the stop is refused
  *   park   parks CPUs 1-3 for the rest of the boot
  *
  * Each CPU keeps a table of live blocks stamped with its id and a
@@ -53,6 +59,7 @@ constexpr unsigned long kOpsPerRound = 32768;
 constexpr unsigned kObjWords = 16; /* "smp_obj": 64 bytes */
 constexpr uint32_t kCtorMagic = 0x5e7c0000u;
 constexpr unsigned long kShrinkEvery = 4096; /* slab case, per CPU */
+constexpr unsigned long kLiveCheckEvery = 8192; /* slab case, CPU 0 */
 
 enum Kind : uint8_t { kNone, kPages, kKmalloc, kCache };
 
@@ -92,6 +99,7 @@ struct alignas(64) Cpu {
 	kmm_workload_rng rng;
 	uint32_t generation;
 	unsigned long ops, allocs, frees, remote_frees, handed_over, shrinks;
+	unsigned long live_checks, live_problems; /* CPU 0: validate() mid-hammer */
 	unsigned long problems, failures;
 	unsigned seen_id;
 	uintptr_t seen_sp;
@@ -226,6 +234,7 @@ void hammer(unsigned cpu, void *)
 	unsigned long end = c.ops + kOpsPerRound;
 	unsigned from = 0;
 	unsigned long next_shrink = c.ops + kShrinkEvery / kCpus * (cpu + 1); /* staggered */
+	unsigned long next_check = c.ops + kLiveCheckEvery / 2;
 	while (c.ops < end) {
 		if (g_with_slab && c.ops >= next_shrink) {
 			/* Drains the other CPUs' caches by IPI, mid-hammer. */
@@ -234,6 +243,19 @@ void hammer(unsigned cpu, void *)
 			else
 				kmm_slab_shrink_all();
 			next_shrink += kShrinkEvery;
+		}
+		if (g_with_slab && cpu == 0 && c.ops >= next_check) {
+			next_check += kLiveCheckEvery;
+			/* The others stop while it reads (kmm_arch_cpus_stop). */
+			++c.live_checks;
+			unsigned long v = kmm_slab_validate();
+			kmem_cache_info info;
+			kmem_cache_get_info(g_cache, &info);
+			if (v != 0 || info.active_objs > info.num_objs || info.active_slabs > info.num_slabs) {
+				if (++c.live_problems <= 4)
+					printk("# smp_hammer: live check: validate %lu, smp_obj %lu of %lu objects active\n", v,
+					       info.active_objs, info.num_objs);
+			}
 		}
 		/* Blocks other CPUs handed over first (round robin). */
 		from = (from + 1) % kCpus;
@@ -372,6 +394,11 @@ void run_case(struct ktest *t, bool with_slab)
 	KTEST_EXPECT_EQ(t, failures, 0ul);
 	KTEST_EXPECT_EQ(t, problems, 0ul);
 	if (with_slab) {
+		KTEST_EXPECT_GT(t, g_cpu[0].live_checks, 0ul);
+		KTEST_EXPECT_EQ(t, g_cpu[0].live_problems, 0ul);
+		printk("# smp_hammer: slab: %lu live checks (validate + info with CPUs 1-3 stopped mid-hammer), %lu "
+		       "problems\n",
+		       g_cpu[0].live_checks, g_cpu[0].live_problems);
 		kmem_cache_info info;
 		kmem_cache_get_info(g_cache, &info);
 		KTEST_EXPECT_EQ(t, g_ctor_calls, info.slabs_allocated * info.objects_per_slab);
@@ -487,6 +514,67 @@ void drain_remote(struct ktest *t)
 	KTEST_EXPECT_EQ(t, kmm_slab_validate(), 0ul);
 }
 
+/* kmm_arch_cpus_stop itself: CPUs 1-3 count in a loop with IRQs on;
+ * while they are stopped no count moves, after the resume they all do. */
+volatile bool g_count_run;
+unsigned long g_count[kCpus];
+
+void count_loop(unsigned cpu, void *)
+{
+	if (cpu == 0)
+		return;
+	while (__atomic_load_n(&g_count_run, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&g_count[cpu], g_count[cpu] + 1, __ATOMIC_RELAXED);
+}
+
+void count_stopper(unsigned cpu, void *ctx)
+{
+	if (cpu != 0) {
+		count_loop(cpu, ctx);
+		return;
+	}
+	auto *t = static_cast<struct ktest *>(ctx);
+	unsigned long frozen = 0, moved = 0;
+	for (unsigned round = 0; round < 50; ++round) {
+		unsigned long before[kCpus], after[kCpus];
+		for (unsigned k = 1; k < kCpus; ++k) /* all of them started */
+			while (__atomic_load_n(&g_count[k], __ATOMIC_RELAXED) == 0)
+				;
+		KTEST_EXPECT_EQ(t, kmm_arch_cpus_stop(), 0);
+		for (unsigned k = 1; k < kCpus; ++k)
+			before[k] = __atomic_load_n(&g_count[k], __ATOMIC_RELAXED);
+		for (unsigned spin = 0; spin < 20000; ++spin)
+			__asm__ volatile("" ::: "memory");
+		for (unsigned k = 1; k < kCpus; ++k) {
+			after[k] = __atomic_load_n(&g_count[k], __ATOMIC_RELAXED);
+			frozen += after[k] == before[k];
+		}
+		kmm_arch_cpus_resume();
+		for (unsigned k = 1; k < kCpus; ++k) {
+			while (__atomic_load_n(&g_count[k], __ATOMIC_RELAXED) == after[k])
+				;
+			++moved;
+		}
+	}
+	KTEST_EXPECT_EQ(t, frozen, 50ul * (kCpus - 1));
+	KTEST_EXPECT_EQ(t, moved, 50ul * (kCpus - 1));
+	/* IRQs masked: refused, nothing stopped. */
+	unsigned long flags = kmm_arch_irq_save();
+	KTEST_EXPECT_EQ(t, kmm_arch_cpus_stop() < 0, true);
+	kmm_arch_irq_restore(flags);
+	printk("# smp_hammer: stop: 50 stops of CPUs 1-3, every count held still while stopped and moved after\n");
+	__atomic_store_n(&g_count_run, false, __ATOMIC_RELEASE);
+}
+
+void stop_others(struct ktest *t)
+{
+	KTEST_ASSERT_EQ(t, smp_boot_cpus(), kCpus);
+	g_count_run = true;
+	for (unsigned long &n : g_count)
+		n = 0;
+	smp_run_on_all(count_stopper, t);
+}
+
 void park(struct ktest *) { smp_park_others(); }
 
 const ktest_case cases[] = {
@@ -494,6 +582,7 @@ const ktest_case cases[] = {
 	{"pages", pages},
 	{"slab", slab},
 	{"drain", drain_remote},
+	{"stop", stop_others},
 	{"park", park},
 };
 

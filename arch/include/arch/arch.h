@@ -32,6 +32,16 @@ unsigned int kmm_arch_cpu_id(void);
  * or the target CPU's IRQ-masked sections take. cpu may be the caller's. */
 int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *arg);
 
+/* Stops every other CPU that takes cross-CPU calls where its IRQs are
+ * enabled (so it is inside no IRQ-masked section: it holds no lock and is
+ * in no per-CPU fast path) and keeps it there until kmm_arch_cpus_resume():
+ * the caller may then read other CPUs' per-CPU data as if the system were
+ * halted. One stop at a time (another caller waits). Returns 0, or a
+ * negative value, with nothing stopped, for a caller with IRQs masked.
+ * While others are stopped the caller must not call kmm_arch_cpu_call. */
+int kmm_arch_cpus_stop(void);
+void kmm_arch_cpus_resume(void);
+
 /* Raw console output; must work before mm is initialised and never allocate. */
 void kmm_arch_console_write(const char *text, size_t len);
 

@@ -49,6 +49,12 @@ struct SlabWorld {
 	unsigned long problems()
 	{
 		unsigned long n = slab.validate() + pa.validate();
+		/* At a quiet point no slab is being built or given back. */
+		for (unsigned id = 1; id <= KMM_MAX_CACHES; ++id)
+			if (kmem_cache *s = slab.cache(id); s != nullptr && s->slabs_in_flight != 0) {
+				ADD_FAILURE() << s->name << ": " << s->slabs_in_flight << " slabs in flight at a quiet point";
+				++n;
+			}
 		if (n != 0)
 			for (const auto &l : t.cap.lines)
 				ADD_FAILURE() << l;
