@@ -302,9 +302,7 @@ size_t SlabAllocator::drain_empty_locked(kmem_cache *s, PageList &out)
 	size_t n = 0;
 	while (struct page *slab = s->empty.pop_front()) {
 		out.push_front(slab);
-		--s->nr_slabs;
-		__atomic_fetch_add(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED); /* until discard_slab */
-		++s->slabs_freed;
+		uncount_slab_locked(s);
 		++n;
 	}
 	return n;
@@ -360,9 +358,7 @@ void SlabAllocator::set_min_partial(kmem_cache *s, unsigned min_partial)
 		s->min_partial = min_partial;
 		while (s->empty.count > min_partial) {
 			discard.push_front(s->empty.pop_front());
-			--s->nr_slabs;
-			__atomic_fetch_add(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED); /* until discard_slab */
-			++s->slabs_freed;
+			uncount_slab_locked(s);
 		}
 	}
 	while (struct page *slab = discard.pop_front())

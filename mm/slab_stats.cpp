@@ -200,6 +200,19 @@ int SlabAllocator::info_stopped(kmem_cache *s, kmem_cache_info *out)
 	return 0;
 }
 
+/* fn(info) for every live cache, the other CPUs stopped, under the
+ * registry lock (slabinfo, slabstats). */
+template <typename Fn> void SlabAllocator::for_each_cache_info(Fn fn)
+{
+	OtherCpusStopped stop;
+	LockGuard guard(registry_lock_);
+	for (kmem_cache *s : caches_) {
+		kmem_cache_info i;
+		if (s != nullptr && info_stopped(s, &i) == 0)
+			fn(i);
+	}
+}
+
 void SlabAllocator::slabinfo(kmm_sink_fn sink, void *ctx)
 {
 	static const char kHeader[] =
@@ -208,17 +221,12 @@ void SlabAllocator::slabinfo(kmm_sink_fn sink, void *ctx)
 		" : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n";
 	SinkWriter w(sink, ctx);
 	w.write(kHeader, sizeof(kHeader) - 1);
-	OtherCpusStopped stop;
-	LockGuard guard(registry_lock_);
-	for (kmem_cache *s : caches_) {
-		kmem_cache_info i;
-		if (s == nullptr || info_stopped(s, &i) != 0)
-			continue;
+	for_each_cache_info([&](const kmem_cache_info &i) {
 		w.print("%-17s %6lu %6lu %6u %4u %4u : tunables %4u %4u %4u : slabdata %6lu %6lu %6u\n", i.name,
 			i.active_objs, i.num_objs, i.size, i.objects_per_slab, i.pages_per_slab, i.magazine_size,
 			i.magazine_size < kMagazineEvict ? i.magazine_size : kMagazineEvict, 0u,
 			i.active_slabs, i.num_slabs, 0u);
-	}
+	});
 }
 
 void SlabAllocator::slabstats(kmm_sink_fn sink, void *ctx)
@@ -226,16 +234,11 @@ void SlabAllocator::slabstats(kmm_sink_fn sink, void *ctx)
 	SinkWriter w(sink, ctx);
 	w.print("# name            alloc_fast alloc_slow  free_fast  free_slow slabs_alloc slabs_freed"
 		" mag_objs mag_flush\n");
-	OtherCpusStopped stop;
-	LockGuard guard(registry_lock_);
-	for (kmem_cache *s : caches_) {
-		kmem_cache_info i;
-		if (s == nullptr || info_stopped(s, &i) != 0)
-			continue;
+	for_each_cache_info([&](const kmem_cache_info &i) {
 		w.print("%-17s %10lu %10lu %10lu %10lu %11lu %11lu %8lu %9lu\n", i.name, i.alloc_fastpath,
 			i.alloc_slowpath, i.free_fastpath, i.free_slowpath, i.slabs_allocated, i.slabs_freed,
 			i.magazine_objs, i.magazine_flushes);
-	}
+	});
 }
 
 /* ---- leaks ---- */

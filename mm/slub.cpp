@@ -174,9 +174,7 @@ bool SlabAllocator::place_slab_locked(kmem_cache *s, struct page *slab)
 			s->empty.push_front(slab);
 			return false;
 		}
-		--s->nr_slabs;
-		__atomic_fetch_add(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED); /* until discard_slab */
-		++s->slabs_freed;
+		uncount_slab_locked(s);
 		return true;
 	}
 	s->partial.push_back(slab);
@@ -360,9 +358,7 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller)
 		{
 			CacheCpu &cpu = this_cpu(s);
 			SlabLockIrqsOff guard(s->lock);
-			++s->nr_slabs;
-			__atomic_fetch_sub(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED); /* counted now */
-			++s->slabs_allocated;
+			count_slab_locked(s);
 			if (cpu.slab == nullptr)
 				install_cpu_slab_locked(s, cpu, slab);
 			else if (place_slab_locked(s, slab)) /* an IRQ got one meanwhile */
@@ -458,9 +454,7 @@ void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, c
 			continue;
 		}
 		SlabLockGuard guard(s->lock);
-		++s->nr_slabs;
-		__atomic_fetch_sub(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED); /* counted now */
-		++s->slabs_allocated;
+		count_slab_locked(s);
 		s->partial.push_front(slab);
 	}
 }

@@ -462,6 +462,20 @@ private:
 	/* slub.cpp */
 	struct page *allocate_slab(kmem_cache *s, gfp_t gfp);
 	void discard_slab(kmem_cache *s, struct page *slab);
+	/* A slab from allocate_slab joins s's count, or one leaves it for
+	 * discard_slab (nr_slabs, slabs_in_flight and the stats). Lock held. */
+	static void count_slab_locked(kmem_cache *s)
+	{
+		++s->nr_slabs;
+		__atomic_fetch_sub(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED);
+		++s->slabs_allocated;
+	}
+	static void uncount_slab_locked(kmem_cache *s)
+	{
+		--s->nr_slabs;
+		__atomic_fetch_add(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED); /* until discard_slab */
+		++s->slabs_freed;
+	}
 	bool place_slab_locked(kmem_cache *s, struct page *slab);
 	inline void place_full_locked(kmem_cache *s, struct page *slab);
 	inline void install_cpu_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab);
@@ -530,6 +544,7 @@ private:
 	void report_leaks_locked(kmem_cache *s);
 	/* info() with the other CPUs already stopped (or refused to stop). */
 	int info_stopped(kmem_cache *s, struct kmem_cache_info *out);
+	template <typename Fn> void for_each_cache_info(Fn fn);
 	/* fn(head) for every slab's head page; other(p) for every page that
 	 * is neither a slab's head nor one of its tails. */
 	template <typename Fn, typename Other> void for_each_slab_page(Fn fn, Other other) const;

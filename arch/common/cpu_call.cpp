@@ -60,6 +60,14 @@ void stop_if_asked(Mailbox &b)
 	__atomic_store_n(&b.stopped, 0u, __ATOMIC_RELEASE);
 }
 
+/* A caller with IRQs masked could not serve calls while it waits. */
+bool caller_irqs_masked()
+{
+	unsigned long flags = kmm_arch_irq_save();
+	kmm_arch_irq_restore(flags);
+	return kmm_arch_irq_flags_masked(flags) != 0;
+}
+
 bool try_lock(Mailbox &b) { return __atomic_exchange_n(&b.lock, 1u, __ATOMIC_ACQUIRE) == 0; }
 
 void unlock(Mailbox &b)
@@ -113,9 +121,7 @@ void kmm_cpu_calls_disable(void)
 
 int kmm_arch_cpus_stop(void)
 {
-	unsigned long flags = kmm_arch_irq_save();
-	kmm_arch_irq_restore(flags);
-	if (kmm_arch_irq_flags_masked(flags))
+	if (caller_irqs_masked())
 		return -1;
 	while (__atomic_exchange_n(&g_stop_lock, 1u, __ATOMIC_ACQUIRE) != 0)
 		kmm_arch_cpu_relax(); /* IRQs on: another stopper may stop us */
@@ -155,14 +161,13 @@ int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *arg)
 {
 	if (cpu >= KMM_ARCH_MAX_CPUS || fn == nullptr)
 		return -1;
-	unsigned long flags = kmm_arch_irq_save();
 	if (cpu == kmm_arch_cpu_id()) {
+		unsigned long flags = kmm_arch_irq_save();
 		fn(arg);
 		kmm_arch_irq_restore(flags);
 		return 0;
 	}
-	kmm_arch_irq_restore(flags);
-	if (kmm_arch_irq_flags_masked(flags))
+	if (caller_irqs_masked())
 		return -1;
 	Mailbox &b = g_box[cpu];
 	while (!try_lock(b))

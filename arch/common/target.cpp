@@ -65,6 +65,24 @@ void kmm_arch_panic(const char *message)
 	kmm_arch_exit(KMM_EXIT_PANIC);
 }
 
+void kmm_arch_panic_unexpected(const char *what, unsigned long id)
+{
+	char message[64] = "unexpected ";
+	size_t n = 11;
+	while (*what != '\0' && n < sizeof(message) - 23)
+		message[n++] = *what++;
+	message[n++] = ' ';
+	char digits[20];
+	size_t k = 0;
+	do
+		digits[k++] = static_cast<char>('0' + id % 10);
+	while ((id /= 10) != 0);
+	while (k > 0)
+		message[n++] = digits[--k];
+	message[n] = '\0';
+	kmm_arch_panic(message);
+}
+
 uint64_t kmm_arch_counter(void)
 {
 	return kmm_board_counter();

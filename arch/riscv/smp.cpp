@@ -1,8 +1,9 @@
 /*
  * arch/riscv/smp.cpp — secondary harts and the cross-CPU call IPI on
  * RISC-V in machine mode (QEMU virt, -bios none: every hart runs _start;
- * hart 0 boots, the others wait in wfi there, see startup.cpp). kmm_arch_cpu_start() publishes a request
- * (the kmm_cpu_boot) in kmm_riscv_boot_request and sends the hart a CLINT
+ * hart 0 boots, the others wait in wfi there, see startup.cpp).
+ * kmm_arch_cpu_start() publishes a request (the kmm_cpu_boot) in
+ * kmm_riscv_boot_request and sends the hart a CLINT
  * software interrupt (msip, 0x2000000 + 4 × hart); the hart whose id the
  * request names clears its msip, takes the stack, sets mscratch (trap
  * stack: the top KMM_CPU_EXCEPTION_STACK bytes) and mtvec, clears the
@@ -80,12 +81,8 @@ extern "C" int kmm_arch_irq_flags_masked(unsigned long flags) { return (flags & 
 extern "C" void kmm_riscv_interrupt(unsigned long mcause)
 {
 	unsigned long cause = mcause & ~(1ul << (8 * sizeof(unsigned long) - 1));
-	if (cause != kMachineSoftware) {
-		char message[] = "unexpected interrupt 00";
-		message[sizeof(message) - 3] = static_cast<char>('0' + cause / 10 % 10);
-		message[sizeof(message) - 2] = static_cast<char>('0' + cause % 10);
-		kmm_arch_panic(message);
-	}
+	if (cause != kMachineSoftware)
+		kmm_arch_panic_unexpected("interrupt", cause);
 	msip(kmm_arch_cpu_id()) = 0u;
 	__asm__ volatile("fence rw, rw" ::: "memory"); /* the clear before the mailbox */
 	kmm_cpu_call_serve();

@@ -154,12 +154,8 @@ extern "C" void kmm_cortex_a_irq(void)
 	uint32_t id = iar & 0x3ffu;
 	if (id == kSpurious)
 		return;
-	if (id != kSgiCall) {
-		char message[] = "unexpected IRQ 0000";
-		for (unsigned i = 0; i < 4; ++i, id /= 10)
-			message[sizeof(message) - 2 - i] = static_cast<char>('0' + id % 10);
-		kmm_arch_panic(message);
-	}
+	if (id != kSgiCall)
+		kmm_arch_panic_unexpected("IRQ", id);
 	kmm_cpu_call_serve();
 	reg(kGiccEoir) = iar;
 }

@@ -95,6 +95,8 @@ int kmm_arch_irq_flags_masked(unsigned long flags);
 void kmm_cpu_call_serve(void);
 /* kmm_arch_cpu_park() calls this with IRQs masked: no more calls here. */
 void kmm_cpu_calls_disable(void);
+/* An interrupt nobody enabled: panics with "unexpected <what> <id>". */
+__attribute__((noreturn)) void kmm_arch_panic_unexpected(const char *what, unsigned long id);
 
 /* ---- board hooks: the arch has weak defaults, a board overrides them ---- */
 /* Console bytes (default: semihosting SYS_WRITE0). */
