@@ -31,26 +31,6 @@ protected:
 	}
 	size_t bugs() const { return t.cap.bug_lines(); }
 	bool said(const std::string &needle) const { return t.cap.count_containing(needle) != 0; }
-	/* The allocator still works: three slabs' worth of objects out and
-	 * back, every byte usable, then no problem anywhere. */
-	void still_works(kmem_cache *s)
-	{
-		std::vector<void *> v;
-		std::set<void *> seen;
-		for (unsigned k = 0; k < 3u * s->objects; ++k) {
-			void *p = slab.alloc(s, GFP_KERNEL);
-			ASSERT_NE(p, nullptr);
-			ASSERT_TRUE(seen.insert(p).second) << "handed out twice: " << p;
-			std::memset(p, 0x5a, s->object_size);
-			v.push_back(p);
-		}
-		for (void *p : v)
-			slab.free(s, p);
-		t.cap.clear();
-		EXPECT_EQ(slab.validate_slab_cache(s), 0u);
-		EXPECT_EQ(bugs(), 0u);
-		EXPECT_EQ(quiet_validate(), 0u);
-	}
 };
 
 /* ---- slub_kunit equivalents ---- */

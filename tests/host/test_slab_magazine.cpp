@@ -28,33 +28,11 @@ namespace {
 
 class SlabMagazine : public kmm_test::SlabCacheTest {
 protected:
-	void SetUp() override
-	{
-		SlabCacheTest::SetUp();
-	}
-	std::vector<void *> alloc_n(kmem_cache *s, size_t n)
-	{
-		std::vector<void *> v;
-		for (size_t k = 0; k < n; ++k) {
-			v.push_back(slab.alloc(s, GFP_KERNEL));
-			EXPECT_NE(v.back(), nullptr);
-		}
-		return v;
-	}
-	/* CPU 0's magazine of s, oldest first (the ring from mag_base). */
-	static std::vector<void *> ring(const kmem_cache *s)
-	{
-		const kmm::CacheCpu &c = s->cpu[0];
-		std::vector<void *> v;
-		for (uint32_t j = 1; j <= kmm::mag_count(c); ++j)
-			v.push_back(c.mag[kmm::mag_slot(c, j)]);
-		return v;
-	}
 	/* What a refused free must leave unchanged: the magazine, the count
 	 * handed out, and x's slab's page freelist head and in-use count. */
 	auto cache_state(kmem_cache *s, void *x)
 	{
-		return std::make_tuple(ring(s), info(s).active_objs, head_of(x)->freelist, head_of(x)->inuse);
+		return std::make_tuple(magazine(s), info(s).active_objs, head_of(x)->freelist, head_of(x)->inuse);
 	}
 	bool on_page_freelist(kmem_cache *s, void *x)
 	{
@@ -128,7 +106,7 @@ TEST_F(SlabMagazine, BoundedEvictsTheOldestPerFreeAtTheLimit)
 	kmem_cache_info i = info(s);
 	EXPECT_EQ(i.magazine_flushes, 1u);
 	EXPECT_EQ(i.magazine_objs, kLimit + 1 - kEvict);
-	EXPECT_EQ(ring(s), std::vector<void *>(v.begin() + kEvict, v.begin() + kLimit + 1)) << "newest kept, in order";
+	EXPECT_EQ(magazine(s), std::vector<void *>(v.begin() + kEvict, v.begin() + kLimit + 1)) << "newest kept, in order";
 	for (unsigned k = 0; k < kEvict; ++k)
 		EXPECT_TRUE(on_page_freelist(s, v[k])) << k;
 	EXPECT_FALSE(on_page_freelist(s, v[kEvict])) << "not one more than kEvict";
@@ -136,19 +114,19 @@ TEST_F(SlabMagazine, BoundedEvictsTheOldestPerFreeAtTheLimit)
 	EXPECT_EQ(quiet_validate(), 0u);
 	/* every later free: at most kMagazineEvict objects go to the slabs,
 	 * never above the limit, the ring wraps around with its order kept */
-	std::vector<void *> expect = ring(s);
+	std::vector<void *> expect = magazine(s);
 	for (size_t k = kLimit + 1; k < v.size(); ++k) {
 		slab.free(s, v[k]);
 		expect.push_back(v[k]);
 		if (expect.size() > kLimit)
 			expect.erase(expect.begin(), expect.begin() + kmm::kMagazineEvict);
-		ASSERT_EQ(ring(s), expect) << k;
+		ASSERT_EQ(magazine(s), expect) << k;
 		ASSERT_LE(kmm::mag_count(s->cpu[0]), kLimit);
 	}
 	EXPECT_EQ(info(s).active_objs, 0u);
 	EXPECT_EQ(quiet_validate(), 0u);
 	/* LIFO across the wrap */
-	std::vector<void *> back = ring(s);
+	std::vector<void *> back = magazine(s);
 	for (size_t k = back.size(); k-- > 0;)
 		EXPECT_EQ(slab.alloc(s, GFP_KERNEL), back[k]) << k;
 	slab.destroy(s);
@@ -171,7 +149,7 @@ TEST_F(SlabMagazine, RingWrapsOutOfLineAndPopsAcrossTheWall)
 	ASSERT_EQ(c.mag_top, 2u) << "wrapped: two entries at the array's start";
 	ASSERT_EQ(c.mag_end, c.mag_base + kLimit - kmm::kMagazineRing);
 	EXPECT_EQ(quiet_validate(), 0u);
-	std::vector<void *> back = ring(s);
+	std::vector<void *> back = magazine(s);
 	ASSERT_EQ(back.size(), kmm::mag_count(c));
 	EXPECT_EQ(back.back(), v[k - 1]);
 	unsigned long slow = info(s).alloc_slowpath;
@@ -554,7 +532,7 @@ TEST_F(SlabMagazine, FullMagazineStillRefusesMisuseAndEvictsForAGoodFree)
 	EXPECT_EQ(state(), before) << "nothing evicted, nothing pushed";
 	EXPECT_EQ(info(s).free_slowpath, slow);
 	/* good frees at the limit: each evicts the oldest, pushes, counts slow */
-	std::vector<void *> expect = ring(s);
+	std::vector<void *> expect = magazine(s);
 	void *good[] = {v[2 + kLimit], v.back()}; /* live; v.back() is the CPU slab's */
 	for (void *x : good) {
 		if (x == good[0])
@@ -563,7 +541,7 @@ TEST_F(SlabMagazine, FullMagazineStillRefusesMisuseAndEvictsForAGoodFree)
 			slab.free(s, x);
 		expect.push_back(x);
 		expect.erase(expect.begin(), expect.begin() + kmm::kMagazineEvict);
-		EXPECT_EQ(ring(s), expect);
+		EXPECT_EQ(magazine(s), expect);
 	}
 	EXPECT_EQ(t.rep.bugs(), bugs + 5);
 	EXPECT_EQ(info(s).free_slowpath, slow + 2);
@@ -593,7 +571,7 @@ TEST_F(SlabMagazine, KmemCacheFreeOfAnySlabIsInlineAndStillChecked)
 	slab.free(s, v[1]);          /* the first, now partial */
 	EXPECT_EQ(info(s).free_fastpath, fast + 2);
 	EXPECT_EQ(info(s).free_slowpath, slow);
-	EXPECT_EQ(ring(s), (std::vector<void *>{v[s->objects], v[1]}));
+	EXPECT_EQ(magazine(s), (std::vector<void *>{v[s->objects], v[1]}));
 	auto state = [&] { return cache_state(s, v[0]); };
 	auto before = state();
 	unsigned long bugs = t.rep.bugs();

@@ -18,22 +18,12 @@ namespace {
 /* ------------------------------------------------------------------ */
 /* SlabValidate: corruption is found and counted exactly               */
 
-class SlabValidate : public kmm_test::SlabCacheTest {
-protected:
-	kmem_cache *make_unbuffered(const char *name, unsigned size)
-	{
-		kmem_cache *s = make(name, size);
-		slab.set_magazine_size(s, 0);
-		return s;
-	}
-};
+class SlabValidate : public kmm_test::SlabCacheTest {};
 
 TEST_F(SlabValidate, CleanAllocatorHasNoProblems)
 {
 	kmem_cache *s = make("clean", 32);
-	std::vector<void *> v;
-	for (unsigned k = 0; k < 3u * s->objects; ++k)
-		v.push_back(slab.alloc(s, GFP_KERNEL));
+	std::vector<void *> v = alloc_n(s, 3u * s->objects);
 	for (size_t k = 0; k < v.size(); k += 2)
 		slab.free(s, v[k]);
 	EXPECT_EQ(quiet_validate(), 0u);
@@ -45,9 +35,7 @@ TEST_F(SlabValidate, CleanAllocatorHasNoProblems)
 TEST_F(SlabValidate, WrongInuseOnAPartialSlab)
 {
 	kmem_cache *s = make_unbuffered("inuse", 64);
-	std::vector<void *> v;
-	for (unsigned k = 0; k < s->objects + 1u; ++k)
-		v.push_back(slab.alloc(s, GFP_KERNEL));
+	std::vector<void *> v = alloc_n(s, s->objects + 1u);
 	slab.free(s, v[0]);
 	slab.free(s, v[1]); /* first slab: partial, inuse = objects - 2 */
 	struct page *p = head_of(v[0]);
@@ -81,9 +69,7 @@ TEST_F(SlabValidate, CycleInTheCpuFreelist)
 TEST_F(SlabValidate, FreePointerOutsideTheSlab)
 {
 	kmem_cache *s = make_unbuffered("wild", 64);
-	std::vector<void *> v;
-	for (unsigned k = 0; k < s->objects + 1u; ++k)
-		v.push_back(slab.alloc(s, GFP_KERNEL));
+	std::vector<void *> v = alloc_n(s, s->objects + 1u);
 	slab.free(s, v[0]);
 	slab.free(s, v[1]); /* page freelist of the full slab: v1 -> v0 -> NULL */
 	static long elsewhere;
@@ -120,9 +106,7 @@ TEST_F(SlabValidate, CacheIdOnEveryPageOfASlabAndNowhereElse)
 {
 	kmem_cache *s = make("two-page", static_cast<unsigned>(kmm::kPageSize / 2 + 64));
 	ASSERT_GT(s->order, 0u) << "the 1/16 waste rule should give this stride a multi-page slab";
-	std::vector<void *> v;
-	for (unsigned k = 0; k < s->objects; ++k)
-		v.push_back(slab.alloc(s, GFP_KERNEL));
+	std::vector<void *> v = alloc_n(s, s->objects);
 	struct page *head = head_of(v[0]);
 	for (size_t i = 0; i < (size_t{1} << s->order); ++i)
 		EXPECT_EQ(head[i].cache_id, s->id) << "page " << i << " of the slab";

@@ -129,7 +129,8 @@ extern "C" int kmm_main(void)
 	struct kmm_board_region regions[8];
 	size_t n = kmm_board_memory_map(regions, 8);
 	for (size_t i = 0; i < n; ++i)
-		kmm_add_region(regions[i].start, regions[i].size, regions[i].zone);
+		if (kmm_add_region(regions[i].start, regions[i].size, regions[i].zone) != 0)
+			return KMM_EXIT_PANIC;
 	if (kmm_init() != 0)
 		return KMM_EXIT_PANIC;
 	(void)kmalloc_max_cache_size(); /* slab layer up, as in the kernel */

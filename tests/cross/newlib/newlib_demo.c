@@ -45,7 +45,8 @@ int kmm_main(void)
 	struct kmm_board_region regions[8];
 	size_t n = kmm_board_memory_map(regions, 8);
 	for (size_t i = 0; i < n; ++i)
-		kmm_add_region(regions[i].start, regions[i].size, regions[i].zone);
+		if (kmm_add_region(regions[i].start, regions[i].size, regions[i].zone) != 0)
+			return 2;
 	if (kmm_init() != 0)
 		return 2;
 	kmm_set_report_hook(report_line, NULL);
