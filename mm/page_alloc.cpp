@@ -427,15 +427,7 @@ __attribute__((noinline)) bool PageAllocator::free_general(struct page *head, un
 	if (__builtin_expect(pcp_on(order), 1) && __builtin_expect(free_ok(head, order, expect, region), 1)) {
 		if (page_state(head) != kAllocated && order > 0)
 			set_tails(head, order, kInterior);
-		PerCpuPages &pc = pcp_[this_cpu()];
-		unsigned long flags = pc.lock.lock();
-		PerCpuPages::List &list = pc.lists[region->zone][order];
-		set_page_state(head, kPcp);
-		head->next = list.head;
-		list.head = head;
-		if (__builtin_expect(++list.count > pcp_high(order), 0))
-			pcp_drain_locked(list, order, pcp_high(order) / 2);
-		pc.lock.unlock(flags);
+		pcp_give(head, order, *region);
 		return true;
 	}
 	{

@@ -213,6 +213,18 @@ template <typename Fn> void SlabAllocator::for_each_cache_info(Fn fn)
 	}
 }
 
+namespace {
+/* slabinfo's <batchcount>: the objects a free at the magazine's bound
+ * moves to the slabs (the object itself with KMM_SLAB_MAGAZINE_EVICT 0). */
+unsigned batchcount(unsigned magazine_size)
+{
+	if (magazine_size == 0)
+		return 0;
+	unsigned n = kMagazineEvict == 0 ? 1u : kMagazineEvict;
+	return magazine_size < n ? magazine_size : n;
+}
+} // namespace
+
 void SlabAllocator::slabinfo(kmm_sink_fn sink, void *ctx)
 {
 	static const char kHeader[] =
@@ -224,7 +236,7 @@ void SlabAllocator::slabinfo(kmm_sink_fn sink, void *ctx)
 	for_each_cache_info([&](const kmem_cache_info &i) {
 		w.print("%-17s %6lu %6lu %6u %4u %4u : tunables %4u %4u %4u : slabdata %6lu %6lu %6u\n", i.name,
 			i.active_objs, i.num_objs, i.size, i.objects_per_slab, i.pages_per_slab, i.magazine_size,
-			i.magazine_size < kMagazineEvict ? i.magazine_size : kMagazineEvict, 0u,
+			batchcount(i.magazine_size), 0u,
 			i.active_slabs, i.num_slabs, 0u);
 	});
 }

@@ -50,19 +50,22 @@
  *   in front of the CPU slab, guarded by IRQ masking like the rest of the
  *   CacheCpu. Objects in it stay "in use" for their slab (page::inuse) and
  *   keep their contents (a ctor object its constructed state): the array
- *   holds pointers, nothing is written into the object. Every free pushes
- *   (inline, or via free_object after the page lookup, no lock); allocation
- *   pops it before the CPU freelist. It is a ring whose fast paths are a
- *   plain stack's (slub.h: pop stops at a NULL, push below mag_end; the
- *   wrap at the array's end is out of line): a push onto a full magazine first gives
- *   its kMagazineEvict (2) oldest entries back to their slabs under the
- *   cache lock (flush_magazine: CPU slab objects onto the CPU freelist,
- *   others onto their page freelist with the usual list transitions) —
- *   bounded work per free, the newest (cache-hot) entries kept. shrink/destroy,
- *   set_magazine_size and reclaim() (a refused slab allocation) empty them.
+ *   holds pointers, nothing is written into the object. Every free with
+ *   room pushes (inline, or via free_object after the page lookup, no
+ *   lock); allocation pops it before the CPU freelist. It is a ring whose
+ *   fast paths are a plain stack's (slub.h: pop stops at a NULL, push below
+ *   mag_end; the wrap at the array's end is out of line). A free into a
+ *   full magazine (free_overflow) gives the object itself back to its slab
+ *   under the cache lock (free_to_slab: onto the CPU freelist for the CPU
+ *   slab's, else onto its page freelist with the usual list transitions),
+ *   the magazine untouched — the shortest bounded path. Built with
+ *   KMM_SLAB_MAGAZINE_EVICT=n > 0 it instead gives the n oldest entries
+ *   back (the same way) and pushes, keeping the newest (cache-hot) ones.
+ *   shrink/destroy, set_magazine_size and reclaim() (a refused slab
+ *   allocation) empty them (flush_magazine).
  *   Remote frees: a magazine is per CPU, so an object freed on another CPU
- *   than its slab's simply lands in the freeing CPU's magazine; only flushes
- *   touch slabs, and they hold the cache lock (into another CPU's kSlabCpu
+ *   than its slab's simply lands in the freeing CPU's magazine; only frees
+ *   past it and flushes touch slabs, and they hold the cache lock (into another CPU's kSlabCpu
  *   slab: onto its page::freelist, which that CPU takes over when its CPU
  *   freelist runs dry — SLUB's model).
  *
@@ -117,7 +120,7 @@ struct page *SlabAllocator::allocate_slab(kmem_cache *s, gfp_t gfp)
 		return nullptr;
 	uintptr_t base = slab_base(pages_, slab);
 	set_slab_inuse(slab, 0);
-	__atomic_fetch_add(&s->slabs_in_flight, 1ul, __ATOMIC_SEQ_CST); /* before the id shows */
+	in_flight_add(s); /* before the id shows */
 	set_slab_cache_id(slab, s->order, s->id);
 	slab->next = slab->prev = nullptr;
 	char *object = reinterpret_cast<char *>(base);
@@ -145,8 +148,8 @@ void SlabAllocator::discard_slab(kmem_cache *s, struct page *slab)
 		san_unpoison(pages_.page_address(slab), s->slab_bytes);
 	set_page_state(slab, kSlab);
 	set_slab_cache_id(slab, s->order, 0);
-	__atomic_fetch_sub(&s->slabs_in_flight, 1ul, __ATOMIC_SEQ_CST); /* after the id is gone */
-	pages_.free(slab, s->order, kSlab);
+	in_flight_sub(s); /* after the id is gone */
+	pages_.free_owned(slab, s->order, kSlab);
 }
 
 /* Counts (and with SLAB_CONSISTENCY_CHECKS lists) a full slab that is on
@@ -186,7 +189,7 @@ bool SlabAllocator::place_slab_locked(kmem_cache *s, struct page *slab)
 __attribute__((always_inline)) inline void SlabAllocator::install_cpu_slab_locked(kmem_cache *s, CacheCpu &c,
 										  struct page *slab)
 {
-	uintptr_t base = slab_base(pages_, slab);
+	uintptr_t base = slab_address(slab);
 	set_page_state(slab, kSlabCpu);
 	c.freelist = freelist_decode(base, slab->freelist);
 	set_slab_freelist(slab, 0);
@@ -294,8 +297,10 @@ __attribute__((always_inline)) inline void *SlabAllocator::pop_or_refill(kmem_ca
 {
 	void *object = cpu_pop(s, c);
 	if (object == nullptr && c.freelist == nullptr) {
+		/* the magazine is empty (cpu_pop continues a wrapped ring) and
+		 * refill_cpu_slab leaves it so: the pop is the CPU freelist's */
 		refill_cpu_slab(s, c);
-		object = cpu_pop(s, c);
+		object = cpu_freelist_pop(s, c);
 	}
 	if (object != nullptr)
 		slab_stat(c.alloc_slow);
@@ -626,14 +631,17 @@ struct page *SlabAllocator::cache_slab_of(const kmem_cache *s, const void *x) co
 
 /* Gives x, a checked object of slab, back to its slab: onto c's CPU
  * freelist if slab is c's CPU slab, else onto the page freelist with the
- * list transitions (an empty slab beyond min_partial is queued on
- * `discard`, to be freed after the lock). Catches the double frees the
- * cache affords: x at the CPU or page freelist head, an empty slab; with
- * SLAB_CONSISTENCY_CHECKS x anywhere on the freelist. IRQs masked, lock held. */
+ * list transitions; an empty slab beyond min_partial is counted out and
+ * returned in `discard`, to be freed after the lock (at most one a call).
+ * Catches the double frees the cache affords: x at the CPU or page
+ * freelist head, an empty slab; with SLAB_CONSISTENCY_CHECKS (kMayCheck:
+ * the caller may see such a cache) x anywhere on the freelist. IRQs
+ * masked, lock held. */
+template <bool kMayCheck>
 __attribute__((always_inline)) inline SlabAllocator::FreeResult
-SlabAllocator::free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, PageList &discard)
+SlabAllocator::free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, struct page *&discard)
 {
-	bool checked = (s->flags & SLAB_CONSISTENCY_CHECKS) != 0;
+	bool checked = kMayCheck && (s->flags & SLAB_CONSISTENCY_CHECKS) != 0;
 	uintptr_t base = slab_start_of(s, x);
 	void *head = freelist_decode(base, slab->freelist);
 	if (slab == c.slab) {
@@ -643,26 +651,33 @@ SlabAllocator::free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void 
 		c.freelist = x;
 		return FreeResult::kFreed;
 	}
-	if (slab->inuse == 0 || x == head || (checked && on_chain(s, head, x)))
+	uint16_t inuse = slab->inuse;
+	if (inuse == 0 || x == head || (checked && on_chain(s, head, x)))
 		return FreeResult::kDoubleFree;
-	bool was_full = slab->inuse == s->objects;
 	set_freepointer(s, x, head);
 	set_slab_freelist(slab, freelist_encode(base, x));
-	set_slab_inuse(slab, slab->inuse - 1u);
-	if (slab->state == kSlab) { /* not another CPU's slab */
-		if (was_full) {
-			--s->nr_full;
-			if (checked)
-				s->full.remove(slab);
-			if (slab->inuse != 0) { /* full -> partial, the common move */
-				s->partial.push_back(slab);
-				return FreeResult::kFreed;
-			}
-		} else if (slab->inuse == 0) {
-			s->partial.remove(slab);
+	set_slab_inuse(slab, static_cast<uint16_t>(inuse - 1u));
+	if (slab->state != kSlab) /* another CPU's slab */
+		return FreeResult::kFreed;
+	if (inuse == s->objects) { /* it was full */
+		--s->nr_full;
+		if (checked)
+			s->full.remove(slab);
+		if (inuse != 1) { /* full -> partial, the common move */
+			s->partial.push_back(slab);
+			return FreeResult::kFreed;
 		}
-		if ((was_full || slab->inuse == 0) && place_slab_locked(s, slab))
-			discard.push_front(slab);
+	} else if (inuse != 1) {
+		return FreeResult::kFreed; /* stays partial */
+	} else {
+		s->partial.remove(slab);
+	}
+	/* empty (place_slab_locked's case, inline): kept up to min_partial */
+	if (s->empty.count < s->min_partial) {
+		s->empty.push_front(slab);
+	} else {
+		uncount_slab_locked(s);
+		discard = slab;
 	}
 	return FreeResult::kFreed;
 }
@@ -670,7 +685,11 @@ SlabAllocator::free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void 
 SlabAllocator::FreeResult SlabAllocator::free_to_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab, void *x,
 							      PageList &discard)
 {
-	return free_to_slab(s, c, slab, x, discard);
+	struct page *empty = nullptr;
+	FreeResult r = free_to_slab<true>(s, c, slab, x, empty);
+	if (empty != nullptr)
+		discard.push_front(empty);
+	return r;
 }
 
 /* Gives the `count` oldest objects of c's magazine back to their slabs in
@@ -691,10 +710,13 @@ __attribute__((always_inline)) inline unsigned long SlabAllocator::evict_oldest(
 		SlabLockIrqsOff guard(s->lock);
 		for (uint32_t i = 0; i < count; ++i) {
 			void *x = mag_take_oldest(c);
-			if (free_to_slab(s, c, slab_of(x), x, discard) == FreeResult::kDoubleFree) {
+			struct page *empty = nullptr;
+			if (free_to_slab<false>(s, c, slab_of(x), x, empty) == FreeResult::kDoubleFree) {
 				if (double_frees++ == 0)
 					bad = x;
 			}
+			if (empty != nullptr)
+				discard.push_front(empty);
 		}
 	}
 	slab_stat(c.mag_flushes);
@@ -849,8 +871,9 @@ __attribute__((always_inline)) inline void push_out_of_line(const kmem_cache *s,
 }
 } // namespace
 
-void SlabAllocator::free_overflow(kmem_cache *s, void *x, unsigned long flags)
+void SlabAllocator::free_overflow(kmem_cache *s, struct page *slab, void *x)
 {
+	unsigned long flags = fast_irq_save();
 	CacheCpu &c = this_cpu(s);
 	uint32_t limit = mag_limit_of(c);
 	uint32_t entries = mag_count(c);
@@ -860,13 +883,36 @@ void SlabAllocator::free_overflow(kmem_cache *s, void *x, unsigned long flags)
 	if (__builtin_expect(limit == 0 || entries > limit || flush_pending(c) ||
 				     (kSlabDebug && (s->flags & kSlabDebugFlags) != 0), 0)) {
 		fast_irq_restore(flags);
-		free_object(s, slab_of(x), x, kSlabDebug ? __builtin_return_address(0) : nullptr);
+		free_object(s, slab != nullptr ? slab : slab_of(x), x, kSlabDebug ? __builtin_return_address(0) : nullptr);
+		return;
+	}
+	if (kMagazineEvict == 0 && entries == limit) {
+		/* Full: x goes back to its own slab, the magazine stays as it
+		 * is. free_to_slab repeats the inline path's not-visibly-free
+		 * tests under the lock (they cannot fail for a live object). */
+		struct page *empty = nullptr;
+		FreeResult r;
+		if (slab == nullptr) /* kmem_cache_free: x was the CPU slab's */
+			slab = reinterpret_cast<uintptr_t>(x) - c.slab_start < c.slab_bytes ? c.slab : slab_of(x);
+		{
+			SlabLockIrqsOff guard(s->lock);
+			r = free_to_slab<false>(s, c, slab, x, empty);
+		}
+		if (__builtin_expect(r == FreeResult::kFreed, 1)) {
+			san_freed(s, x);
+			slab_stat(c.free_slow);
+		}
+		fast_irq_restore(flags);
+		if (empty != nullptr)
+			discard_slab(s, empty);
+		if (r == FreeResult::kDoubleFree)
+			report_double_free(s, x);
 		return;
 	}
 	PageList discard;
 	void *bad = nullptr;
 	unsigned long flush_double_frees = 0;
-	if (entries == limit) /* full: evict kMagazineEvict (at most all of them) */
+	if (kMagazineEvict != 0 && entries == limit) /* full: evict kMagazineEvict (at most all of them) */
 		flush_double_frees = evict_oldest(s, c, kMagazineEvict, discard, bad);
 	push_out_of_line(s, c, x);
 	fast_irq_restore(flags);
@@ -876,11 +922,17 @@ void SlabAllocator::free_overflow(kmem_cache *s, void *x, unsigned long flags)
 		discard_slab(s, p);
 }
 
+void SlabAllocator::report_double_free(kmem_cache *s, void *x)
+{
+	reporter_.bug(s->name, "double free of object %p: it is already free", x);
+	reporter_.finish_bug();
+}
+
 /* Frees x, a pointer into slab, a slab of s, that the inline path did not
  * push: checks that it is an object and not visibly free, then pushes it
- * onto the magazine (first evicting its kMagazineEvict oldest entries to
- * their slabs when full: bounded work) — or, without a magazine, gives it
- * back to its slab under the lock. */
+ * onto the magazine if it has room (full: with kMagazineEvict > 0 after
+ * evicting that many oldest entries to their slabs: bounded work) — else,
+ * full or without a magazine, gives it back to its slab under the lock. */
 void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x, const void *caller)
 {
 	if constexpr (kSlabDebug) {
@@ -903,6 +955,12 @@ void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x, const
 	{
 		CacheCpu &c = this_cpu(s);
 		uint32_t mag_limit = mag_limit_of(c);
+		uint32_t entries = mag_count(c);
+		if (kMagazineEvict == 0 && mag_limit != 0 && entries > mag_limit) {
+			/* more than the limit (never after a drain): back to it */
+			flush_double_frees = flush_magazine(s, c, entries - mag_limit, discard, bad);
+			entries = mag_limit;
+		}
 		if (mag_limit != 0) {
 			/* No lock: each test can only hold for an object that is
 			 * already free (x is not ours to race for otherwise). */
@@ -910,14 +968,15 @@ void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x, const
 			double_free = x == mag_newest(c) || x == c.freelist ||
 				      __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED) == 0 ||
 				      x == freelist_decode(base, encoded);
-			if (!double_free) {
-				uint32_t entries = mag_count(c);
-				if (entries >= mag_limit)
-					flush_double_frees = flush_magazine(s, c, entries - mag_limit + kMagazineEvict,
-									    discard, bad);
-				push_out_of_line(s, c, x);
-			}
-		} else {
+		}
+		if (double_free) {
+			/* reported below, nothing changed */
+		} else if (mag_limit != 0 && (kMagazineEvict != 0 || entries < mag_limit)) {
+			if (entries >= mag_limit)
+				flush_double_frees =
+					flush_magazine(s, c, entries - mag_limit + kMagazineEvict, discard, bad);
+			push_out_of_line(s, c, x);
+		} else { /* no magazine, or a full one (kMagazineEvict 0): the slab */
 			SlabLockIrqsOff guard(s->lock);
 			double_free = free_to_slab_locked(s, c, slab, x, discard) == FreeResult::kDoubleFree;
 			if (!double_free) {
@@ -928,8 +987,7 @@ void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x, const
 	}
 	fast_irq_restore(flags);
 	if (double_free) {
-		reporter_.bug(s->name, "double free of object %p: it is already free", x);
-		reporter_.finish_bug();
+		report_double_free(s, x);
 		return;
 	}
 	if (flush_double_frees != 0)

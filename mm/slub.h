@@ -40,11 +40,14 @@
 
 namespace kmm {
 
-/* Oldest entries a free evicts from a full magazine (bounded work per free). */
+/* What a free into a full magazine does (bounded work either way): 0 (the
+ * default) gives the freed object itself back to its slab, the magazine
+ * stays as it is — the shortest path; n > 0 gives the n oldest entries
+ * back and pushes the object, keeping the newest (cache-hot) ones. */
 #ifndef KMM_SLAB_MAGAZINE_EVICT
-#define KMM_SLAB_MAGAZINE_EVICT 1
+#define KMM_SLAB_MAGAZINE_EVICT 0
 #endif
-static_assert(KMM_SLAB_MAGAZINE_EVICT >= 1, "a free into a full magazine evicts at least one entry");
+static_assert(KMM_SLAB_MAGAZINE_EVICT >= 0, "KMM_SLAB_MAGAZINE_EVICT: 0, or the entries to evict");
 inline constexpr unsigned kMagazineEvict = KMM_SLAB_MAGAZINE_EVICT;
 
 /* Per-CPU partial slabs per cache and CPU (SMP builds only; uniprocessor
@@ -426,13 +429,17 @@ public:
 	 * tail too); three arguments and no frame, so the inline path can
 	 * tail-call it. The caller for SLAB_STORE_USER is its return address. */
 	__attribute__((noinline)) void free_object_inline(kmem_cache *s, struct page *page, void *x);
-	/* The inline paths' free into a full magazine: x passed all their
-	 * checks, and they call this with IRQs still masked (`flags`: what
-	 * fast_irq_save returned), which it restores. Evicts the
-	 * kMagazineEvict oldest entries to their slabs and pushes x — no
-	 * check repeated. Without a magazine or with a flush request pending
-	 * it takes free_object's way instead. */
-	__attribute__((noinline)) void free_overflow(kmem_cache *s, void *x, unsigned long flags);
+	/* The inline paths' free that found the magazine at its bound: x
+	 * passed all their checks; they restored IRQs and call this (four
+	 * arguments, a tail call). It masks them again and looks afresh: a
+	 * full magazine (kMagazineEvict 0, the default) leaves x on its own
+	 * slab (`slab`, its head page, or NULL from kmem_cache_free's CPU-slab
+	 * path), with the list moves and a slab release; kMagazineEvict > 0
+	 * evicts that many oldest entries and pushes x; room again (an IRQ
+	 * popped) or the array's end: the push, wrapping the ring. Without a
+	 * magazine, with a flush request pending, or for a debug cache it
+	 * takes free_object's way instead. */
+	__attribute__((noinline)) void free_overflow(kmem_cache *s, struct page *slab, void *x);
 
 	/* ---- debugging (slab_debug.cpp; docs/DEBUGGING.md) ---- */
 	/* The boot option (kmm_slub_debug syntax) for caches created from now
@@ -467,14 +474,44 @@ private:
 	static void count_slab_locked(kmem_cache *s)
 	{
 		++s->nr_slabs;
-		__atomic_fetch_sub(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED);
+		if constexpr (KMM_NR_CPUS > 1)
+			__atomic_fetch_sub(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED);
+		else
+			--s->slabs_in_flight; /* IRQs masked: only this CPU's IRQs look */
 		++s->slabs_allocated;
 	}
 	static void uncount_slab_locked(kmem_cache *s)
 	{
 		--s->nr_slabs;
-		__atomic_fetch_add(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED); /* until discard_slab */
+		if constexpr (KMM_NR_CPUS > 1)
+			__atomic_fetch_add(&s->slabs_in_flight, 1ul, __ATOMIC_RELAXED); /* until discard_slab */
+		else
+			++s->slabs_in_flight;
 		++s->slabs_freed;
+	}
+	/* The same outside the lock, IRQs on (allocate_slab, discard_slab):
+	 * SMP: seq_cst, ordered with the cache ids another CPU's validate
+	 * reads; one CPU: a plain update with IRQs masked for it (only an
+	 * interrupt on this CPU can look or change it meanwhile). */
+	static void in_flight_add(kmem_cache *s)
+	{
+		if constexpr (KMM_NR_CPUS > 1) {
+			__atomic_fetch_add(&s->slabs_in_flight, 1ul, __ATOMIC_SEQ_CST);
+		} else {
+			unsigned long flags = arch::irq_save();
+			++s->slabs_in_flight;
+			arch::irq_restore(flags);
+		}
+	}
+	static void in_flight_sub(kmem_cache *s)
+	{
+		if constexpr (KMM_NR_CPUS > 1) {
+			__atomic_fetch_sub(&s->slabs_in_flight, 1ul, __ATOMIC_SEQ_CST);
+		} else {
+			unsigned long flags = arch::irq_save();
+			--s->slabs_in_flight;
+			arch::irq_restore(flags);
+		}
 	}
 	bool place_slab_locked(kmem_cache *s, struct page *slab);
 	inline void place_full_locked(kmem_cache *s, struct page *slab);
@@ -488,9 +525,20 @@ private:
 	enum class FreeResult : uint8_t { kFreed, kDoubleFree };
 	FreeResult free_to_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, PageList &discard);
 	unsigned long flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad);
+	/* Address of a slab's first page: region 0 without the region loop
+	 * (as slab_of), any other through the page allocator. */
+	uintptr_t slab_address(const struct page *slab) const
+	{
+		uintptr_t i = static_cast<uintptr_t>(slab - map_pages_);
+		if (__builtin_expect(i < (map_bytes_ >> kPageShift), 1))
+			return map_start_ + (i << kPageShift);
+		return reinterpret_cast<uintptr_t>(pages_.page_address(slab));
+	}
 	/* The bodies of the two above, inline in free_overflow (slub.cpp). */
-	inline FreeResult free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, PageList &discard);
+	template <bool kMayCheck>
+	inline FreeResult free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, struct page *&discard);
 	inline unsigned long evict_oldest(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad);
+	__attribute__((noinline, cold)) void report_double_free(kmem_cache *s, void *x);
 	void report_flush_double_frees(kmem_cache *s, unsigned long n, void *first);
 	void drain_magazines(kmem_cache *s);
 	/* SMP (slub.cpp): everything c caches goes back to the lists; c is the

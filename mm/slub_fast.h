@@ -148,6 +148,22 @@ __attribute__((always_inline)) inline void san_fresh(const kmem_cache *s, void *
 	}
 }
 
+/* Pops the CPU freelist's head; NULL if it is empty, or if the head's
+ * free pointer is corrupt (alloc_slow reports and drops the list). IRQs
+ * masked. */
+__attribute__((always_inline)) inline void *cpu_freelist_pop(const kmem_cache *s, CacheCpu &c)
+{
+	void *object = c.freelist;
+	if (object != nullptr) {
+		void *next = get_freepointer(s, object);
+		if constexpr (kFreelistHardened)
+			if (__builtin_expect(!freepointer_ok(s, object, next), 0))
+				return nullptr;
+		c.freelist = next;
+	}
+	return object;
+}
+
 /* Pops an object off c's magazine, else off its CPU freelist; NULL if
  * both are empty. The slow paths' pop: it also continues a wrapped ring at
  * the array's end, which the inline pop leaves to it. IRQs masked. */
@@ -167,15 +183,7 @@ __attribute__((always_inline)) inline void *cpu_pop(const kmem_cache *s, CacheCp
 			return x;
 		}
 	}
-	void *object = c.freelist;
-	if (object != nullptr) {
-		void *next = get_freepointer(s, object);
-		if constexpr (kFreelistHardened)
-			if (__builtin_expect(!freepointer_ok(s, object, next), 0))
-				return nullptr; /* alloc_slow reports and drops the list */
-		c.freelist = next;
-	}
-	return object;
+	return cpu_freelist_pop(s, c);
 }
 
 /* The inline allocation of slab_alloc_fast and kmalloc_fast: the plain
@@ -262,8 +270,8 @@ __attribute__((always_inline)) inline struct page *fast_page(const SlabAllocator
 /* cpu_push, then: pushed -> IRQs restored, true; the magazine's bound
  * stopped it -> free_overflow (which restores IRQs), true; refused -> IRQs
  * still masked, false (the caller restores them and reports). */
-__attribute__((always_inline)) inline bool push_or_overflow(SlabAllocator &a, kmem_cache *s, CacheCpu &c, void *x,
-							       unsigned long flags)
+__attribute__((always_inline)) inline bool push_or_overflow(SlabAllocator &a, kmem_cache *s, CacheCpu &c,
+							       struct page *slab, void *x, unsigned long flags)
 {
 	Push r = cpu_push(c, x);
 	if (__builtin_expect(r == Push::kDone, 1)) {
@@ -272,7 +280,8 @@ __attribute__((always_inline)) inline bool push_or_overflow(SlabAllocator &a, km
 		return true;
 	}
 	if (r == Push::kFull) {
-		a.free_overflow(s, x, flags);
+		fast_irq_restore(flags);
+		a.free_overflow(s, slab, x);
 		return true;
 	}
 	return false;
@@ -286,13 +295,13 @@ __attribute__((always_inline)) inline bool push_or_overflow(SlabAllocator &a, km
 __attribute__((always_inline)) inline void push_slab_object(SlabAllocator &a, kmem_cache *s, struct page *page, void *x)
 {
 	uintptr_t offset = reinterpret_cast<uintptr_t>(x) & s->slab_mask;
-	const struct page *head = page_head(page);
+	struct page *head = page_head(page);
 	if (__builtin_expect(object_index_ok(s, offset) && slab_inuse(head) != 0 &&
 				     /* 1 + offset / kSlabUnit fits page::freelist (slab_common.h) */
 				     uint32_t{slab_freelist(head)} != 1u + static_cast<uint32_t>(offset / kSlabUnit), 1)) {
 		unsigned long flags = fast_irq_save();
 		CacheCpu &c = this_cpu(s);
-		if (__builtin_expect(x != c.freelist && push_or_overflow(a, s, c, x, flags), 1))
+		if (__builtin_expect(x != c.freelist && push_or_overflow(a, s, c, head, x, flags), 1))
 			return;
 		fast_irq_restore(flags);
 	}
@@ -312,7 +321,7 @@ __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem
 	bool in_cpu_slab = offset < c.slab_bytes;
 	if (__builtin_expect(in_cpu_slab && object_index_ok(s, offset) && x != c.freelist, 1)) {
 		if constexpr (kMagazineMax > 0) {
-			if (__builtin_expect(push_or_overflow(a, s, c, x, flags), 1))
+			if (__builtin_expect(push_or_overflow(a, s, c, nullptr, x, flags), 1))
 				return;
 		} else {
 			set_freepointer(s, x, c.freelist);

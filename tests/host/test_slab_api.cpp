@@ -15,6 +15,7 @@
 
 #include <kmm/kmm.h>
 
+#include "slub.h"
 #include "support/arena.h"
 
 using kmm_test::hex;
@@ -238,6 +239,9 @@ TEST_F(SlabApi, SlabinfoFormat)
 			EXPECT_EQ(pages, i.pages_per_slab);
 			EXPECT_EQ(nslabs, i.num_slabs);
 			EXPECT_EQ(aslabs, i.active_slabs);
+			EXPECT_EQ(limit, i.magazine_size);
+			EXPECT_EQ(batch, i.magazine_size == 0 ? 0u : kmm::kMagazineEvict == 0 ? 1u : kmm::kMagazineEvict)
+				<< "objects a free at the magazine's bound moves to the slabs";
 		}
 	}
 	EXPECT_TRUE(seen);

@@ -1,7 +1,9 @@
 /*
  * tests/host/test_slab_magazine.cpp — the per-CPU magazines in front of the
- * CPU slab (mm/slub_fast.h, mm/slub.cpp): LIFO order, the bound and the
- * eviction of the oldest entries per free at it (a ring), objects of
+ * CPU slab (mm/slub_fast.h, mm/slub.cpp): LIFO order, the bound and what a
+ * free at it does (KMM_SLAB_MAGAZINE_EVICT: 0, the default, gives the
+ * object itself back to its slab; n > 0 evicts the n oldest entries, a
+ * ring — built both ways, test_slab_magazine_evict1), objects of
  * any slab (inline for kfree and kmem_cache_free), draining by shrink,
  * shrink_all, destroy and memory pressure, figures (info/slabinfo),
  * validate() over magazine contents with exact problem counts, misuse with
@@ -90,6 +92,35 @@ TEST_F(SlabMagazine, PushPopIsLifo)
 	slab.destroy(s);
 }
 
+#if KMM_SLAB_MAGAZINE_EVICT == 0
+TEST_F(SlabMagazine, BoundedFreeAtTheLimitGoesToItsSlab)
+{
+	/* A free into a full magazine gives the object itself back to its
+	 * slab: the magazine keeps its entries in order, one slow free each. */
+	kmem_cache *s = make("mag-bound", 64);
+	const unsigned kLimit = 8;
+	slab.set_magazine_size(s, kLimit);
+	std::vector<void *> v = alloc_n(s, 2u * s->objects + 5);
+	for (unsigned k = 0; k < kLimit; ++k)
+		slab.free(s, v[k]);
+	const std::vector<void *> full(v.begin(), v.begin() + kLimit);
+	EXPECT_EQ(magazine(s), full);
+	unsigned long slow = info(s).free_slowpath;
+	for (size_t k = kLimit; k < v.size(); ++k) {
+		slab.free(s, v[k]);
+		ASSERT_EQ(magazine(s), full) << "the magazine is left as it is, k = " << k;
+		ASSERT_EQ(info(s).free_slowpath, slow + (k - kLimit + 1)) << k;
+		ASSERT_TRUE(on_page_freelist(s, v[k]) || v[k] == s->cpu[0].freelist) << "on its slab, k = " << k;
+	}
+	EXPECT_EQ(info(s).magazine_flushes, 0u) << "nothing evicted";
+	EXPECT_EQ(info(s).active_objs, 0u);
+	EXPECT_EQ(quiet_validate(), 0u);
+	/* LIFO from the magazine first */
+	for (size_t k = full.size(); k-- > 0;)
+		EXPECT_EQ(slab.alloc(s, GFP_KERNEL), full[k]) << k;
+	slab.destroy(s);
+}
+#else
 TEST_F(SlabMagazine, BoundedEvictsTheOldestPerFreeAtTheLimit)
 {
 	kmem_cache *s = make("mag-bound", 64);
@@ -171,10 +202,15 @@ TEST_F(SlabMagazine, RingWrapsOutOfLineAndPopsAcrossTheWall)
 	slab.destroy(s);
 }
 
+#endif /* KMM_SLAB_MAGAZINE_EVICT */
+
 TEST_F(SlabMagazine, EvictionPerFreeIsBoundedWhateverTheLimit)
 {
-	/* Each free into a full magazine hands exactly kMagazineEvict objects
-	 * (the oldest) back, counted by the slabs' page freelists. */
+	/* Each free into a full magazine hands exactly kBack objects back to
+	 * the slabs, counted by their freelists: the object itself
+	 * (KMM_SLAB_MAGAZINE_EVICT 0), or the kMagazineEvict oldest entries,
+	 * and then the next kMagazineEvict - 1 frees are plain pushes. */
+	constexpr unsigned kBack = kmm::kMagazineEvict == 0 ? 1 : kmm::kMagazineEvict;
 	kmem_cache *s = make("mag-evict", 32);
 	const unsigned limit = s->cpu[0].mag_limit;
 	ASSERT_GE(limit, 4u);
@@ -189,8 +225,8 @@ TEST_F(SlabMagazine, EvictionPerFreeIsBoundedWhateverTheLimit)
 	for (unsigned k = limit; k < v.size(); ++k) {
 		slab.free(s, v[k]);
 		unsigned long now = free_objects();
-		if ((k - limit) % kmm::kMagazineEvict == 0)
-			ASSERT_EQ(now - before, kmm::kMagazineEvict) << "full: the kMagazineEvict oldest go back, k = " << k;
+		if ((k - limit) % kBack == 0)
+			ASSERT_EQ(now - before, kBack) << "full: kBack objects go back, k = " << k;
 		else
 			ASSERT_EQ(now, before) << "room left by the last eviction: a plain push, k = " << k;
 		before = now;
@@ -502,8 +538,9 @@ TEST_F(SlabMagazine, MisuseIsRefusedBeforeThePush)
 TEST_F(SlabMagazine, FullMagazineStillRefusesMisuseAndEvictsForAGoodFree)
 {
 	/* With the magazine at its limit a good free leaves the inline path
-	 * for free_overflow (every check already passed): the oldest entry
-	 * goes back to its slab, the object is pushed, one slow free. Misuse
+	 * for free_overflow (every check already passed): the object goes
+	 * back to its slab (or, evicting, the oldest entry does and the object
+	 * is pushed), one slow free. Misuse
 	 * at the limit is refused exactly as below it: reported, nothing
 	 * evicted or pushed. Both for kfree and kmem_cache_free. */
 	kmem_cache *s = make("mag-full", 64);
@@ -531,7 +568,9 @@ TEST_F(SlabMagazine, FullMagazineStillRefusesMisuseAndEvictsForAGoodFree)
 	EXPECT_EQ(t.cap.count_containing("double free"), 4u);
 	EXPECT_EQ(state(), before) << "nothing evicted, nothing pushed";
 	EXPECT_EQ(info(s).free_slowpath, slow);
-	/* good frees at the limit: each evicts the oldest, pushes, counts slow */
+	/* good frees at the limit, one slow free each: the object goes back
+	 * to its slab (KMM_SLAB_MAGAZINE_EVICT 0), or the oldest entries do
+	 * and the object is pushed */
 	std::vector<void *> expect = magazine(s);
 	void *good[] = {v[2 + kLimit], v.back()}; /* live; v.back() is the CPU slab's */
 	for (void *x : good) {
@@ -539,14 +578,21 @@ TEST_F(SlabMagazine, FullMagazineStillRefusesMisuseAndEvictsForAGoodFree)
 			slab.kfree(x);
 		else
 			slab.free(s, x);
-		expect.push_back(x);
-		expect.erase(expect.begin(), expect.begin() + kmm::kMagazineEvict);
+		if constexpr (kmm::kMagazineEvict == 0) {
+			EXPECT_TRUE(on_page_freelist(s, x) || x == s->cpu[0].freelist)
+				<< "on its slab's freelist (the CPU slab's: the CPU freelist)";
+		} else {
+			expect.push_back(x);
+			expect.erase(expect.begin(), expect.begin() + kmm::kMagazineEvict);
+		}
 		EXPECT_EQ(magazine(s), expect);
 	}
 	EXPECT_EQ(t.rep.bugs(), bugs + 5);
 	EXPECT_EQ(info(s).free_slowpath, slow + 2);
 	EXPECT_EQ(info(s).free_fastpath, fast);
-	EXPECT_TRUE(on_page_freelist(s, v[2])) << "the oldest went back to its slab";
+	if constexpr (kmm::kMagazineEvict != 0) {
+		EXPECT_TRUE(on_page_freelist(s, v[2])) << "the oldest went back to its slab";
+	}
 	EXPECT_EQ(quiet_validate(), 0u);
 	for (size_t k = 2 + kLimit; k < v.size(); ++k)
 		if (v[k] != good[0] && v[k] != good[1])
