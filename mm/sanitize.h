@@ -110,6 +110,17 @@ inline void san_pool_free([[maybe_unused]] const void *pool, [[maybe_unused]] co
 #endif
 }
 
+#if KMM_ASAN_ON
+/* ASan: of an object's span only its first `size` bytes and kmm's free
+ * pointer (fp) are addressable. */
+inline void asan_object_usable(void *obj, size_t size, size_t span, const void *fp)
+{
+	__asan_poison_memory_region(obj, span);
+	__asan_unpoison_memory_region(fp, sizeof(void *));
+	__asan_unpoison_memory_region(obj, size);
+}
+#endif
+
 /* An object handed out: [obj, obj + size) addressable, the rest of its
  * span (padding, red zones) not, except the free-pointer word at fp
  * (kmm's own, even while the object is allocated). `defined`: its
@@ -119,9 +130,7 @@ inline void san_object_alloc([[maybe_unused]] const void *pool, [[maybe_unused]]
 			     [[maybe_unused]] const void *fp, [[maybe_unused]] bool defined)
 {
 #if KMM_ASAN_ON
-	__asan_poison_memory_region(obj, span);
-	__asan_unpoison_memory_region(fp, sizeof(void *));
-	__asan_unpoison_memory_region(obj, size);
+	asan_object_usable(obj, size, span, fp);
 #endif
 #if KMM_VALGRIND_ON
 	VALGRIND_MEMPOOL_ALLOC(pool, obj, size);
@@ -137,9 +146,7 @@ inline void san_object_resize([[maybe_unused]] const void *pool, [[maybe_unused]
 			      [[maybe_unused]] const void *fp)
 {
 #if KMM_ASAN_ON
-	__asan_poison_memory_region(obj, span);
-	__asan_unpoison_memory_region(fp, sizeof(void *));
-	__asan_unpoison_memory_region(obj, size);
+	asan_object_usable(obj, size, span, fp);
 #endif
 #if KMM_VALGRIND_ON
 	VALGRIND_MEMPOOL_CHANGE(pool, obj, obj, size);

@@ -969,14 +969,13 @@ void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x, const
 				      __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED) == 0 ||
 				      x == freelist_decode(base, encoded);
 		}
-		if (double_free) {
-			/* reported below, nothing changed */
-		} else if (mag_limit != 0 && (kMagazineEvict != 0 || entries < mag_limit)) {
+		bool push = mag_limit != 0 && (kMagazineEvict != 0 || entries < mag_limit);
+		if (!double_free && push) {
 			if (entries >= mag_limit)
 				flush_double_frees =
 					flush_magazine(s, c, entries - mag_limit + kMagazineEvict, discard, bad);
 			push_out_of_line(s, c, x);
-		} else { /* no magazine, or a full one (kMagazineEvict 0): the slab */
+		} else if (!double_free) { /* no magazine, or a full one (kMagazineEvict 0): the slab */
 			SlabLockIrqsOff guard(s->lock);
 			double_free = free_to_slab_locked(s, c, slab, x, discard) == FreeResult::kDoubleFree;
 			if (!double_free) {

@@ -12,9 +12,10 @@
  *           (kmalloc: kmalloc_refill, the next slab from the lists, then
  *           kmalloc_slow).
  *   free:   checks, then push onto the magazine if it has room; if only
- *           the magazine's bound stopped the push, free_overflow (IRQs
- *           still masked: evicts the oldest entry, or wraps the ring at
- *           the array's end; see slub.h), no check repeated; a failed
+ *           the magazine's bound stopped the push, IRQs restored, then
+ *           free_overflow (a full magazine: x back to its own slab, or
+ *           with KMM_SLAB_MAGAZINE_EVICT the oldest entries; the array's
+ *           end: the ring wraps; see slub.h), no check repeated; a failed
  *           check goes to free_object_inline -> free_object (full checks,
  *           reports), other regions to free_slow/kfree_slow.
  *
@@ -268,7 +269,8 @@ __attribute__((always_inline)) inline struct page *fast_page(const SlabAllocator
 }
 
 /* cpu_push, then: pushed -> IRQs restored, true; the magazine's bound
- * stopped it -> free_overflow (which restores IRQs), true; refused -> IRQs
+ * stopped it -> IRQs restored, free_overflow(s, slab, x) (slab: x's head
+ * page, or NULL for kmem_cache_free's CPU-slab path), true; refused -> IRQs
  * still masked, false (the caller restores them and reports). */
 __attribute__((always_inline)) inline bool push_or_overflow(SlabAllocator &a, kmem_cache *s, CacheCpu &c,
 							       struct page *slab, void *x, unsigned long flags)
