@@ -490,20 +490,44 @@ unsigned long SlabAllocator::validate()
 		cur = nullptr;
 	}
 	/* page::cache_id: the cache's on every page of a slab (kfree's inline
-	 * lookup reads whichever page the pointer is on), 0 on every other. */
+	 * lookup reads whichever page the pointer is on), 0 on every other.
+	 * A slab page with id 0 is one being built or given back by another
+	 * CPU (or a stopped one): at most the transits that had not ended
+	 * before the walk and had begun by its end. */
+	const unsigned long transit_ended = __atomic_load_n(&transit_ended_, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	unsigned long unowned = 0;
+	void *first_unowned = nullptr;
+	const char *first_what = nullptr;
 	for_each_slab_page(
 		[&](struct page *p) {
-			if (p->cache_id > KMM_MAX_CACHES || caches_[p->cache_id] == nullptr)
+			const uint16_t id = page_cache_id(p);
+			void *where = id == 0 ? pages_.page_address(p) : nullptr;
+			const char *what = "slab page without a cache id (none being built or given back)";
+			if (id > KMM_MAX_CACHES || (id != 0 && caches_[id] == nullptr))
 				problem("slab page of no live cache", pages_.page_address(p));
-			if (p->order <= kMaxOrder)
-				for (size_t i = 1; i < (size_t{1} << p->order); ++i)
-					if (page_cache_id(&p[i]) != p->cache_id)
+			if (id != 0 && p->order <= kMaxOrder)
+				for (size_t i = 1; i < (size_t{1} << p->order); ++i) {
+					const uint16_t tail = page_cache_id(&p[i]);
+					if (tail == 0 && where == nullptr) { /* or ids set or cleared meanwhile */
+						where = pages_.page_address(&p[i]);
+						what = "slab tail page without its slab's cache id";
+					} else if (tail != 0 && tail != id) {
 						problem("slab tail page without its slab's cache id", pages_.page_address(&p[i]));
+					}
+				}
+			if (where != nullptr && ++unowned == 1) {
+				first_unowned = where;
+				first_what = what;
+			}
 		},
 		[&](struct page *p) {
 			if (page_cache_id(p) != 0)
 				problem("cache id on a page that is no slab's", pages_.page_address(p));
 		});
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (unowned > __atomic_load_n(&transit_begun_, __ATOMIC_SEQ_CST) - transit_ended)
+		problem(first_what, first_unowned);
 	for (unsigned i = 0; i < kNrKmallocClasses; ++i) {
 		kmem_cache *k = kmalloc_caches_[i];
 		if (k != &unready_ && (k == nullptr || !is_live(k) || !k->kmalloc))

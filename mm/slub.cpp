@@ -115,13 +115,17 @@ namespace kmm {
 
 struct page *SlabAllocator::allocate_slab(kmem_cache *s, gfp_t gfp)
 {
+	transit_begin(); /* the page is kSlab with id 0 until the id is set */
 	struct page *slab = pages_.alloc(gfp & ~(__GFP_ZERO | __GFP_COMP), s->order, kSlab);
-	if (slab == nullptr)
+	if (slab == nullptr) {
+		transit_end();
 		return nullptr;
+	}
 	uintptr_t base = slab_base(pages_, slab);
 	set_slab_inuse(slab, 0);
 	in_flight_add(s); /* before the id shows */
 	set_slab_cache_id(slab, s->order, s->id);
+	transit_end();
 	slab->next = slab->prev = nullptr;
 	char *object = reinterpret_cast<char *>(base);
 	for (unsigned i = 0; i < s->objects; ++i, object += s->size) {
@@ -146,10 +150,22 @@ void SlabAllocator::discard_slab(kmem_cache *s, struct page *slab)
 {
 	if constexpr (kSanitize)
 		san_unpoison(pages_.page_address(slab), s->slab_bytes);
-	set_page_state(slab, kSlab);
-	set_slab_cache_id(slab, s->order, 0);
-	in_flight_sub(s); /* after the id is gone */
-	pages_.free_owned(slab, s->order, kSlab);
+	if constexpr (KMM_NR_CPUS > 1) {
+		transit_begin();
+		set_page_state(slab, kSlab);
+		set_slab_cache_id(slab, s->order, 0);
+		in_flight_sub(s); /* after the id is gone */
+		pages_.free_owned(slab, s->order, kSlab);
+		transit_end();
+	} else {
+		/* no interrupt sees a kSlab page without its id */
+		unsigned long flags = arch::irq_save();
+		set_page_state(slab, kSlab);
+		set_slab_cache_id(slab, s->order, 0);
+		--s->slabs_in_flight;
+		pages_.free_owned(slab, s->order, kSlab);
+		arch::irq_restore(flags);
+	}
 }
 
 /* Counts (and with SLAB_CONSISTENCY_CHECKS lists) a full slab that is on
@@ -417,10 +433,18 @@ bool SlabAllocator::take_object_locked(kmem_cache *s, struct page *slab, void *&
 void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, const void *caller)
 {
 	bool reclaimed = false;
+	struct page *fresh = nullptr;
 	for (;;) {
 		bool corrupt = false;
 		{
 			SlabLockGuard guard(s->lock);
+			if (fresh != nullptr) {
+				/* listed and taken from under one lock: no CPU sees
+				 * an empty slab on the partial list */
+				count_slab_locked(s);
+				s->partial.push_front(fresh);
+				fresh = nullptr;
+			}
 			struct page *slab = s->partial.head;
 			if (slab == nullptr && (slab = s->empty.pop_front()) != nullptr)
 				s->partial.push_front(slab);
@@ -450,17 +474,13 @@ void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, c
 			reporter_.finish_bug();
 			continue;
 		}
-		struct page *slab = allocate_slab(s, reclaimed ? gfp : gfp | __GFP_NOWARN | __GFP_NORETRY);
-		if (slab == nullptr) {
+		fresh = allocate_slab(s, reclaimed ? gfp : gfp | __GFP_NOWARN | __GFP_NORETRY);
+		if (fresh == nullptr) {
 			if (reclaimed)
 				return nullptr;
 			reclaim();
 			reclaimed = true;
-			continue;
 		}
-		SlabLockGuard guard(s->lock);
-		count_slab_locked(s);
-		s->partial.push_front(slab);
 	}
 }
 

@@ -513,6 +513,31 @@ private:
 			arch::irq_restore(flags);
 		}
 	}
+	/* A slab page with no cache id: allocate_slab before it sets the id,
+	 * discard_slab after it clears it. SMP: counted in transit_begun_ /
+	 * transit_ended_ (seq_cst) so validate() can tell these from a lost
+	 * id; one CPU: discard_slab masks IRQs across it instead and only
+	 * allocate_slab counts (IRQs masked for the update). */
+	void transit_begin()
+	{
+		if constexpr (KMM_NR_CPUS > 1) {
+			__atomic_fetch_add(&transit_begun_, 1ul, __ATOMIC_SEQ_CST);
+		} else {
+			unsigned long flags = arch::irq_save();
+			++transit_begun_;
+			arch::irq_restore(flags);
+		}
+	}
+	void transit_end()
+	{
+		if constexpr (KMM_NR_CPUS > 1) {
+			__atomic_fetch_add(&transit_ended_, 1ul, __ATOMIC_SEQ_CST);
+		} else {
+			unsigned long flags = arch::irq_save();
+			++transit_ended_;
+			arch::irq_restore(flags);
+		}
+	}
 	bool place_slab_locked(kmem_cache *s, struct page *slab);
 	inline void place_full_locked(kmem_cache *s, struct page *slab);
 	inline void install_cpu_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab);
@@ -618,6 +643,10 @@ private:
 	 * (1: the boot cache); caches_[0] stays NULL: page::cache_id 0 means
 	 * "no slab", so kfree's inline path needs no page-state test. */
 	kmem_cache *caches_[KMM_MAX_CACHES + 1] = {};
+	/* Slab pages in transit (transit_begin/transit_end): validate() may
+	 * meet at most begun-after-its-walk - ended-before-it of them. */
+	unsigned long transit_begun_ = 0;
+	unsigned long transit_ended_ = 0;
 	kmem_cache boot_cache_;  /* caches_[kBootCacheId]: holds every other kmem_cache */
 	kmem_cache unready_;     /* kmalloc_caches_[] before init: an empty cache */
 	/* slab_debug.cpp: the boot option, the PRNG, large kmalloc guards */

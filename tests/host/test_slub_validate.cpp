@@ -150,6 +150,19 @@ TEST_F(SlabValidate, CacheIdOnEveryPageOfASlabAndNowhereElse)
 	slab.destroy(s);
 }
 
+/* A slab page with cache id 0 is one being built or given back; with no
+ * such transit under way validate() reports it (a lost id). */
+TEST_F(SlabValidate, SlabPageWithoutCacheId)
+{
+	struct page *p = pa.alloc(GFP_KERNEL, 1, kmm::kSlab);
+	ASSERT_NE(p, nullptr);
+	EXPECT_EQ(quiet_validate(), 1u);
+	EXPECT_EQ(t.cap.count_containing("slab page without a cache id"), 1u);
+	ASSERT_TRUE(pa.free(p, 1, kmm::kSlab));
+	t.cap.clear();
+	EXPECT_EQ(quiet_validate(), 0u);
+}
+
 TEST_F(SlabValidate, SlabPageOfNoLiveCache)
 {
 	kmem_cache *s = make("orphan", 64);
