@@ -344,7 +344,7 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller)
 		if (flush_pending(this_cpu(s))) /* SMP: another CPU asked */
 			honour_flush(s);
 		unsigned long flags = fast_irq_save();
-		CacheCpu &c = this_cpu(s);
+		CacheCpu &c = this_cpu(s, flags);
 		if constexpr (kFreelistHardened) {
 			/* The pop refused a corrupt free pointer: drop the CPU
 			 * freelist (its objects stay counted in use: leaked). */
@@ -400,7 +400,7 @@ void *SlabAllocator::alloc_from_lists(kmem_cache *s, gfp_t gfp, size_t size)
 	if ((s->flags & kSlabDebugFlags) != 0)
 		return nullptr; /* debug caches keep their own checks and red zones */
 	unsigned long flags = fast_irq_save();
-	void *object = pop_or_refill(s, this_cpu(s));
+	void *object = pop_or_refill(s, this_cpu(s, flags));
 	fast_irq_restore(flags);
 	return object != nullptr ? zero_or_mark(s, object, size, gfp) : nullptr;
 }
@@ -853,7 +853,7 @@ void SlabAllocator::honour_flush(kmem_cache *s)
 	void *bad = nullptr;
 	unsigned long double_frees = 0;
 	unsigned long flags = fast_irq_save();
-	CacheCpu &c = this_cpu(s);
+	CacheCpu &c = this_cpu(s, flags);
 	for (;;) {
 		uint32_t req = __atomic_load_n(&c.flush_req, __ATOMIC_SEQ_CST);
 		if (req == __atomic_load_n(&c.flush_done, __ATOMIC_RELAXED))
@@ -894,7 +894,7 @@ __attribute__((always_inline)) inline void push_out_of_line(const kmem_cache *s,
 void SlabAllocator::free_overflow(kmem_cache *s, struct page *slab, void *x)
 {
 	unsigned long flags = fast_irq_save();
-	CacheCpu &c = this_cpu(s);
+	CacheCpu &c = this_cpu(s, flags);
 	uint32_t limit = mag_limit_of(c);
 	uint32_t entries = mag_count(c);
 	/* No magazine, a flush request, a debug cache, or more entries than

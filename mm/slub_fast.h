@@ -89,6 +89,18 @@ __attribute__((always_inline)) inline CacheCpu &this_cpu(kmem_cache *s)
 		return s->cpu[kmm_arch_cpu_id()];
 }
 
+/* The same once fast_irq_save() returned `flags`: on an SMP host build
+ * the hold returns the thread's CPU slot, so no second lookup. */
+__attribute__((always_inline)) inline CacheCpu &this_cpu(kmem_cache *s, unsigned long flags)
+{
+#if defined(KMM_HOST) && KMM_NR_CPUS > 1
+	return s->cpu[flags];
+#else
+	(void)flags;
+	return this_cpu(s);
+#endif
+}
+
 /* page::state for kfree_fast: a relaxed atomic on SMP (another CPU may
  * change it), the plain load it always was on one CPU. */
 __attribute__((always_inline)) inline uint8_t fast_page_state(const struct page *p)
@@ -244,7 +256,7 @@ __attribute__((always_inline)) inline Push cpu_push(CacheCpu &c, void *x)
 __attribute__((always_inline)) inline void *slab_alloc_fast(SlabAllocator &a, kmem_cache *s, gfp_t gfp)
 {
 	unsigned long flags = fast_irq_save();
-	CacheCpu &c = this_cpu(s);
+	CacheCpu &c = this_cpu(s, flags);
 	void *object;
 	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
 		fast_irq_restore(flags);
@@ -302,7 +314,7 @@ __attribute__((always_inline)) inline void push_slab_object(SlabAllocator &a, km
 				     /* 1 + offset / kSlabUnit fits page::freelist (slab_common.h) */
 				     uint32_t{slab_freelist(head)} != 1u + static_cast<uint32_t>(offset / kSlabUnit), 1)) {
 		unsigned long flags = fast_irq_save();
-		CacheCpu &c = this_cpu(s);
+		CacheCpu &c = this_cpu(s, flags);
 		if (__builtin_expect(x != c.freelist && push_or_overflow(a, s, c, head, x, flags), 1))
 			return;
 		fast_irq_restore(flags);
@@ -310,15 +322,27 @@ __attribute__((always_inline)) inline void push_slab_object(SlabAllocator &a, km
 	a.free_object_inline(s, page, x);
 }
 
-/* kmem_cache_free: an object of the CPU slab is checked against the CPU
- * slab's range (no page lookup; its free objects are on the CPU freelist,
- * which cpu_push's caller tests); any other goes through its page (region
- * 0 inline, as kfree), which must be a slab page of s. Without magazines:
- * an object of the CPU slab goes onto the CPU freelist. */
+/* kmem_cache_free: one CPU: an object of the CPU slab is checked against
+ * the CPU slab's range (no page lookup; its free objects are on the CPU
+ * freelist, which cpu_push's caller tests); any other goes through its
+ * page (region 0 inline, as kfree), which must be a slab page of s. SMP:
+ * every object through its page. Without magazines: an object of the CPU
+ * slab goes onto the CPU freelist. */
 __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem_cache *s, void *x)
 {
+	if constexpr (KMM_NR_CPUS > 1 && kMagazineMax > 0) {
+		/* SMP: holding the CPU is the dear part (an atomic on the host),
+		 * so one hold, after the page lookup, as kfree does: the CPU-slab
+		 * range test first would hold twice for any other slab's object */
+		struct page *page = fast_page(a, reinterpret_cast<uintptr_t>(x));
+		if (__builtin_expect(page != nullptr && page_cache_id(page) == s->id, 1))
+			push_slab_object(a, s, page, x);
+		else
+			a.free_slow(s, x);
+		return;
+	}
 	unsigned long flags = fast_irq_save();
-	CacheCpu &c = this_cpu(s);
+	CacheCpu &c = this_cpu(s, flags);
 	uintptr_t offset = reinterpret_cast<uintptr_t>(x) - c.slab_start;
 	bool in_cpu_slab = offset < c.slab_bytes;
 	if (__builtin_expect(in_cpu_slab && object_index_ok(s, offset) && x != c.freelist, 1)) {
@@ -367,7 +391,7 @@ __attribute__((always_inline)) inline void *kmalloc_fast(SlabAllocator &a, size_
 		return a.kmalloc_slow(size, gfp); /* 0, large */
 	kmem_cache *s = a.kmalloc_caches_[idx];
 	unsigned long flags = fast_irq_save();
-	CacheCpu &c = this_cpu(s);
+	CacheCpu &c = this_cpu(s, flags);
 	void *object;
 	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
 		fast_irq_restore(flags);
