@@ -151,21 +151,22 @@ void SlabAllocator::discard_slab(kmem_cache *s, struct page *slab)
 	if constexpr (kSanitize)
 		san_unpoison(pages_.page_address(slab), s->slab_bytes);
 	if constexpr (KMM_NR_CPUS > 1) {
-		transit_begin();
+		transit_begin(); /* kSlab with id 0 until free_owned */
 		set_page_state(slab, kSlab);
 		set_slab_cache_id(slab, s->order, 0);
 		in_flight_sub(s); /* after the id is gone */
-		pages_.free_owned(slab, s->order, kSlab);
-		transit_end();
 	} else {
-		/* no interrupt sees a kSlab page without its id */
+		/* one masked step (not across free_owned: its checks and a
+		 * per-CPU list drain would lengthen the IRQ-masked window) */
 		unsigned long flags = arch::irq_save();
+		++transit_begun_;
 		set_page_state(slab, kSlab);
 		set_slab_cache_id(slab, s->order, 0);
 		--s->slabs_in_flight;
-		pages_.free_owned(slab, s->order, kSlab);
 		arch::irq_restore(flags);
 	}
+	pages_.free_owned(slab, s->order, kSlab);
+	transit_end();
 }
 
 /* Counts (and with SLAB_CONSISTENCY_CHECKS lists) a full slab that is on

@@ -514,10 +514,10 @@ private:
 		}
 	}
 	/* A slab page with no cache id: allocate_slab before it sets the id,
-	 * discard_slab after it clears it. SMP: counted in transit_begun_ /
-	 * transit_ended_ (seq_cst) so validate() can tell these from a lost
-	 * id; one CPU: discard_slab masks IRQs across it instead and only
-	 * allocate_slab counts (IRQs masked for the update). */
+	 * discard_slab after it clears it. Counted in transit_begun_ /
+	 * transit_ended_ so validate() can tell these from a lost id. SMP:
+	 * seq_cst; one CPU: a plain update with IRQs masked for it (only an
+	 * interrupt on this CPU can look). */
 	void transit_begin()
 	{
 		if constexpr (KMM_NR_CPUS > 1) {

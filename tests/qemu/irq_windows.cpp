@@ -6,7 +6,7 @@
  *   kmalloc/kfree fast paths     magazine pop/push
  *   kmalloc slow path            empty magazine + CPU freelist: refill from
  *                                the partial list or a new slab
- *   kfree slow path              a full magazine flushes half to its slabs
+ *   kfree slow path              a free into a full magazine goes to its slab
  *   kmem_cache with a ctor       new slabs run the ctor per object (outside
  *                                every lock: the figure shows it)
  *   alloc_pages / __free_pages   order 0 and 3 through the per-CPU lists
@@ -75,7 +75,7 @@ void windows(struct ktest *t)
 	irq_trace_reset();
 	for (unsigned i = 0; i < kObjects; ++i)
 		kfree(g_objects[i]);
-	uint32_t kfree_slow = irq_trace_print("kfree x 512: full magazines evict one object each, empty slabs freed (pcp drains)");
+	uint32_t kfree_slow = irq_trace_print("kfree x 512: frees into full magazines go to their slabs, empty slabs freed (pcp drains)");
 
 	/* A ctor cache: 256-byte objects, 15 per 4 KiB slab, heavy ctor. */
 	struct kmem_cache *s = kmem_cache_create("win_ctor", 256, 0, 0, heavy_ctor);
