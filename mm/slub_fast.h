@@ -44,19 +44,19 @@
 
 #include <arch/arch.h>
 #include <arch/irq.h>
+#if defined(KMM_HOST) && KMM_NR_CPUS > 1
+/* arch/host/arch_host.cpp: the host's emulation of "IRQs masked on this
+ * CPU" (nothing else runs on it) for threads, which are preemptible and
+ * may share a CPU slot; its common case inline. (Its emulated IPI is
+ * kmm_arch_cpu_call.) */
+#include <arch/host_hold.h>
+#endif
 
 #include "sanitize.h"
 #include "slub.h"
 
 namespace kmm {
 
-#if defined(KMM_HOST) && KMM_NR_CPUS > 1
-/* arch/host/arch_host.cpp: the host's emulation of "IRQs masked on this
- * CPU" (nothing else runs on it) for threads, which are preemptible and
- * may share a CPU slot. (Its emulated IPI is kmm_arch_cpu_call.) */
-extern "C" unsigned int kmm_host_cpu_hold(void);
-extern "C" void kmm_host_cpu_unhold(void);
-#endif
 
 /* IRQ masking for the per-CPU fast path: arch/irq.h's inline version of
  * kmm_arch_irq_save/restore (a compiler barrier on the host, PRIMASK on
@@ -66,7 +66,7 @@ extern "C" void kmm_host_cpu_unhold(void);
 __attribute__((always_inline)) inline unsigned long fast_irq_save()
 {
 #if defined(KMM_HOST) && KMM_NR_CPUS > 1
-	return kmm_host_cpu_hold();
+	return host::cpu_hold();
 #else
 	return arch::irq_save();
 #endif
@@ -75,7 +75,7 @@ __attribute__((always_inline)) inline void fast_irq_restore(unsigned long flags)
 {
 #if defined(KMM_HOST) && KMM_NR_CPUS > 1
 	(void)flags;
-	kmm_host_cpu_unhold();
+	host::cpu_unhold();
 #else
 	arch::irq_restore(flags);
 #endif

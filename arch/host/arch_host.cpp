@@ -142,6 +142,7 @@
  * good, as before.
  */
 #include <arch/arch.h>
+#include <arch/host_hold.h>
 #include <kmm/config.h>
 
 #include <atomic>
@@ -166,6 +167,10 @@
 #endif
 #endif
 
+/* Declared in arch/host_hold.h: mm inlines the owner's common case. */
+kmm::host::Slot kmm::host::slots[KMM_NR_CPUS];
+constinit thread_local kmm::host::ThreadCpu kmm::host::this_thread_cpu;
+
 extern "C" unsigned long kmm_arch_irq_save(void)
 {
 	std::atomic_signal_fence(std::memory_order_seq_cst);
@@ -187,14 +192,10 @@ namespace {
 #endif
 constexpr bool kBiasBuild = KMM_HOST_BIAS;
 
-struct alignas(64) Slot { /* a cache line each: holds are per-CPU traffic */
-	std::atomic<unsigned> threads{0}; /* live threads dealt this slot */
-	std::atomic<uint32_t> hold{0};    /* the emulated "IRQs masked" word (TTAS) */
-	std::atomic<uint32_t> busy{0};    /* the owner is in a biased hold; only it writes */
-	std::atomic<uint32_t> revoked{0}; /* nonzero: the owner must take `hold` */
-	std::atomic<uint32_t> bias{0};    /* the slot has an owner; changed with `hold` held */
-};
-Slot slots[KMM_NR_CPUS];
+using kmm::host::Slot;
+using kmm::host::slots;
+using kmm::host::ThreadCpu;
+using kmm::host::this_thread_cpu;
 std::mutex deal_lock; /* dealing is rare: first use of each thread */
 
 void take(Slot &slot)
@@ -277,16 +278,9 @@ void withdraw_bias(Slot &slot)
 }
 #endif
 
-/* The calling thread's slot, dealt on first use, given back at exit.
- * Trivially destructible, so the hot path reads it with no TLS guard;
- * the exit hook is ThreadExit, a second thread_local armed by deal(). */
-struct ThreadCpu {
-	unsigned cpu = ~0u;
-	unsigned depth = 0;  /* nested kmm_host_cpu_hold()s */
-	bool biased = false; /* the slot's owner: may try the fast path */
-	bool fast = false;   /* the outermost hold is the fast one (busy, not `hold`) */
-};
-thread_local ThreadCpu this_thread_cpu;
+/* this_thread_cpu (arch/host_hold.h) is trivially destructible, so the
+ * hot path reads it with no TLS guard; the exit hook is ThreadExit, a
+ * second thread_local armed by deal(). */
 
 /* Gives the thread's slot back when it exits (and clears its bias). */
 struct ThreadExit {

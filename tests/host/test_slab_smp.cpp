@@ -494,11 +494,11 @@ TEST_F(SlabSmpDrain, SyncShrinkWithIrqsMaskedOnlyAsks)
 	EXPECT_EQ(kmm_arch_cpu_call(cpu, [](void *p) { ++*static_cast<int *>(p); }, &probe), 0);
 	EXPECT_EQ(probe, 1) << "a call from a caller with IRQs on runs";
 	const unsigned long requests = w.slab.remote_drain_requests();
-	kmm::kmm_host_cpu_hold();
+	kmm_host_cpu_hold();
 	EXPECT_EQ(kmm_arch_cpu_call(cpu, [](void *p) { ++*static_cast<int *>(p); }, &probe), -1);
 	EXPECT_EQ(probe, 1) << "a refused call runs nothing";
 	EXPECT_EQ(w.slab.shrink(s), 0);
-	kmm::kmm_host_cpu_unhold();
+	kmm_host_cpu_unhold();
 	EXPECT_EQ(w.slab.remote_drain_requests(), requests + (KMM_NR_CPUS - 1));
 	EXPECT_EQ(kmm::mag_count(s->cpu[cpu]), cached) << "asked, not drained";
 	EXPECT_EQ(s->cpu[cpu].mag_limit, 0u) << "the trigger for its next free";
