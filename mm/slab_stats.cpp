@@ -491,37 +491,47 @@ unsigned long SlabAllocator::validate()
 	}
 	/* page::cache_id: the cache's on every page of a slab (kfree's inline
 	 * lookup reads whichever page the pointer is on), 0 on every other.
-	 * A slab page with id 0 is one being built or given back by another
-	 * CPU (or a stopped one): at most the transits that had not ended
-	 * before the walk and had begun by its end. */
+	 * What another CPU (or a stopped one) building or giving back a slab
+	 * can show the walk — a slab page with id 0, a tail whose id is not
+	 * (or no longer) its head's, an id on a page that became a slab after
+	 * the walk read its state — counts as in transit: at most the
+	 * transits that had not ended before the walk and had begun by its
+	 * end. */
 	const unsigned long transit_ended = __atomic_load_n(&transit_ended_, __ATOMIC_SEQ_CST); /* acquire: before the walk */
 	unsigned long unowned = 0;
-	void *first_unowned = nullptr;
+	const void *first_unowned = nullptr;
 	const char *first_what = nullptr;
+	auto in_transit = [&](const char *what, const void *where) {
+		if (++unowned == 1) {
+			first_unowned = where;
+			first_what = what;
+		}
+	};
 	for_each_slab_page(
 		[&](struct page *p) {
 			const uint16_t id = page_cache_id(p);
-			void *where = id == 0 ? pages_.page_address(p) : nullptr;
-			const char *what = "slab page without a cache id (none being built or given back)";
 			if (id > KMM_MAX_CACHES || (id != 0 && caches_[id] == nullptr))
 				problem("slab page of no live cache", pages_.page_address(p));
-			if (id != 0 && p->order <= kMaxOrder)
-				for (size_t i = 1; i < (size_t{1} << p->order); ++i) {
-					const uint16_t tail = page_cache_id(&p[i]);
-					if (tail == 0 && where == nullptr) { /* or ids set or cleared meanwhile */
-						where = pages_.page_address(&p[i]);
-						what = "slab tail page without its slab's cache id";
-					} else if (tail != 0 && tail != id) {
-						problem("slab tail page without its slab's cache id", pages_.page_address(&p[i]));
-					}
-				}
-			if (where != nullptr && ++unowned == 1) {
-				first_unowned = where;
-				first_what = what;
+			if (id == 0) {
+				in_transit("slab page without a cache id (none being built or given back)",
+					   pages_.page_address(p));
+				return;
 			}
+			if (p->order <= kMaxOrder)
+				for (size_t i = 1; i < (size_t{1} << p->order); ++i)
+					if (page_cache_id(&p[i]) != id) {
+						in_transit("slab tail page without its slab's cache id",
+							   pages_.page_address(&p[i]));
+						return;
+					}
 		},
 		[&](struct page *p) {
-			if (page_cache_id(p) != 0)
+			if (__atomic_load_n(&p->cache_id, __ATOMIC_ACQUIRE) == 0)
+				return;
+			uint8_t state = __atomic_load_n(&p->state, __ATOMIC_RELAXED);
+			if (state == kSlab || state == kSlabCpu || state == kTail)
+				in_transit("cache id on a page that is no slab's", pages_.page_address(p));
+			else
 				problem("cache id on a page that is no slab's", pages_.page_address(p));
 		});
 	/* A read-modify-write (release too: the walk's loads stay before it;
