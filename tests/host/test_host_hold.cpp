@@ -104,6 +104,8 @@ extern "C" long syscall(long number, ...) noexcept
 #endif
 
 #include <arch/host_hold.h> /* kmm_host_cpu_hold/unhold and their inline common case */
+
+#include "support/job_thread.h"
 extern "C" unsigned int kmm_host_cpu_threads(unsigned int cpu);
 extern "C" unsigned int kmm_host_cpu_biased(unsigned int cpu);
 
@@ -154,22 +156,9 @@ void fail_membarrier_registration()
 #endif
 }
 
-/* A thread that runs jobs on request (one at a time, run() waits). */
-class Helper {
+/* A JobThread that also takes its CPU slot's hold once, on request. */
+class Helper : public kmm_test::JobThread {
 public:
-	Helper() : thread_([this] { loop(); }) {}
-	~Helper()
-	{
-		run([this] { stop_ = true; });
-		thread_.join();
-	}
-	void run(std::function<void()> job)
-	{
-		std::unique_lock<std::mutex> g(lock_);
-		job_ = std::move(job);
-		cv_.notify_all();
-		cv_.wait(g, [this] { return !job_; });
-	}
 	unsigned hold_once()
 	{
 		unsigned cpu = ~0u;
@@ -179,23 +168,6 @@ public:
 		});
 		return cpu;
 	}
-
-private:
-	void loop()
-	{
-		std::unique_lock<std::mutex> g(lock_);
-		while (!stop_) {
-			cv_.wait(g, [this] { return static_cast<bool>(job_); });
-			job_();
-			job_ = nullptr;
-			cv_.notify_all();
-		}
-	}
-	std::mutex lock_;
-	std::condition_variable cv_;
-	std::function<void()> job_;
-	bool stop_ = false;
-	std::thread thread_;
 };
 
 /* Every revocation of a biased slot issues exactly one membarrier (a stop

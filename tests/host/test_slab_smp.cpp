@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "slub_fast.h"
+#include "support/job_thread.h"
 #include "support/slab_fixture.h"
 
 extern "C" unsigned int kmm_host_cpu_threads(unsigned int cpu);
@@ -401,41 +402,7 @@ TEST_P(SlabSmp, ThreadsChurnCachesAndKmallocWithRemoteFreesAndNothingIsLost)
 
 INSTANTIATE_TEST_SUITE_P(Threads, SlabSmp, ::testing::Values(2u, 4u, 8u));
 
-/* A thread that runs jobs on request, and stays alive (keeps its CPU slot)
- * until the end of the test. */
-class Helper {
-public:
-	Helper() : thread_([this] { loop(); }) {}
-	~Helper()
-	{
-		run([this] { stop_ = true; });
-		thread_.join();
-	}
-	void run(std::function<void()> job)
-	{
-		std::unique_lock<std::mutex> g(lock_);
-		job_ = std::move(job);
-		cv_.notify_all();
-		cv_.wait(g, [this] { return !job_; });
-	}
-
-private:
-	void loop()
-	{
-		std::unique_lock<std::mutex> g(lock_);
-		while (!stop_) {
-			cv_.wait(g, [this] { return static_cast<bool>(job_); });
-			job_();
-			job_ = nullptr;
-			cv_.notify_all();
-		}
-	}
-	std::mutex lock_;
-	std::condition_variable cv_;
-	std::function<void()> job_;
-	bool stop_ = false;
-	std::thread thread_;
-};
+using Helper = kmm_test::JobThread; /* keeps its CPU slot until the end of the test */
 
 class SlabSmpDrain : public ::testing::Test {
 protected:
