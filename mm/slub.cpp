@@ -115,17 +115,17 @@ namespace kmm {
 
 struct page *SlabAllocator::allocate_slab(kmem_cache *s, gfp_t gfp)
 {
-	transit_begin(); /* the page is kSlab with id 0 until the id is set */
+	count_unlocked(transit_begun_, 1); /* the page is kSlab with id 0 until the id is set */
 	struct page *slab = pages_.alloc(gfp & ~(__GFP_ZERO | __GFP_COMP), s->order, kSlab);
 	if (slab == nullptr) {
-		transit_end();
+		count_unlocked(transit_ended_, 1);
 		return nullptr;
 	}
 	uintptr_t base = slab_base(pages_, slab);
 	set_slab_inuse(slab, 0);
-	in_flight_add(s); /* before the id shows */
+	count_unlocked(s->slabs_in_flight, 1); /* before the id shows */
 	set_slab_cache_id(slab, s->order, s->id);
-	transit_end();
+	count_unlocked(transit_ended_, 1);
 	slab->next = slab->prev = nullptr;
 	char *object = reinterpret_cast<char *>(base);
 	for (unsigned i = 0; i < s->objects; ++i, object += s->size) {
@@ -151,10 +151,10 @@ void SlabAllocator::discard_slab(kmem_cache *s, struct page *slab)
 	if constexpr (kSanitize)
 		san_unpoison(pages_.page_address(slab), s->slab_bytes);
 	if constexpr (KMM_NR_CPUS > 1) {
-		transit_begin(); /* kSlab with id 0 until free_owned */
+		count_unlocked(transit_begun_, 1); /* kSlab with id 0 until free_owned */
 		set_page_state(slab, kSlab);
 		set_slab_cache_id(slab, s->order, 0);
-		in_flight_sub(s); /* after the id is gone */
+		count_unlocked(s->slabs_in_flight, -1); /* after the id is gone */
 	} else {
 		/* one masked step (not across free_owned: its checks and a
 		 * per-CPU list drain would lengthen the IRQ-masked window) */
@@ -166,7 +166,7 @@ void SlabAllocator::discard_slab(kmem_cache *s, struct page *slab)
 		arch::irq_restore(flags);
 	}
 	pages_.free_owned(slab, s->order, kSlab);
-	transit_end();
+	count_unlocked(transit_ended_, 1);
 }
 
 /* Counts (and with SLAB_CONSISTENCY_CHECKS lists) a full slab that is on

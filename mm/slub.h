@@ -490,54 +490,24 @@ private:
 		++s->slabs_freed;
 	}
 	/* The same outside the lock, IRQs on (allocate_slab, discard_slab):
-	 * SMP: seq_cst, ordered with the cache ids another CPU's validate
-	 * reads; one CPU: a plain update with IRQs masked for it (only an
-	 * interrupt on this CPU can look or change it meanwhile). */
-	static void in_flight_add(kmem_cache *s)
+	 * a slab counter any CPU or interrupt may change. SMP: seq_cst,
+	 * ordered with the cache ids another CPU's validate reads; one CPU: a
+	 * plain update with IRQs masked for it (only an interrupt on this CPU
+	 * can look or change it meanwhile). delta: +1 or -1. */
+	static void count_unlocked(unsigned long &counter, long delta)
 	{
 		if constexpr (KMM_NR_CPUS > 1) {
-			__atomic_fetch_add(&s->slabs_in_flight, 1ul, __ATOMIC_SEQ_CST);
+			__atomic_fetch_add(&counter, static_cast<unsigned long>(delta), __ATOMIC_SEQ_CST);
 		} else {
 			unsigned long flags = arch::irq_save();
-			++s->slabs_in_flight;
+			counter += static_cast<unsigned long>(delta);
 			arch::irq_restore(flags);
 		}
 	}
-	static void in_flight_sub(kmem_cache *s)
-	{
-		if constexpr (KMM_NR_CPUS > 1) {
-			__atomic_fetch_sub(&s->slabs_in_flight, 1ul, __ATOMIC_SEQ_CST);
-		} else {
-			unsigned long flags = arch::irq_save();
-			--s->slabs_in_flight;
-			arch::irq_restore(flags);
-		}
-	}
-	/* A slab page with no cache id: allocate_slab before it sets the id,
-	 * discard_slab after it clears it. Counted in transit_begun_ /
-	 * transit_ended_ so validate() can tell these from a lost id. SMP:
-	 * seq_cst; one CPU: a plain update with IRQs masked for it (only an
-	 * interrupt on this CPU can look). */
-	void transit_begin()
-	{
-		if constexpr (KMM_NR_CPUS > 1) {
-			__atomic_fetch_add(&transit_begun_, 1ul, __ATOMIC_SEQ_CST);
-		} else {
-			unsigned long flags = arch::irq_save();
-			++transit_begun_;
-			arch::irq_restore(flags);
-		}
-	}
-	void transit_end()
-	{
-		if constexpr (KMM_NR_CPUS > 1) {
-			__atomic_fetch_add(&transit_ended_, 1ul, __ATOMIC_SEQ_CST);
-		} else {
-			unsigned long flags = arch::irq_save();
-			++transit_ended_;
-			arch::irq_restore(flags);
-		}
-	}
+	/* A slab page with no cache id — allocate_slab before it sets the id,
+	 * discard_slab after it clears it — is counted in transit_begun_ and
+	 * transit_ended_ (count_unlocked), so validate() can tell it from a
+	 * lost id. */
 	bool place_slab_locked(kmem_cache *s, struct page *slab);
 	inline void place_full_locked(kmem_cache *s, struct page *slab);
 	inline void install_cpu_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab);
@@ -643,7 +613,7 @@ private:
 	 * (1: the boot cache); caches_[0] stays NULL: page::cache_id 0 means
 	 * "no slab", so kfree's inline path needs no page-state test. */
 	kmem_cache *caches_[KMM_MAX_CACHES + 1] = {};
-	/* Slab pages in transit (transit_begin/transit_end): validate() may
+	/* Slab pages in transit (allocate_slab, discard_slab): validate() may
 	 * meet at most begun-after-its-walk - ended-before-it of them. */
 	unsigned long transit_begun_ = 0;
 	unsigned long transit_ended_ = 0;
