@@ -123,11 +123,16 @@ void *SlabAllocator::kmalloc_large(size_t size, gfp_t gfp)
  * the request — an embedded policy (one pool, no swap): a block of the
  * next class wastes more than the right one, but a request that fits in
  * memory already taken does not fail. ksize() tells the class; kfree and
- * krealloc work as for any object of it. Debug caches are skipped. */
+ * krealloc work as for any object of it. Debug caches are skipped, and so
+ * are classes whose objects lack the alignment the request is promised
+ * (kmalloc-96 for 64 bytes, kmalloc-192 for 128). */
 void *SlabAllocator::kmalloc_fallback(unsigned index, size_t size, gfp_t gfp)
 {
+	uint32_t need = (size & (size - 1)) == 0 ? static_cast<uint32_t>(size) : kKmallocMinAlign;
 	for (unsigned i = index + 1; i < kNrKmallocClasses && kKmallocSizes[i] <= kmalloc_max_; ++i) {
 		kmem_cache *s = kmalloc_caches_[i];
+		if (class_align(s->size) < need) /* objects sit at multiples of the stride */
+			continue;
 		if (void *object = alloc_from_lists(s, gfp, size))
 			return object;
 	}

@@ -374,6 +374,71 @@ TEST_F(Kmalloc, OutOfPagesFallsBackToALargerClassWithAFreeObject)
 	EXPECT_EQ(kmm_test::snapshot(pa), after_init);
 }
 
+/* The fallback keeps kmalloc's alignment promise: a power-of-two request
+ * never gets an object of kmalloc-96 (32-aligned) or kmalloc-192
+ * (64-aligned); any other request may (they guarantee kKmallocMinAlign). */
+TEST_F(Kmalloc, OutOfPagesFallbackKeepsNaturalAlignment)
+{
+	kmm_test::BuddySnapshot after_init = kmm_test::snapshot(pa);
+	kmem_cache *k96 = slab.kmalloc_cache(96), *k128 = slab.kmalloc_cache(128);
+	kmem_cache *k192 = slab.kmalloc_cache(192), *k256 = slab.kmalloc_cache(256);
+	ASSERT_EQ(k96->size, 96u);
+	ASSERT_EQ(k192->size, 192u);
+	/* kmalloc-96, -128, -192 and -256 get a slab each; then every page goes */
+	void *keep[4] = {slab.kmalloc(96, GFP_KERNEL), slab.kmalloc(128, GFP_KERNEL), slab.kmalloc(192, GFP_KERNEL),
+			 slab.kmalloc(256, GFP_KERNEL)};
+	for (void *k : keep)
+		ASSERT_NE(k, nullptr);
+	std::vector<struct page *> pages;
+	while (struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN, 0))
+		pages.push_back(p);
+	ASSERT_EQ(free_pages(), 0u);
+	ASSERT_EQ(info(slab.kmalloc_cache(64)).num_slabs, 0u);
+	t.cap.clear();
+	/* 128 bytes: kmalloc-128's own objects, then kmalloc-192 is skipped and
+	 * kmalloc-256 serves; all 128-aligned */
+	std::vector<void *> got;
+	size_t from128 = 0, from256 = 0;
+	while (void *x = slab.kmalloc(128, GFP_KERNEL | __GFP_NOWARN)) {
+		EXPECT_EQ(reinterpret_cast<uintptr_t>(x) % 128, 0u) << x;
+		size_t k = slab.ksize(x);
+		EXPECT_TRUE(k == 128 || k == 256) << "ksize " << k << ": skips kmalloc-192";
+		(k == 128 ? from128 : from256) += 1;
+		got.push_back(x);
+		ASSERT_LE(from128 + from256, k128->objects + k256->objects);
+	}
+	EXPECT_EQ(from128, k128->objects - 1u);
+	EXPECT_EQ(from256, k256->objects - 1u);
+	EXPECT_EQ(info(k192).active_objs, 1ul) << "kmalloc-192's free objects untouched";
+	/* 64 bytes (kmalloc-64 has no slab): kmalloc-96 is skipped, kmalloc-128
+	 * is used up, kmalloc-192 (64-aligned) serves */
+	size_t from192 = 0;
+	while (void *x = slab.kmalloc(64, GFP_KERNEL | __GFP_NOWARN)) {
+		EXPECT_EQ(reinterpret_cast<uintptr_t>(x) % 64, 0u) << x;
+		EXPECT_EQ(slab.ksize(x), 192u) << "skips kmalloc-96";
+		got.push_back(x);
+		ASSERT_LE(++from192, k192->objects);
+	}
+	EXPECT_EQ(from192, k192->objects - 1u);
+	EXPECT_EQ(info(k96).active_objs, 1ul) << "kmalloc-96's free objects untouched";
+	/* 40 bytes (class 64, promised only kKmallocMinAlign): kmalloc-96 serves */
+	void *odd = slab.kmalloc(40, GFP_KERNEL | __GFP_NOWARN);
+	ASSERT_NE(odd, nullptr);
+	EXPECT_EQ(slab.ksize(odd), 96u);
+	EXPECT_EQ(reinterpret_cast<uintptr_t>(odd) % (sizeof(void *) >= 8 ? 16 : 8), 0u);
+	got.push_back(odd);
+	EXPECT_EQ(t.rep.bugs(), 0u);
+	EXPECT_EQ(slab.validate(), 0u);
+	for (void *x : got)
+		slab.kfree(x);
+	for (void *k : keep)
+		slab.kfree(k);
+	for (struct page *p : pages)
+		pa.free(p, 0);
+	slab.shrink_all();
+	EXPECT_EQ(kmm_test::snapshot(pa), after_init);
+}
+
 TEST_F(Kmalloc, ExhaustionAndFullRecovery)
 {
 	kmm_test::BuddySnapshot after_init = kmm_test::snapshot(pa);
