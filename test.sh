@@ -108,6 +108,30 @@ bench_smoke() {
     total_fail=$((total_fail + 1))
     return 1
   fi
+  # The rest of ./run.sh bench's pipeline on those figures: the host
+  # results JSON (bench_compare with kmm's 2-thread runs), then the report
+  # and its plots, into build/bench/smoke (docs/ and bench/ untouched).
+  echo "-- smoke: tools/bench_report.py host + report"
+  if report_smoke >build/bench-report-smoke.log 2>&1; then
+    total_pass=$((total_pass + 1))
+  else
+    cat build/bench-report-smoke.log
+    total_fail=$((total_fail + 1))
+    return 1
+  fi
+}
+
+report_smoke() {
+  local d=build/bench/smoke png
+  rm -rf "$d/docs" "$d/results/host-x86_64.json" "$d/compare.json"
+  build/host-release/tests/bench/bench_compare --kmm_smp --benchmark_min_time=0.001 \
+    --benchmark_out="$d/compare.json" --benchmark_out_format=json >/dev/null &&
+    python3 tools/bench_report.py host "$d/compare.json" "$d/results/host-x86_64.json" &&
+    python3 tools/bench_report.py report "$d/results" "$d/docs" || return 1
+  grep -q '^# kmm performance' "$d/docs/PERFORMANCE.md" || { echo "no report in $d/docs" >&2; return 1; }
+  for png in bench-target-per-op bench-target-alloc-free bench-utilization bench-utilization-curve bench-host; do
+    [ -s "$d/docs/img/$png.png" ] || { echo "plot $png.png missing" >&2; return 1; }
+  done
 }
 
 # fuzz_run: the libFuzzer target for about a minute; one pass or one fail.

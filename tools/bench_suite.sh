@@ -9,8 +9,10 @@
 # build/bench/target/. A benchmark, not a test: nothing fails on a number.
 #
 #   tools/bench_suite.sh             full run (~10 s of QEMU)
-#   tools/bench_suite.sh --smoke     1/200 of the steps, one RAM size,
-#                                    results not written (for ./test.sh)
+#   tools/bench_suite.sh --smoke     1/200 of the steps, one RAM size;
+#                                    logs in build/bench/target-smoke and
+#                                    its JSON in build/bench/smoke/results,
+#                                    bench/results untouched (./test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS="${KMM_JOBS:-2}"
@@ -19,6 +21,8 @@ SMOKE=0
 BOARD=mps2-an385
 SHIFT=7
 LOGS=build/bench/target
+[ $SMOKE -eq 1 ] && LOGS=build/bench/target-smoke
+rm -f "$LOGS"/*.log
 mkdir -p "$LOGS"
 
 cmake --preset cross-m3 -DKMM_BENCH_ICOUNT_SHIFT=$SHIFT >/dev/null
@@ -59,4 +63,7 @@ done
 if [ $SMOKE -eq 0 ]; then
 	mkdir -p bench/results
 	python3 tools/bench_report.py target "$LOGS" bench/results/$BOARD.json
+else
+	mkdir -p build/bench/smoke/results
+	python3 tools/bench_report.py target "$LOGS" build/bench/smoke/results/$BOARD.json
 fi
