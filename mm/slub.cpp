@@ -262,6 +262,15 @@ void *zero_object(const kmem_cache *s, void *object)
 }
 
 void *SlabAllocator::alloc(kmem_cache *s, gfp_t gfp) { return slab_alloc_fast(*this, s, gfp); }
+void *SlabAllocator::alloc_full_hold(kmem_cache *s, gfp_t gfp) { return slab_alloc_fast<false>(*this, s, gfp); }
+void *SlabAllocator::kmalloc_full_hold(kmem_cache *s, size_t size, gfp_t gfp)
+{
+	return kmalloc_cache_fast<false>(*this, s, size, gfp);
+}
+void SlabAllocator::push_full_hold(kmem_cache *s, struct page *page, void *x)
+{
+	push_slab_object<false>(*this, s, page, x);
+}
 void SlabAllocator::free(kmem_cache *s, void *x) { slab_free_fast(*this, s, x); }
 
 /* The CPU freelist is empty: takes the CPU slab's remote frees, else

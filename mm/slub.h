@@ -325,7 +325,6 @@ struct kmem_cache {
 namespace kmm {
 
 class SlabAllocator;
-void *slab_alloc_fast(SlabAllocator &a, kmem_cache *s, gfp_t gfp);
 void slab_free_fast(SlabAllocator &a, kmem_cache *s, void *x);
 void *kmalloc_fast(SlabAllocator &a, size_t size, gfp_t gfp);
 void kfree_fast(SlabAllocator &a, const void *x);
@@ -440,6 +439,14 @@ public:
 	 * magazine, with a flush request pending, or for a debug cache it
 	 * takes free_object's way instead. */
 	__attribute__((noinline)) void free_overflow(kmem_cache *s, struct page *slab, void *x);
+	/* The inline paths' out-of-line twins (slub_fast.h fast_hold): the
+	 * same operation with the full hold, for the calls whose try of the
+	 * common case failed. kmem_cache_alloc; kmalloc from its class's
+	 * cache s; the free of x (a pointer into `page`, a page of a slab of
+	 * s) that passed the inline checks. */
+	__attribute__((noinline)) void *alloc_full_hold(kmem_cache *s, gfp_t gfp);
+	__attribute__((noinline)) void *kmalloc_full_hold(kmem_cache *s, size_t size, gfp_t gfp);
+	__attribute__((noinline)) void push_full_hold(kmem_cache *s, struct page *page, void *x);
 
 	/* ---- debugging (slab_debug.cpp; docs/DEBUGGING.md) ---- */
 	/* The boot option (kmm_slub_debug syntax) for caches created from now
@@ -451,7 +458,6 @@ public:
 	void set_kmalloc_guard(bool on) { kmalloc_guard_ = on; }
 
 private:
-	friend void *slab_alloc_fast(SlabAllocator &, kmem_cache *, gfp_t);
 	friend void slab_free_fast(SlabAllocator &, kmem_cache *, void *);
 	friend void *kmalloc_fast(SlabAllocator &, size_t, gfp_t);
 	friend void kfree_fast(SlabAllocator &, const void *);

@@ -50,6 +50,9 @@
  * may share a CPU slot; its common case inline. (Its emulated IPI is
  * kmm_arch_cpu_call.) */
 #include <arch/host_hold.h>
+#define KMM_HOST_SMP_HOLD 1
+#else
+#define KMM_HOST_SMP_HOLD 0
 #endif
 
 #include "sanitize.h"
@@ -65,7 +68,7 @@ namespace kmm {
  * the thread's alone, as it is a CPU's alone with IRQs masked on a target. */
 __attribute__((always_inline)) inline unsigned long fast_irq_save()
 {
-#if defined(KMM_HOST) && KMM_NR_CPUS > 1
+#if KMM_HOST_SMP_HOLD
 	return host::cpu_hold();
 #else
 	return arch::irq_save();
@@ -73,12 +76,48 @@ __attribute__((always_inline)) inline unsigned long fast_irq_save()
 }
 __attribute__((always_inline)) inline void fast_irq_restore(unsigned long flags)
 {
-#if defined(KMM_HOST) && KMM_NR_CPUS > 1
+#if KMM_HOST_SMP_HOLD
 	(void)flags;
 	host::cpu_unhold();
 #else
 	arch::irq_restore(flags);
 #endif
+}
+
+/* The inline paths' hold. kTry: on an SMP host build, only the biased
+ * owner's common case (host::cpu_try_hold); when that does not apply,
+ * fast_hold returns false with nothing held and the caller tail-calls the
+ * out-of-line twin of its whole operation (SlabAllocator::*_full_hold),
+ * which is the same code with kTry false: the full hold, any case. So the
+ * inline paths make no call while holding and need no callee-saved
+ * registers. Elsewhere both are fast_irq_save, which cannot fail, and the
+ * twins are never called. `flags` is what this_cpu(s, flags) and
+ * fast_unhold take. */
+constexpr bool kTryHold = KMM_HOST_SMP_HOLD;
+
+template <bool kTry> __attribute__((always_inline)) inline bool fast_hold(unsigned long &flags)
+{
+#if KMM_HOST_SMP_HOLD
+	if constexpr (kTry) {
+		unsigned cpu;
+		if (!host::cpu_try_hold(cpu))
+			return false;
+		flags = cpu;
+		return true;
+	}
+#endif
+	flags = fast_irq_save();
+	return true;
+}
+template <bool kTry> __attribute__((always_inline)) inline void fast_unhold(unsigned long flags)
+{
+#if KMM_HOST_SMP_HOLD
+	if constexpr (kTry) {
+		host::cpu_try_unhold(static_cast<unsigned>(flags));
+		return;
+	}
+#endif
+	fast_irq_restore(flags);
 }
 
 __attribute__((always_inline)) inline CacheCpu &this_cpu(kmem_cache *s)
@@ -93,7 +132,7 @@ __attribute__((always_inline)) inline CacheCpu &this_cpu(kmem_cache *s)
  * the hold returns the thread's CPU slot, so no second lookup. */
 __attribute__((always_inline)) inline CacheCpu &this_cpu(kmem_cache *s, unsigned long flags)
 {
-#if defined(KMM_HOST) && KMM_NR_CPUS > 1
+#if KMM_HOST_SMP_HOLD
 	return s->cpu[flags];
 #else
 	(void)flags;
@@ -253,16 +292,19 @@ __attribute__((always_inline)) inline Push cpu_push(CacheCpu &c, void *x)
 	return Push::kDone;
 }
 
+template <bool kTry = kTryHold>
 __attribute__((always_inline)) inline void *slab_alloc_fast(SlabAllocator &a, kmem_cache *s, gfp_t gfp)
 {
-	unsigned long flags = fast_irq_save();
+	unsigned long flags;
+	if (!fast_hold<kTry>(flags))
+		return a.alloc_full_hold(s, gfp);
 	CacheCpu &c = this_cpu(s, flags);
 	void *object;
 	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
-		fast_irq_restore(flags);
+		fast_unhold<kTry>(flags);
 		return zero_or_mark(s, object, s->object_size, gfp);
 	}
-	fast_irq_restore(flags);
+	fast_unhold<kTry>(flags);
 	return a.alloc_slow(s, gfp);
 }
 
@@ -284,17 +326,18 @@ __attribute__((always_inline)) inline struct page *fast_page(const SlabAllocator
  * stopped it -> IRQs restored, free_overflow(s, slab, x) (slab: x's head
  * page, or NULL for kmem_cache_free's CPU-slab path), true; refused -> IRQs
  * still masked, false (the caller restores them and reports). */
+template <bool kTry>
 __attribute__((always_inline)) inline bool push_or_overflow(SlabAllocator &a, kmem_cache *s, CacheCpu &c,
 							       struct page *slab, void *x, unsigned long flags)
 {
 	Push r = cpu_push(c, x);
 	if (__builtin_expect(r == Push::kDone, 1)) {
 		san_freed(s, x);
-		fast_irq_restore(flags);
+		fast_unhold<kTry>(flags);
 		return true;
 	}
 	if (r == Push::kFull) {
-		fast_irq_restore(flags);
+		fast_unhold<kTry>(flags);
 		a.free_overflow(s, slab, x);
 		return true;
 	}
@@ -306,6 +349,7 @@ __attribute__((always_inline)) inline bool push_or_overflow(SlabAllocator &a, km
  * (object_index_ok) and not visibly free (its slab is not empty; x is
  * neither the slab's page freelist head nor the CPU freelist head); else
  * free_object_inline (full checks, reports). */
+template <bool kTry = kTryHold>
 __attribute__((always_inline)) inline void push_slab_object(SlabAllocator &a, kmem_cache *s, struct page *page, void *x)
 {
 	uintptr_t offset = reinterpret_cast<uintptr_t>(x) & s->slab_mask;
@@ -313,13 +357,17 @@ __attribute__((always_inline)) inline void push_slab_object(SlabAllocator &a, km
 	if (__builtin_expect(object_index_ok(s, offset) && slab_inuse(head) != 0 &&
 				     /* 1 + offset / kSlabUnit fits page::freelist (slab_common.h) */
 				     uint32_t{slab_freelist(head)} != 1u + static_cast<uint32_t>(offset / kSlabUnit), 1)) {
-		unsigned long flags = fast_irq_save();
-		CacheCpu &c = this_cpu(s, flags);
-		if (__builtin_expect(x != c.freelist && push_or_overflow(a, s, c, head, x, flags), 1))
+		unsigned long flags;
+		if (!fast_hold<kTry>(flags)) {
+			a.push_full_hold(s, head, x);
 			return;
-		fast_irq_restore(flags);
+		}
+		CacheCpu &c = this_cpu(s, flags);
+		if (__builtin_expect(x != c.freelist && push_or_overflow<kTry>(a, s, c, head, x, flags), 1))
+			return;
+		fast_unhold<kTry>(flags);
 	}
-	a.free_object_inline(s, page, x);
+	a.free_object_inline(s, head, x); /* head, not page: one register fewer */
 }
 
 /* kmem_cache_free: one CPU: an object of the CPU slab is checked against
@@ -347,7 +395,7 @@ __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem
 	bool in_cpu_slab = offset < c.slab_bytes;
 	if (__builtin_expect(in_cpu_slab && object_index_ok(s, offset) && x != c.freelist, 1)) {
 		if constexpr (kMagazineMax > 0) {
-			if (__builtin_expect(push_or_overflow(a, s, c, nullptr, x, flags), 1))
+			if (__builtin_expect(push_or_overflow<false>(a, s, c, nullptr, x, flags), 1))
 				return;
 		} else {
 			set_freepointer(s, x, c.freelist);
@@ -379,6 +427,23 @@ struct KmallocSizeIndex {
 };
 extern const KmallocSizeIndex kKmallocSizeIndex;
 
+/* kmalloc's allocation from its class's cache s. */
+template <bool kTry = kTryHold>
+__attribute__((always_inline)) inline void *kmalloc_cache_fast(SlabAllocator &a, kmem_cache *s, size_t size, gfp_t gfp)
+{
+	unsigned long flags;
+	if (!fast_hold<kTry>(flags))
+		return a.kmalloc_full_hold(s, size, gfp);
+	CacheCpu &c = this_cpu(s, flags);
+	void *object;
+	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
+		fast_unhold<kTry>(flags);
+		return zero_or_mark(s, object, size, gfp);
+	}
+	fast_unhold<kTry>(flags);
+	return a.kmalloc_refill(s, size, gfp);
+}
+
 __attribute__((always_inline)) inline void *kmalloc_fast(SlabAllocator &a, size_t size, gfp_t gfp)
 {
 	unsigned idx;
@@ -389,16 +454,7 @@ __attribute__((always_inline)) inline void *kmalloc_fast(SlabAllocator &a, size_
 		      static_cast<unsigned>(__builtin_clzl(size - 1)); /* 256 -> 7 ... 8K -> 12 */
 	else
 		return a.kmalloc_slow(size, gfp); /* 0, large */
-	kmem_cache *s = a.kmalloc_caches_[idx];
-	unsigned long flags = fast_irq_save();
-	CacheCpu &c = this_cpu(s, flags);
-	void *object;
-	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
-		fast_irq_restore(flags);
-		return zero_or_mark(s, object, size, gfp);
-	}
-	fast_irq_restore(flags);
-	return a.kmalloc_refill(s, size, gfp);
+	return kmalloc_cache_fast(a, a.kmalloc_caches_[idx], size, gfp);
 }
 
 /* kfree: region 0's page, its cache (any page of a slab names it; no

@@ -14,9 +14,10 @@
  *   - no lost update: worker threads increment their slot's plain counter
  *     inside holds (read, spin, write: a wide window), the main thread
  *     increments the same counters through kmm_arch_cpu_call and
- *     kmm_arch_cpus_stop (three holds in four through the inline common
- *     case mm uses, arch/host_hold.h, one through kmm_host_cpu_hold; a
- *     mutated inline hold that skips the revoked test fails 8 runs in 10);
+ *     kmm_arch_cpus_stop (the holds mm takes, arch/host_hold.h: two in
+ *     four the inline paths' try, one the inline hold, one
+ *     kmm_host_cpu_hold; a mutated inline hold or try that skips the
+ *     revoked test fails 3 runs in 10);
  *     workers are replaced as they exit (new threads
  *     are dealt freed slots and biased again) and, in the second run, more
  *     threads than CPUs share slots. Every counter must equal the number of
@@ -295,6 +296,31 @@ struct StressRun {
 	std::chrono::milliseconds duration;
 };
 
+/* The inline paths' try (arch/host_hold.h cpu_try_hold) takes only the
+ * biased owner's outermost hold: never inside another hold (its unhold
+ * would end the outer one's exclusion early), never on an unbiased slot. */
+TEST(HostHold, TryHoldOnlyForTheBiasedOwnersOutermostHold)
+{
+	Helper owner;
+	owner.run([&] {
+		const unsigned cpu = kmm_arch_cpu_id();
+		const bool biased = kmm_host_cpu_biased(cpu) != 0;
+		EXPECT_EQ(biased, bias_expected());
+		unsigned held = ~0u;
+		ASSERT_EQ(kmm::host::cpu_try_hold(held), biased);
+		if (biased) { /* (its section makes no call that holds: nothing nests in it) */
+			EXPECT_EQ(held, cpu);
+			kmm::host::cpu_try_unhold(held);
+		}
+		EXPECT_EQ(kmm_host_cpu_hold(), cpu);
+		EXPECT_FALSE(kmm::host::cpu_try_hold(held)) << "no try inside a hold";
+		kmm_host_cpu_unhold();
+		EXPECT_EQ(kmm::host::cpu_try_hold(held), biased) << "outermost again";
+		if (biased)
+			kmm::host::cpu_try_unhold(held);
+	});
+}
+
 /* Workers hold and bump; the main thread bumps the same counters through
  * cross-CPU calls and stops. Checks that no increment was lost. */
 void stress_exclusion(const StressRun &run)
@@ -316,12 +342,19 @@ void stress_exclusion(const StressRun &run)
 					unsigned long n = 0;
 					const unsigned cpu = kmm_arch_cpu_id();
 					while (n < run.life && !stop.load(std::memory_order_relaxed)) {
-						/* mm's inline hold (arch/host_hold.h) and the
-						 * out-of-line one: three holds in four inline */
-						const bool inline_hold = (n & 3) != 3;
-						const unsigned held = inline_hold ? kmm::host::cpu_hold() : kmm_host_cpu_hold();
+						/* the holds mm takes (arch/host_hold.h): two
+						 * in four the inline paths' try, falling back
+						 * to the inline hold as their out-of-line twins
+						 * do; one the inline hold; one out of line */
+						const unsigned kind = static_cast<unsigned>(n & 3);
+						unsigned held = ~0u;
+						const bool tried = kind <= 1 && kmm::host::cpu_try_hold(held);
+						if (!tried)
+							held = kind <= 2 ? kmm::host::cpu_hold() : kmm_host_cpu_hold();
 						bump(held, run.spin);
-						if (inline_hold)
+						if (tried)
+							kmm::host::cpu_try_unhold(held);
+						else if (kind <= 2)
 							kmm::host::cpu_unhold();
 						else
 							kmm_host_cpu_unhold();

@@ -48,7 +48,7 @@ struct ThreadCpu {
 };
 extern constinit thread_local ThreadCpu this_thread_cpu;
 
-/* kmm_host_cpu_hold(): the thread's CPU slot, held. */
+/* kmm_host_cpu_hold(): the thread's CPU slot, held; any case. */
 __attribute__((always_inline)) inline unsigned cpu_hold()
 {
 	ThreadCpu &t = this_thread_cpu;
@@ -64,6 +64,36 @@ __attribute__((always_inline)) inline unsigned cpu_hold()
 		/* revoked: kmm_host_cpu_hold tries again, then backs out */
 	}
 	return kmm_host_cpu_hold();
+}
+
+/* The owner's fast hold alone, for mm's inline paths: true with `cpu`
+ * held, or false with nothing held (not the biased owner, nested, first
+ * use, or revoked: the caller redoes its operation out of line with
+ * cpu_hold, which handles every case). Unlike cpu_hold it leaves
+ * ThreadCpu::depth and ::fast alone, so the section it opens must make no
+ * call that holds (it cannot nest) and must end with cpu_try_unhold. The
+ * revoker sees only `busy`, as with cpu_hold. */
+__attribute__((always_inline)) inline bool cpu_try_hold(unsigned &cpu)
+{
+	ThreadCpu &t = this_thread_cpu;
+	if (__builtin_expect(t.biased && t.depth == 0, 1)) {
+		unsigned c = t.cpu; /* read once: the fence below makes the compiler reload it */
+		Slot &slot = slots[c];
+		slot.busy.store(1, std::memory_order_relaxed);
+		std::atomic_signal_fence(std::memory_order_seq_cst);
+		if (__builtin_expect(slot.revoked.load(std::memory_order_acquire) == 0, 1)) {
+			cpu = c;
+			return true;
+		}
+		slot.busy.store(0, std::memory_order_release); /* revoked: back out */
+	}
+	return false;
+}
+
+/* Ends a section cpu_try_hold opened on `cpu`. */
+__attribute__((always_inline)) inline void cpu_try_unhold(unsigned cpu)
+{
+	slots[cpu].busy.store(0, std::memory_order_release);
 }
 
 /* kmm_host_cpu_unhold(). */
