@@ -2,6 +2,11 @@
  * mm/page_alloc.cpp — PageAllocator: memory-map setup, allocation policy and
  * the misuse checks of every free. The split/merge core is in buddy.h; the
  * whole-structure check and the dump are in page_check.cpp.
+ *
+ * Lock order (outermost first; mm/page_alloc.h says what each protects):
+ * IRQs masked (the CPU-slot hold on an SMP host) -> slab registry_lock_ ->
+ * kmem_cache::lock -> PerCpuPages::lock (several: CPU index order) ->
+ * PageAllocator::lock_ (the zone lock, innermost).
  */
 #include "page_alloc.h"
 

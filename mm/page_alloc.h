@@ -4,12 +4,17 @@
  * flags, zone fallback, the OOM hook, exact and compound allocations,
  * misuse checks, validate() and buddyinfo.
  *
- * Lock order (outermost first):
- *   1. slab cache locks (mm/slub.cpp)
- *   2. PerCpuPages::lock — one per CPU; protects that CPU's page lists
- *   3. PageAllocator::lock_ — the zone lock, innermost of kmm; protects
- *      zones_ and every struct page of a buddy-free block.
- * All are held with IRQs masked. The zone lock is held for O(kMaxOrder)
+ * Lock order of kmm (outermost first; a lock is never taken while a later
+ * one is held; the same list heads mm/slub.cpp and mm/page_alloc.cpp):
+ *   1. IRQs masked on the local CPU (on an SMP host build: the thread's
+ *      CPU-slot hold, arch_host.cpp);
+ *   2. SlabAllocator::registry_lock_ — the cache table (slab_common.cpp);
+ *   3. kmem_cache::lock — one cache's slab lists (mm/slub.cpp);
+ *   4. PerCpuPages::lock — one per CPU; protects that CPU's page lists.
+ *      validate() takes all of them, in CPU index order, then 5;
+ *   5. PageAllocator::lock_ — the zone lock, innermost; protects zones_
+ *      and every struct page of a buddy-free block.
+ * 2 to 5 are held with IRQs masked. The zone lock is held for O(kMaxOrder)
  * steps per block (a pcp refill/drain moves a batch of blocks); zeroing and
  * compound-tail linking run outside every lock.
  *

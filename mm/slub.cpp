@@ -14,7 +14,10 @@
  *      slab: only its page::freelist and inuse, which remote frees change).
  *      Its word is taken only when KMM_NR_CPUS > 1: on one CPU the masked
  *      IRQs of level 1 are all the exclusion there is;
- *   4. PageAllocator's lock — innermost (taken inside alloc/free).
+ *   4. PerCpuPages::lock — one per CPU, that CPU's page lists (page_alloc.h;
+ *      PageAllocator::validate() takes all of them, in CPU index order);
+ *   5. PageAllocator::lock_ — the zone lock, innermost of kmm.
+ * The same order heads mm/page_alloc.h and mm/page_alloc.cpp.
  * New slabs are allocated with no cache lock held (the page allocator may
  * run the OOM hook); empty slabs are freed after the cache lock is dropped.
  *
