@@ -98,7 +98,7 @@ void *SlabAllocator::kmalloc_large(size_t size, gfp_t gfp)
 {
 	if (size > (size_t{kPageSize} << kMaxOrder)) {
 		if ((gfp & __GFP_NOWARN) == 0)
-			reporter_.warn("kmm: kmalloc of %zu bytes: more than the largest block (%lu bytes)", size,
+			reporter_.warn("kmalloc of %zu bytes: more than the largest block (%lu bytes)", size,
 				       static_cast<unsigned long>(kPageSize << kMaxOrder));
 		return nullptr;
 	}

@@ -84,7 +84,7 @@ int PageAllocator::init()
 		return -KMM_EINVAL;
 	for (unsigned i = 0; i < nr_regions_; ++i) {
 		if (!region_setup(regions_[i], reserved_, nr_reserved_)) {
-			reporter_->warn("kmm: region %u [%#lx-%#lx) cannot hold its %zu-byte page descriptors "
+			reporter_->warn("region %u [%#lx-%#lx) cannot hold its %zu-byte page descriptors "
 					"and one page", i, static_cast<unsigned long>(regions_[i].given.start),
 					static_cast<unsigned long>(regions_[i].given.end),
 					regions_[i].nr_pages * sizeof(struct page));
@@ -275,7 +275,7 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 	if (p == nullptr) {
 		__atomic_fetch_add(&alloc_failures_, 1ul, __ATOMIC_RELAXED);
 		if ((gfp & __GFP_NOWARN) == 0)
-			reporter_->warn("kmm: page allocation failure: order:%u, mode:%#x", order, gfp);
+			reporter_->warn("page allocation failure: order:%u, mode:%#x", order, gfp);
 		return nullptr;
 	}
 	return finish_alloc(p, gfp, order, head_state);
@@ -480,7 +480,7 @@ void *PageAllocator::alloc_exact(size_t size, gfp_t gfp)
 {
 	if (size == 0 || size > (kPageSize << kMaxOrder)) {
 		if ((gfp & __GFP_NOWARN) == 0)
-			reporter_->warn("kmm: alloc_pages_exact: size %zu not in 1…%lu", size,
+			reporter_->warn("alloc_pages_exact: size %zu not in 1…%lu", size,
 					static_cast<unsigned long>(kPageSize << kMaxOrder));
 		return nullptr;
 	}

@@ -18,6 +18,7 @@ void Reporter::emit(const char *line)
 	size_t n = 0;
 	while (line[n] != '\0')
 		++n;
+	kmm_arch_console_write("kmm: ", 5); /* the hook's owner adds its own prefix */
 	kmm_arch_console_write(line, n);
 	kmm_arch_console_write("\n", 1);
 }

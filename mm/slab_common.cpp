@@ -180,7 +180,7 @@ kmem_cache *SlabAllocator::create_cache(const char *name, const CacheLayout &lay
 {
 	void *mem = alloc(&boot_cache_, GFP_KERNEL);
 	if (mem == nullptr) {
-		reporter_.warn("kmm: kmem_cache_create(%s): out of memory", name);
+		reporter_.warn("kmem_cache_create(%s): out of memory", name);
 		return nullptr;
 	}
 	kmem_cache *s = static_cast<kmem_cache *>(mem);
@@ -197,7 +197,7 @@ kmem_cache *SlabAllocator::create_cache(const char *name, const CacheLayout &lay
 	}
 	if (err != 0) {
 		free(&boot_cache_, s);
-		reporter_.warn("kmm: kmem_cache_create(%s): all %u cache slots in use (KMM_MAX_CACHES)", name,
+		reporter_.warn("kmem_cache_create(%s): all %u cache slots in use (KMM_MAX_CACHES)", name,
 			       static_cast<unsigned>(KMM_MAX_CACHES));
 		return nullptr;
 	}
@@ -219,7 +219,7 @@ int SlabAllocator::init_locked()
 	if (initialized_)
 		return 0;
 	if (!pages_.initialized()) {
-		reporter_.warn("kmm: slab: used before kmm_init()");
+		reporter_.warn("slab: used before kmm_init()");
 		return -KMM_EINVAL;
 	}
 	const Region &r0 = pages_.region(0);

@@ -682,7 +682,7 @@ void *SlabAllocator::kmalloc_large_guarded(size_t size, gfp_t gfp)
 	size_t bytes = (data_pages + 2) << kPageShift;
 	if (data_pages > 0xFFFFu || bytes > (size_t{kPageSize} << kMaxOrder)) {
 		if ((gfp & __GFP_NOWARN) == 0)
-			reporter_.warn("kmm: kmalloc of %zu bytes with guard pages: more than the largest block", size);
+			reporter_.warn("kmalloc of %zu bytes with guard pages: more than the largest block", size);
 		return nullptr;
 	}
 	unsigned order = size_to_order(bytes);

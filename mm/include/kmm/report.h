@@ -24,8 +24,10 @@ extern "C" {
 /* A sink receives text in pieces; kmm never allocates to produce it. */
 typedef void (*kmm_sink_fn)(void *ctx, const char *text, size_t len);
 
-/* Misuse reports: one call per line of text (no trailing newline), e.g.
- * "BUG page_alloc: double free of page 0x20001000 (pfn 0x20001, order 0)". */
+/* Reports: one call per line of text (no trailing newline, no prefix), e.g.
+ * "BUG page_alloc: double free of page 0x20001000 (pfn 0x20001, order 0)"
+ * or the warning "page allocation failure: order:3, mode:0x0". Without a
+ * hook each line goes to the console prefixed "kmm: ". */
 typedef void (*kmm_report_fn)(void *ctx, const char *line);
 
 /* What happens after a misuse report. In both modes the offending call is
