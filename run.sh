@@ -5,8 +5,8 @@
 #
 #   ./run.sh                  default board
 #   KMM_BOARD=lm3s6965evb ./run.sh   another Cortex-M3 board of the cross-m3 build
-#   KMM_IMAGE=fault ./run.sh  a test image of the board instead: fault
-#                             (exits 3) or selftest-fail (exits 1)
+#   KMM_IMAGE=fault ./run.sh  a test image of the board instead: fault or
+#                             hardfault (exit 3), selftest-fail (exit 1)
 #   ./run.sh bench            the benchmark suite (a few minutes): kmm vs
 #                             newlib/newlib-nano on mps2-an385 (QEMU,
 #                             instructions) and vs glibc/jemalloc/tcmalloc/
