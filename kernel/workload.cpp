@@ -175,6 +175,27 @@ void workload_validate(const char *who, struct kmm_workload_stats *st, unsigned 
 	}
 }
 
+size_t workload_blocks_available(gfp_t gfp, unsigned int order, size_t limit)
+{
+	/* The blocks held are chained through their own first word. */
+	void *held = nullptr;
+	size_t n = 0;
+	for (; n < limit; ++n) {
+		struct page *p = alloc_pages(gfp | __GFP_NOWARN | __GFP_NORETRY, order);
+		if (p == nullptr)
+			break;
+		void *block = page_address(p);
+		*static_cast<void **>(block) = held;
+		held = block;
+	}
+	while (held != nullptr) {
+		void *next = *static_cast<void **>(held);
+		__free_pages(virt_to_page(held), order);
+		held = next;
+	}
+	return n;
+}
+
 unsigned long workload_run_all(uint32_t seed)
 {
 	unsigned long problems = 0;
@@ -182,6 +203,8 @@ unsigned long workload_run_all(uint32_t seed)
 	       KMM_WORKLOAD_SLOTS);
 	printk("workload: %-12s %7s %7s %6s %10s %9s %9s %9s %9s %s\n", "backend", "allocs", "frees", "fails",
 	       "peak live", "alloc avg", "alloc max", "free avg", "free max", "problems");
+	printk("workload: (fails: NULL returns when a backend's memory is full, part of the mix; problems: "
+	       "damage, validate or leak findings)\n");
 	for (const kmm_workload_backend *b = __kmm_workloads_start; b < __kmm_workloads_end; ++b) {
 		if (b->max_size() == 0) {
 			printk("workload: %-12s skipped (not on this board)\n", b->name);
@@ -192,6 +215,8 @@ unsigned long workload_run_all(uint32_t seed)
 		       st.failures, st.peak_live_bytes, avg(st.alloc_ticks, st.allocs),
 		       static_cast<unsigned long>(st.alloc_ticks_max), avg(st.free_ticks, st.frees),
 		       static_cast<unsigned long>(st.free_ticks_max), st.problems);
+		if (st.failures != 0 && b->explain_failures != nullptr)
+			b->explain_failures(&st);
 		problems += st.problems;
 	}
 	return problems;

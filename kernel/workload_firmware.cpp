@@ -19,7 +19,10 @@
  *   DMA     up to two large buffers from alloc_pages(GFP_DMA, order) (the
  *           board's DMA zone; GFP_KERNEL where the board has none), filled
  *           as by a DMA transfer, live for 16–143 iterations, checked and
- *           freed.
+ *           freed. As many as the zone holds at once, measured before the
+ *           run (mps2-an385's 3-page zone holds one 8 KiB buffer); a
+ *           smaller order only if not even one fits. So a NULL here is a
+ *           failure worth seeing, not the routine.
  *
  * Both layers' validate() run every 1024 iterations. At the end every
  * queue is drained, and the ctor must have run exactly once per object of
@@ -42,7 +45,7 @@ constexpr uint32_t kPacketMagic = 0x504b5421u; /* "PKT!" */
 constexpr size_t kPacketData = PAGE_SIZE >= 1024 ? 240 : 104;
 constexpr unsigned kRingSlots = 16;
 constexpr unsigned kDmaSlots = 2;
-constexpr unsigned kDmaOrder = PAGE_SIZE >= 4096 ? 1 : 3;
+constexpr unsigned kDmaOrder = PAGE_SIZE >= 4096 ? 1 : 3; /* the largest; the zone may need less */
 constexpr gfp_t kRx = GFP_ATOMIC | __GFP_NOWARN;
 constexpr gfp_t kTask = GFP_KERNEL | __GFP_NOWARN;
 
@@ -106,6 +109,7 @@ struct Firmware {
 	unsigned queue_count = 0, queue_target = 8, queue_max;
 	DmaBuffer dma[kDmaSlots] = {};
 	gfp_t dma_gfp;
+	unsigned dma_order = kDmaOrder, dma_slots = 0; /* what the zone holds at once */
 	size_t live = 0, msg_extra_max, large_min;
 	unsigned long packets = 0, dropped = 0, messages = 0, grown = 0, large = 0, dma_buffers = 0;
 
@@ -114,6 +118,11 @@ struct Firmware {
 		size_t managed = kmm_managed_pages() * PAGE_SIZE;
 		queue_max = managed / 2048 < 8 ? 8 : managed / 2048 > 64 ? 64 : static_cast<unsigned>(managed / 2048);
 		dma_gfp = boot_info.zone_bytes[KMM_ZONE_DMA] != 0 ? GFP_DMA : GFP_KERNEL;
+		for (;; --dma_order) {
+			dma_slots = static_cast<unsigned>(workload_blocks_available(dma_gfp, dma_order, kDmaSlots));
+			if (dma_slots != 0 || dma_order == 0)
+				break;
+		}
 		msg_extra_max = kmalloc_max_cache_size() / 2 < 256 ? kmalloc_max_cache_size() / 2 : 256;
 		large_min = kmalloc_max_cache_size() + 1;
 	}
@@ -280,25 +289,26 @@ struct Firmware {
 	/* ---- DMA buffers ---- */
 	void dma_step()
 	{
-		for (DmaBuffer &d : dma) {
-			if (d.page != nullptr && --d.ttl == 0)
-				dma_complete(d);
+		for (unsigned i = 0; i < dma_slots; ++i) {
+			if (dma[i].page != nullptr && --dma[i].ttl == 0)
+				dma_complete(dma[i]);
 		}
 		if (rng.below(32) != 0)
 			return;
-		for (DmaBuffer &d : dma) {
+		for (unsigned slot = 0; slot < dma_slots; ++slot) {
+			DmaBuffer &d = dma[slot];
 			if (d.page != nullptr)
 				continue;
 			d.page = static_cast<struct page *>(timed_alloc(
-				[&] { return static_cast<void *>(alloc_pages(dma_gfp | __GFP_NOWARN, kDmaOrder)); },
-				PAGE_SIZE << kDmaOrder));
+				[&] { return static_cast<void *>(alloc_pages(dma_gfp | __GFP_NOWARN, dma_order)); },
+				PAGE_SIZE << dma_order));
 			if (d.page == nullptr)
 				return;
 			++dma_buffers;
 			d.pattern = rng.next() | 1u;
 			d.ttl = 16 + rng.below(128);
 			uint32_t *w = static_cast<uint32_t *>(page_address(d.page));
-			for (size_t i = 0; i < (PAGE_SIZE << kDmaOrder) / sizeof(uint32_t); ++i)
+			for (size_t i = 0; i < (PAGE_SIZE << dma_order) / sizeof(uint32_t); ++i)
 				w[i] = d.pattern * static_cast<uint32_t>(i + 1);
 			return;
 		}
@@ -307,14 +317,14 @@ struct Firmware {
 	void dma_complete(DmaBuffer &d)
 	{
 		const uint32_t *w = static_cast<const uint32_t *>(page_address(d.page));
-		for (size_t i = 0; i < (PAGE_SIZE << kDmaOrder) / sizeof(uint32_t); i += 16) {
+		for (size_t i = 0; i < (PAGE_SIZE << dma_order) / sizeof(uint32_t); i += 16) {
 			if (w[i] != d.pattern * static_cast<uint32_t>(i + 1)) {
 				problem("DMA buffer damaged", w + i);
 				break;
 			}
 		}
 		struct page *p = d.page;
-		timed_free([&] { __free_pages(p, kDmaOrder); }, PAGE_SIZE << kDmaOrder);
+		timed_free([&] { __free_pages(p, dma_order); }, PAGE_SIZE << dma_order);
 		d.page = nullptr;
 	}
 
@@ -378,13 +388,13 @@ void firmware_run(uint32_t seed, kmm_workload_stats *st)
 	       "krealloc, %lu large), queue depth up to %u\n",
 	       KMM_WORKLOAD_FIRMWARE_ITERATIONS, fw.packets, fw.dropped, kRingSlots, fw.messages, fw.grown, fw.large,
 	       fw.queue_max);
-	printk("workload: firmware: %lu DMA buffers of %lu B (%s); pkt_buf ctor ran %lu times for %lu slabs of %u "
-	       "objects\n",
-	       fw.dma_buffers, static_cast<unsigned long>(PAGE_SIZE << kDmaOrder),
-	       fw.dma_gfp == GFP_DMA ? "GFP_DMA" : "GFP_KERNEL: no DMA zone", ctor_calls, slabs,
+	printk("workload: firmware: %lu DMA buffers of %lu B (%s), at most %u live (the zone's room, up to %u); "
+	       "pkt_buf ctor ran %lu times for %lu slabs of %u objects\n",
+	       fw.dma_buffers, static_cast<unsigned long>(PAGE_SIZE << fw.dma_order),
+	       fw.dma_gfp == GFP_DMA ? "GFP_DMA" : "GFP_KERNEL: no DMA zone", fw.dma_slots, kDmaSlots, ctor_calls, slabs,
 	       after.objects_per_slab);
 }
 
 } // namespace
 
-KMM_WORKLOAD_BACKEND(30_firmware, {"firmware", firmware_available, 0, nullptr, nullptr, firmware_run});
+KMM_WORKLOAD_BACKEND(30_firmware, {"firmware", firmware_available, 0, nullptr, nullptr, firmware_run, nullptr});

@@ -30,5 +30,5 @@ void cache_free(void *block, size_t) { kmem_cache_free(g_objects, block); }
 
 } // namespace
 
-KMM_WORKLOAD_BACKEND(20_kmalloc, {"kmalloc", kmalloc_max, 1, kmalloc_alloc, kmalloc_free, nullptr});
-KMM_WORKLOAD_BACKEND(21_kmem_cache, {"kmem_cache", cache_max, kObjectSize, cache_alloc, cache_free, nullptr});
+KMM_WORKLOAD_BACKEND(20_kmalloc, {"kmalloc", kmalloc_max, 1, kmalloc_alloc, kmalloc_free, nullptr, nullptr});
+KMM_WORKLOAD_BACKEND(21_kmem_cache, {"kmem_cache", cache_max, kObjectSize, cache_alloc, cache_free, nullptr, nullptr});

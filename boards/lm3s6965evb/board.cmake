@@ -14,4 +14,6 @@ kmm_board(
   UNMAPPED_ADDRESS none
   QEMU qemu-system-arm
   QEMU_ARGS -M lm3s6965evb -nographic -semihosting-config enable=on,target=native -icount shift=0
+  # The small board must report mm's flash and RAM footprint (kernel/report.cpp).
+  BOOT_OUTPUT "footprint: mm flash [1-9][0-9]* B \\(text [1-9][0-9]* \\+ rodata [1-9][0-9]*\\).*footprint: mm RAM [1-9][0-9]* B = static [1-9][0-9]* \\(data [0-9]+ \\+ bss [0-9]+\\) \\+ page descriptors [1-9][0-9]* \\+ slab metadata [1-9][0-9]* "
   TIMEOUT 120)

@@ -3,8 +3,9 @@
  * dies: the vector table (system exceptions; a board may append its IRQ
  * vectors in section .vectors.irq), the reset handler (copy .data, zero
  * .bss, run the C++ static constructors, call kmm_main, exit with its
- * status), and the fault handler (print the stacked registers, the fault
- * status and the faulting address, then exit with KMM_EXIT_FAULT).
+ * status), and the fault handler (print r0–r12, lr, pc, xPSR, the SP
+ * before the fault, EXC_RETURN, the fault status and the faulting
+ * address, then exit with KMM_EXIT_FAULT).
  *
  * Built as an object library so the vector table is always linked. Symbols
  * come from the linker script (linker/cortex-m.ld). Compiled with
@@ -21,7 +22,8 @@ extern char __stack_top[];
 
 __attribute__((noreturn)) void Reset_Handler(void);
 void kmm_cortex_m_fault_handler(void);
-__attribute__((noreturn, used)) void kmm_cortex_m_fault(const uint32_t *frame, uint32_t exc_return);
+__attribute__((noreturn, used)) void kmm_cortex_m_fault(const uint32_t *frame, uint32_t exc_return,
+							const uint32_t *r4_r11);
 }
 
 namespace {
@@ -41,6 +43,15 @@ constexpr uint32_t kCcrDiv0Trap = 1u << 4;
 constexpr uint32_t kShcsrFaultsEnabled = (1u << 16) | (1u << 17) | (1u << 18); /* Mem, Bus, Usage */
 constexpr uint32_t kCfsrMmarValid = 1u << 7;
 constexpr uint32_t kCfsrBfarValid = 1u << 15;
+/* What the hardware stacked: r0-r3, r12, lr, pc, xPSR, and with the FP
+ * extended frame (EXC_RETURN bit 4 clear) s0-s15, FPSCR and a reserved
+ * word too. xPSR bit 9: a word of padding above the frame keeps it 8-byte
+ * aligned. (kmm runs in one security state, so no ARMv8-M additional
+ * state context sits below the frame.) */
+constexpr uint32_t kBasicFrameBytes = 0x20u;
+constexpr uint32_t kExtendedFrameBytes = 0x68u;
+constexpr uint32_t kExcReturnBasicFrame = 1u << 4;
+constexpr uint32_t kXpsrFramePadded = 1u << 9;
 
 struct VectorTable {
 	void *initial_sp;
@@ -97,7 +108,9 @@ extern "C" void Reset_Handler(void)
 	kmm_arch_exit(kmm_main());
 }
 
-/* Finds the stacked frame (MSP or PSP, EXC_RETURN bit 2) and hands it on. */
+/* Finds the stacked frame (MSP or PSP, EXC_RETURN bit 2) and hands it on
+ * with r4-r11, which the hardware does not stack: saved here, before any
+ * compiled code can reuse them. */
 extern "C" __attribute__((naked)) void kmm_cortex_m_fault_handler(void)
 {
 	__asm__ volatile(
@@ -106,10 +119,12 @@ extern "C" __attribute__((naked)) void kmm_cortex_m_fault_handler(void)
 		"mrseq r0, msp\n\t"
 		"mrsne r0, psp\n\t"
 		"mov r1, lr\n\t"
+		"push {r4-r11}\n\t"
+		"mov r2, sp\n\t"
 		"b kmm_cortex_m_fault\n\t");
 }
 
-extern "C" void kmm_cortex_m_fault(const uint32_t *frame, uint32_t exc_return)
+extern "C" void kmm_cortex_m_fault(const uint32_t *frame, uint32_t exc_return, const uint32_t *r4_r11)
 {
 	uint32_t ipsr;
 	__asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
@@ -123,12 +138,23 @@ extern "C" void kmm_cortex_m_fault(const uint32_t *frame, uint32_t exc_return)
 	put_hex("  r1 ", frame[1]);
 	put_hex("  r2 ", frame[2]);
 	put_hex("  r3 ", frame[3]);
+	static const char *const kCalleeSaved[] = {"\n  r4 ", "  r5 ", "  r6 ", "  r7 ",
+						   "\n  r8 ", "  r9 ", "  r10", "  r11"};
+	for (unsigned i = 0; i < 8; ++i)
+		put_hex(kCalleeSaved[i], r4_r11[i]);
 	put_hex("\n  r12", frame[4]);
 	put_hex("  lr ", frame[5]);
 	put_hex("  pc ", frame[6]);
 	put_hex("  psr", frame[7]);
-	put_hex("\n  sp ", static_cast<uint32_t>(reinterpret_cast<uintptr_t>(frame)));
-	put_hex("  exc_return", exc_return);
+	uintptr_t frame_address = reinterpret_cast<uintptr_t>(frame);
+	uintptr_t sp = frame_address +
+		       ((exc_return & kExcReturnBasicFrame) != 0 ? kBasicFrameBytes : kExtendedFrameBytes) +
+		       ((frame[7] & kXpsrFramePadded) != 0 ? 4u : 0u);
+	put_hex("\n  sp ", static_cast<uint32_t>(sp));
+	put(" (before the fault;");
+	put_hex(" frame at", static_cast<uint32_t>(frame_address));
+	put(")");
+	put_hex("\n  exc_return", exc_return);
 	put_hex("\n  CFSR", cfsr);
 	put_hex("  HFSR", reg(kScbHfsr));
 	if ((cfsr & kCfsrBfarValid) != 0)

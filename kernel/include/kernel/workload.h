@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kmm/gfp.h>
+
 #ifndef KMM_WORKLOAD_OPS
 #define KMM_WORKLOAD_OPS 4000u       /* alloc-or-free steps per backend */
 #endif
@@ -48,6 +50,9 @@ struct kmm_workload_backend {
 	/* A scenario with its own loop instead of the slot mix (alloc, free
 	 * and min_size unused; max_size() 0 still skips it): fills *st. */
 	void (*run)(uint32_t seed, struct kmm_workload_stats *st);
+	/* Optional: after the result line of a run with failures, says why
+	 * they are expected (e.g. a zone smaller than the slots can ask for). */
+	void (*explain_failures)(const struct kmm_workload_stats *st);
 };
 
 #define KMM_WORKLOAD_BACKEND(id, ...)                                                            \
@@ -66,6 +71,11 @@ struct kmm_workload_stats {
 /* Both layers' validate(); adds what it finds to st->problems (with a
  * line naming `who` and `op`). For scenarios too. */
 void workload_validate(const char *who, struct kmm_workload_stats *st, unsigned long op);
+
+/* How many blocks of `order` alloc_pages(gfp) hands out at once right now,
+ * counting up to `limit`: allocates them (no OOM hook, no warning), then
+ * frees them all. How a backend sizes its use to the board's zones. */
+size_t workload_blocks_available(gfp_t gfp, unsigned int order, size_t limit);
 
 /* xorshift32: tiny, seedable, good enough to pick slots and sizes. */
 struct kmm_workload_rng {

@@ -1,0 +1,76 @@
+/*
+ * kernel/tests/startup_test.cpp — self-tests of the C runtime set-up every
+ * start-up file runs before kmm_main (kmm::startup::crt_init in
+ * arch/include/arch/startup.h): a global with a dynamic constructor was
+ * constructed exactly once (the init array ran), an initialised global
+ * holds its initial value (.data was copied from its load address), a
+ * zero-initialised one reads zero (.bss). Kernel-only: on the host the C
+ * library's start-up does this.
+ *
+ * QEMU starts every machine with zeroed RAM, so a skipped .bss loop shows
+ * only when something is planted there first: boot with
+ * `-device loader,addr=<g_bss_words from nm>,data=0xdeadbeef,data-len=4`
+ * and bss_is_zero fails without the loop, passes with it.
+ */
+#include <kernel/ktest.h>
+#include <arch/startup.h>
+
+namespace {
+
+constexpr uint32_t kProbeMagic = 0x43544f52u; /* "CTOR" */
+constexpr uint32_t kDataWords[2] = {0x5eed0001u, 0xa5c3e10fu};
+
+/* Counted by the probe's constructor; in .bss, so 0 unless it ran. */
+unsigned int g_probe_constructions;
+
+/* Its constructor writes another global, so the compiler cannot fold it
+ * into a constant initialiser: it must go through .init_array. */
+struct StartupProbe {
+	uint32_t magic;
+	StartupProbe() : magic(kProbeMagic) { ++g_probe_constructions; }
+};
+StartupProbe g_probe;
+
+/* volatile: never written, yet must stay in .data (not .rodata) and be
+ * read from memory. Nothing writes either variable after start-up. */
+volatile uint32_t g_data_words[2] = {kDataWords[0], kDataWords[1]};
+volatile uint32_t g_bss_words[4];
+
+template <typename T> bool within(const volatile T *object, const uintptr_t *start, const uintptr_t *end)
+{
+	uintptr_t a = reinterpret_cast<uintptr_t>(object);
+	return a >= reinterpret_cast<uintptr_t>(start) && a + sizeof(T) <= reinterpret_cast<uintptr_t>(end);
+}
+
+void static_constructor_ran_once(struct ktest *t)
+{
+	KTEST_EXPECT_GE(t, static_cast<size_t>(__init_array_end - __init_array_start), 1u);
+	KTEST_EXPECT_EQ(t, g_probe.magic, kProbeMagic);
+	KTEST_EXPECT_EQ(t, g_probe_constructions, 1u);
+}
+
+void data_holds_initial_values(struct ktest *t)
+{
+	KTEST_EXPECT_TRUE(t, within(&g_data_words, __data_start, __data_end));
+	KTEST_EXPECT_EQ(t, g_data_words[0], kDataWords[0]);
+	KTEST_EXPECT_EQ(t, g_data_words[1], kDataWords[1]);
+}
+
+void bss_is_zero(struct ktest *t)
+{
+	KTEST_EXPECT_TRUE(t, within(&g_bss_words, __bss_start, __bss_end));
+	KTEST_EXPECT_TRUE(t, within(&g_probe_constructions, __bss_start, __bss_end));
+	for (const volatile uint32_t &word : g_bss_words)
+		KTEST_EXPECT_EQ(t, word, 0u);
+}
+
+const ktest_case cases[] = {
+	{"static_constructor_ran_once", static_constructor_ran_once},
+	{"data_holds_initial_values", data_holds_initial_values},
+	{"bss_is_zero", bss_is_zero},
+};
+
+} // namespace
+
+/* "a_": runs first, before any other case could disturb the globals. */
+KTEST_SUITE(a_startup, cases);
