@@ -14,10 +14,18 @@
  * requires; without them it traps.
  *
  * kmm::ObjectCache<T> — C++ lifetime semantics:
- *   make(args...)   allocates an object and constructs T(args...) in it;
- *   destroy(p)      runs ~T() and frees it (NULL is a no-op).
+ *   make(args...)           allocates with GFP_KERNEL and constructs
+ *                           T(args...) in the object;
+ *   make_gfp(gfp, args...)  the same with the caller's gfp flags, e.g.
+ *                           GFP_ATOMIC in interrupt context. A separate name
+ *                           on purpose: an overload make(gfp_t, args...)
+ *                           would silently take the first argument of a T
+ *                           built from an unsigned integer as the flags;
+ *   destroy(p)              runs ~T() and frees it (NULL is a no-op).
  *   The cache has no slab ctor: T's constructor runs on every make(), its
- *   destructor on every destroy(), exactly like new/delete.
+ *   destructor on every destroy(), exactly like new/delete — also when T's
+ *   constructor throws (exceptions enabled): the object is freed and the
+ *   exception passes on.
  *
  * kmm::PreservingCache<T> — Linux constructor-preserving semantics:
  *   T() runs once per object when its slab is created (the cache's ctor),
@@ -109,12 +117,27 @@ public:
 	bool valid() const { return handle_.get() != nullptr; }
 	struct kmem_cache *cache() const { return handle_.get(); }
 
-	/* NULL if out of memory (T is then not constructed). The cast is
+	/* NULL if out of memory (T is then not constructed). The casts are
 	 * std::forward: each argument keeps its value category. */
 	template <typename... Args> T *make(Args &&...args)
 	{
-		void *p = kmem_cache_alloc(handle_.get(), GFP_KERNEL);
-		return p != nullptr ? ::new (p, detail::PlaceTag{}) T(static_cast<Args &&>(args)...) : nullptr;
+		return make_gfp(GFP_KERNEL, static_cast<Args &&>(args)...);
+	}
+	template <typename... Args> T *make_gfp(gfp_t gfp, Args &&...args)
+	{
+		void *p = kmem_cache_alloc(handle_.get(), gfp);
+		if (p == nullptr)
+			return nullptr;
+#if defined(__cpp_exceptions)
+		try {
+			return ::new (p, detail::PlaceTag{}) T(static_cast<Args &&>(args)...);
+		} catch (...) {
+			kmem_cache_free(handle_.get(), p);
+			throw;
+		}
+#else
+		return ::new (p, detail::PlaceTag{}) T(static_cast<Args &&>(args)...);
+#endif
 	}
 	void destroy(T *p)
 	{
