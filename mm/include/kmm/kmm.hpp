@@ -11,7 +11,8 @@
  * in its signature keeps it apart from <new>'s, so both may be visible).
  * With exceptions enabled (and a <new> to include: hosted builds)
  * KmallocAllocator throws std::bad_alloc on failure, as the standard
- * requires; without them it traps.
+ * requires; without them it traps. The freestanding form is compiled and
+ * run on every cross target by tests/cross (kmm_hpp_check.cpp).
  *
  * kmm::ObjectCache<T> — C++ lifetime semantics:
  *   make(args...)           allocates with GFP_KERNEL and constructs
