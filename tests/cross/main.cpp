@@ -1,13 +1,17 @@
 /*
  * tests/cross/main.cpp — the smallest image that uses mm/ on a target: hand
- * the linker's free RAM to kmm, allocate and free pages, validate. Exists
- * to prove the cross build links with -nostdlib -lgcc and no libc, and to
- * show the image size. Console and exit go through semihosting, so it also
- * boots on QEMU's lm3s6965evb (same memory map as linker/generic-cortex-m3.ld).
+ * the linker's free RAM to kmm, allocate and free pages, validate, run the
+ * C++ wrappers of kmm/kmm.hpp built freestanding (kmm_hpp_check.cpp).
+ * Exists to prove the cross build links with -nostdlib -lgcc and no libc,
+ * and to show the image size. Console and exit go through semihosting, so
+ * it also boots on QEMU's lm3s6965evb (same memory map as
+ * linker/generic-cortex-m3.ld).
  */
 #include <arch/arch.h>
 #include <arch/target.h>
 #include <kmm/kmm.h>
+
+#include "kmm_hpp_check.h"
 
 extern "C" char __kmm_free_start[], __kmm_free_end[];
 
@@ -56,6 +60,7 @@ extern "C" int kmm_main(void)
 	__free_pages(two, 1);
 	failed += check(kmm_free_pages() == free_before, "free count after __free_pages");
 	failed += check(kmm_validate() == 0, "kmm_validate");
+	failed += kmm_hpp_check(check);
 	/* 64-bit arithmetic: pulls __aeabi_uldivmod from libgcc, which is allowed. */
 	uint64_t counter = kmm_arch_counter();
 	failed += check(counter / (free_before + 1) <= counter, "libgcc 64-bit division");

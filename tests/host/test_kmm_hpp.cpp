@@ -1,6 +1,7 @@
 /*
  * tests/host/test_kmm_hpp.cpp — the C++ wrappers of kmm/kmm.hpp over the
- * global allocator: ObjectCache<T> (constructor/destructor per make/destroy),
+ * global allocator: ObjectCache<T> (constructor/destructor per make/destroy,
+ * make_gfp's flags reaching kmem_cache_alloc, a throwing constructor),
  * PreservingCache<T> (constructor once per object at slab creation, state
  * kept across uses), KmallocAllocator<T> under standard containers.
  */
@@ -9,7 +10,9 @@
 #include <cstring>
 #include <list>
 #include <map>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <kmm/kmm.h>
@@ -96,6 +99,122 @@ TEST_F(KmmHpp, ObjectCacheDestructionWithLiveObjectsIsReported)
 	kmem_cache_free(raw, leak); /* the cache was kept */
 	kmem_cache_destroy(raw);
 	EXPECT_EQ(kmem_cache_name(raw), nullptr);
+}
+
+/* The fixture has no DMA zone: a GFP_DMA allocation that needs a new slab
+ * fails. That makes the flags that reach kmem_cache_alloc visible. */
+constexpr gfp_t kNoDmaZone = GFP_DMA | __GFP_NOWARN | __GFP_NORETRY;
+
+TEST_F(KmmHpp, MakeGfpPassesItsFlagsToTheCache)
+{
+	Tracked::constructed = Tracked::destroyed = 0;
+	kmm::ObjectCache<Tracked> cache("tracked_gfp");
+	ASSERT_TRUE(cache.valid());
+	EXPECT_EQ(cache.make_gfp(kNoDmaZone, 1, "never built"), nullptr) << "GFP_DMA reached the page allocator";
+	EXPECT_EQ(Tracked::constructed, 0) << "no object, no constructor";
+	EXPECT_EQ(active(cache.cache()), 0u);
+
+	Tracked *atomic = cache.make_gfp(GFP_ATOMIC, 7, "atomic");
+	ASSERT_NE(atomic, nullptr);
+	EXPECT_EQ(atomic->a, 7);
+	EXPECT_EQ(atomic->s, "atomic");
+	EXPECT_EQ(active(cache.cache()), 1u);
+	cache.destroy(atomic);
+	EXPECT_EQ(Tracked::destroyed, 1);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+}
+
+TEST_F(KmmHpp, MakeGfpZeroesBeforeTheConstructorRuns)
+{
+	struct Partial {
+		unsigned set;
+		unsigned char untouched[60];
+		Partial() : set(0x5eedu) {} /* leaves untouched[] alone */
+	};
+	kmm::ObjectCache<Partial> cache("partial");
+	ASSERT_TRUE(cache.valid());
+	Partial *first = cache.make();
+	ASSERT_NE(first, nullptr);
+	std::memset(first->untouched, 0xab, sizeof(first->untouched));
+	cache.destroy(first);
+	Partial *again = cache.make_gfp(GFP_KERNEL | __GFP_ZERO);
+	ASSERT_EQ(again, first) << "the fast path hands the same object back";
+	EXPECT_EQ(again->set, 0x5eedu);
+	unsigned char bytes[sizeof(again->untouched)];
+	std::memcpy(bytes, again->untouched, sizeof(bytes));
+	for (unsigned char b : bytes)
+		ASSERT_EQ(b, 0u) << "__GFP_ZERO reached kmem_cache_alloc";
+	cache.destroy(again);
+}
+
+/* A T built from an unsigned integer, the type gfp_t is: make() must give
+ * every argument to T, never read the first one as flags. */
+TEST_F(KmmHpp, MakeNeverTakesAnIntegerArgumentForFlags)
+{
+	static_assert(sizeof(gfp_t) == sizeof(unsigned) && static_cast<gfp_t>(-1) > 0, "gfp_t is unsigned int");
+	kmm::ObjectCache<unsigned> cache("unsigned");
+	ASSERT_TRUE(cache.valid());
+	/* A fresh cache: were GFP_DMA taken for flags, the new slab would fail. */
+	unsigned *dma_value = cache.make(static_cast<unsigned>(kNoDmaZone));
+	ASSERT_NE(dma_value, nullptr);
+	EXPECT_EQ(*dma_value, static_cast<unsigned>(kNoDmaZone));
+	unsigned *seven = cache.make(7u);
+	ASSERT_NE(seven, nullptr);
+	EXPECT_EQ(*seven, 7u);
+	unsigned *atomic_seven = cache.make_gfp(GFP_ATOMIC, 7u);
+	ASSERT_NE(atomic_seven, nullptr);
+	EXPECT_EQ(*atomic_seven, 7u);
+	unsigned *zero = cache.make_gfp(GFP_ATOMIC);
+	ASSERT_NE(zero, nullptr);
+	EXPECT_EQ(*zero, 0u) << "no argument: value-initialised";
+	EXPECT_EQ(active(cache.cache()), 4u);
+	for (unsigned *p : {dma_value, seven, atomic_seven, zero})
+		cache.destroy(p);
+	EXPECT_EQ(active(cache.cache()), 0u);
+}
+
+TEST_F(KmmHpp, MakeForwardsValueCategories)
+{
+	struct Sink {
+		int moved_from_rvalue;
+		explicit Sink(std::string &&s) : moved_from_rvalue(1) { std::string taken(std::move(s)); }
+		explicit Sink(const std::string &) : moved_from_rvalue(0) {}
+	};
+	kmm::ObjectCache<Sink> cache("sink");
+	std::string text(64, 'x');
+	Sink *copied = cache.make(text);
+	Sink *moved = cache.make(std::string(64, 'y'));
+	Sink *moved_gfp = cache.make_gfp(GFP_ATOMIC, std::move(text));
+	ASSERT_NE(copied, nullptr);
+	ASSERT_NE(moved, nullptr);
+	ASSERT_NE(moved_gfp, nullptr);
+	EXPECT_EQ(copied->moved_from_rvalue, 0);
+	EXPECT_EQ(moved->moved_from_rvalue, 1) << "make() forwards an rvalue as one";
+	EXPECT_EQ(moved_gfp->moved_from_rvalue, 1) << "make_gfp() forwards an rvalue as one";
+	cache.destroy(copied);
+	cache.destroy(moved);
+	cache.destroy(moved_gfp);
+}
+
+TEST_F(KmmHpp, ThrowingConstructorFreesTheObject)
+{
+	struct Throws {
+		int x;
+		explicit Throws(int v) : x(v)
+		{
+			if (v < 0)
+				throw std::invalid_argument("negative");
+		}
+	};
+	kmm::ObjectCache<Throws> cache("throws");
+	Throws *kept = cache.make(1);
+	ASSERT_NE(kept, nullptr);
+	EXPECT_THROW(cache.make_gfp(GFP_ATOMIC, -1), std::invalid_argument);
+	EXPECT_THROW(cache.make(-2), std::invalid_argument);
+	EXPECT_EQ(active(cache.cache()), 1u) << "the objects of the failed makes went back";
+	cache.destroy(kept);
+	EXPECT_EQ(active(cache.cache()), 0u);
+	EXPECT_EQ(kmm_bug_count(), 0u);
 }
 
 struct Session {

@@ -2,25 +2,39 @@
  * tests/qemu/irq_stress.cpp — kmm from interrupt context on a uniprocessor
  * Cortex-M (mps2-an385; linked into kmm-mps2-an385-irq.elf only): a
  * periodic CMSDK timer1 interrupt (0x40001000, IRQ 9, its entry appended to
- * the vector table in .vectors.irq) allocates and frees with GFP_ATOMIC
- * while the main loop does the same, on the same caches:
+ * the vector table in .vectors.irq) calls every allocation API with
+ * GFP_ATOMIC while the main loop calls the same APIs with GFP_KERNEL, on
+ * the same caches. A block is allocated and freed through one API pair:
  *
- *   kmalloc/kfree        4 B … 2 KiB, 1 in 32 above the top class (pages)
- *   kmem_cache           "irq_obj", 48 B with a ctor: every allocation must
- *                        come back constructed (users restore it before free)
- *   alloc_pages          orders 0 … 2 / __free_pages
+ *   kmalloc / kfree             4 B … 2 KiB, 1 in 32 above the top class (pages)
+ *   kzalloc / kfree             checked all zero
+ *   kcalloc, kmalloc_array / kfree   kcalloc's checked all zero; both also
+ *                               asked for an overflowing n * size (NULL)
+ *   krealloc(NULL, n) / krealloc(p, 0)   the latter must give ZERO_SIZE_PTR
+ *   kmem_cache_alloc / _free    "irq_obj", 48 B with a ctor: every allocation
+ *                               must come back constructed (users restore
+ *                               it before the free)
+ *   kmem_cache_alloc_bulk / kmem_cache_free_bulk   1 … 6 irq_obj at once
+ *   alloc_pages / __free_pages  orders 0 … 2
+ *   alloc_pages_exact / free_pages_exact   1 … 3 pages, any size
+ *   __get_free_pages / free_pages          orders 0 … 2
+ *   get_zeroed_page / free_page            checked all zero
  *
- * Each side keeps a table of live blocks stamped with their owner and
- * checked before the free; a quarter of the frees instead travel to the
- * other side through a single-producer ring (cross-context frees: main
- * allocates, the handler frees, and the reverse). Both validate() run from
- * the main loop every 8192 of its operations with the interrupt live. The
- * run stops at kTotalOps operations counted on both sides (each side must
- * do at least a fifth), then, with the interrupt off: every cache's
- * in-use count (slabinfo) must equal its baseline plus what the test holds,
- * the ctor count must equal objects per slab × slabs created, everything
- * is freed, both validate() return 0, and after shrinking every cache the
- * free page count is back at its pre-test figure.
+ * and a kmalloc-family block in a slot may be resized in place of a free:
+ * krealloc grows it (half of those with __GFP_ZERO: the bytes past the old
+ * ksize() must be zero) or shrinks it; its data must survive up to the
+ * smaller size. Each side keeps a table of live blocks with a stamp pattern
+ * written through them, checked before every free and resize; a quarter of
+ * the frees instead travel to the other side through a single-producer
+ * ring (cross-context frees: main allocates, the handler frees, and the
+ * reverse). Both validate() run from the main loop every 8192 of its
+ * operations with the interrupt live. The run stops at kTotalOps operations
+ * counted on both sides (each side must do at least a fifth, and the
+ * handler must have called every API above), then, with the interrupt off:
+ * every cache's in-use count (slabinfo) must equal its baseline plus what
+ * the test holds, the ctor count must equal objects per slab × slabs
+ * created, everything is freed, both validate() return 0, and after
+ * shrinking every cache the free page count is back at its pre-test figure.
  */
 #include <arch/arch.h>
 #include <kernel/ktest.h>
@@ -50,21 +64,57 @@ constexpr unsigned kTimer1Irq = 9;
 constexpr uintptr_t kNvicIser0 = 0xE000E100u;
 constexpr uintptr_t kNvicIcer0 = 0xE000E180u;
 constexpr uint32_t kTimerReload = 100;   /* ticks: 4000 instructions under -icount shift=0 */
-constexpr unsigned kIrqOpsPerTick = 4;
+/* The handler's share: every API (zero checks of whole pages included)
+ * costs ~1,200 instructions per operation on average, so 2 per tick leave
+ * the main loop ~40 % of the time. */
+constexpr unsigned kIrqOpsPerTick = 2;
 constexpr unsigned long kTotalOps = 120000;
 constexpr unsigned kMainSlots = 128;
 constexpr unsigned kIrqSlots = 32;
 constexpr unsigned kRingSize = 16;
 constexpr unsigned kObjWords = 12;         /* irq_obj: 48 bytes */
 constexpr uint32_t kCtorMagic = 0xc7a5e000u;
+constexpr unsigned kBulkMax = 6;
 
-enum Kind : uint8_t { kNone, kKmalloc, kCache, kPages };
+/* How a block was allocated, hence how it is freed. */
+enum Kind : uint8_t {
+	kNone,
+	kKmalloc,   /* kmalloc / kfree */
+	kZalloc,    /* kzalloc / kfree */
+	kArray,     /* kcalloc or kmalloc_array / kfree */
+	kRealloc,   /* krealloc(NULL, n) / krealloc(p, 0) */
+	kCache,     /* kmem_cache_alloc / kmem_cache_free */
+	kBulk,      /* kmem_cache_alloc_bulk / kmem_cache_free_bulk */
+	kPages,     /* alloc_pages / __free_pages */
+	kExact,     /* alloc_pages_exact / free_pages_exact */
+	kFreePages, /* __get_free_pages / free_pages */
+	kZeroPage,  /* get_zeroed_page / free_page */
+	kKinds
+};
+
+/* Every API call the test makes, counted per side. */
+enum Api : uint8_t {
+	aKmalloc, aKzalloc, aKcalloc, aKmallocArray, aArrayOverflow, aKfree,
+	aKreallocNull, aKreallocGrow, aKreallocGrowZero, aKreallocShrink, aKreallocZero,
+	aCacheAlloc, aCacheFree, aBulkAlloc, aBulkFree,
+	aAllocPages, aFreePagesStruct, aAllocExact, aFreeExact, aGetFreePages, aFreePagesAddr,
+	aGetZeroedPage, aFreePage,
+	kApis
+};
+const char *const kApiNames[kApis] = {
+	"kmalloc", "kzalloc", "kcalloc", "kmalloc_array", "kcalloc/kmalloc_array overflow", "kfree",
+	"krealloc(NULL)", "krealloc grow", "krealloc grow __GFP_ZERO", "krealloc shrink", "krealloc(p, 0)",
+	"kmem_cache_alloc", "kmem_cache_free", "kmem_cache_alloc_bulk", "kmem_cache_free_bulk",
+	"alloc_pages", "__free_pages", "alloc_pages_exact", "free_pages_exact", "__get_free_pages", "free_pages",
+	"get_zeroed_page", "free_page",
+};
 
 struct Held {
-	void *p;
-	uint32_t size; /* bytes (kmalloc), order (pages) */
+	void *p;       /* the block; kBulk: objs[0] */
+	uint32_t size; /* bytes (kmalloc family, exact), order (pages), objects (bulk) */
 	uint32_t stamp;
 	Kind kind;
+	void *objs[kBulkMax]; /* kBulk */
 };
 
 /* Single producer, single consumer; on one CPU the producer and consumer
@@ -100,9 +150,10 @@ struct Side {
 	Ring *inbox;  /* frees handed to this side */
 	Ring *outbox; /* frees this side hands to the other */
 	gfp_t gfp;
-	volatile unsigned long ops, allocs, frees, cross_frees;
+	volatile unsigned long ops, allocs, frees, cross_frees, resizes, resizes_moved;
 	volatile unsigned long problems;
 	uint32_t generation;
+	unsigned long calls[kApis];
 };
 
 Held g_main_slots[kMainSlots];
@@ -131,7 +182,15 @@ void problem(Side &side, const char *what, const Held &h)
 		       static_cast<unsigned>(h.kind), static_cast<unsigned>(h.size), static_cast<unsigned>(h.stamp));
 }
 
-size_t block_bytes(const Held &h) { return h.kind == kPages ? PAGE_SIZE << h.size : h.size; }
+bool kmalloc_family(Kind k) { return k == kKmalloc || k == kZalloc || k == kArray || k == kRealloc; }
+bool page_family(Kind k) { return k == kPages || k == kFreePages || k == kZeroPage; }
+
+size_t block_bytes(const Held &h)
+{
+	if (page_family(h.kind))
+		return size_t{PAGE_SIZE} << h.size;
+	return h.size;
+}
 
 void put_word(void *p, size_t off, uint32_t v) { __builtin_memcpy(static_cast<char *>(p) + off, &v, 4); }
 uint32_t get_word(const void *p, size_t off)
@@ -141,36 +200,44 @@ uint32_t get_word(const void *p, size_t off)
 	return v;
 }
 
-/* kmalloc blocks and pages: the stamp in the first and last word of
- * every page the block spans. irq_obj: word 0 (the rest stays as the
- * ctor left it, checked on both ends). */
-void stamp_block(const Held &h)
+/* The stamp pattern: a word every `stride` bytes and the last whole word,
+ * each the stamp mixed with its offset (so a block copied to the wrong
+ * offset shows too). Small blocks get a dense pattern: krealloc must keep
+ * it up to the smaller size. */
+size_t stride_of(size_t bytes) { return bytes <= 2048 ? 32 : 256; }
+uint32_t pattern(uint32_t stamp, size_t off) { return stamp ^ static_cast<uint32_t>(off * 0x9e3779b1u); }
+size_t last_word(size_t bytes) { return bytes >= 4 ? (bytes - 4) & ~size_t{3} : 0; } /* every block has 4+ */
+
+void write_pattern(void *p, size_t bytes, uint32_t stamp)
 {
-	if (h.kind == kCache) {
-		put_word(h.p, 0, h.stamp);
-		return;
-	}
-	size_t bytes = block_bytes(h);
-	for (size_t off = 0; off < bytes; off += PAGE_SIZE)
-		put_word(h.p, off, h.stamp);
-	put_word(h.p, (bytes - 4) & ~size_t{3}, h.stamp);
+	for (size_t off = 0; off + 4 <= bytes; off += stride_of(bytes))
+		put_word(p, off, pattern(stamp, off));
+	put_word(p, last_word(bytes), pattern(stamp, last_word(bytes)));
 }
 
-bool block_intact(const Held &h)
+/* The pattern of a block of `bytes`, checked in its first `keep` bytes. */
+bool pattern_kept(const void *p, size_t bytes, size_t keep, uint32_t stamp)
 {
-	if (h.kind == kCache) {
-		if (get_word(h.p, 0) != h.stamp)
+	for (size_t off = 0; off + 4 <= keep; off += stride_of(bytes))
+		if (get_word(p, off) != pattern(stamp, off))
 			return false;
-		for (unsigned i = 1; i < kObjWords; ++i)
-			if (get_word(h.p, 4 * i) != (kCtorMagic ^ i))
-				return false;
-		return true;
-	}
-	size_t bytes = block_bytes(h);
-	for (size_t off = 0; off < bytes; off += PAGE_SIZE)
-		if (get_word(h.p, off) != h.stamp)
+	return last_word(bytes) + 4 > keep || get_word(p, last_word(bytes)) == pattern(stamp, last_word(bytes));
+}
+
+/* Bytes [from, to) of p are zero (words where aligned: the IRQ path checks
+ * whole pages). */
+bool zero_range(const void *p, size_t from, size_t to)
+{
+	auto *b = static_cast<const unsigned char *>(p);
+	for (; from < to && from % 4 != 0; ++from)
+		if (b[from] != 0)
 			return false;
-	return get_word(h.p, (bytes - 4) & ~size_t{3}) == h.stamp;
+	uint32_t any = 0;
+	for (; from + 4 <= to; from += 4)
+		any |= get_word(p, from);
+	for (; from < to; ++from)
+		any |= b[from];
+	return any == 0;
 }
 
 bool constructed(const void *p)
@@ -181,52 +248,221 @@ bool constructed(const void *p)
 	return true;
 }
 
+/* irq_obj: word 0 carries the stamp, the rest stays as the ctor left it. */
+void stamp_block(const Held &h)
+{
+	if (h.kind == kCache) {
+		put_word(h.p, 0, h.stamp);
+	} else if (h.kind == kBulk) {
+		for (unsigned i = 0; i < h.size; ++i)
+			put_word(h.objs[i], 0, pattern(h.stamp, i));
+	} else {
+		write_pattern(h.p, block_bytes(h), h.stamp);
+	}
+}
+
+bool object_intact(const void *p, uint32_t word0)
+{
+	if (get_word(p, 0) != word0)
+		return false;
+	for (unsigned i = 1; i < kObjWords; ++i)
+		if (get_word(p, 4 * i) != (kCtorMagic ^ i))
+			return false;
+	return true;
+}
+
+bool block_intact(const Held &h)
+{
+	if (h.kind == kCache)
+		return object_intact(h.p, h.stamp);
+	if (h.kind == kBulk) {
+		for (unsigned i = 0; i < h.size; ++i)
+			if (!object_intact(h.objs[i], pattern(h.stamp, i)))
+				return false;
+		return true;
+	}
+	return pattern_kept(h.p, block_bytes(h), block_bytes(h), h.stamp);
+}
+
+/* For a report: where the pattern of a damaged block first differs, what
+ * is there instead, and how many of its pattern words differ. */
+void describe_damage(const Held &h)
+{
+	if (h.kind == kCache || h.kind == kBulk)
+		return;
+	size_t bytes = block_bytes(h), first = bytes, bad = 0;
+	uint32_t found = 0;
+	auto look = [&](size_t off) {
+		if (get_word(h.p, off) != pattern(h.stamp, off) && bad++ == 0) {
+			first = off;
+			found = get_word(h.p, off);
+		}
+	};
+	for (size_t off = 0; off + 4 <= bytes; off += stride_of(bytes))
+		look(off);
+	if (last_word(bytes) % stride_of(bytes) != 0)
+		look(last_word(bytes));
+	printk("#   %zu of its pattern words differ, the first at +%#zx: %#x instead of %#x\n", bad, first,
+	       static_cast<unsigned>(found), static_cast<unsigned>(pattern(h.stamp, first)));
+}
+
+void count(Side &side, Api api) { side.calls[api] = side.calls[api] + 1; }
+
 void release(Side &side, Held &h)
 {
-	if (!block_intact(h))
+	if (!block_intact(h)) {
 		problem(side, "stamp lost before free", h);
+		describe_damage(h);
+	}
 	switch (h.kind) {
-	case kKmalloc: kfree(h.p); break;
+	case kKmalloc:
+	case kZalloc:
+	case kArray:
+		kfree(h.p);
+		count(side, aKfree);
+		break;
+	case kRealloc:
+		if (krealloc(h.p, 0, side.gfp) != ZERO_SIZE_PTR)
+			problem(side, "krealloc(p, 0) did not return ZERO_SIZE_PTR", h);
+		count(side, aKreallocZero);
+		break;
 	case kCache:
 		put_word(h.p, 0, kCtorMagic); /* back to the constructed state */
 		kmem_cache_free(g_cache, h.p);
+		count(side, aCacheFree);
 		break;
-	case kPages: __free_pages(virt_to_page(h.p), h.size); break;
-	case kNone: break;
+	case kBulk:
+		for (unsigned i = 0; i < h.size; ++i)
+			put_word(h.objs[i], 0, kCtorMagic);
+		kmem_cache_free_bulk(g_cache, h.size, h.objs);
+		count(side, aBulkFree);
+		break;
+	case kPages:
+		__free_pages(virt_to_page(h.p), h.size);
+		count(side, aFreePagesStruct);
+		break;
+	case kExact:
+		free_pages_exact(h.p, h.size);
+		count(side, aFreeExact);
+		break;
+	case kFreePages:
+		free_pages(reinterpret_cast<unsigned long>(h.p), h.size);
+		count(side, aFreePagesAddr);
+		break;
+	case kZeroPage:
+		free_page(reinterpret_cast<unsigned long>(h.p));
+		count(side, aFreePage);
+		break;
+	case kNone:
+	case kKinds: break;
 	}
 	h.kind = kNone;
 	side.frees = side.frees + 1;
 	side.ops = side.ops + 1;
 }
 
+/* 4 B … 2 KiB, smaller sizes more likely; with `large`, 1 in 32 above
+ * the top kmalloc class. */
+uint32_t kmalloc_size(uint32_t r, bool large)
+{
+	if (large && (r >> 8) % 32 == 0)
+		return static_cast<uint32_t>(kmalloc_max_cache_size() + 1 + (r >> 16) % (2 * PAGE_SIZE));
+	return 4 + (r >> 8) % (2048 >> ((r >> 20) % 4));
+}
+
+void *array_alloc(Side &side, Held &h, uint32_t r)
+{
+	static const uint32_t kElem[] = {1, 2, 4, 8, 12, 16, 24, 40};
+	uint32_t elem = kElem[(r >> 4) % 8];
+	uint32_t n = 1 + kmalloc_size(r, false) / elem;
+	h.size = n * elem;
+	/* n * size that overflows: NULL, nothing allocated */
+	if ((r >> 28) == 0) {
+		size_t huge = SIZE_MAX / 8 + 1 + (r >> 8) % 64;
+		if (kcalloc(huge, 8, side.gfp) != nullptr || kmalloc_array(8 + elem, huge, side.gfp) != nullptr)
+			problem(side, "kcalloc/kmalloc_array overflow not refused", h);
+		count(side, aArrayOverflow);
+	}
+	if ((r >> 3) % 2 == 0) {
+		count(side, aKmallocArray);
+		return kmalloc_array(n, elem, side.gfp);
+	}
+	count(side, aKcalloc);
+	void *p = kcalloc(n, elem, side.gfp);
+	if (p != nullptr && !zero_range(p, 0, h.size))
+		problem(side, "kcalloc memory not zero", h);
+	return p;
+}
+
 bool acquire(Side &side, Held &h)
 {
 	uint32_t r = side.rng.next();
 	h.stamp = (side.name[0] == 'm' ? 0x4d000000u : 0x49000000u) | (++side.generation & 0xffffffu);
-	switch (r % 3) {
-	case 0: {
-		h.kind = kKmalloc;
-		if ((r >> 8) % 32 == 0)
-			h.size = static_cast<uint32_t>(kmalloc_max_cache_size() + 1 + (r >> 16) % (2 * PAGE_SIZE));
-		else
-			h.size = 4 + (r >> 8) % (2048 >> ((r >> 20) % 4));
+	h.kind = static_cast<Kind>(kKmalloc + r % (kKinds - kKmalloc));
+	switch (h.kind) {
+	case kKmalloc:
+		h.size = kmalloc_size(r, true);
 		h.p = kmalloc(h.size, side.gfp);
+		count(side, aKmalloc);
 		break;
-	}
-	case 1:
-		h.kind = kCache;
+	case kZalloc:
+		h.size = kmalloc_size(r, false);
+		h.p = kzalloc(h.size, side.gfp);
+		count(side, aKzalloc);
+		if (h.p != nullptr && !zero_range(h.p, 0, h.size))
+			problem(side, "kzalloc memory not zero", h);
+		break;
+	case kArray: h.p = array_alloc(side, h, r); break;
+	case kRealloc:
+		h.size = kmalloc_size(r, true);
+		h.p = krealloc(nullptr, h.size, side.gfp);
+		count(side, aKreallocNull);
+		break;
+	case kCache:
 		h.size = kObjWords * 4;
 		h.p = kmem_cache_alloc(g_cache, side.gfp);
+		count(side, aCacheAlloc);
 		if (h.p != nullptr && !constructed(h.p))
 			problem(side, "irq_obj not in its constructed state", h);
 		break;
-	default: {
-		h.kind = kPages;
+	case kBulk: {
+		h.size = 1 + (r >> 8) % kBulkMax;
+		int got = kmem_cache_alloc_bulk(g_cache, side.gfp, h.size, h.objs);
+		count(side, aBulkAlloc);
+		h.p = got == static_cast<int>(h.size) ? h.objs[0] : nullptr;
+		if (got != 0 && got != static_cast<int>(h.size))
+			problem(side, "kmem_cache_alloc_bulk: neither all nor nothing", h);
+		for (int i = 0; h.p != nullptr && i < got; ++i)
+			if (!constructed(h.objs[i]))
+				problem(side, "bulk irq_obj not in its constructed state", h);
+		break;
+	}
+	case kPages: {
 		h.size = (r >> 8) % 3;
 		struct page *pg = alloc_pages(side.gfp, h.size);
+		count(side, aAllocPages);
 		h.p = pg != nullptr ? page_address(pg) : nullptr;
 		break;
 	}
+	case kExact:
+		h.size = static_cast<uint32_t>(PAGE_SIZE * (1 + (r >> 8) % 3) - (r >> 12) % (PAGE_SIZE - 4));
+		h.p = alloc_pages_exact(h.size, side.gfp);
+		count(side, aAllocExact);
+		break;
+	case kFreePages:
+		h.size = (r >> 8) % 3;
+		h.p = reinterpret_cast<void *>(__get_free_pages(side.gfp, h.size));
+		count(side, aGetFreePages);
+		break;
+	case kZeroPage:
+		h.size = 0;
+		h.p = reinterpret_cast<void *>(get_zeroed_page(side.gfp));
+		count(side, aGetZeroedPage);
+		if (h.p != nullptr && !zero_range(h.p, 0, PAGE_SIZE))
+			problem(side, "get_zeroed_page memory not zero", h);
+		break;
+	case kNone:
+	case kKinds: break;
 	}
 	side.ops = side.ops + 1;
 	if (h.p == nullptr) {
@@ -239,8 +475,43 @@ bool acquire(Side &side, Held &h)
 	return true;
 }
 
+/* krealloc a kmalloc-family block to a new size: grow (half of those with
+ * __GFP_ZERO) or shrink; the pattern must survive up to the smaller size,
+ * grown bytes past the old ksize() must be zero with __GFP_ZERO. */
+void resize(Side &side, Held &h)
+{
+	if (!block_intact(h)) {
+		problem(side, "stamp lost before krealloc", h);
+		describe_damage(h);
+	}
+	uint32_t r = side.rng.next();
+	uint32_t old_size = h.size;
+	size_t old_ksize = ksize(h.p);
+	bool grow = (r % 2 == 0 || old_size < 8) && old_size < 4 * PAGE_SIZE; /* bounded */
+	bool zero = grow && (r >> 1) % 2 == 0;
+	uint32_t new_size = grow ? old_size + 1 + (r >> 8) % (old_size + 64) : 4 + (r >> 8) % (old_size - 4);
+	count(side, grow ? (zero ? aKreallocGrowZero : aKreallocGrow) : aKreallocShrink);
+	void *p = krealloc(h.p, new_size, side.gfp | (zero ? __GFP_ZERO : 0));
+	side.ops = side.ops + 1;
+	side.resizes = side.resizes + 1;
+	if (p == nullptr) {
+		problem(side, "krealloc failed", h); /* h.p is still valid */
+		return;
+	}
+	if (p != h.p)
+		side.resizes_moved = side.resizes_moved + 1;
+	if (!pattern_kept(p, old_size, old_size < new_size ? old_size : new_size, h.stamp))
+		problem(side, "krealloc lost data", h);
+	if (zero && new_size > old_ksize && !zero_range(p, old_ksize, new_size))
+		problem(side, "krealloc __GFP_ZERO: grown bytes not zero", h);
+	h.p = p;
+	h.size = new_size;
+	stamp_block(h);
+}
+
 /* One step: take a block the other side handed over, else pick a slot:
- * free what it holds (1 in 4 through the outbox), or fill it. */
+ * fill it if empty; else resize it (1 in 4 kmalloc-family blocks), or
+ * free what it holds (1 in 4 through the outbox). */
 void step(Side &side)
 {
 	Held h;
@@ -254,7 +525,12 @@ void step(Side &side)
 		acquire(side, slot);
 		return;
 	}
-	if (side.rng.below(4) == 0 && block_intact(slot) && side.outbox->push(slot)) {
+	uint32_t r = side.rng.next();
+	if (kmalloc_family(slot.kind) && r % 4 == 0) {
+		resize(side, slot);
+		return;
+	}
+	if ((r >> 2) % 4 == 0 && block_intact(slot) && side.outbox->push(slot)) {
 		slot.kind = kNone;
 		return;
 	}
@@ -284,11 +560,50 @@ void expect_held(slab_census &census, const Held &h)
 {
 	if (h.kind == kCache) {
 		census.expect_more("irq_obj", 1);
-	} else if (h.kind == kKmalloc && h.size <= kmalloc_max_cache_size()) {
+	} else if (h.kind == kBulk) {
+		census.expect_more("irq_obj", h.size);
+	} else if (kmalloc_family(h.kind) && ksize(h.p) <= kmalloc_max_cache_size()) {
 		char name[24];
 		slab_census::kmalloc_name(name, sizeof(name), ksize(h.p));
 		census.expect_more(name, 1);
 	}
+}
+
+void side_init(Side &side, const char *name, Held *slots, unsigned nr_slots, uint32_t seed, Ring *inbox,
+	       Ring *outbox, gfp_t gfp)
+{
+	side.name = name;
+	side.slots = slots;
+	side.nr_slots = nr_slots;
+	side.rng = kmm_workload_rng{seed};
+	side.inbox = inbox;
+	side.outbox = outbox;
+	side.gfp = gfp;
+	side.ops = 0;
+	side.allocs = 0;
+	side.frees = 0;
+	side.cross_frees = 0;
+	side.resizes = 0;
+	side.resizes_moved = 0;
+	side.problems = 0;
+	side.generation = 0;
+	for (unsigned long &c : side.calls)
+		c = 0;
+}
+
+/* One line per API with both sides' call counts; returns how many APIs
+ * the handler never called. */
+unsigned print_calls()
+{
+	unsigned missing = 0;
+	for (unsigned a = 0; a < kApis; ++a) {
+		printk("# irq_stress: %-32s main %6lu  irq %6lu\n", kApiNames[a], g_main.calls[a], g_irq.calls[a]);
+		if (g_irq.calls[a] == 0) {
+			printk("# irq_stress: the handler never called %s\n", kApiNames[a]);
+			++missing;
+		}
+	}
+	return missing;
 }
 
 } // namespace
@@ -316,8 +631,8 @@ void irq_stress_run(struct ktest *t)
 	kmem_cache_info info0;
 	kmem_cache_get_info(g_cache, &info0);
 
-	g_main = Side{"main", g_main_slots, kMainSlots, {0x6d61696eu}, &g_to_main, &g_to_irq, GFP_KERNEL, 0, 0, 0, 0, 0, 0};
-	g_irq = Side{"irq", g_irq_slots, kIrqSlots, {0x69727131u}, &g_to_irq, &g_to_main, GFP_ATOMIC, 0, 0, 0, 0, 0, 0};
+	side_init(g_main, "main", g_main_slots, kMainSlots, 0x6d61696eu, &g_to_main, &g_to_irq, GFP_KERNEL);
+	side_init(g_irq, "irq", g_irq_slots, kIrqSlots, 0x69727131u, &g_to_irq, &g_to_main, GFP_ATOMIC);
 	g_irq_running = true;
 	irq_trace_reset();
 	uint64_t start = kmm_arch_counter();
@@ -352,6 +667,11 @@ void irq_stress_run(struct ktest *t)
 	KTEST_EXPECT_GE(t, g_main.ops, kTotalOps / 5);
 	KTEST_EXPECT_GT(t, g_irq.cross_frees, 0ul);
 	KTEST_EXPECT_GT(t, g_main.cross_frees, 0ul);
+	printk("# irq_stress: krealloc resizes: main %lu (%lu moved), irq %lu (%lu moved)\n", g_main.resizes,
+	       g_main.resizes_moved, g_irq.resizes, g_irq.resizes_moved);
+	KTEST_EXPECT_EQ(t, print_calls(), 0u);
+	KTEST_EXPECT_GT(t, g_irq.resizes_moved, 0ul);
+	KTEST_EXPECT_LT(t, g_irq.resizes_moved, g_irq.resizes); /* some stayed in place */
 	KTEST_EXPECT_EQ(t, g_main.problems, 0ul);
 	KTEST_EXPECT_EQ(t, g_irq.problems, 0ul);
 	KTEST_EXPECT_EQ(t, validate_problems, 0ul);

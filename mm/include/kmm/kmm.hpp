@@ -3,25 +3,39 @@
  * caches and an STL allocator over kmalloc. Thin wrappers, never a second
  * implementation: every call is one C call plus the C++ object lifetime.
  *
- * Needs only freestanding headers (<cstddef>, <new> for placement new,
- * <type_traits>, <utility>). With exceptions enabled, KmallocAllocator
- * throws std::bad_alloc on failure (as the standard requires); without
- * them it traps.
+ * Needs no C++ library header at all, only what kmm/slab.h includes
+ * (<stddef.h>, <stdint.h>: the compiler's own, present on every target,
+ * also riscv64-unknown-elf, which ships no C++ headers). Forwarding is a
+ * static_cast, the type checks are compiler built-ins, and objects are
+ * constructed through a placement operator new of kmm's own (a tag type
+ * in its signature keeps it apart from <new>'s, so both may be visible).
+ * With exceptions enabled (and a <new> to include: hosted builds)
+ * KmallocAllocator throws std::bad_alloc on failure, as the standard
+ * requires; without them it traps. The freestanding form is compiled and
+ * run on every cross target by tests/cross (kmm_hpp_check.cpp).
  *
  * kmm::ObjectCache<T> — C++ lifetime semantics:
- *   make(args...)   allocates an object and constructs T(args...) in it;
- *   destroy(p)      runs ~T() and frees it (NULL is a no-op).
+ *   make(args...)           allocates with GFP_KERNEL and constructs
+ *                           T(args...) in the object;
+ *   make_gfp(gfp, args...)  the same with the caller's gfp flags, e.g.
+ *                           GFP_ATOMIC in interrupt context. A separate name
+ *                           on purpose: an overload make(gfp_t, args...)
+ *                           would silently take the first argument of a T
+ *                           built from an unsigned integer as the flags;
+ *   destroy(p)              runs ~T() and frees it (NULL is a no-op).
  *   The cache has no slab ctor: T's constructor runs on every make(), its
- *   destructor on every destroy(), exactly like new/delete.
+ *   destructor on every destroy(), exactly like new/delete — also when T's
+ *   constructor throws (exceptions enabled): the object is freed and the
+ *   exception passes on.
  *
  * kmm::PreservingCache<T> — Linux constructor-preserving semantics:
  *   T() runs once per object when its slab is created (the cache's ctor),
- *   never on allocation; alloc() returns an object either freshly
- *   constructed or exactly as its last user left it; release(p) frees it
- *   without running anything. ~T() never runs (a slab has no destructor),
- *   so T must be trivially destructible (checked at compile time). Use it
- *   for objects whose constructed state (locks, list heads, buffers) is
- *   worth keeping across uses.
+ *   never on allocation; alloc(gfp = GFP_KERNEL) returns an object either
+ *   freshly constructed or exactly as its last user left it; release(p)
+ *   frees it without running anything. ~T() never runs (a slab has no
+ *   destructor), so T must be trivially destructible (checked at compile
+ *   time). Use it for objects whose constructed state (locks, list heads,
+ *   buffers) is worth keeping across uses.
  *
  * Both: the cache is created in the constructor (valid() tells whether it
  * was; pass SLAB_PANIC to panic instead) and destroyed in the destructor —
@@ -31,12 +45,37 @@
 #ifndef KMM_KMM_HPP
 #define KMM_KMM_HPP
 
-#include <cstddef>
-#include <new>
-#include <type_traits>
-#include <utility>
-
 #include <kmm/slab.h>
+
+#if defined(__cpp_exceptions) && __has_include(<new>)
+#include <new> /* std::bad_alloc; hosted builds only */
+#define KMM_HPP_THROWS 1
+#else
+#define KMM_HPP_THROWS 0
+#endif
+
+/* Type checks without <type_traits>: GCC before 13 has no
+ * __is_trivially_destructible, only the older spelling. */
+#if defined(__has_builtin)
+#if __has_builtin(__is_trivially_destructible)
+#define KMM_HPP_TRIVIALLY_DESTRUCTIBLE(T) __is_trivially_destructible(T)
+#endif
+#endif
+#ifndef KMM_HPP_TRIVIALLY_DESTRUCTIBLE
+#define KMM_HPP_TRIVIALLY_DESTRUCTIBLE(T) __has_trivial_destructor(T)
+#endif
+
+namespace kmm::detail {
+/* Only kmm's placement new below takes it. */
+struct PlaceTag {
+	explicit PlaceTag() = default;
+};
+} // namespace kmm::detail
+
+/* Placement new and its matching delete (called only if a constructor run
+ * by this new throws; the wrappers free the object themselves). */
+inline void *operator new(size_t, void *where, kmm::detail::PlaceTag) noexcept { return where; }
+inline void operator delete(void *, void *, kmm::detail::PlaceTag) noexcept {}
 
 namespace kmm {
 
@@ -49,12 +88,13 @@ public:
 	{
 	}
 	~CacheHandle() { kmem_cache_destroy(cache_); }
-	CacheHandle(CacheHandle &&other) noexcept : cache_(std::exchange(other.cache_, nullptr)) {}
+	CacheHandle(CacheHandle &&other) noexcept : cache_(other.cache_) { other.cache_ = nullptr; }
 	CacheHandle &operator=(CacheHandle &&other) noexcept
 	{
 		if (this != &other) {
 			kmem_cache_destroy(cache_);
-			cache_ = std::exchange(other.cache_, nullptr);
+			cache_ = other.cache_;
+			other.cache_ = nullptr;
 		}
 		return *this;
 	}
@@ -78,11 +118,27 @@ public:
 	bool valid() const { return handle_.get() != nullptr; }
 	struct kmem_cache *cache() const { return handle_.get(); }
 
-	/* NULL if out of memory (T is then not constructed). */
+	/* NULL if out of memory (T is then not constructed). The casts are
+	 * std::forward: each argument keeps its value category. */
 	template <typename... Args> T *make(Args &&...args)
 	{
-		void *p = kmem_cache_alloc(handle_.get(), GFP_KERNEL);
-		return p != nullptr ? ::new (p) T(std::forward<Args>(args)...) : nullptr;
+		return make_gfp(GFP_KERNEL, static_cast<Args &&>(args)...);
+	}
+	template <typename... Args> T *make_gfp(gfp_t gfp, Args &&...args)
+	{
+		void *p = kmem_cache_alloc(handle_.get(), gfp);
+		if (p == nullptr)
+			return nullptr;
+#if defined(__cpp_exceptions)
+		try {
+			return ::new (p, detail::PlaceTag{}) T(static_cast<Args &&>(args)...);
+		} catch (...) {
+			kmem_cache_free(handle_.get(), p);
+			throw;
+		}
+#else
+		return ::new (p, detail::PlaceTag{}) T(static_cast<Args &&>(args)...);
+#endif
 	}
 	void destroy(T *p)
 	{
@@ -97,9 +153,9 @@ private:
 };
 
 template <typename T> class PreservingCache {
-	static_assert(std::is_trivially_destructible_v<T>,
+	static_assert(KMM_HPP_TRIVIALLY_DESTRUCTIBLE(T),
 		      "a slab never runs destructors: PreservingCache needs a trivially destructible T");
-	static_assert(std::is_default_constructible_v<T>, "the slab ctor runs T()");
+	static_assert(__is_constructible(T), "the slab ctor runs T()");
 
 public:
 	explicit PreservingCache(const char *name, slab_flags_t flags = 0)
@@ -115,7 +171,7 @@ public:
 	void release(T *p) { kmem_cache_free(handle_.get(), p); }
 
 private:
-	static void construct(void *p) { ::new (p) T(); }
+	static void construct(void *p) { ::new (p, detail::PlaceTag{}) T(); }
 	detail::CacheHandle handle_;
 };
 
@@ -131,11 +187,11 @@ public:
 	KmallocAllocator() noexcept = default;
 	template <typename U> KmallocAllocator(const KmallocAllocator<U> &) noexcept {}
 
-	T *allocate(std::size_t n)
+	T *allocate(size_t n)
 	{
 		void *p = kmalloc_array(n, sizeof(T), GFP_KERNEL);
 		if (p == nullptr) {
-#if defined(__cpp_exceptions)
+#if KMM_HPP_THROWS
 			throw std::bad_alloc();
 #else
 			__builtin_trap();
@@ -143,12 +199,15 @@ public:
 		}
 		return static_cast<T *>(p);
 	}
-	void deallocate(T *p, std::size_t) noexcept { kfree(p); }
+	void deallocate(T *p, size_t) noexcept { kfree(p); }
 
 	template <typename U> bool operator==(const KmallocAllocator<U> &) const noexcept { return true; }
 	template <typename U> bool operator!=(const KmallocAllocator<U> &) const noexcept { return false; }
 };
 
 } // namespace kmm
+
+#undef KMM_HPP_THROWS
+#undef KMM_HPP_TRIVIALLY_DESTRUCTIBLE
 
 #endif /* KMM_KMM_HPP */
