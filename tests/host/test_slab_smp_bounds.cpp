@@ -34,6 +34,14 @@
 #include "support/job_thread.h"
 #include "support/slab_fixture.h"
 
+namespace kmm {
+/* GoogleTest prints the parameter of SlabSmpPressure by this. */
+inline void PrintTo(SlabAllocator::RemoteDrain mode, std::ostream *os)
+{
+	*os << (mode == SlabAllocator::RemoteDrain::kSync ? "kSync" : "kRequest");
+}
+} // namespace kmm
+
 namespace {
 
 using kmm_test::JobThread;
@@ -132,7 +140,7 @@ TEST_F(SlabSmpCpuPartial, RefillFillsTheListToItsLimitAndShrinkFromAnotherCpuTak
 		EXPECT_TRUE(std::find(node_order.begin() + 1, node_order.begin() + 1 + kmm::kCpuPartialMax, p) !=
 			    node_order.begin() + 1 + kmm::kCpuPartialMax)
 			<< "taken from the head of the cache's partial list";
-		EXPECT_EQ(kmm::page_state(p), kmm::kSlabCpu);
+		EXPECT_EQ(int{kmm::page_state(p)}, int{kmm::kSlabCpu});
 		EXPECT_FALSE(on_list(s->partial, p));
 	}
 	for (unsigned i = 1 + kmm::kCpuPartialMax; i < kSlabs; ++i)
@@ -163,7 +171,7 @@ TEST_F(SlabSmpCpuPartial, RefillFillsTheListToItsLimitAndShrinkFromAnotherCpuTak
 	EXPECT_EQ(helper_cpu().slab, nullptr);
 	for (struct page *p : left) {
 		EXPECT_TRUE(on_list(s->partial, p)) << "a CPU partial slab is back on the cache's list";
-		EXPECT_EQ(kmm::page_state(p), kmm::kSlab);
+		EXPECT_EQ(int{kmm::page_state(p)}, int{kmm::kSlab});
 	}
 	EXPECT_EQ(s->partial.count, size_t{kSlabs - 2}) << "all but the two slabs the helper filled up";
 	EXPECT_EQ(s->nr_full, 2u);
@@ -417,10 +425,12 @@ bool has_tag(const void *p, uint32_t bytes, uint64_t tag)
 class SlabSmpProducerConsumer : public ::testing::TestWithParam<unsigned> {};
 
 /* Half the threads only allocate (a private cache and kmalloc 513…1024, the
- * kmalloc-1k class), half only free what comes out of the queue: every
- * free is of an object another thread allocated, and the freeing CPUs
- * never allocate, so their magazines fill and overflow to the slabs while
- * the producers' CPUs refill from the cache's partial lists.
+ * kmalloc-1k class), half only free what comes out of the queue, each
+ * keeping a few and freeing a random one, so frees scatter over many
+ * slabs: every free is of an object another thread allocated, and the
+ * freeing CPUs never allocate, so their magazines fill and overflow to the
+ * slabs while the producers' CPUs refill from the cache's partial lists
+ * (and fill their CPU partial lists).
  *
  * The bound on the pages the slab layer holds at any moment, per cache s
  * (order o_s), comes from where a slab can be (slub.cpp's state table):
@@ -428,13 +438,14 @@ class SlabSmpProducerConsumer : public ::testing::TestWithParam<unsigned> {};
  *   - on the empty list: at most min_partial;
  *   - partial or full: it has an object in use, which is either handed out
  *     (at most depth in the queue, one per producer between alloc and
- *     push, one per consumer between pop and free: depth + threads in
- *     all) or in a magazine (at most mag_capacity per CPU);
+ *     push, kept + 1 per consumer between pop and free) or in a magazine
+ *     (at most mag_capacity per CPU);
  *   - in transit (being built, or counted out and not yet freed): at most
  *     one per thread.
  * So pages <= sum_s 2^o_s * (CPUs * (mag_capacity_s + 1 + kCpuPartialMax)
  *                           + min_partial_s)
- *           + 2^max(o_s) * (depth + 2 * threads),
+ *           + 2^max(o_s) * (depth + producers + consumers * (kept + 1)
+ *                           + threads),
  * whatever the number of operations; a leak of one slab in a few thousand
  * operations would cross it long before the end. */
 TEST_P(SlabSmpProducerConsumer, AllocateOnlyAndFreeOnlyThreadsStayBoundedAndLoseNothing)
@@ -445,6 +456,7 @@ TEST_P(SlabSmpProducerConsumer, AllocateOnlyAndFreeOnlyThreadsStayBoundedAndLose
 	const unsigned per_producer =
 		static_cast<unsigned>(kmm_test::env_u64("KMM_SMP_STEPS", 30000)) * 8 / producers;
 	constexpr size_t kDepth = 64;
+	constexpr size_t kKept = 16; /* a consumer frees a random one of the last kKept + 1 it took */
 	std::printf("[   SEED   ] KMM_SEED=%#llx, %u producers + %u consumers on %u CPUs, %u objects each\n",
 		    static_cast<unsigned long long>(seed), producers, consumers, KMM_NR_CPUS, per_producer);
 
@@ -465,7 +477,7 @@ TEST_P(SlabSmpProducerConsumer, AllocateOnlyAndFreeOnlyThreadsStayBoundedAndLose
 		bound += (size_t{KMM_NR_CPUS} * (s->mag_capacity + 1 + kmm::kCpuPartialMax) + s->min_partial) << s->order;
 		max_order = std::max<unsigned>(max_order, s->order);
 	}
-	bound += (kDepth + 2 * size_t{nthreads}) << max_order;
+	bound += (kDepth + producers + consumers * (kKept + 1) + nthreads) << max_order;
 
 	BoundedQueue queue(kDepth, producers);
 	std::atomic<unsigned long> failures{0}, bad{0}, freed{0};
@@ -498,10 +510,14 @@ TEST_P(SlabSmpProducerConsumer, AllocateOnlyAndFreeOnlyThreadsStayBoundedAndLose
 			queue.producer_done();
 		});
 	for (unsigned id = 0; id < consumers; ++id)
-		threads.emplace_back([&] {
-			Item it{};
+		threads.emplace_back([&, id] {
+			kmm_test::Rng rng(seed * 137 + id);
+			std::vector<Item> kept; /* frees in a scrambled order: many partial slabs */
 			unsigned long n = 0;
-			while (queue.pop(it)) {
+			auto free_one = [&](size_t k) {
+				Item it = kept[k];
+				kept[k] = kept.back();
+				kept.pop_back();
 				if (!has_tag(it.p, it.size != 0 ? it.size : kCacheObject, it.tag))
 					bad.fetch_add(1, std::memory_order_relaxed); /* handed out twice */
 				if (it.size != 0)
@@ -510,14 +526,27 @@ TEST_P(SlabSmpProducerConsumer, AllocateOnlyAndFreeOnlyThreadsStayBoundedAndLose
 					w.slab.free(cache, it.p);
 				if (++n % 64 == 0)
 					sample();
+			};
+			Item it{};
+			while (queue.pop(it)) {
+				kept.push_back(it);
+				if (kept.size() > kKept)
+					free_one(rng.below(kept.size()));
 			}
+			while (!kept.empty())
+				free_one(kept.size() - 1);
 			freed.fetch_add(n, std::memory_order_relaxed);
 		});
 	for (auto &t : threads)
 		t.join();
 	sample();
 
-	std::printf("[          ] slab pages held: peak %zu, bound %zu\n", peak.load(), bound);
+	unsigned cpu_partial = 0; /* quiet now: how far the stress reached */
+	for (const kmem_cache *s : {cache, k1k})
+		for (const kmm::CacheCpu &c : s->cpu)
+			cpu_partial += c.nr_partial;
+	std::printf("[          ] slab pages held: peak %zu, bound %zu; CPU partial slabs left: %u\n", peak.load(),
+		    bound, cpu_partial);
 	EXPECT_LE(peak.load(), bound) << "per-CPU caching grew past its bound";
 	EXPECT_EQ(failures.load(), 0u);
 	EXPECT_EQ(bad.load(), 0u);
