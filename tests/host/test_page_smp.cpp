@@ -128,10 +128,11 @@ TEST_P(PageSmp, ThreadsAllocateAndFreeAcrossCpusAndNothingIsLost)
 	EXPECT_EQ(pa.totals().free, pa.totals().managed) << "every page is free again";
 	EXPECT_EQ(kmm_test::snapshot(pa), initial) << "drained, the buddy state is the one after init";
 	/* No pressure here: 8 threads hold at most 48 + 16 queued blocks each,
-	 * 3.75 pages on average (orders 0…3), about 1,900 of the 4072 pages,
-	 * plus 4 CPUs' lists of at most 128 pages each. So no allocation fails
-	 * unless pages went missing; draining other CPUs' lists under pressure
-	 * is PageSmpPressure's. */
+	 * 3.75 pages a block on average (orders 0…3): about 1,900 of the 4072
+	 * pages, plus 4 CPUs' lists of at most 128 pages each. So in practice
+	 * no allocation fails unless pages went missing (only the vanishingly
+	 * unlikely all-order-3 case, 4096 pages, would not fit). Draining other
+	 * CPUs' lists under pressure is PageSmpPressure's. */
 	EXPECT_EQ(failures.load(), 0u);
 }
 
