@@ -6,7 +6,8 @@
  * pages of orders 0…3, a share of them handed to another thread to free
  * (remote frees land on the freeing CPU's lists). Afterwards nothing is lost:
  * validate() is clean and, drained, the buddy state equals the one after
- * init. Runs under the host-tsan preset too.
+ * init. PageSmpPressure: an allocation that finds no free page drains an
+ * idle CPU's lists too. Runs under the host-tsan preset too.
  */
 #include <gtest/gtest.h>
 
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "support/buddy_state.h"
+#include "support/job_thread.h"
 
 namespace {
 
@@ -125,12 +127,62 @@ TEST_P(PageSmp, ThreadsAllocateAndFreeAcrossCpusAndNothingIsLost)
 	EXPECT_EQ(pa.validate(), 0u);
 	EXPECT_EQ(pa.totals().free, pa.totals().managed) << "every page is free again";
 	EXPECT_EQ(kmm_test::snapshot(pa), initial) << "drained, the buddy state is the one after init";
-	/* 8 threads x (48 held + 16 queued) blocks of <= 8 pages, plus 8 CPUs'
-	 * lists, fit in the 4072 pages: a failure would mean pages went missing
-	 * (e.g. parked on another CPU's list and not drained under pressure). */
+	/* No pressure here: 8 threads hold at most 48 + 16 queued blocks each,
+	 * 3.75 pages a block on average (orders 0…3): about 1,900 of the 4072
+	 * pages, plus 4 CPUs' lists of at most 128 pages each. So in practice
+	 * no allocation fails unless pages went missing (only the vanishingly
+	 * unlikely all-order-3 case, 4096 pages, would not fit). Draining other
+	 * CPUs' lists under pressure is PageSmpPressure's. */
 	EXPECT_EQ(failures.load(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, PageSmp, ::testing::Values(2u, 4u, 8u));
+
+/* Memory pressure drains every CPU's page lists, not only the caller's: a
+ * helper parks blocks of every per-CPU order on its CPU's lists and stays
+ * alive, idle; this thread then takes single pages until none is left and
+ * must get every free page, those parked on the helper's CPU included. */
+TEST(PageSmpPressure, AllocatingUntilFailureGetsThePagesParkedOnAnIdleCpu)
+{
+	Arena arena(kBlockBytes, kBlockBytes);
+	kmm_test::TestAllocator t(KMM_PCP_HIGH);
+	kmm::PageAllocator &pa = t.pa;
+	ASSERT_EQ(pa.add_region(arena.at(0), size_t{1} << 20, KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(pa.init(), 0);
+	const kmm_test::BuddySnapshot initial = kmm_test::snapshot(pa);
+	const size_t free0 = pa.totals().free;
+
+	kmm_test::JobThread helper;
+	unsigned helper_cpu = 0;
+	size_t parked = 0;
+	helper.run([&] {
+		helper_cpu = kmm_arch_cpu_id();
+		std::vector<std::pair<struct page *, unsigned>> blocks;
+		for (unsigned order = 0; order <= kmm::kPcpMaxOrder; ++order)
+			for (unsigned k = 0; k < 4; ++k) {
+				struct page *p = pa.alloc(GFP_KERNEL, order);
+				ASSERT_NE(p, nullptr);
+				blocks.emplace_back(p, order);
+			}
+		for (auto [p, order] : blocks)
+			ASSERT_TRUE(pa.free(p, order));
+		parked = pa.totals().pcp; /* only this CPU has used its lists */
+	});
+	ASSERT_NE(helper_cpu, kmm_arch_cpu_id());
+	ASSERT_GE(parked, size_t{4 * (1 + 2 + 4 + 8)}) << "the helper's blocks are on its lists";
+	ASSERT_EQ(pa.totals().free, free0);
+
+	std::vector<struct page *> got;
+	while (struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN, 0))
+		got.push_back(p);
+	EXPECT_EQ(got.size(), free0) << "every free page, the " << parked << " parked on the idle CPU too";
+	EXPECT_EQ(pa.totals().free, 0u);
+	EXPECT_EQ(t.rep.bugs(), 0u);
+	for (struct page *p : got)
+		ASSERT_TRUE(pa.free(p, 0));
+	pa.drain_pcp();
+	EXPECT_EQ(pa.validate(), 0u);
+	EXPECT_EQ(kmm_test::snapshot(pa), initial);
+}
 
 } // namespace
