@@ -240,8 +240,9 @@ inline struct page *PageAllocator::finish_alloc(struct page *p, gfp_t gfp, unsig
 	return p;
 }
 
-/* Bad arguments, or no block on the first try: the OOM hook may free
- * memory, then one retry; NULL after that. */
+/* Bad arguments, or no block on the first try: memory pressure. Each
+ * step may free memory and is followed by a retry: the per-CPU lists, the
+ * cache layer's reclaim hook, the OOM hook; NULL after that. */
 __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp, unsigned order,
 									PageState head_state)
 {
@@ -257,6 +258,17 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 	struct page *p = nullptr;
 	if (pcp_high_ != 0) {
 		drain_pcp();
+		LockGuard guard(lock_);
+		p = alloc_locked(gfp, order);
+		if (p != nullptr)
+			set_page_state(p, static_cast<uint8_t>(head_state));
+	}
+	if (p == nullptr && reclaim_hook_ != nullptr && (gfp & __GFP_NORETRY) == 0) {
+		/* what the slab layer caches: magazines, CPU and per-CPU partial
+		 * slabs, empty slabs (their pages may land on a per-CPU list) */
+		reclaim_hook_(reclaim_ctx_); /* no lock held */
+		if (pcp_high_ != 0)
+			drain_pcp();
 		LockGuard guard(lock_);
 		p = alloc_locked(gfp, order);
 		if (p != nullptr)

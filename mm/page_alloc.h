@@ -145,6 +145,18 @@ public:
 		oom_hook_ = fn;
 		oom_ctx_ = ctx;
 	}
+	/* The cache layer above (SlabAllocator::init registers its reclaim):
+	 * run when an allocation finds no block even after draining the
+	 * per-CPU lists, before the OOM hook, then one retry; not for
+	 * __GFP_NORETRY. Called with no kmm lock held, in the caller's context
+	 * (IRQ-safe, like the OOM hook's caller). NULL: none. The registrant
+	 * must outlive every later allocation or unregister. */
+	void set_reclaim_hook(void (*fn)(void *ctx), void *ctx)
+	{
+		reclaim_hook_ = fn;
+		reclaim_ctx_ = ctx;
+	}
+	bool reclaim_hook_is(const void *ctx) const { return reclaim_hook_ != nullptr && reclaim_ctx_ == ctx; }
 	unsigned long oom_count() const { return __atomic_load_n(&oom_count_, __ATOMIC_RELAXED); }
 	unsigned long alloc_failures() const { return __atomic_load_n(&alloc_failures_, __ATOMIC_RELAXED); }
 	Reporter &reporter() const { return *reporter_; }
@@ -214,6 +226,8 @@ private:
 	bool poison_ = false;
 	kmm_oom_fn oom_hook_ = nullptr;
 	void *oom_ctx_ = nullptr;
+	void (*reclaim_hook_)(void *ctx) = nullptr;
+	void *reclaim_ctx_ = nullptr;
 	unsigned long oom_count_ = 0;
 	unsigned long alloc_failures_ = 0;
 };

@@ -255,6 +255,8 @@ int SlabAllocator::init_locked()
 		return err;
 	}
 	__atomic_store_n(&initialized_, true, __ATOMIC_RELEASE);
+	/* page allocations under pressure get back what the caches hold */
+	pages_.set_reclaim_hook([](void *self) { static_cast<SlabAllocator *>(self)->reclaim(); }, this);
 	return 0;
 }
 
@@ -272,6 +274,8 @@ void SlabAllocator::reset()
 	__builtin_memcpy(static_cast<void *>(&boot_cache_), &blank, sizeof(blank));
 	set_debug_options(KMM_SLUB_DEBUG);
 	kmalloc_guard_ = false;
+	if (pages_.reclaim_hook_is(this))
+		pages_.set_reclaim_hook(nullptr, nullptr);
 	__atomic_store_n(&initialized_, false, __ATOMIC_RELEASE);
 }
 

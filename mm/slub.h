@@ -366,7 +366,10 @@ public:
 	void set_magazine_size(kmem_cache *s, unsigned entries);
 	/* Memory pressure: empties every magazine and returns every empty slab
 	 * of every cache (shrink_all); a slab or large kmalloc allocation that
-	 * the page allocator refuses runs it once, then retries. */
+	 * the page allocator refuses runs it once, then retries. init()
+	 * registers it as the page allocator's reclaim hook, so any page
+	 * allocation under pressure runs it too (this allocator must then
+	 * outlive the page allocator's use, or reset()). */
 	void reclaim();
 	/* True if s is a cache of this allocator that has not been destroyed. */
 	bool is_live(const kmem_cache *s) const;

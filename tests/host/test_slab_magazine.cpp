@@ -377,6 +377,53 @@ TEST_F(SlabMagazine, ReclaimedUnderMemoryPressure)
 	EXPECT_EQ(info(other).magazine_objs, 0u);
 }
 
+/* Not only slab allocations reclaim: a page allocation that finds no
+ * block runs the slab layer's reclaim (the page allocator's reclaim hook)
+ * before it fails, so memory parked in magazines, CPU slabs and empty
+ * slabs is not lost to alloc_pages. __GFP_NORETRY skips it. */
+TEST_F(SlabMagazine, PageAllocationUnderPressureReclaimsTheCaches)
+{
+	kmem_cache *s = make("mag-reclaim", static_cast<unsigned>(kPageSize) / 2);
+	const size_t free0 = free_pages();
+	std::vector<void *> v;
+	for (unsigned i = 0; i < 64; ++i) {
+		v.push_back(slab.alloc(s, GFP_KERNEL));
+		ASSERT_NE(v.back(), nullptr);
+	}
+	for (void *x : v)
+		slab.free(s, x);
+	ASSERT_GT(info(s).num_slabs, 0ul) << "the cache keeps pages with no object in use";
+	const size_t cached = free0 - free_pages();
+	ASSERT_GT(cached, 0u);
+	/* the OOM hook comes after the reclaim: it sees the caches empty */
+	struct Seen {
+		SlabMagazine *test;
+		kmem_cache *s;
+		long slabs_at_oom = -1;
+	} seen{this, s};
+	pa.set_oom_hook([](void *ctx, gfp_t, unsigned) {
+		auto *w = static_cast<Seen *>(ctx);
+		w->slabs_at_oom = static_cast<long>(w->test->info(w->s).num_slabs);
+	}, &seen);
+	std::vector<struct page *> pages;
+	while (struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY, 0))
+		pages.push_back(p);
+	EXPECT_EQ(pages.size(), free0 - cached) << "__GFP_NORETRY: no reclaim";
+	EXPECT_EQ(seen.slabs_at_oom, -1) << "__GFP_NORETRY: no OOM hook";
+	EXPECT_GT(info(s).num_slabs, 0ul);
+	while (struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN, 0))
+		pages.push_back(p);
+	EXPECT_EQ(pages.size(), free0) << "the caches gave back every page they held";
+	EXPECT_EQ(info(s).num_slabs, 0ul);
+	EXPECT_EQ(info(s).magazine_objs, 0u);
+	EXPECT_EQ(seen.slabs_at_oom, 0) << "the OOM hook ran once nothing was left, after the reclaim";
+	pa.set_oom_hook(nullptr, nullptr);
+	EXPECT_EQ(problems(), 0u);
+	for (struct page *p : pages)
+		pa.free(p, 0);
+	EXPECT_EQ(free_pages(), free0);
+}
+
 TEST_F(SlabMagazine, ExhaustionAndFullRecovery)
 {
 	slab.shrink_all();
