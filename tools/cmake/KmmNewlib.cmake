@@ -8,7 +8,8 @@
 #                     --specs=nano.specs links), or empty
 #   kmm_newlib_image(<target> LINKER_SCRIPT <file> [LIBC c|c_nano])
 #       the arch startup, the linker script, then newlib's libc (default
-#       c; c_nano = newlib-nano, as --specs=nano.specs) and libgcc
+#       c; c_nano = newlib-nano, compiled and linked with
+#       --specs=nano.specs) and libgcc
 #       (-nostdlib: no crt0, no libnosys — the image brings its system
 #       calls, tests/cross/newlib/newlib_glue.c); writes <target>.map with
 #       a cross-reference table; prints the sizes.
@@ -46,6 +47,12 @@ function(kmm_newlib_image target)
     -T${ARG_LINKER_SCRIPT}
     -Wl,--gc-sections -Wl,-Map=${map} -Wl,--cref)
   target_link_libraries(${target} PRIVATE -Wl,--start-group ${ARG_LIBC} gcc -Wl,--end-group)
+  if(ARG_LIBC STREQUAL "c_nano")
+    # What a newlib-nano user builds with: nano.specs also puts nano's
+    # newlib.h (_WANT_REENT_SMALL, …) first on the include path.
+    target_compile_options(${target} PRIVATE --specs=nano.specs)
+    target_link_options(${target} PRIVATE --specs=nano.specs)
+  endif()
   set_target_properties(${target} PROPERTIES
     SUFFIX ".elf"
     LINK_DEPENDS "${ARG_LINKER_SCRIPT};${KMM_LINKER_LAYOUT}")
