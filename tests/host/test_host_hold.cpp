@@ -425,10 +425,13 @@ unsigned long stress_run(const StressRun &run)
 }
 
 /* stress_run until a run exercised the biased path (where there is one),
- * at most three runs, each checked in full. (A whole run without any
- * biased slot was seen in 2 of 200 repetitions on a heavily loaded
- * machine, at 4911a85; the cause is not established. No update was lost
- * in those runs: only the coverage was missing.) */
+ * at most three runs, each checked in full. (A run in which the main
+ * thread never saw a slot biased happened about once in 370 on a heavily
+ * loaded machine: a worker lives about 1 ms, less than a time slice, so
+ * main may sample only between workers' lives; and deal() biases only if
+ * the slot's word is free at that moment, which main's calls and stops
+ * keep taken most of the time. No update was lost in those runs: only the
+ * coverage was missing.) */
 void stress_exclusion(const StressRun &run)
 {
 	unsigned long biased = 0;
