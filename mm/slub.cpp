@@ -930,11 +930,14 @@ void SlabAllocator::free_overflow(kmem_cache *s, struct page *slab, void *x)
 		{
 			SlabLockIrqsOff guard(s->lock);
 			r = free_to_slab<false>(s, c, slab, x, empty);
+			/* under the lock: once it is dropped another CPU may take
+			 * x from its slab and hand it out, and a late annotation
+			 * would then poison a live object (host sanitizers) */
+			if (__builtin_expect(r == FreeResult::kFreed, 1))
+				san_freed(s, x);
 		}
-		if (__builtin_expect(r == FreeResult::kFreed, 1)) {
-			san_freed(s, x);
+		if (__builtin_expect(r == FreeResult::kFreed, 1))
 			slab_stat(c.free_slow);
-		}
 		fast_irq_restore(flags);
 		if (empty != nullptr)
 			discard_slab(s, empty);
