@@ -10,8 +10,10 @@
 #include <cstring>
 #include <list>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -277,6 +279,34 @@ TEST_F(KmmHpp, KmallocAllocatorUnderContainers)
 	size_t before = kmm_free_pages();
 	kmm_slab_shrink_all();
 	EXPECT_GE(kmm_free_pages(), before);
+}
+
+/* The Gfp parameter reaches kmalloc: __GFP_ZERO hands back zeroed memory
+ * where the default allocator gets the same block as its last user left it. */
+TEST_F(KmmHpp, KmallocAllocatorPassesItsFlags)
+{
+	constexpr size_t kBytes = 200;
+	kmm::KmallocAllocator<unsigned char> plain;
+	kmm::KmallocAllocator<unsigned char, GFP_KERNEL | __GFP_ZERO> zeroing;
+	unsigned char *p = plain.allocate(kBytes);
+	std::memset(p, 0xaa, kBytes);
+	plain.deallocate(p, kBytes);
+	unsigned char *q = plain.allocate(kBytes);
+	ASSERT_EQ(q, p) << "the block just freed comes back (LIFO)";
+	EXPECT_EQ(q[kBytes - 1], 0xaa) << "the default allocator does not zero";
+	plain.deallocate(q, kBytes);
+	unsigned char *z = zeroing.allocate(kBytes);
+	ASSERT_EQ(z, p);
+	for (size_t i = 0; i < kBytes; ++i)
+		ASSERT_EQ(z[i], 0u) << "byte " << i;
+	zeroing.deallocate(z, kBytes);
+	/* rebinding keeps the flags; all instances compare equal */
+	using Rebound = std::allocator_traits<decltype(zeroing)>::rebind_alloc<long>;
+	static_assert(std::is_same_v<Rebound, kmm::KmallocAllocator<long, GFP_KERNEL | __GFP_ZERO>>);
+	EXPECT_TRUE(zeroing == plain);
+	std::vector<int, kmm::KmallocAllocator<int, GFP_ATOMIC>> v(100, 3);
+	EXPECT_EQ(v[99], 3);
+	EXPECT_EQ(kmm_bug_count(), 0u);
 }
 
 TEST_F(KmmHpp, KmallocAllocatorThrowsOnFailure)

@@ -175,21 +175,27 @@ private:
 	detail::CacheHandle handle_;
 };
 
-/* An STL allocator over kmalloc/kfree (all instances are equal). T may be
- * aligned to at most what kmalloc guarantees for any size: 8 bytes, 16 on
- * 64-bit. */
-template <typename T> class KmallocAllocator {
+/* An STL allocator over kmalloc/kfree (all instances are equal, whatever
+ * their flags: kfree takes any of their blocks). Gfp: the flags of every
+ * allocation, GFP_KERNEL by default; e.g. KmallocAllocator<T, GFP_ATOMIC>
+ * for a container used in interrupt context. T may be aligned to at most
+ * what kmalloc guarantees for any size: 8 bytes, 16 on 64-bit. */
+template <typename T, gfp_t Gfp = GFP_KERNEL> class KmallocAllocator {
 	static_assert(alignof(T) <= (sizeof(void *) >= 8 ? 16 : 8), "kmalloc cannot align T");
 
 public:
 	using value_type = T;
+	/* spelled out: allocator_traits cannot rebind a non-type parameter */
+	template <typename U> struct rebind {
+		using other = KmallocAllocator<U, Gfp>;
+	};
 
 	KmallocAllocator() noexcept = default;
-	template <typename U> KmallocAllocator(const KmallocAllocator<U> &) noexcept {}
+	template <typename U> KmallocAllocator(const KmallocAllocator<U, Gfp> &) noexcept {}
 
 	T *allocate(size_t n)
 	{
-		void *p = kmalloc_array(n, sizeof(T), GFP_KERNEL);
+		void *p = kmalloc_array(n, sizeof(T), Gfp);
 		if (p == nullptr) {
 #if KMM_HPP_THROWS
 			throw std::bad_alloc();
@@ -201,8 +207,8 @@ public:
 	}
 	void deallocate(T *p, size_t) noexcept { kfree(p); }
 
-	template <typename U> bool operator==(const KmallocAllocator<U> &) const noexcept { return true; }
-	template <typename U> bool operator!=(const KmallocAllocator<U> &) const noexcept { return false; }
+	template <typename U, gfp_t G> bool operator==(const KmallocAllocator<U, G> &) const noexcept { return true; }
+	template <typename U, gfp_t G> bool operator!=(const KmallocAllocator<U, G> &) const noexcept { return false; }
 };
 
 } // namespace kmm
