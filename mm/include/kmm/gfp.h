@@ -1,7 +1,12 @@
 /*
  * kmm/gfp.h — allocation flags (gfp_t) with Linux's names and meanings.
  *
- * Zone selection: GFP_DMA allocates from KMM_ZONE_DMA only. Every other request
+ * Zone selection: GFP_DMA allocates from KMM_ZONE_DMA only — for the page
+ * allocator's calls (and kmalloc above its largest class, which takes
+ * pages). kmem_cache_alloc and kmalloc up to its largest class do not
+ * honour it for the object they return (an object may sit in a slab of
+ * either zone; there are no dma-kmalloc caches): DMA buffers come from
+ * alloc_pages or alloc_pages_exact with GFP_DMA. Every other request
  * tries KMM_ZONE_NORMAL first and then falls back to KMM_ZONE_DMA, so DMA-capable
  * memory is used for ordinary data only when normal memory is exhausted.
  */
