@@ -105,13 +105,9 @@ void *SlabAllocator::kmalloc_large(size_t size, gfp_t gfp)
 	if constexpr (kSlabDebug)
 		if (kmalloc_guard_)
 			return kmalloc_large_guarded(size, gfp);
-	/* As a new slab: first without the OOM hook, then after reclaim(). */
-	unsigned order = size_to_order(size);
-	struct page *head = pages_.alloc((gfp & ~__GFP_COMP) | __GFP_NOWARN | __GFP_NORETRY, order, kLargeKmalloc);
-	if (head == nullptr) {
-		reclaim();
-		head = pages_.alloc(gfp & ~__GFP_COMP, order, kLargeKmalloc);
-	}
+	/* under pressure the page allocator runs reclaim() (its reclaim hook)
+	 * before the OOM hook */
+	struct page *head = pages_.alloc(gfp & ~__GFP_COMP, size_to_order(size), kLargeKmalloc);
 	if (head == nullptr)
 		return nullptr;
 	head->freelist = 0; /* no guard pages (kGuardedLarge) */

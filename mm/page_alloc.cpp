@@ -254,35 +254,29 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 		}
 		return nullptr;
 	}
-	/* Memory pressure: give back what the per-CPU lists hold, retry. */
-	struct page *p = nullptr;
-	if (pcp_high_ != 0) {
-		drain_pcp();
-		LockGuard guard(lock_);
-		p = alloc_locked(gfp, order);
-		if (p != nullptr)
-			set_page_state(p, static_cast<uint8_t>(head_state));
-	}
-	if (p == nullptr && reclaim_hook_ != nullptr && (gfp & __GFP_NORETRY) == 0) {
-		/* what the slab layer caches: magazines, CPU and per-CPU partial
-		 * slabs, empty slabs (their pages may land on a per-CPU list) */
-		reclaim_hook_(reclaim_ctx_); /* no lock held */
+	/* Memory pressure: each step may free memory (into the per-CPU lists
+	 * too), then the per-CPU lists go back and the allocation retries. */
+	auto retry = [&] {
 		if (pcp_high_ != 0)
 			drain_pcp();
 		LockGuard guard(lock_);
-		p = alloc_locked(gfp, order);
-		if (p != nullptr)
-			set_page_state(p, static_cast<uint8_t>(head_state));
+		struct page *q = alloc_locked(gfp, order);
+		if (q != nullptr)
+			set_page_state(q, static_cast<uint8_t>(head_state));
+		return q;
+	};
+	struct page *p = pcp_high_ != 0 ? retry() : nullptr;
+	const bool may_retry = (gfp & __GFP_NORETRY) == 0;
+	if (p == nullptr && may_retry && reclaim_hook_ != nullptr) {
+		/* what the slab layer caches: magazines, CPU and per-CPU partial
+		 * slabs, empty slabs */
+		reclaim_hook_(reclaim_ctx_); /* no lock held */
+		p = retry();
 	}
-	if (p == nullptr && oom_hook_ != nullptr && (gfp & __GFP_NORETRY) == 0) {
+	if (p == nullptr && may_retry && oom_hook_ != nullptr) {
 		__atomic_fetch_add(&oom_count_, 1ul, __ATOMIC_RELAXED);
 		oom_hook_(oom_ctx_, gfp, order); /* may free memory; no lock held */
-		if (pcp_high_ != 0)
-			drain_pcp();
-		LockGuard guard(lock_);
-		p = alloc_locked(gfp, order);
-		if (p != nullptr)
-			set_page_state(p, static_cast<uint8_t>(head_state));
+		p = retry();
 	}
 	if (p == nullptr) {
 		__atomic_fetch_add(&alloc_failures_, 1ul, __ATOMIC_RELAXED);

@@ -686,12 +686,8 @@ void *SlabAllocator::kmalloc_large_guarded(size_t size, gfp_t gfp)
 		return nullptr;
 	}
 	unsigned order = size_to_order(bytes);
-	struct page *head = pages_.alloc((gfp & ~(__GFP_COMP | __GFP_ZERO)) | __GFP_NOWARN | __GFP_NORETRY, order,
-					 kLargeKmalloc);
-	if (head == nullptr) {
-		reclaim();
-		head = pages_.alloc(gfp & ~(__GFP_COMP | __GFP_ZERO), order, kLargeKmalloc);
-	}
+	/* reclaim() runs in the page allocator under pressure (its hook) */
+	struct page *head = pages_.alloc(gfp & ~(__GFP_COMP | __GFP_ZERO), order, kLargeKmalloc);
 	if (head == nullptr)
 		return nullptr;
 	head->freelist = kGuardedLarge;

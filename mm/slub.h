@@ -365,11 +365,11 @@ public:
 	 * SLAB_CONSISTENCY_CHECKS caches (they never have one). */
 	void set_magazine_size(kmem_cache *s, unsigned entries);
 	/* Memory pressure: empties every magazine and returns every empty slab
-	 * of every cache (shrink_all); a slab or large kmalloc allocation that
-	 * the page allocator refuses runs it once, then retries. init()
-	 * registers it as the page allocator's reclaim hook, so any page
-	 * allocation under pressure runs it too (this allocator must then
-	 * outlive the page allocator's use, or reset()). */
+	 * of every cache (shrink_all). init() registers it as the page
+	 * allocator's reclaim hook, so any page allocation under pressure runs
+	 * it (this allocator must then outlive the page allocator's use, or
+	 * reset()); a new slab that the page allocator refuses runs it too,
+	 * then retries the partial lists before asking for pages again. */
 	void reclaim();
 	/* True if s is a cache of this allocator that has not been destroyed. */
 	bool is_live(const kmem_cache *s) const;

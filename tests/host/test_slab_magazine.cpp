@@ -424,6 +424,33 @@ TEST_F(SlabMagazine, PageAllocationUnderPressureReclaimsTheCaches)
 	EXPECT_EQ(free_pages(), free0);
 }
 
+/* The same for a large kmalloc (whole pages): the page allocator's
+ * reclaim hook gives back empty slabs kept by min_partial. */
+TEST_F(SlabMagazine, LargeKmallocUnderPressureReclaimsTheCaches)
+{
+	const size_t large = slab.kmalloc_max_cache_size() + 1;
+	const unsigned order = kmm::size_to_order(large);
+	ASSERT_LE(kPageSize << order, kmm::kMaxSlabBytes);
+	kmem_cache *s = make("mag-large-reclaim", static_cast<unsigned>(kPageSize << order));
+	ASSERT_EQ(s->order, order) << "one block of the large request's order per slab";
+	slab.set_min_partial(s, 16);
+	void *a = slab.alloc(s, GFP_KERNEL), *b = slab.alloc(s, GFP_KERNEL);
+	ASSERT_NE(a, nullptr);
+	ASSERT_NE(b, nullptr);
+	slab.free(s, a);
+	slab.free(s, b);
+	std::vector<struct page *> pages;
+	while (struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY, 0))
+		pages.push_back(p);
+	ASSERT_GT(info(s).num_slabs, 0ul) << "the cache still holds its empty slabs";
+	void *x = slab.kmalloc(large, GFP_KERNEL | __GFP_NOWARN);
+	EXPECT_NE(x, nullptr) << "a large kmalloc under pressure reclaims the caches first";
+	EXPECT_EQ(problems(), 0u);
+	slab.kfree(x);
+	for (struct page *p : pages)
+		pa.free(p, 0);
+}
+
 TEST_F(SlabMagazine, ExhaustionAndFullRecovery)
 {
 	slab.shrink_all();
