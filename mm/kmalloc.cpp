@@ -23,6 +23,10 @@ constexpr uint32_t kKmallocSizes[kNrKmallocClasses] = {8, 16, 32, 64, 96, 128, 1
 const char *const kKmallocNames[kNrKmallocClasses] = {
 	"kmalloc-8",   "kmalloc-16",  "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128", "kmalloc-192",
 	"kmalloc-256", "kmalloc-512", "kmalloc-1k", "kmalloc-2k", "kmalloc-4k", "kmalloc-8k"};
+const char *const kKmallocDmaNames[kNrKmallocClasses] = {
+	"dma-kmalloc-8",   "dma-kmalloc-16",  "dma-kmalloc-32", "dma-kmalloc-64", "dma-kmalloc-96",
+	"dma-kmalloc-128", "dma-kmalloc-192", "dma-kmalloc-256", "dma-kmalloc-512", "dma-kmalloc-1k",
+	"dma-kmalloc-2k",  "dma-kmalloc-4k",  "dma-kmalloc-8k"};
 constexpr uint32_t kKmallocMinAlign = sizeof(void *) >= 8 ? 16 : 8;
 
 /* The alignment every object of a class has: its lowest set bit. */
@@ -59,6 +63,22 @@ unsigned kmalloc_index(size_t size)
 
 constinit const KmallocSizeIndex kKmallocSizeIndex = make_size_index();
 
+/* Class `index` of kmalloc (dma: its SLAB_CACHE_DMA twin); NULL with
+ * a report if it cannot be made. During init, under registry_lock_. */
+kmem_cache *SlabAllocator::create_kmalloc_cache(unsigned index, bool dma)
+{
+	uint32_t size = kKmallocSizes[index];
+	const char *name = dma ? kKmallocDmaNames[index] : kKmallocNames[index];
+	uint32_t align = class_align(size) == size ? size : kKmallocMinAlign;
+	CacheLayout layout;
+	slab_flags_t flags = normalize_debug_flags(debug_flags_for(name), false);
+	if (flags != 0 && calculate_layout(size, align, flags, false, layout) != nullptr)
+		flags = 0; /* a debug layout too big for a slab: no debugging */
+	if (calculate_layout(size, align, flags, false, layout) != nullptr)
+		return nullptr;
+	return create_cache(name, layout, flags | (dma ? SLAB_CACHE_DMA : 0), nullptr, true);
+}
+
 int SlabAllocator::create_kmalloc_caches_locked()
 {
 	size_t max = 0;
@@ -66,21 +86,24 @@ int SlabAllocator::create_kmalloc_caches_locked()
 		uint32_t size = kKmallocSizes[i];
 		if (size > 2 * kPageSize || size > kMaxSlabBytes)
 			break; /* dropped: kmalloc(size) takes pages instead */
-		uint32_t align = class_align(size) == size ? size : kKmallocMinAlign;
-		CacheLayout layout;
-		slab_flags_t flags = normalize_debug_flags(debug_flags_for(kKmallocNames[i]), false);
-		if (flags != 0 && calculate_layout(size, align, flags, false, layout) != nullptr)
-			flags = 0; /* a debug layout too big for a slab: no debugging */
-		const char *why = calculate_layout(size, align, flags, false, layout);
-		if (why != nullptr)
-			return -KMM_EINVAL;
-		kmem_cache *s = create_cache(kKmallocNames[i], layout, flags, nullptr, true);
+		kmem_cache *s = create_kmalloc_cache(i, false);
 		if (s == nullptr)
 			return -KMM_ENOMEM;
 		kmalloc_caches_[i] = s;
 		max = size;
 	}
 	kmalloc_max_ = max;
+	/* kmalloc(GFP_DMA)'s twins, if there is DMA memory for them. Not
+	 * fatal: without one, kmalloc(GFP_DMA) of that class fails with a
+	 * report (KMM_MAX_CACHES too small for both sets, say). */
+	if (pages_.counts(KMM_ZONE_DMA).managed != 0) {
+		for (unsigned i = 0; i < kNrKmallocClasses && kKmallocSizes[i] <= max; ++i) {
+			kmalloc_dma_caches_[i] = create_kmalloc_cache(i, true);
+			if (kmalloc_dma_caches_[i] == nullptr)
+				reporter_.warn("%s not created: kmalloc(GFP_DMA) of its sizes will fail",
+					       kKmallocDmaNames[i]);
+		}
+	}
 	return 0;
 }
 
@@ -121,13 +144,15 @@ void *SlabAllocator::kmalloc_large(size_t size, gfp_t gfp)
  * memory already taken does not fail. ksize() tells the class; kfree and
  * krealloc work as for any object of it. Debug caches are skipped, and so
  * are classes whose objects lack the alignment the request is promised
- * (kmalloc-96 for 64 bytes, kmalloc-192 for 128). */
+ * (kmalloc-96 for 64 bytes, kmalloc-192 for 128). GFP_DMA stays among
+ * the dma-kmalloc classes. */
 void *SlabAllocator::kmalloc_fallback(unsigned index, size_t size, gfp_t gfp)
 {
 	uint32_t need = (size & (size - 1)) == 0 ? static_cast<uint32_t>(size) : kKmallocMinAlign;
+	kmem_cache *const *classes = (gfp & __GFP_DMA) != 0 ? kmalloc_dma_caches_ : kmalloc_caches_;
 	for (unsigned i = index + 1; i < kNrKmallocClasses && kKmallocSizes[i] <= kmalloc_max_; ++i) {
-		kmem_cache *s = kmalloc_caches_[i];
-		if (class_align(s->size) < need) /* objects sit at multiples of the stride */
+		kmem_cache *s = classes[i];
+		if (s == nullptr || class_align(s->size) < need) /* objects sit at multiples of the stride */
 			continue;
 		if (void *object = alloc_from_lists(s, gfp, size))
 			return object;
@@ -135,8 +160,8 @@ void *SlabAllocator::kmalloc_fallback(unsigned index, size_t size, gfp_t gfp)
 	return nullptr;
 }
 
-/* kmalloc_fast missed: size 0, a large size, before init, or the class's
- * CPU freelist is empty. */
+/* kmalloc_fast missed: size 0, a large size, before init, the class's
+ * CPU freelist is empty, or GFP_DMA (the dma-kmalloc class serves it). */
 void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp, const void *caller)
 {
 	if (kSlabDebug && caller == nullptr)
@@ -148,7 +173,14 @@ void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp, const void *caller)
 	if (size > kmalloc_max_)
 		return kmalloc_large(size, gfp);
 	unsigned index = kmalloc_index(size);
-	kmem_cache *s = kmalloc_caches_[index];
+	kmem_cache *s = (gfp & __GFP_DMA) != 0 ? kmalloc_dma_caches_[index] : kmalloc_caches_[index];
+	if (s == nullptr) {
+		if ((gfp & __GFP_NOWARN) == 0)
+			reporter_.warn("kmalloc of %zu bytes with GFP_DMA: no %s cache (%s)", size,
+				       kKmallocDmaNames[index],
+				       pages_.counts(KMM_ZONE_DMA).managed == 0 ? "no DMA zone" : "not created at init");
+		return nullptr;
+	}
 	if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
 		return alloc_checked(s, gfp, size, caller); /* debug: the kmalloc red zone */
 	/* Out of pages even after reclaim(): a free object of a larger class
@@ -256,7 +288,11 @@ void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp)
 	if constexpr (kSlabDebug)
 		if (s != nullptr && s->orig_offset != 0)
 			valid = debug_orig_size(s, p);
-	if (new_size <= old) {
+	/* GFP_DMA: in place only if p already is DMA memory */
+	bool zone_ok = (gfp & __GFP_DMA) == 0 ||
+		       (s != nullptr ? (s->flags & SLAB_CACHE_DMA) != 0
+				     : pages_.region_of_addr(reinterpret_cast<uintptr_t>(p))->zone == KMM_ZONE_DMA);
+	if (new_size <= old && zone_ok) {
 		if constexpr (kSlabDebug) {
 			if (s != nullptr && (s->flags & SLAB_CONSISTENCY_CHECKS) != 0) {
 				debug_krealloc_in_place(s, mutable_p, valid, new_size, gfp);
@@ -276,8 +312,10 @@ void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp)
 	if constexpr (kSanitize)
 		if (s != nullptr && (s->flags & SLAB_CONSISTENCY_CHECKS) == 0)
 			san_object_resize(s, mutable_p, old, s->size, static_cast<char *>(mutable_p) + s->offset);
+	if (valid > new_size)
+		valid = new_size; /* a move to DMA memory that also shrinks */
 	__builtin_memcpy(n, p, valid);
-	if ((gfp & __GFP_ZERO) != 0)
+	if ((gfp & __GFP_ZERO) != 0 && new_size > valid)
 		__builtin_memset(static_cast<char *>(n) + valid, 0, new_size - valid);
 	kfree(p);
 	return n;

@@ -248,6 +248,8 @@ int SlabAllocator::init_locked()
 		}
 		for (auto &k : kmalloc_caches_)
 			k = &unready_;
+		for (auto &k : kmalloc_dma_caches_)
+			k = nullptr;
 		kmalloc_max_ = 0;
 		int shrunk = shrink(&boot_cache_);
 		(void)shrunk;
@@ -267,6 +269,8 @@ void SlabAllocator::reset()
 		c = nullptr;
 	for (auto &k : kmalloc_caches_)
 		k = &unready_;
+	for (auto &k : kmalloc_dma_caches_)
+		k = nullptr;
 	kmalloc_max_ = 0;
 	map_start_ = map_bytes_ = 0;
 	map_pages_ = nullptr;
@@ -294,7 +298,10 @@ kmem_cache *SlabAllocator::create(const char *name, unsigned int size, unsigned 
 			      why, size, align, flags);
 		reporter_.finish_bug();
 	} else if (init() == 0) {
-		s = create_cache(name, layout, flags & ~SLAB_PANIC, ctor, false);
+		if ((flags & SLAB_CACHE_DMA) != 0 && pages_.counts(KMM_ZONE_DMA).managed == 0)
+			reporter_.warn("kmem_cache_create(%s): SLAB_CACHE_DMA, but there is no DMA zone", name);
+		else
+			s = create_cache(name, layout, flags & ~SLAB_PANIC, ctor, false);
 	}
 	if (s == nullptr && (flags & SLAB_PANIC) != 0)
 		kmm_arch_panic("kmem_cache_create failed with SLAB_PANIC");

@@ -542,6 +542,9 @@ unsigned long SlabAllocator::validate()
 		kmem_cache *k = kmalloc_caches_[i];
 		if (k != &unready_ && (k == nullptr || !is_live(k) || !k->kmalloc))
 			problem("kmalloc class table entry is not a live kmalloc cache", k);
+		kmem_cache *d = kmalloc_dma_caches_[i];
+		if (d != nullptr && (!is_live(d) || !d->kmalloc || (d->flags & SLAB_CACHE_DMA) == 0))
+			problem("dma-kmalloc class table entry is not a live SLAB_CACHE_DMA kmalloc cache", d);
 	}
 	return problems;
 }

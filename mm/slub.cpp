@@ -119,7 +119,9 @@ namespace kmm {
 struct page *SlabAllocator::allocate_slab(kmem_cache *s, gfp_t gfp)
 {
 	count_unlocked(transit_begun_, 1); /* the page is kSlab with id 0 until the id is set */
-	struct page *slab = pages_.alloc(gfp & ~(__GFP_ZERO | __GFP_COMP), s->order, kSlab);
+	/* the zone is the cache's (SLAB_CACHE_DMA), never the caller's */
+	gfp_t page_gfp = (gfp & ~(__GFP_ZERO | __GFP_COMP | __GFP_DMA)) | ((s->flags & SLAB_CACHE_DMA) != 0 ? __GFP_DMA : 0);
+	struct page *slab = pages_.alloc(page_gfp, s->order, kSlab);
 	if (slab == nullptr) {
 		count_unlocked(transit_ended_, 1);
 		return nullptr;
@@ -276,6 +278,35 @@ void SlabAllocator::push_full_hold(kmem_cache *s, struct page *page, void *x)
 }
 void SlabAllocator::free(kmem_cache *s, void *x) { slab_free_fast(*this, s, x); }
 
+void *SlabAllocator::refuse_dma(kmem_cache *s)
+{
+	reporter_.bug(s->name, "kmem_cache_alloc with GFP_DMA from a cache without SLAB_CACHE_DMA "
+		      "(its objects may lie outside the DMA zone): refused");
+	reporter_.finish_bug();
+	return nullptr;
+}
+
+void *SlabAllocator::alloc_flagged(kmem_cache *s, void *object, gfp_t gfp)
+{
+	if ((gfp & __GFP_DMA) != 0 && (s->flags & SLAB_CACHE_DMA) == 0) {
+		san_allocated(s, object, s->object_size, true);
+		slab_free_fast(*this, s, object); /* back: the state is as before the call */
+		return refuse_dma(s);
+	}
+	return zero_or_mark(s, object, s->object_size, gfp);
+}
+
+void *SlabAllocator::kmalloc_flagged(void *object, size_t size, gfp_t gfp)
+{
+	kmem_cache *s = caches_[page_cache_id(pages_.virt_to_page(object))]; /* any page of a slab names it */
+	if ((gfp & __GFP_DMA) != 0 && (s->flags & SLAB_CACHE_DMA) == 0) {
+		san_allocated(s, object, s->object_size, true);
+		slab_free_fast(*this, s, object);
+		return kmalloc_slow(size, gfp); /* its dma-kmalloc class */
+	}
+	return zero_or_mark(s, object, size, gfp);
+}
+
 /* The CPU freelist is empty: takes the CPU slab's remote frees, else
  * retires it (full) and installs this CPU's next partial slab (SMP), else
  * the cache's first partial (then empty) slab. No new slab. IRQs masked. */
@@ -338,7 +369,9 @@ __attribute__((always_inline)) inline void *SlabAllocator::pop_or_refill(kmem_ca
 
 void *SlabAllocator::kmalloc_refill(kmem_cache *s, size_t size, gfp_t gfp)
 {
-	if (!flush_pending(this_cpu(s))) /* else kmalloc_slow -> alloc_slow honours it */
+	/* a pending flush: kmalloc_slow -> alloc_slow honours it; GFP_DMA:
+	 * alloc_from_lists gives a Normal object back (kmalloc_flagged) */
+	if (!flush_pending(this_cpu(s)))
 		if (void *object = alloc_from_lists(s, gfp, size))
 			return object;
 	return kmalloc_slow(size, gfp, kSlabDebug ? __builtin_return_address(0) : nullptr);
@@ -350,6 +383,8 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller)
 {
 	if (kSlabDebug && caller == nullptr)
 		caller = __builtin_return_address(0);
+	if ((gfp & __GFP_DMA) != 0 && (s->flags & SLAB_CACHE_DMA) == 0)
+		return refuse_dma(s);
 	if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
 		return alloc_checked(s, gfp, s->object_size, caller);
 	bool reclaimed = false;
@@ -415,7 +450,12 @@ void *SlabAllocator::alloc_from_lists(kmem_cache *s, gfp_t gfp, size_t size)
 	unsigned long flags = fast_irq_save();
 	void *object = pop_or_refill(s, this_cpu(s, flags));
 	fast_irq_restore(flags);
-	return object != nullptr ? zero_or_mark(s, object, size, gfp) : nullptr;
+	if (object == nullptr)
+		return nullptr;
+	if (__builtin_expect((gfp & kColdGfp) != 0, 0))
+		return kmalloc_flagged(object, size, gfp);
+	san_allocated(s, object, size, s->ctor != nullptr);
+	return object;
 }
 
 /* SLAB_CONSISTENCY_CHECKS: one object from the first partial slab, with

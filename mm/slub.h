@@ -450,6 +450,16 @@ public:
 	__attribute__((noinline)) void *alloc_full_hold(kmem_cache *s, gfp_t gfp);
 	__attribute__((noinline)) void *kmalloc_full_hold(kmem_cache *s, size_t size, gfp_t gfp);
 	__attribute__((noinline)) void push_full_hold(kmem_cache *s, struct page *page, void *x);
+	/* The inline paths popped `object` for a request with __GFP_ZERO or
+	 * __GFP_DMA (one flag test, kColdGfp): zeroing, or __GFP_DMA —
+	 * kmem_cache_alloc refuses it unless s is SLAB_CACHE_DMA (the object
+	 * goes back); kmalloc puts the object back and takes one from its
+	 * dma-kmalloc class (kmalloc_slow); alloc_from_lists ends in it too.
+	 * kmalloc_flagged finds the cache from the object's page, so the call
+	 * needs no fifth argument: on 32-bit ARM that would go on the stack
+	 * and give the inline path a frame. */
+	__attribute__((noinline, cold)) void *alloc_flagged(kmem_cache *s, void *object, gfp_t gfp);
+	__attribute__((noinline, cold)) void *kmalloc_flagged(void *object, size_t size, gfp_t gfp);
 
 	/* ---- debugging (slab_debug.cpp; docs/DEBUGGING.md) ---- */
 	/* The boot option (kmm_slub_debug syntax) for caches created from now
@@ -569,6 +579,10 @@ private:
 
 	/* kmalloc.cpp */
 	int create_kmalloc_caches_locked();
+	kmem_cache *create_kmalloc_cache(unsigned index, bool dma);
+	/* kmem_cache_alloc(GFP_DMA) from a cache without SLAB_CACHE_DMA: a
+	 * misuse report (bad flags, as alloc_pages reports them); NULL. */
+	__attribute__((noinline, cold)) void *refuse_dma(kmem_cache *s);
 	/* ksize without its side effects (misuse is reported): the class size. */
 	size_t usable_size(const void *x, const char *action, kmem_cache **cache);
 	void *kmalloc_large(size_t size, gfp_t gfp);
@@ -622,6 +636,9 @@ private:
 	 * (1: the boot cache); caches_[0] stays NULL: page::cache_id 0 means
 	 * "no slab", so kfree's inline path needs no page-state test. */
 	kmem_cache *caches_[KMM_MAX_CACHES + 1] = {};
+	/* kmalloc(GFP_DMA)'s classes (SLAB_CACHE_DMA), created at init when
+	 * the page allocator has a DMA zone, else NULL; up to kmalloc_max_. */
+	kmem_cache *kmalloc_dma_caches_[kNrKmallocClasses] = {};
 	/* Slab pages in transit (allocate_slab, discard_slab): validate() may
 	 * meet at most begun-after-its-walk - ended-before-it of them. */
 	unsigned long transit_begun_ = 0;

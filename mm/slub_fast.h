@@ -166,6 +166,11 @@ __attribute__((always_inline)) inline void san_allocated(const kmem_cache *s, vo
  * out of line, so the inline paths need no frame for the memset call. */
 __attribute__((noinline, cold)) void *zero_object(const kmem_cache *s, void *object);
 
+/* The flags the inline paths test after the pop, in one test: __GFP_ZERO
+ * (zeroing) and __GFP_DMA (a zone the popped object may not be in) send
+ * the call to SlabAllocator::alloc_flagged / kmalloc_flagged. */
+inline constexpr gfp_t kColdGfp = __GFP_ZERO | __GFP_DMA;
+
 /* An object handed out for `size` bytes: __GFP_ZERO zeroes all of it
  * (zero_object), else the sanitizers see `size`. Returns the object. */
 __attribute__((always_inline)) inline void *zero_or_mark(const kmem_cache *s, void *object, size_t size, gfp_t gfp)
@@ -302,7 +307,10 @@ __attribute__((always_inline)) inline void *slab_alloc_fast(SlabAllocator &a, km
 	void *object;
 	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
 		fast_unhold<kTry>(flags);
-		return zero_or_mark(s, object, s->object_size, gfp);
+		if (__builtin_expect((gfp & kColdGfp) != 0, 0))
+			return a.alloc_flagged(s, object, gfp);
+		san_allocated(s, object, s->object_size, s->ctor != nullptr);
+		return object;
 	}
 	fast_unhold<kTry>(flags);
 	return a.alloc_slow(s, gfp);
@@ -438,7 +446,10 @@ __attribute__((always_inline)) inline void *kmalloc_cache_fast(SlabAllocator &a,
 	void *object;
 	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
 		fast_unhold<kTry>(flags);
-		return zero_or_mark(s, object, size, gfp);
+		if (__builtin_expect((gfp & kColdGfp) != 0, 0))
+			return a.kmalloc_flagged(object, size, gfp); /* four registers: no frame */
+		san_allocated(s, object, size, s->ctor != nullptr);
+		return object;
 	}
 	fast_unhold<kTry>(flags);
 	return a.kmalloc_refill(s, size, gfp);

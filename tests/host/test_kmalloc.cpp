@@ -2,7 +2,8 @@
  * tests/host/test_kmalloc.cpp — white-box tests of kmalloc (mm/kmalloc.cpp)
  * over private SlabAllocator instances: the class table at every size and
  * boundary, alignment, large kmalloc through the buddy allocator, every
- * krealloc case, kfree/ksize misuse, exhaustion and full recovery.
+ * krealloc case, kfree/ksize misuse, exhaustion and full recovery, and
+ * GFP_DMA (the dma-kmalloc classes, with and without a DMA zone).
  * Built per page-size variant of mm (the top classes differ).
  */
 #include <gtest/gtest.h>
@@ -467,6 +468,219 @@ TEST_F(Kmalloc, ExhaustionAndFullRecovery)
 	slab.shrink_all();
 	EXPECT_EQ(kmm_test::snapshot(pa), after_init);
 	EXPECT_EQ(t.rep.bugs(), 0u);
+}
+
+/* No DMA zone: no dma-kmalloc classes; kmalloc(GFP_DMA) and a
+ * SLAB_CACHE_DMA cache fail with a warning (none under __GFP_NOWARN),
+ * nothing taken. */
+TEST_F(Kmalloc, GfpDmaWithoutADmaZoneFailsWithAWarning)
+{
+	kmm_test::BuddySnapshot after_init = kmm_test::snapshot(pa);
+	t.cap.clear();
+	EXPECT_EQ(slab.kmalloc(64, GFP_DMA), nullptr);
+	EXPECT_EQ(t.cap.count_containing("no DMA zone"), 1u) << t.cap.last();
+	EXPECT_EQ(slab.kmalloc(64, GFP_DMA | __GFP_NOWARN), nullptr);
+	EXPECT_EQ(slab.kmalloc(slab.kmalloc_max_cache_size() + 1, GFP_DMA | __GFP_NOWARN), nullptr);
+	EXPECT_EQ(t.cap.lines.size(), 1u);
+	EXPECT_EQ(slab.create("dma-cache", 48, 0, SLAB_CACHE_DMA, nullptr), nullptr);
+	EXPECT_EQ(t.cap.count_containing("SLAB_CACHE_DMA, but there is no DMA zone"), 1u) << t.cap.last();
+	EXPECT_EQ(t.rep.bugs(), 0u);
+	EXPECT_EQ(problems(), 0u);
+	EXPECT_EQ(kmm_test::snapshot(pa), after_init);
+}
+
+/* A page allocator with a Normal and a DMA zone (the arena's first half
+ * and second half). */
+class KmallocDma : public ::testing::Test, public kmm_test::SlabWorld {
+protected:
+	void SetUp() override
+	{
+		size_t half = arena.size() / 2;
+		dma_start = arena.base() + half;
+		dma_end = arena.base() + arena.size();
+		ASSERT_EQ(pa.add_region(arena.base(), half, KMM_ZONE_NORMAL), 0);
+		ASSERT_EQ(pa.add_region(dma_start, half, KMM_ZONE_DMA), 0);
+		ASSERT_EQ(pa.init(), 0);
+		ASSERT_EQ(slab.init(), 0);
+		ASSERT_EQ(slab.validate(), 0u);
+	}
+	void TearDown() override { EXPECT_EQ(problems(), 0u); }
+	bool in_dma(const void *x) const
+	{
+		uintptr_t a = reinterpret_cast<uintptr_t>(x);
+		return a >= dma_start && a < dma_end;
+	}
+	kmem_cache *cache_named(const char *name)
+	{
+		for (unsigned id = 1; id <= KMM_MAX_CACHES; ++id)
+			if (kmem_cache *s = slab.cache(id); s != nullptr && std::strcmp(s->name, name) == 0)
+				return s;
+		return nullptr;
+	}
+	uintptr_t dma_start = 0, dma_end = 0;
+};
+
+/* Every class has a SLAB_CACHE_DMA twin named as Linux names it; each
+ * serves GFP_DMA for its sizes (also through the inline path when the
+ * Normal class has an object at hand) and takes nothing else. */
+TEST_F(KmallocDma, EveryClassHasADmaTwin)
+{
+	size_t max = slab.kmalloc_max_cache_size();
+	for (size_t c : kAllClasses) {
+		if (c > max)
+			break;
+		std::string name = "dma-kmalloc-" + (c >= 1024 ? std::to_string(c / 1024) + "k" : std::to_string(c));
+		kmem_cache *d = cache_named(name.c_str());
+		ASSERT_NE(d, nullptr) << name;
+		EXPECT_NE(d->flags & SLAB_CACHE_DMA, 0u);
+		EXPECT_TRUE(d->kmalloc);
+		EXPECT_EQ(d->object_size, c);
+		kmem_cache *n = slab.kmalloc_cache(c);
+		slab.kfree(slab.kmalloc(c, GFP_KERNEL)); /* an object at hand */
+		unsigned long normal_active = info(n).active_objs;
+		void *x = slab.kmalloc(c, GFP_DMA | GFP_ATOMIC);
+		ASSERT_NE(x, nullptr) << c;
+		EXPECT_TRUE(in_dma(x)) << c;
+		EXPECT_EQ(info(d).active_objs, 1ul) << name;
+		EXPECT_EQ(info(n).active_objs, normal_active) << c;
+		slab.kfree(x);
+		EXPECT_EQ(info(d).active_objs, 0ul) << name;
+	}
+	EXPECT_EQ(cache_named("dma-kmalloc-3"), nullptr);
+}
+
+/* The DMA zone runs out: kmalloc(GFP_DMA) fails (never Normal memory),
+ * ordinary kmalloc goes on; a smaller GFP_DMA request then takes a free
+ * object of a larger dma-kmalloc class (the out-of-pages fallback stays
+ * among the DMA classes); everything back restores the page allocator. */
+TEST_F(KmallocDma, AnExhaustedDmaZoneNeverFallsBackToNormalMemory)
+{
+	kmm_test::BuddySnapshot after_init = kmm_test::snapshot(pa);
+	kmem_cache *d64 = cache_named("dma-kmalloc-64");
+	ASSERT_NE(d64, nullptr);
+	void *first = slab.kmalloc(64, GFP_DMA); /* dma-kmalloc-64 gets a slab */
+	ASSERT_NE(first, nullptr);
+	std::vector<void *> held;
+	for (;;) {
+		void *x = slab.kmalloc(512, GFP_DMA | __GFP_NOWARN);
+		if (x == nullptr)
+			break;
+		EXPECT_TRUE(in_dma(x));
+		held.push_back(x);
+	}
+	EXPECT_GT(held.size(), 10u);
+	std::vector<struct page *> rest; /* pages too small for a 512 slab */
+	while (struct page *pg = pa.alloc(GFP_DMA | __GFP_NOWARN | __GFP_NORETRY, 0))
+		rest.push_back(pg);
+	EXPECT_EQ(pa.counts(KMM_ZONE_DMA).free, 0u);
+	void *normal = slab.kmalloc(512, GFP_KERNEL);
+	ASSERT_NE(normal, nullptr);
+	EXPECT_FALSE(in_dma(normal));
+	void *small = slab.kmalloc(24, GFP_DMA | __GFP_NOWARN);
+	ASSERT_NE(small, nullptr) << "a free dma-kmalloc-64 object serves";
+	EXPECT_EQ(head_of(small), head_of(first));
+	EXPECT_EQ(slab.ksize(small), 64u);
+	EXPECT_EQ(t.rep.bugs(), 0u);
+	EXPECT_EQ(problems(), 0u);
+	slab.kfree(small);
+	slab.kfree(normal);
+	slab.kfree(first);
+	for (void *x : held)
+		slab.kfree(x);
+	for (struct page *pg : rest)
+		pa.free(pg, 0);
+	slab.shrink_all();
+	EXPECT_EQ(kmm_test::snapshot(pa), after_init);
+}
+
+/* kmalloc(GFP_DMA) whose Normal class has no object at hand (empty
+ * magazine, full CPU slab) but a partial slab: the refill pops from that
+ * slab, gives the object back, and the dma class serves. */
+TEST_F(KmallocDma, GfpDmaOnTheRefillPathTakesNoNormalObject)
+{
+	kmem_cache *k64 = slab.kmalloc_cache(64);
+	std::vector<void *> held;
+	for (unsigned i = 0; i < 2u * k64->objects; ++i) {
+		held.push_back(slab.kmalloc(64, GFP_KERNEL));
+		ASSERT_NE(held.back(), nullptr);
+	}
+	slab.kfree(held[0]); /* into the magazine ... */
+	slab.shrink(k64);    /* ... and back onto its slab: a partial slab */
+	ASSERT_EQ(info(k64).partial_slabs, 1ul);
+	unsigned long active = info(k64).active_objs;
+	void *x = slab.kmalloc(64, GFP_DMA);
+	ASSERT_NE(x, nullptr);
+	EXPECT_TRUE(in_dma(x));
+	EXPECT_EQ(info(k64).active_objs, active);
+	void *again = slab.kmalloc(64, GFP_KERNEL);
+	EXPECT_EQ(again, held[0]) << "the popped Normal object went back";
+	slab.kfree(again);
+	slab.kfree(x);
+	for (size_t i = 1; i < held.size(); ++i)
+		slab.kfree(held[i]);
+}
+
+/* kmem_cache_alloc(GFP_DMA) from a cache without SLAB_CACHE_DMA is a
+ * BUG report and NULL, with nothing taken, on the inline path (an object
+ * at hand goes back), the slow path and bulk; a SLAB_CACHE_DMA cache's
+ * slabs all come from the DMA zone, whatever the flags of the call that
+ * made them. */
+TEST_F(KmallocDma, KmemCacheAllocTakesTheZoneFromTheCache)
+{
+	kmem_cache *plain = slab.create("plain", 40, 0, 0, nullptr);
+	ASSERT_NE(plain, nullptr);
+	void *o = slab.alloc(plain, GFP_KERNEL);
+	slab.free(plain, o);
+	t.cap.clear();
+	EXPECT_EQ(slab.alloc(plain, GFP_DMA), nullptr);
+	EXPECT_EQ(t.rep.bugs(), 1u);
+	EXPECT_EQ(t.cap.count_containing("without SLAB_CACHE_DMA"), 1u) << t.cap.last();
+	EXPECT_EQ(info(plain).active_objs, 0ul);
+	EXPECT_EQ(slab.alloc(plain, GFP_KERNEL), o) << "the refused object went back";
+	slab.free(plain, o);
+	slab.shrink(plain);
+	EXPECT_EQ(slab.alloc(plain, GFP_DMA | __GFP_ZERO), nullptr);
+	void *p[3] = {};
+	EXPECT_EQ(slab.alloc_bulk(plain, GFP_DMA, 3, p), 0);
+	EXPECT_EQ(t.rep.bugs(), 3u);
+	EXPECT_EQ(info(plain).num_slabs, 0ul);
+	slab.destroy(plain);
+
+	kmem_cache *dma = slab.create("dma", 40, 0, SLAB_CACHE_DMA, nullptr);
+	ASSERT_NE(dma, nullptr);
+	std::vector<void *> objs;
+	for (unsigned i = 0; i < 3u * dma->objects; ++i) {
+		void *x = slab.alloc(dma, i % 2 == 0 ? GFP_KERNEL : GFP_DMA);
+		ASSERT_NE(x, nullptr);
+		EXPECT_TRUE(in_dma(x)) << i;
+		objs.push_back(x);
+	}
+	EXPECT_GE(info(dma).num_slabs, 3ul);
+	for (void *x : objs)
+		slab.free(dma, x);
+	slab.destroy(dma);
+	EXPECT_EQ(t.rep.bugs(), 3u);
+}
+
+/* Ordinary allocations leave dma-kmalloc alone, and a kmalloc(GFP_DMA)
+ * that needs a new slab makes it a DMA slab of the dma class, never a
+ * Normal class's slab in the DMA zone. */
+TEST_F(KmallocDma, NormalClassesNeverGetDmaSlabsFromGfpDma)
+{
+	kmem_cache *n128 = slab.kmalloc_cache(128);
+	kmem_cache *d128 = cache_named("dma-kmalloc-128");
+	ASSERT_NE(d128, nullptr);
+	void *x = slab.kmalloc(100, GFP_DMA);
+	ASSERT_NE(x, nullptr);
+	EXPECT_TRUE(in_dma(x));
+	EXPECT_EQ(info(n128).num_slabs, 0ul);
+	EXPECT_EQ(info(d128).num_slabs, 1ul);
+	void *y = slab.kmalloc(100, GFP_KERNEL);
+	ASSERT_NE(y, nullptr);
+	EXPECT_FALSE(in_dma(y));
+	EXPECT_EQ(info(d128).active_objs, 1ul);
+	slab.kfree(x);
+	slab.kfree(y);
 }
 
 } // namespace

@@ -3,7 +3,9 @@
  * kmalloc family through the public C API (kmm/slab.h): the size and
  * alignment of every class, every size up to the largest class, large
  * (page) kmalloc, kzalloc, every krealloc case, kcalloc/kmalloc_array
- * overflow, kfree/ksize misuse refused, exhaustion and recovery. The runner
+ * overflow, kfree/ksize misuse refused, exhaustion and recovery, GFP_DMA
+ * (kmalloc's dma-kmalloc classes, SLAB_CACHE_DMA caches, kmem_cache_alloc
+ * refusing GFP_DMA from any other cache). The runner
  * checks both layers' validate(), leaks and the exact number of misuse
  * reports.
  */
@@ -251,6 +253,155 @@ void exhaust_and_recover(struct ktest *t)
 	}
 }
 
+
+bool in_dma(const void *p) { return ktest_env_in_zone(addr_of(p), KMM_ZONE_DMA); }
+
+bool all_zero(const void *p, size_t n)
+{
+	const unsigned char *b = static_cast<const unsigned char *>(p);
+	for (size_t i = 0; i < n; ++i)
+		if (b[i] != 0)
+			return false;
+	return true;
+}
+
+/* kmalloc(GFP_DMA) of every class is DMA memory with the class's size
+ * and alignment, also when the Normal class has a free object at hand
+ * (the inline path pops it first, then puts it back); kzalloc zeroes it;
+ * a large one is DMA pages; krealloc moves a Normal object to DMA memory
+ * (data kept) and keeps a DMA one in place. No DMA zone: NULL. */
+void gfp_dma_kmalloc(struct ktest *t)
+{
+	size_t max = kmalloc_max_cache_size();
+	size_t dma_bytes = ktest_env_zone_bytes(KMM_ZONE_DMA);
+	if (dma_bytes == 0) {
+		KTEST_EXPECT_NULL(t, kmalloc(64, GFP_DMA | kQuiet));
+		KTEST_EXPECT_NULL(t, kzalloc(max + 1, GFP_DMA | kQuiet));
+		struct kmem_cache *c = kmem_cache_create("ktest-dma", 48, 0, SLAB_CACHE_DMA, nullptr);
+		KTEST_EXPECT_NULL(t, c);
+		kmem_cache_destroy(c);
+		return;
+	}
+	for (size_t c : kClasses) {
+		if (c > max)
+			break;
+		/* a free Normal object of the class at hand */
+		void *normal = kmalloc(c, GFP_KERNEL);
+		KTEST_EXPECT_NOT_NULL(t, normal);
+		kfree(normal);
+		unsigned char *p = static_cast<unsigned char *>(kmalloc(c, GFP_DMA));
+		if (!KTEST_EXPECT_NOT_NULL(t, p))
+			continue;
+		KTEST_EXPECT_TRUE(t, in_dma(p));
+		KTEST_EXPECT_TRUE(t, in_dma(p + c - 1));
+		KTEST_EXPECT_EQ(t, ksize(p), c);
+		KTEST_EXPECT_EQ(t, addr_of(p) % promised_align(c), 0);
+		__builtin_memset(p, 0x5a, c);
+		kfree(p); /* dirty: kzalloc's object is likely this one */
+		void *z = kzalloc(c, GFP_DMA);
+		if (KTEST_EXPECT_NOT_NULL(t, z)) {
+			KTEST_EXPECT_TRUE(t, in_dma(z));
+			KTEST_EXPECT_TRUE(t, all_zero(z, c));
+		}
+		kfree(z);
+	}
+	/* kmalloc_array / kcalloc pass the zone on */
+	void *arr = kcalloc(3, 20, GFP_DMA);
+	if (KTEST_EXPECT_NOT_NULL(t, arr)) {
+		KTEST_EXPECT_TRUE(t, in_dma(arr));
+		KTEST_EXPECT_TRUE(t, all_zero(arr, 60));
+	}
+	kfree(arr);
+	/* above the largest class: DMA pages, if the zone has room to spare */
+	if (dma_bytes >= 8 * (max + 1)) {
+		void *big = kmalloc(max + 1, GFP_DMA);
+		if (KTEST_EXPECT_NOT_NULL(t, big))
+			KTEST_EXPECT_TRUE(t, in_dma(big));
+		kfree(big);
+	}
+	/* krealloc: a Normal object moves, its data with it */
+	char *n = static_cast<char *>(kmalloc(40, GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, n);
+	for (int i = 0; i < 40; ++i)
+		n[i] = static_cast<char>(i + 1);
+	bool normal_first = !in_dma(n);
+	char *d = static_cast<char *>(krealloc(n, 30, GFP_DMA));
+	KTEST_ASSERT_NOT_NULL(t, d);
+	KTEST_EXPECT_TRUE(t, in_dma(d));
+	if (normal_first)
+		KTEST_EXPECT_TRUE(t, d != n); /* moved, although it shrank */
+	bool kept = true;
+	for (int i = 0; i < 30; ++i)
+		kept = kept && d[i] == static_cast<char>(i + 1);
+	KTEST_EXPECT_TRUE(t, kept);
+	/* ... and a DMA object stays where it is */
+	KTEST_EXPECT_EQ(t, krealloc(d, 20, GFP_DMA), d);
+	kfree(d);
+}
+
+void keep_ctor(void *x) { *static_cast<unsigned *>(x) = 0xc0ffee; }
+
+/* kmem_cache_alloc(GFP_DMA) from a cache without SLAB_CACHE_DMA is misuse:
+ * refused with a report on the inline path (an object at hand, which goes
+ * back) and on the slow path (none), bulk too, the cache unchanged. A
+ * SLAB_CACHE_DMA cache puts every object in the DMA zone, with or without
+ * GFP_DMA, its ctor kept as usual. */
+void gfp_dma_kmem_cache(struct ktest *t)
+{
+	struct kmem_cache *plain = kmem_cache_create("ktest-plain", 48, 0, 0, nullptr);
+	KTEST_ASSERT_NOT_NULL(t, plain);
+	void *o = kmem_cache_alloc(plain, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, o);
+	kmem_cache_free(plain, o); /* the inline path's next pop */
+	struct kmem_cache_info before, after;
+	KTEST_ASSERT_EQ(t, kmem_cache_get_info(plain, &before), 0);
+	unsigned long bugs = kmm_bug_count();
+	KTEST_EXPECT_NULL(t, kmem_cache_alloc(plain, GFP_DMA));
+	KTEST_EXPECT_EQ(t, kmm_bug_count(), bugs + 1);
+	KTEST_ASSERT_EQ(t, kmem_cache_get_info(plain, &after), 0);
+	KTEST_EXPECT_EQ(t, after.active_objs, before.active_objs);
+	KTEST_EXPECT_EQ(t, after.num_objs, before.num_objs);
+	KTEST_EXPECT_EQ(t, kmem_cache_alloc(plain, GFP_KERNEL), o); /* the object went back */
+	kmem_cache_free(plain, o);
+	kmem_cache_shrink(plain); /* nothing at hand: the slow path */
+	KTEST_EXPECT_NULL(t, kmem_cache_alloc(plain, GFP_DMA | __GFP_ZERO));
+	void *many[4] = {};
+	KTEST_EXPECT_EQ(t, kmem_cache_alloc_bulk(plain, GFP_DMA, 4, many), 0);
+	KTEST_EXPECT_EQ(t, kmm_bug_count(), bugs + 3);
+	KTEST_ASSERT_EQ(t, kmem_cache_get_info(plain, &after), 0);
+	KTEST_EXPECT_EQ(t, after.active_objs, 0);
+	KTEST_EXPECT_EQ(t, kmm_slab_validate(), 0);
+	kmem_cache_destroy(plain);
+	t->expected_bugs = 3;
+
+	if (ktest_env_zone_bytes(KMM_ZONE_DMA) == 0)
+		return; /* gfp_dma_kmalloc: the create fails */
+	struct kmem_cache *dma = kmem_cache_create("ktest-dma", 48, 0, SLAB_CACHE_DMA, keep_ctor);
+	KTEST_ASSERT_NOT_NULL(t, dma);
+	/* two slabs' worth (a 4K slab of a 48-byte ctor cache holds about 80) */
+	constexpr unsigned kN = 100;
+	void *objs[kN];
+	unsigned got = 0, in_zone = 0, constructed = 0;
+	for (unsigned i = 0; i < kN; ++i) {
+		gfp_t gfp = i % 3 == 0 ? GFP_KERNEL : i % 3 == 1 ? GFP_DMA : GFP_DMA | __GFP_ZERO;
+		objs[i] = kmem_cache_alloc(dma, gfp | kQuiet);
+		if (objs[i] == nullptr)
+			break;
+		++got;
+		in_zone += in_dma(objs[i]) ? 1u : 0u;
+		if (i % 3 != 2)
+			constructed += *static_cast<unsigned *>(objs[i]) == 0xc0ffee ? 1u : 0u;
+		else
+			constructed += all_zero(objs[i], 48) ? 1u : 0u;
+	}
+	KTEST_EXPECT_GE(t, got, 2); /* the smallest DMA zone holds at least a slab */
+	KTEST_EXPECT_EQ(t, in_zone, got);
+	KTEST_EXPECT_EQ(t, constructed, got);
+	for (unsigned i = 0; i < got; ++i)
+		kmem_cache_free(dma, objs[i]);
+	kmem_cache_destroy(dma);
+}
+
 const ktest_case cases[] = {
 	{"zero_size", zero_size},
 	{"every_class_size_and_alignment", every_class_size_and_alignment},
@@ -261,6 +412,8 @@ const ktest_case cases[] = {
 	{"kcalloc_overflow", kcalloc_overflow},
 	{"misuse_refused", misuse_refused},
 	{"exhaust_and_recover", exhaust_and_recover},
+	{"gfp_dma_kmalloc", gfp_dma_kmalloc},
+	{"gfp_dma_kmem_cache", gfp_dma_kmem_cache},
 };
 
 } // namespace

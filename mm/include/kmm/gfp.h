@@ -1,14 +1,14 @@
 /*
  * kmm/gfp.h — allocation flags (gfp_t) with Linux's names and meanings.
  *
- * Zone selection: GFP_DMA allocates from KMM_ZONE_DMA only — for the page
- * allocator's calls (and kmalloc above its largest class, which takes
- * pages). kmem_cache_alloc and kmalloc up to its largest class do not
- * honour it for the object they return (an object may sit in a slab of
- * either zone; there are no dma-kmalloc caches): DMA buffers come from
- * alloc_pages or alloc_pages_exact with GFP_DMA. Every other request
- * tries KMM_ZONE_NORMAL first and then falls back to KMM_ZONE_DMA, so DMA-capable
- * memory is used for ordinary data only when normal memory is exhausted.
+ * Zone selection: GFP_DMA allocates from KMM_ZONE_DMA only, never from
+ * the Normal zone: alloc_pages and friends, kmalloc (dma-kmalloc-<class>
+ * caches up to its largest class, DMA pages above), and kmem_cache_alloc
+ * from a SLAB_CACHE_DMA cache (any other cache refuses GFP_DMA: its
+ * objects may sit in either zone). Every other request tries
+ * KMM_ZONE_NORMAL first and then falls back to KMM_ZONE_DMA, so
+ * DMA-capable memory is used for ordinary data only when normal memory is
+ * exhausted.
  */
 #ifndef KMM_GFP_H
 #define KMM_GFP_H

@@ -37,6 +37,9 @@ typedef unsigned int slab_flags_t;
 #define SLAB_CONSISTENCY_CHECKS ((slab_flags_t)0x00000100u) /* no fast path; full checks */
 #define SLAB_HWCACHE_ALIGN      ((slab_flags_t)0x00002000u) /* align objects to a cache line */
 #define SLAB_PANIC              ((slab_flags_t)0x00040000u) /* kmem_cache_create panics on failure */
+/* Slabs from KMM_ZONE_DMA only: every object is DMA-capable. The only
+ * caches kmem_cache_alloc(GFP_DMA) accepts (see kmem_cache_alloc). */
+#define SLAB_CACHE_DMA          ((slab_flags_t)0x00004000u)
 /* Debug flags (Linux's values and slub_debug letters; docs/DEBUGGING.md). A
  * cache with any of them runs every alloc and free in the checked slow
  * path, so each implies SLAB_CONSISTENCY_CHECKS (F). */
@@ -45,7 +48,7 @@ typedef unsigned int slab_flags_t;
 #define SLAB_STORE_USER         ((slab_flags_t)0x00010000u) /* U: last alloc/free caller, CPU, time */
 #define SLAB_TRACE              ((slab_flags_t)0x00200000u) /* T: a report line per alloc/free */
 #define SLAB_DEBUG_FLAGS        (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE)
-#define KMM_SLAB_VALID_FLAGS    (SLAB_DEBUG_FLAGS | SLAB_HWCACHE_ALIGN | SLAB_PANIC)
+#define KMM_SLAB_VALID_FLAGS    (SLAB_DEBUG_FLAGS | SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_CACHE_DMA)
 
 /* kmalloc(0) returns ZERO_SIZE_PTR (as Linux): not NULL, never valid to
  * dereference; kfree() and ksize() accept it (ksize gives 0). */
@@ -60,8 +63,9 @@ typedef unsigned int slab_flags_t;
  * free pointer lives outside such objects). The name is copied (at most
  * KMM_SLAB_NAME_LEN - 1 bytes). Returns NULL with a report on a NULL name,
  * size 0, an alignment that is not a power of two, a size or alignment no
- * slab can hold, unknown flags, a full cache table or no memory — or
- * panics then under SLAB_PANIC. O(objects per slab). */
+ * slab can hold, unknown flags, a full cache table, no memory, or
+ * SLAB_CACHE_DMA without a DMA zone — or panics then under SLAB_PANIC.
+ * O(objects per slab). */
 struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align,
 				     slab_flags_t flags, void (*ctor)(void *));
 /* Frees every slab. With live objects: reports "Objects remaining in <name>
@@ -69,7 +73,11 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsign
  * valid. NULL is a no-op. O(slabs of the cache + managed pages). */
 void kmem_cache_destroy(struct kmem_cache *s);
 /* O(1) on the fast path; a new slab costs O(objects per slab). NULL if out
- * of memory. __GFP_ZERO zeroes the object (also in a ctor cache). */
+ * of memory. __GFP_ZERO zeroes the object (also in a ctor cache). The zone
+ * is the cache's: __GFP_DMA is accepted only by a SLAB_CACHE_DMA cache
+ * (whose objects are all DMA-capable anyway); any other cache refuses it
+ * as misuse (a BUG report, NULL), since its objects may sit in either
+ * zone. */
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp);
 /* NULL is a no-op. Misuse is reported and refused (see above). */
 void kmem_cache_free(struct kmem_cache *s, void *x);
@@ -92,7 +100,11 @@ const char *kmem_cache_name(struct kmem_cache *s);
  * requests are whole pages from the buddy allocator (a compound block of
  * get_order(size)). A power-of-two size is aligned to itself; any other
  * size to at least 8 bytes (16 on 64-bit). kmalloc(0) returns ZERO_SIZE_PTR.
- * Returns NULL if out of memory or if size exceeds the largest block. */
+ * Returns NULL if out of memory or if size exceeds the largest block.
+ * GFP_DMA: the object is in KMM_ZONE_DMA — from the dma-kmalloc-<class>
+ * caches (SLAB_CACHE_DMA, created at init when the board has a DMA zone),
+ * or DMA pages above the largest class; with no DMA zone, NULL and a
+ * report. */
 void *kmalloc(size_t size, gfp_t gfp);
 void *kzalloc(size_t size, gfp_t gfp);
 /* n * size bytes; NULL (no report) if n * size overflows. */
