@@ -6,7 +6,10 @@
  * GFP_ATOMIC while the main loop calls the same APIs with GFP_KERNEL, on
  * the same caches. A block is allocated and freed through one API pair:
  *
- *   kmalloc / kfree             4 B … 2 KiB, 1 in 32 above the top class (pages)
+ *   kmalloc / kfree             4 B … 2 KiB, 1 in 32 above the top class (pages);
+ *                               1 in 4 of them GFP_DMA of 17 … 64 B, checked to
+ *                               lie in the DMA zone (dma-kmalloc-32 and -64: the
+ *                               board's DMA zone is 4 pages, one slab per class)
  *   kzalloc / kfree             checked all zero
  *   kcalloc, kmalloc_array / kfree   kcalloc's checked all zero; both also
  *                               asked for an overflowing n * size (NULL)
@@ -42,6 +45,7 @@
 #include <kernel/workload.h>
 #include <kmm/kmm.h>
 
+#include "../shared/ktest_env.h"
 #include "irq_trace.h"
 #include "mmio.h"
 #include "slab_census.h"
@@ -94,7 +98,7 @@ enum Kind : uint8_t {
 
 /* Every API call the test makes, counted per side. */
 enum Api : uint8_t {
-	aKmalloc, aKzalloc, aKcalloc, aKmallocArray, aArrayOverflow, aKfree,
+	aKmalloc, aKmallocDma, aKzalloc, aKcalloc, aKmallocArray, aArrayOverflow, aKfree,
 	aKreallocNull, aKreallocGrow, aKreallocGrowZero, aKreallocShrink, aKreallocZero,
 	aCacheAlloc, aCacheFree, aBulkAlloc, aBulkFree,
 	aAllocPages, aFreePagesStruct, aAllocExact, aFreeExact, aGetFreePages, aFreePagesAddr,
@@ -102,7 +106,7 @@ enum Api : uint8_t {
 	kApis
 };
 const char *const kApiNames[kApis] = {
-	"kmalloc", "kzalloc", "kcalloc", "kmalloc_array", "kcalloc/kmalloc_array overflow", "kfree",
+	"kmalloc", "kmalloc GFP_DMA", "kzalloc", "kcalloc", "kmalloc_array", "kcalloc/kmalloc_array overflow", "kfree",
 	"krealloc(NULL)", "krealloc grow", "krealloc grow __GFP_ZERO", "krealloc shrink", "krealloc(p, 0)",
 	"kmem_cache_alloc", "kmem_cache_free", "kmem_cache_alloc_bulk", "kmem_cache_free_bulk",
 	"alloc_pages", "__free_pages", "alloc_pages_exact", "free_pages_exact", "__get_free_pages", "free_pages",
@@ -401,6 +405,14 @@ bool acquire(Side &side, Held &h)
 	h.kind = static_cast<Kind>(kKmalloc + r % (kKinds - kKmalloc));
 	switch (h.kind) {
 	case kKmalloc:
+		if ((r >> 24) % 4 == 0) { /* a DMA descriptor-sized block */
+			h.size = 17 + (r >> 8) % 48;
+			h.p = kmalloc(h.size, side.gfp | GFP_DMA);
+			count(side, aKmallocDma);
+			if (h.p != nullptr && !ktest_env_in_zone(reinterpret_cast<uintptr_t>(h.p), KMM_ZONE_DMA))
+				problem(side, "kmalloc(GFP_DMA) memory outside the DMA zone", h);
+			break;
+		}
 		h.size = kmalloc_size(r, true);
 		h.p = kmalloc(h.size, side.gfp);
 		count(side, aKmalloc);
@@ -563,8 +575,11 @@ void expect_held(slab_census &census, const Held &h)
 	} else if (h.kind == kBulk) {
 		census.expect_more("irq_obj", h.size);
 	} else if (kmalloc_family(h.kind) && ksize(h.p) <= kmalloc_max_cache_size()) {
+		/* in the DMA zone: a dma-kmalloc object (the Normal classes take
+		 * DMA pages only once Normal memory is gone, never in this run) */
 		char name[24];
-		slab_census::kmalloc_name(name, sizeof(name), ksize(h.p));
+		bool dma = ktest_env_in_zone(reinterpret_cast<uintptr_t>(h.p), KMM_ZONE_DMA);
+		slab_census::kmalloc_name(name, sizeof(name), ksize(h.p), dma);
 		census.expect_more(name, 1);
 	}
 }

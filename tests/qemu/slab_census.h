@@ -75,18 +75,19 @@ struct slab_census {
 	}
 
 	/* The name of the kmalloc cache of class `size` (ksize), as mm/kmalloc.cpp
-	 * names them: kmalloc-8 … kmalloc-512, kmalloc-1k … */
-	static void kmalloc_name(char *out, size_t out_len, size_t size)
+	 * names them: kmalloc-8 … kmalloc-512, kmalloc-1k …; dma: the
+	 * dma-kmalloc-<class> twin. */
+	static void kmalloc_name(char *out, size_t out_len, size_t size, bool dma = false)
 	{
 		char digits[24];
 		unsigned n = 0;
 		bool k = size >= 1024 && size % 1024 == 0;
 		for (size_t v = k ? size / 1024 : size; v != 0 || n == 0; v /= 10)
 			digits[n++] = static_cast<char>('0' + v % 10);
-		static const char kPrefix[] = "kmalloc-";
+		const char *prefix = dma ? "dma-kmalloc-" : "kmalloc-";
 		size_t i = 0;
-		for (; kPrefix[i] != '\0' && i + 1 < out_len; ++i)
-			out[i] = kPrefix[i];
+		for (; prefix[i] != '\0' && i + 1 < out_len; ++i)
+			out[i] = prefix[i];
 		while (n > 0 && i + 1 < out_len)
 			out[i++] = digits[--n];
 		if (k && i + 1 < out_len)
