@@ -23,11 +23,21 @@ constexpr uint32_t kKmallocSizes[kNrKmallocClasses] = {8, 16, 32, 64, 96, 128, 1
 const char *const kKmallocNames[kNrKmallocClasses] = {
 	"kmalloc-8",   "kmalloc-16",  "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128", "kmalloc-192",
 	"kmalloc-256", "kmalloc-512", "kmalloc-1k", "kmalloc-2k", "kmalloc-4k", "kmalloc-8k"};
-const char *const kKmallocDmaNames[kNrKmallocClasses] = {
-	"dma-kmalloc-8",   "dma-kmalloc-16",  "dma-kmalloc-32", "dma-kmalloc-64", "dma-kmalloc-96",
-	"dma-kmalloc-128", "dma-kmalloc-192", "dma-kmalloc-256", "dma-kmalloc-512", "dma-kmalloc-1k",
-	"dma-kmalloc-2k",  "dma-kmalloc-4k",  "dma-kmalloc-8k"};
 constexpr uint32_t kKmallocMinAlign = sizeof(void *) >= 8 ? 16 : 8;
+
+/* "dma-" + the class's name, into out (KMM_SLAB_NAME_LEN bytes). */
+const char *dma_kmalloc_name(char (&out)[KMM_SLAB_NAME_LEN], unsigned index)
+{
+	static_assert(KMM_SLAB_NAME_LEN >= sizeof("dma-kmalloc-192"), "dma-kmalloc names fit");
+	const char *from = kKmallocNames[index];
+	unsigned i = 0;
+	for (const char *p = "dma-"; *p != '\0'; ++p)
+		out[i++] = *p;
+	while (*from != '\0' && i + 1 < KMM_SLAB_NAME_LEN)
+		out[i++] = *from++;
+	out[i] = '\0';
+	return out;
+}
 
 /* The alignment every object of a class has: its lowest set bit. */
 constexpr uint32_t class_align(uint32_t size) { return size & (0u - size); }
@@ -68,7 +78,8 @@ constinit const KmallocSizeIndex kKmallocSizeIndex = make_size_index();
 kmem_cache *SlabAllocator::create_kmalloc_cache(unsigned index, bool dma)
 {
 	uint32_t size = kKmallocSizes[index];
-	const char *name = dma ? kKmallocDmaNames[index] : kKmallocNames[index];
+	char dma_name[KMM_SLAB_NAME_LEN];
+	const char *name = dma ? dma_kmalloc_name(dma_name, index) : kKmallocNames[index];
 	uint32_t align = class_align(size) == size ? size : kKmallocMinAlign;
 	CacheLayout layout;
 	slab_flags_t flags = normalize_debug_flags(debug_flags_for(name), false);
@@ -100,8 +111,8 @@ int SlabAllocator::create_kmalloc_caches_locked()
 		for (unsigned i = 0; i < kNrKmallocClasses && kKmallocSizes[i] <= max; ++i) {
 			kmalloc_dma_caches_[i] = create_kmalloc_cache(i, true);
 			if (kmalloc_dma_caches_[i] == nullptr)
-				reporter_.warn("%s not created: kmalloc(GFP_DMA) of its sizes will fail",
-					       kKmallocDmaNames[i]);
+				reporter_.warn("dma-%s not created: kmalloc(GFP_DMA) of its sizes will fail",
+					       kKmallocNames[i]);
 		}
 	}
 	return 0;
@@ -176,8 +187,8 @@ void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp, const void *caller)
 	kmem_cache *s = (gfp & __GFP_DMA) != 0 ? kmalloc_dma_caches_[index] : kmalloc_caches_[index];
 	if (s == nullptr) {
 		if ((gfp & __GFP_NOWARN) == 0)
-			reporter_.warn("kmalloc of %zu bytes with GFP_DMA: no %s cache (%s)", size,
-				       kKmallocDmaNames[index],
+			reporter_.warn("kmalloc of %zu bytes with GFP_DMA: no dma-%s cache (%s)", size,
+				       kKmallocNames[index],
 				       pages_.counts(KMM_ZONE_DMA).managed == 0 ? "no DMA zone" : "not created at init");
 		return nullptr;
 	}

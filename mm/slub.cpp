@@ -290,7 +290,7 @@ void *SlabAllocator::alloc_flagged(kmem_cache *s, void *object, gfp_t gfp)
 {
 	if ((gfp & __GFP_DMA) != 0 && (s->flags & SLAB_CACHE_DMA) == 0) {
 		san_allocated(s, object, s->object_size, true);
-		slab_free_fast(*this, s, object); /* back: the state is as before the call */
+		free(s, object); /* back: the state is as before the call */
 		return refuse_dma(s);
 	}
 	return zero_or_mark(s, object, s->object_size, gfp);
@@ -301,7 +301,7 @@ void *SlabAllocator::kmalloc_flagged(void *object, size_t size, gfp_t gfp)
 	kmem_cache *s = caches_[page_cache_id(pages_.virt_to_page(object))]; /* any page of a slab names it */
 	if ((gfp & __GFP_DMA) != 0 && (s->flags & SLAB_CACHE_DMA) == 0) {
 		san_allocated(s, object, s->object_size, true);
-		slab_free_fast(*this, s, object);
+		free(s, object);
 		return kmalloc_slow(size, gfp); /* its dma-kmalloc class */
 	}
 	return zero_or_mark(s, object, size, gfp);
