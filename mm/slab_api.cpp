@@ -52,6 +52,17 @@ size_t kmalloc_max_cache_size(void)
 	g_slab.init();
 	return g_slab.kmalloc_max_cache_size();
 }
+size_t kmalloc_size_roundup(size_t size)
+{
+	if (size == 0)
+		return 0;
+	g_slab.init();
+	if (struct kmem_cache *s = g_slab.kmalloc_cache(size))
+		return s->object_size; /* the class kmalloc(size) takes */
+	if (size > (size_t{kmm::kPageSize} << kmm::kMaxOrder))
+		return size; /* kmalloc fails there */
+	return size_t{kmm::kPageSize} << kmm::size_to_order(size);
+}
 
 int kmem_cache_get_info(struct kmem_cache *s, struct kmem_cache_info *info) { return g_slab.info(s, info); }
 void kmm_slabinfo(kmm_sink_fn sink, void *ctx)

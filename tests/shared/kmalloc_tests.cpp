@@ -5,7 +5,8 @@
  * (page) kmalloc, kzalloc, every krealloc case, kcalloc/kmalloc_array
  * overflow, kfree/ksize misuse refused, exhaustion and recovery, GFP_DMA
  * (kmalloc's dma-kmalloc classes, SLAB_CACHE_DMA caches, kmem_cache_alloc
- * refusing GFP_DMA from any other cache). The runner
+ * refusing GFP_DMA from any other cache), and Linux's helpers
+ * (kmem_cache_zalloc, kmemdup, kstrdup, kfree_sensitive, …). The runner
  * checks both layers' validate(), leaks and the exact number of misuse
  * reports.
  */
@@ -402,6 +403,157 @@ void gfp_dma_kmem_cache(struct ktest *t)
 	kmem_cache_destroy(dma);
 }
 
+
+bool same_bytes(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = static_cast<const unsigned char *>(a);
+	const unsigned char *y = static_cast<const unsigned char *>(b);
+	for (size_t i = 0; i < n; ++i)
+		if (x[i] != y[i])
+			return false;
+	return true;
+}
+
+bool same_string(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b) {
+		++a;
+		++b;
+	}
+	return *a == *b;
+}
+
+void set_all_ones(void *x) { __builtin_memset(x, 0xff, 40); }
+
+/* kmem_cache_zalloc zeroes a ctor cache's object too; kmemdup,
+ * kmemdup_nul, kstrdup, kstrndup copy (NULL in, NULL out); krealloc_array
+ * refuses an overflow and keeps p; the kv* family is kmalloc's. */
+void linux_helpers(struct ktest *t)
+{
+	struct kmem_cache *c = kmem_cache_create("ktest-ones", 40, 0, 0, set_all_ones);
+	KTEST_ASSERT_NOT_NULL(t, c);
+	void *o = kmem_cache_alloc(c, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, o);
+	KTEST_EXPECT_EQ(t, static_cast<unsigned char *>(o)[39], 0xff);
+	kmem_cache_free(c, o);
+	void *z = kmem_cache_zalloc(c, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, z);
+	KTEST_EXPECT_TRUE(t, all_zero(z, 40));
+	kmem_cache_free(c, z);
+	kmem_cache_destroy(c);
+
+	static const char kText[] = "kmm: a Linux-style memory manager";
+	void *d = kmemdup(kText, sizeof(kText), GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, d);
+	KTEST_EXPECT_TRUE(t, d != static_cast<const void *>(kText));
+	KTEST_EXPECT_TRUE(t, same_bytes(d, kText, sizeof(kText)));
+	kfree(d);
+	KTEST_EXPECT_EQ(t, kmemdup(kText, 0, GFP_KERNEL), ZERO_SIZE_PTR);
+	char *s = kstrdup(kText, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, s);
+	KTEST_EXPECT_TRUE(t, same_string(s, kText));
+	KTEST_EXPECT_GE(t, ksize(s), sizeof(kText));
+	kfree(s);
+	char *n = kstrndup(kText, 3, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, n);
+	KTEST_EXPECT_TRUE(t, same_string(n, "kmm"));
+	kfree(n);
+	n = kstrndup("ab", 10, GFP_KERNEL); /* shorter than max */
+	KTEST_ASSERT_NOT_NULL(t, n);
+	KTEST_EXPECT_TRUE(t, same_string(n, "ab"));
+	kfree(n);
+	char *m = kmemdup_nul("abc\0def", 7, GFP_KERNEL); /* len bytes, NULs and all */
+	KTEST_ASSERT_NOT_NULL(t, m);
+	KTEST_EXPECT_TRUE(t, same_bytes(m, "abc\0def", 8));
+	kfree(m);
+	KTEST_EXPECT_NULL(t, kstrdup(nullptr, GFP_KERNEL));
+	KTEST_EXPECT_NULL(t, kstrndup(nullptr, 4, GFP_KERNEL));
+	KTEST_EXPECT_NULL(t, kmemdup_nul(nullptr, 4, GFP_KERNEL));
+	char *e = kstrdup("", GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, e);
+	KTEST_EXPECT_EQ(t, e[0], '\0');
+	kfree(e);
+
+	int *a = static_cast<int *>(krealloc_array(nullptr, 4, sizeof(int), GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, a);
+	for (int i = 0; i < 4; ++i)
+		a[i] = i + 1;
+	KTEST_EXPECT_NULL(t, krealloc_array(a, SIZE_MAX / 2, 4, GFP_KERNEL)); /* overflow: a intact */
+	int *b = static_cast<int *>(krealloc_array(a, 64, sizeof(int), GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, b);
+	KTEST_EXPECT_TRUE(t, b[0] == 1 && b[3] == 4);
+	kfree(b);
+
+	void *v = kvzalloc(100, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, v);
+	KTEST_EXPECT_TRUE(t, all_zero(v, 100));
+	KTEST_EXPECT_EQ(t, ksize(v), 128);
+	kvfree(v);
+	v = kvmalloc(kmalloc_max_cache_size() + 1, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, v);
+	KTEST_EXPECT_EQ(t, ksize(v), kmalloc_size_roundup(kmalloc_max_cache_size() + 1));
+	kvfree(v);
+	v = kvcalloc(3, 8, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, v);
+	KTEST_EXPECT_TRUE(t, all_zero(v, 24));
+	kvfree(v);
+	KTEST_EXPECT_NULL(t, kvmalloc_array(SIZE_MAX / 2, 4, GFP_KERNEL));
+	KTEST_EXPECT_NULL(t, kvcalloc(SIZE_MAX / 2, 4, GFP_KERNEL));
+}
+
+/* kmalloc_size_roundup(n) is ksize(kmalloc(n)) for every size up to past
+ * the largest class, without allocating; 0 stays 0. */
+void size_roundup_matches_ksize(struct ktest *t)
+{
+	KTEST_EXPECT_EQ(t, kmalloc_size_roundup(0), 0);
+	size_t max = kmalloc_max_cache_size();
+	size_t free_before = kmm_free_pages();
+	for (size_t n = 1; n <= max + 2 * PAGE_SIZE + 1; n += n < 300 ? 1 : 61) {
+		size_t predicted = kmalloc_size_roundup(n);
+		void *p = kmalloc(n, GFP_KERNEL);
+		if (!KTEST_EXPECT_NOT_NULL(t, p))
+			continue;
+		if (ksize(p) != predicted) {
+			KTEST_EXPECT_EQ(t, ksize(p), predicted);
+			kfree(p);
+			break;
+		}
+		kfree(p);
+	}
+	KTEST_EXPECT_LE(t, kmm_free_pages(), free_before); /* the loop's slabs stay cached */
+	size_t huge = (size_t{PAGE_SIZE} << KMM_MAX_ORDER) + 1;
+	KTEST_EXPECT_EQ(t, kmalloc_size_roundup(huge), huge);
+}
+
+/* kfree_sensitive zeroes the whole object before the free (seen through
+ * the next kmalloc of the class, which returns the same object from the
+ * magazine or freelist: only a free pointer may be left in it); NULL and
+ * ZERO_SIZE_PTR are no-ops; a foreign pointer is reported once. */
+void kfree_sensitive_zeroes(struct ktest *t)
+{
+	unsigned char *p = static_cast<unsigned char *>(kmalloc(200, GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, p);
+	size_t n = ksize(p);
+	__builtin_memset(p, 0x3c, n);
+	kfree_sensitive(p);
+	unsigned char *q = static_cast<unsigned char *>(kmalloc(200, GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, q);
+	KTEST_EXPECT_EQ(t, q, p); /* LIFO: else the check below proves nothing */
+	size_t dirty = 0;
+	for (size_t i = 0; i < n; ++i)
+		dirty += q[i] == 0x3c ? 1u : 0u;
+	KTEST_EXPECT_EQ(t, dirty, 0);
+	kfree(q);
+	kfree_sensitive(nullptr);
+	kfree_sensitive(ZERO_SIZE_PTR);
+	unsigned long bugs = kmm_bug_count();
+	kfree_sensitive(kNotManaged);
+	unsigned long reports = kmm_bug_count() - bugs;
+	KTEST_EXPECT_GE(t, reports, 1);
+	KTEST_EXPECT_EQ(t, kNotManaged[0], 1); /* untouched */
+	t->expected_bugs = reports;
+}
+
 const ktest_case cases[] = {
 	{"zero_size", zero_size},
 	{"every_class_size_and_alignment", every_class_size_and_alignment},
@@ -414,6 +566,9 @@ const ktest_case cases[] = {
 	{"exhaust_and_recover", exhaust_and_recover},
 	{"gfp_dma_kmalloc", gfp_dma_kmalloc},
 	{"gfp_dma_kmem_cache", gfp_dma_kmem_cache},
+	{"linux_helpers", linux_helpers},
+	{"size_roundup_matches_ksize", size_roundup_matches_ksize},
+	{"kfree_sensitive_zeroes", kfree_sensitive_zeroes},
 };
 
 } // namespace

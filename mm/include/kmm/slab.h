@@ -124,6 +124,39 @@ size_t ksize(const void *x);
 /* Largest request served by a slab cache; above it, pages. */
 size_t kmalloc_max_cache_size(void);
 
+/* ---- Linux's helpers over the calls above (mm/kmalloc_util.cpp; linked
+ * only if used). Each allocates with kmalloc(…, gfp), so GFP_DMA and
+ * GFP_ATOMIC work as there, and is freed with kfree. ---- */
+/* kmem_cache_alloc with __GFP_ZERO: the whole object zeroed (a ctor
+ * cache's object too: the ctor's state is overwritten). */
+void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp);
+/* A copy of len bytes of src; len 0 gives ZERO_SIZE_PTR (as kmalloc(0)). */
+void *kmemdup(const void *src, size_t len, gfp_t gfp);
+/* A NUL-terminated copy of the first len bytes of s. */
+char *kmemdup_nul(const char *s, size_t len, gfp_t gfp);
+/* A copy of the string s; NULL s gives NULL. */
+char *kstrdup(const char *s, gfp_t gfp);
+/* A copy of at most max bytes of s, NUL-terminated; NULL s gives NULL. */
+char *kstrndup(const char *s, size_t max, gfp_t gfp);
+/* krealloc to n * size bytes; NULL (p intact, no report) on overflow. */
+void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp);
+/* What ksize() of kmalloc(size) would be: the class size, or the whole
+ * page block above the largest class; 0 for 0; size itself beyond the
+ * largest block (kmalloc fails there). Allocates nothing. */
+size_t kmalloc_size_roundup(size_t size);
+/* Zeroes all ksize(p) bytes (a store the compiler keeps), then kfree(p):
+ * for keys and passwords. NULL / ZERO_SIZE_PTR are no-ops; a pointer
+ * kmalloc never gave is reported once and neither touched nor freed. */
+void kfree_sensitive(const void *p);
+/* Linux's kvmalloc family for code ported from it: kmm has no vmalloc (no
+ * MMU remapping), so these are kmalloc, kzalloc, kmalloc_array, kcalloc
+ * and kfree — a large request is contiguous pages or fails. */
+void *kvmalloc(size_t size, gfp_t gfp);
+void *kvzalloc(size_t size, gfp_t gfp);
+void *kvmalloc_array(size_t n, size_t size, gfp_t gfp);
+void *kvcalloc(size_t n, size_t size, gfp_t gfp);
+void kvfree(const void *p);
+
 /* ---- figures ---- */
 struct kmem_cache_info {
 	const char *name;

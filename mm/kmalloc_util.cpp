@@ -1,0 +1,87 @@
+/*
+ * mm/kmalloc_util.cpp — Linux's small helpers over kmalloc and the object
+ * caches (kmm/slab.h): kmem_cache_zalloc, kmemdup, kmemdup_nul, kstrdup,
+ * kstrndup, krealloc_array, kfree_sensitive and the kvmalloc family
+ * (kmalloc_size_roundup needs the class table: slab_api.cpp). Only the public C API is used; the file is its own
+ * object, so an image that calls none of them links none of them.
+ */
+#include <kmm/kmm.h>
+
+namespace {
+
+size_t bounded_strlen(const char *s, size_t max)
+{
+	size_t n = 0;
+	while (n < max && s[n] != '\0')
+		++n;
+	return n;
+}
+
+} // namespace
+
+extern "C" {
+
+void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp) { return kmem_cache_alloc(s, gfp | __GFP_ZERO); }
+
+void *kmemdup(const void *src, size_t len, gfp_t gfp)
+{
+	void *p = kmalloc(len, gfp);
+	if (p != nullptr && len != 0)
+		__builtin_memcpy(p, src, len);
+	return p;
+}
+
+char *kmemdup_nul(const char *s, size_t len, gfp_t gfp)
+{
+	if (s == nullptr || len == static_cast<size_t>(-1))
+		return nullptr;
+	char *p = static_cast<char *>(kmalloc(len + 1, gfp));
+	if (p != nullptr) {
+		__builtin_memcpy(p, s, len);
+		p[len] = '\0';
+	}
+	return p;
+}
+
+char *kstrdup(const char *s, gfp_t gfp)
+{
+	if (s == nullptr)
+		return nullptr;
+	return kmemdup_nul(s, bounded_strlen(s, static_cast<size_t>(-2)), gfp);
+}
+
+char *kstrndup(const char *s, size_t max, gfp_t gfp)
+{
+	if (s == nullptr)
+		return nullptr;
+	return kmemdup_nul(s, bounded_strlen(s, max), gfp);
+}
+
+void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return nullptr;
+	return krealloc(p, bytes, gfp);
+}
+
+void kfree_sensitive(const void *p)
+{
+	if (ZERO_OR_NULL_PTR(p))
+		return;
+	size_t n = ksize(p); /* reports a pointer kmalloc never gave */
+	if (n == 0)
+		return;
+	__builtin_memset(const_cast<void *>(p), 0, n);
+	/* the zeroing must happen although the memory is freed next */
+	__asm__ __volatile__("" : : "r"(p) : "memory");
+	kfree(p);
+}
+
+void *kvmalloc(size_t size, gfp_t gfp) { return kmalloc(size, gfp); }
+void *kvzalloc(size_t size, gfp_t gfp) { return kzalloc(size, gfp); }
+void *kvmalloc_array(size_t n, size_t size, gfp_t gfp) { return kmalloc_array(n, size, gfp); }
+void *kvcalloc(size_t n, size_t size, gfp_t gfp) { return kcalloc(n, size, gfp); }
+void kvfree(const void *p) { kfree(p); }
+
+} // extern "C"
