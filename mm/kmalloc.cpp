@@ -110,9 +110,12 @@ int SlabAllocator::create_kmalloc_caches_locked()
 	if (pages_.counts(KMM_ZONE_DMA).managed != 0) {
 		for (unsigned i = 0; i < kNrKmallocClasses && kKmallocSizes[i] <= max; ++i) {
 			kmalloc_dma_caches_[i] = create_kmalloc_cache(i, true);
-			if (kmalloc_dma_caches_[i] == nullptr)
-				reporter_.warn("dma-%s not created: kmalloc(GFP_DMA) of its sizes will fail",
-					       kKmallocNames[i]);
+			if (kmalloc_dma_caches_[i] == nullptr) { /* one warning, then no more tries */
+				reporter_.warn("dma-%s and larger not created: kmalloc(GFP_DMA) of those sizes "
+					       "will fail (KMM_MAX_CACHES %u)", kKmallocNames[i],
+					       static_cast<unsigned>(KMM_MAX_CACHES));
+				break;
+			}
 		}
 	}
 	return 0;
