@@ -72,6 +72,10 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsign
  * on destroy" with their addresses and keeps the cache (and those objects)
  * valid. NULL is a no-op. O(slabs of the cache + managed pages). */
 void kmem_cache_destroy(struct kmem_cache *s);
+/* Linux's shorthand: a cache named after `struct type`, of its size and
+ * alignment, no ctor. KMEM_CACHE(pkt, SLAB_HWCACHE_ALIGN). */
+#define KMEM_CACHE(type, flags) \
+	kmem_cache_create(#type, sizeof(struct type), __alignof__(struct type), (flags), NULL)
 /* O(1) on the fast path; a new slab costs O(objects per slab). NULL if out
  * of memory. __GFP_ZERO zeroes the object (also in a ctor cache). The zone
  * is the cache's: __GFP_DMA is accepted only by a SLAB_CACHE_DMA cache
