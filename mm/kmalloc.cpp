@@ -104,18 +104,26 @@ int SlabAllocator::create_kmalloc_caches_locked()
 		max = size;
 	}
 	kmalloc_max_ = max;
-	/* kmalloc(GFP_DMA)'s twins, if there is DMA memory for them. Not
-	 * fatal: without one, kmalloc(GFP_DMA) of that class fails with a
-	 * report (KMM_MAX_CACHES too small for both sets, say). */
+	/* kmalloc(GFP_DMA)'s twins, if there is DMA memory for them, smallest
+	 * first, while a quarter of the cache table stays free for
+	 * kmem_cache_create. Not fatal: kmalloc(GFP_DMA) of a class without
+	 * its twin fails with a report. */
 	if (pages_.counts(KMM_ZONE_DMA).managed != 0) {
+		unsigned free_slots = 0;
+		for (unsigned id = kBootCacheId + 1; id <= KMM_MAX_CACHES; ++id)
+			free_slots += caches_[id] == nullptr ? 1u : 0u;
+		constexpr unsigned kUserReserve = KMM_MAX_CACHES / 4;
 		for (unsigned i = 0; i < kNrKmallocClasses && kKmallocSizes[i] <= max; ++i) {
-			kmalloc_dma_caches_[i] = create_kmalloc_cache(i, true);
+			if (free_slots > kUserReserve)
+				kmalloc_dma_caches_[i] = create_kmalloc_cache(i, true);
 			if (kmalloc_dma_caches_[i] == nullptr) { /* one warning, then no more tries */
-				reporter_.warn("dma-%s and larger not created: kmalloc(GFP_DMA) of those sizes "
-					       "will fail (KMM_MAX_CACHES %u)", kKmallocNames[i],
-					       static_cast<unsigned>(KMM_MAX_CACHES));
+				reporter_.warn("dma-%s and larger not created (KMM_MAX_CACHES %u: %u slots free, "
+					       "%u kept for kmem_cache_create): kmalloc(GFP_DMA) of those sizes will fail",
+					       kKmallocNames[i], static_cast<unsigned>(KMM_MAX_CACHES), free_slots,
+					       kUserReserve);
 				break;
 			}
+			--free_slots;
 		}
 	}
 	return 0;
@@ -262,6 +270,25 @@ size_t SlabAllocator::usable_size(const void *x, const char *action, kmem_cache 
 		return 0;
 	*cache = s;
 	return s->object_size;
+}
+
+void SlabAllocator::kfree_sensitive(const void *p)
+{
+	if (ZERO_OR_NULL_PTR(p))
+		return;
+	kmem_cache *s;
+	if (usable_size(p, "kfree_sensitive", &s) == 0)
+		return; /* misuse, reported */
+	if (s != nullptr && object_free(s, p)) {
+		/* zeroing it would wipe a free pointer */
+		reporter_.bug(s->name, "kfree_sensitive of object %p: it is already free; left as it is", p);
+		reporter_.finish_bug();
+		return;
+	}
+	size_t n = ksize(p); /* all of it usable, for the sanitizers and red zones too */
+	__builtin_memset(const_cast<void *>(p), 0, n);
+	__asm__ __volatile__("" : : "r"(p) : "memory"); /* kept although the memory is freed next */
+	kfree(p);
 }
 
 size_t SlabAllocator::ksize(const void *x)

@@ -1,8 +1,8 @@
 /*
  * mm/kmalloc_util.cpp — Linux's small helpers over kmalloc and the object
  * caches (kmm/slab.h): kmem_cache_zalloc, kmemdup, kmemdup_nul, kstrdup,
- * kstrndup, krealloc_array, kfree_sensitive and the kvmalloc family
- * (kmalloc_size_roundup needs the class table: slab_api.cpp). Only the public C API is used; the file is its own
+ * kstrndup, krealloc_array and the kvmalloc family (kmalloc_size_roundup
+ * and kfree_sensitive need mm's insides: slab_api.cpp). Only the public C API is used; the file is its own
  * object, so an image that calls none of them links none of them.
  */
 #include <kmm/kmm.h>
@@ -63,19 +63,6 @@ void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp)
 	if (__builtin_mul_overflow(n, size, &bytes))
 		return nullptr;
 	return krealloc(p, bytes, gfp);
-}
-
-void kfree_sensitive(const void *p)
-{
-	if (ZERO_OR_NULL_PTR(p))
-		return;
-	size_t n = ksize(p); /* reports a pointer kmalloc never gave */
-	if (n == 0)
-		return;
-	__builtin_memset(const_cast<void *>(p), 0, n);
-	/* the zeroing must happen although the memory is freed next */
-	__asm__ __volatile__("" : : "r"(p) : "memory");
-	kfree(p);
 }
 
 void *kvmalloc(size_t size, gfp_t gfp) { return kmalloc(size, gfp); }

@@ -52,6 +52,7 @@ size_t kmalloc_max_cache_size(void)
 	g_slab.init();
 	return g_slab.kmalloc_max_cache_size();
 }
+void kfree_sensitive(const void *p) { g_slab.kfree_sensitive(p); }
 size_t kmalloc_size_roundup(size_t size)
 {
 	if (size == 0)
@@ -61,6 +62,8 @@ size_t kmalloc_size_roundup(size_t size)
 		return s->object_size; /* the class kmalloc(size) takes */
 	if (size > (size_t{kmm::kPageSize} << kmm::kMaxOrder))
 		return size; /* kmalloc fails there */
+	if (g_slab.kmalloc_guard()) /* debug: whole pages between two guard pages */
+		return (size + kmm::kPageSize - 1) & ~size_t{kmm::kPageSize - 1};
 	return size_t{kmm::kPageSize} << kmm::size_to_order(size);
 }
 

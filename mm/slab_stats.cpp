@@ -512,6 +512,10 @@ unsigned long SlabAllocator::validate()
 			const uint16_t id = page_cache_id(p);
 			if (id > KMM_MAX_CACHES || (id != 0 && caches_[id] == nullptr))
 				problem("slab page of no live cache", pages_.page_address(p));
+			else if (const Region *r = pages_.region_of(p);
+				 id != 0 && (caches_[id]->flags & SLAB_CACHE_DMA) != 0 && r != nullptr &&
+				 r->zone != KMM_ZONE_DMA)
+				problem("slab of a SLAB_CACHE_DMA cache outside the DMA zone", pages_.page_address(p));
 			if (id == 0) {
 				in_transit("slab page without a cache id (none being built or given back)",
 					   pages_.page_address(p));

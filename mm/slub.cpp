@@ -369,9 +369,10 @@ __attribute__((always_inline)) inline void *SlabAllocator::pop_or_refill(kmem_ca
 
 void *SlabAllocator::kmalloc_refill(kmem_cache *s, size_t size, gfp_t gfp)
 {
-	/* a pending flush: kmalloc_slow -> alloc_slow honours it; GFP_DMA:
-	 * alloc_from_lists gives a Normal object back (kmalloc_flagged) */
-	if (!flush_pending(this_cpu(s)))
+	/* GFP_DMA: kmalloc_slow takes the dma-kmalloc class (s is a Normal
+	 * class: nothing of it may be taken); a pending flush: kmalloc_slow ->
+	 * alloc_slow honours it */
+	if ((gfp & __GFP_DMA) == 0 && !flush_pending(this_cpu(s)))
 		if (void *object = alloc_from_lists(s, gfp, size))
 			return object;
 	return kmalloc_slow(size, gfp, kSlabDebug ? __builtin_return_address(0) : nullptr);
@@ -450,12 +451,9 @@ void *SlabAllocator::alloc_from_lists(kmem_cache *s, gfp_t gfp, size_t size)
 	unsigned long flags = fast_irq_save();
 	void *object = pop_or_refill(s, this_cpu(s, flags));
 	fast_irq_restore(flags);
-	if (object == nullptr)
-		return nullptr;
-	if (__builtin_expect((gfp & kColdGfp) != 0, 0))
-		return kmalloc_flagged(object, size, gfp);
-	san_allocated(s, object, size, s->ctor != nullptr);
-	return object;
+	/* never a Normal class for GFP_DMA: kmalloc_refill sends that to
+	 * kmalloc_slow, kmalloc_fallback uses the dma-kmalloc classes */
+	return object != nullptr ? zero_or_mark(s, object, size, gfp) : nullptr;
 }
 
 /* SLAB_CONSISTENCY_CHECKS: one object from the first partial slab, with
@@ -996,6 +994,35 @@ void SlabAllocator::free_overflow(kmem_cache *s, struct page *slab, void *x)
 		report_flush_double_frees(s, flush_double_frees, bad);
 	while (struct page *p = discard.pop_front())
 		discard_slab(s, p);
+}
+
+bool SlabAllocator::object_free(kmem_cache *s, const void *x)
+{
+	uintptr_t slot = reinterpret_cast<uintptr_t>(x) - s->red_left;
+	struct page *slab = slab_of(x);
+	bool is_free;
+	unsigned long flags = fast_irq_save();
+	{
+		CacheCpu &c = this_cpu(s);
+		SlabLockIrqsOff guard(s->lock);
+		uintptr_t base = slab_start_of(s, reinterpret_cast<void *>(slot));
+		is_free = slab->inuse == 0;
+		/* the slab's page freelist, then the CPU freelist */
+		void *lists[2] = {freelist_decode(base, slab->freelist), c.freelist};
+		for (void *p : lists) {
+			for (unsigned steps = 0; !is_free && p != nullptr && steps < s->objects; ++steps) {
+				is_free = p == reinterpret_cast<void *>(slot);
+				void *next = get_freepointer(s, p);
+				if (!freepointer_ok(s, p, next))
+					break; /* corrupt: validate reports it */
+				p = next;
+			}
+		}
+		for (uint32_t j = 1; !is_free && j <= mag_count(c) && j <= kMagazineMax; ++j)
+			is_free = c.mag[mag_slot(c, j)] == x;
+	}
+	fast_irq_restore(flags);
+	return is_free;
 }
 
 void SlabAllocator::report_double_free(kmem_cache *s, void *x)

@@ -392,6 +392,9 @@ public:
 	void kfree(const void *x);
 	size_t ksize(const void *x);
 	void *krealloc(const void *p, size_t new_size, gfp_t gfp);
+	/* Zeroes ksize(p) bytes, then kfree; refused (a report) for a pointer
+	 * kmalloc never gave or an object that is visibly free (object_free). */
+	void kfree_sensitive(const void *p);
 	/* The cache serving kmalloc(size), or NULL for 0 and large sizes. */
 	kmem_cache *kmalloc_cache(size_t size) const;
 	size_t kmalloc_max_cache_size() const { return kmalloc_max_; }
@@ -454,8 +457,7 @@ public:
 	 * __GFP_DMA (one flag test, kColdGfp): zeroing, or __GFP_DMA —
 	 * kmem_cache_alloc refuses it unless s is SLAB_CACHE_DMA (the object
 	 * goes back); kmalloc puts the object back and takes one from its
-	 * dma-kmalloc class (kmalloc_slow); alloc_from_lists ends in it too.
-	 * kmalloc_flagged finds the cache from the object's page, so the call
+	 * dma-kmalloc class (kmalloc_slow). kmalloc_flagged finds the cache from the object's page, so the call
 	 * needs no fifth argument: on 32-bit ARM that would go on the stack
 	 * and give the inline path a frame. */
 	__attribute__((noinline, cold)) void *alloc_flagged(kmem_cache *s, void *object, gfp_t gfp);
@@ -469,6 +471,7 @@ public:
 	unsigned long validate_slab_cache(kmem_cache *s);
 	/* Large kmalloc blocks get a guard page on each side (checked at kfree). */
 	void set_kmalloc_guard(bool on) { kmalloc_guard_ = on; }
+	bool kmalloc_guard() const { return kSlabDebug && kmalloc_guard_; }
 
 private:
 	friend void slab_free_fast(SlabAllocator &, kmem_cache *, void *);
@@ -576,6 +579,12 @@ private:
 	__attribute__((noinline, cold)) void report_bad_object(kmem_cache *s, const void *x, const char *action);
 	__attribute__((noinline, cold)) void free_misuse(kmem_cache *s, void *x);
 	size_t drain_empty_locked(kmem_cache *s, PageList &out);
+
+	/* Whether x, an object of s (check_object passed), is free as far as
+	 * this CPU can see: its slab is empty, it is on its slab's page
+	 * freelist or the CPU freelist (walked: O(objects)), or in this CPU's
+	 * magazine. Not other CPUs' magazines. */
+	bool object_free(kmem_cache *s, const void *x);
 
 	/* kmalloc.cpp */
 	int create_kmalloc_caches_locked();

@@ -489,6 +489,34 @@ TEST_F(Kmalloc, GfpDmaWithoutADmaZoneFailsWithAWarning)
 	EXPECT_EQ(kmm_test::snapshot(pa), after_init);
 }
 
+/* The same when the Normal class has a partial slab but nothing at hand
+ * (empty magazine, full CPU slab): kmalloc(GFP_DMA) reaches the refill
+ * path, which must neither take nor install anything of the Normal class,
+ * and warns exactly once. */
+TEST_F(Kmalloc, GfpDmaWithoutADmaZoneWarnsOnceOnTheRefillPath)
+{
+	kmem_cache *k64 = slab.kmalloc_cache(64);
+	std::vector<void *> held;
+	for (unsigned i = 0; i < 2u * k64->objects; ++i) {
+		held.push_back(slab.kmalloc(64, GFP_KERNEL));
+		ASSERT_NE(held.back(), nullptr);
+	}
+	slab.kfree(held[0]);
+	slab.shrink(k64);
+	ASSERT_EQ(info(k64).partial_slabs, 1ul);
+	kmem_cache_info before = info(k64);
+	t.cap.clear();
+	EXPECT_EQ(slab.kmalloc(64, GFP_DMA), nullptr);
+	EXPECT_EQ(t.cap.lines.size(), 1u) << t.cap.last();
+	EXPECT_EQ(t.cap.count_containing("no DMA zone"), 1u);
+	kmem_cache_info after = info(k64);
+	EXPECT_EQ(after.active_objs, before.active_objs);
+	EXPECT_EQ(after.partial_slabs, before.partial_slabs) << "the partial slab stays where it was";
+	EXPECT_EQ(after.cpu_slabs, before.cpu_slabs);
+	for (size_t i = 1; i < held.size(); ++i)
+		slab.kfree(held[i]);
+}
+
 /* A page allocator with a Normal and a DMA zone (the arena's first half
  * and second half). */
 class KmallocDma : public ::testing::Test, public kmm_test::SlabWorld {
@@ -618,6 +646,27 @@ TEST_F(KmallocDma, GfpDmaOnTheRefillPathTakesNoNormalObject)
 	slab.kfree(x);
 	for (size_t i = 1; i < held.size(); ++i)
 		slab.kfree(held[i]);
+}
+
+/* validate() checks the invariant the DMA caches rest on: every slab of
+ * a SLAB_CACHE_DMA cache lies in the DMA zone (here broken by hand: a
+ * Normal cache with a slab is flagged SLAB_CACHE_DMA). */
+TEST_F(KmallocDma, ValidateFindsADmaCacheSlabOutsideTheDmaZone)
+{
+	kmem_cache *plain = slab.create("plain", 40, 0, 0, nullptr);
+	ASSERT_NE(plain, nullptr);
+	void *x = slab.alloc(plain, GFP_KERNEL);
+	ASSERT_NE(x, nullptr);
+	ASSERT_FALSE(in_dma(x));
+	EXPECT_EQ(slab.validate(), 0u);
+	plain->flags |= SLAB_CACHE_DMA;
+	t.cap.clear();
+	EXPECT_EQ(slab.validate(), 1u);
+	EXPECT_EQ(t.cap.count_containing("slab of a SLAB_CACHE_DMA cache outside the DMA zone"), 1u) << t.cap.last();
+	plain->flags &= ~SLAB_CACHE_DMA;
+	EXPECT_EQ(slab.validate(), 0u);
+	slab.free(plain, x);
+	slab.destroy(plain);
 }
 
 /* kmem_cache_alloc(GFP_DMA) from a cache without SLAB_CACHE_DMA is a

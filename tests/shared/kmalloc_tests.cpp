@@ -507,7 +507,6 @@ void size_roundup_matches_ksize(struct ktest *t)
 {
 	KTEST_EXPECT_EQ(t, kmalloc_size_roundup(0), 0);
 	size_t max = kmalloc_max_cache_size();
-	size_t free_before = kmm_free_pages();
 	for (size_t n = 1; n <= max + 2 * PAGE_SIZE + 1; n += n < 300 ? 1 : 61) {
 		size_t predicted = kmalloc_size_roundup(n);
 		void *p = kmalloc(n, GFP_KERNEL);
@@ -520,15 +519,32 @@ void size_roundup_matches_ksize(struct ktest *t)
 		}
 		kfree(p);
 	}
-	KTEST_EXPECT_LE(t, kmm_free_pages(), free_before); /* the loop's slabs stay cached */
 	size_t huge = (size_t{PAGE_SIZE} << KMM_MAX_ORDER) + 1;
 	KTEST_EXPECT_EQ(t, kmalloc_size_roundup(huge), huge);
+	/* with the debug guard pages on, large blocks are whole pages */
+	kmm_kmalloc_guard_pages(1);
+	for (size_t n = max + 1; n <= max + 5 * PAGE_SIZE; n += PAGE_SIZE / 2 + 3) {
+		void *p = kmalloc(n, GFP_KERNEL);
+		if (!KTEST_EXPECT_NOT_NULL(t, p))
+			continue;
+		KTEST_EXPECT_EQ(t, ksize(p), kmalloc_size_roundup(n));
+		kfree(p);
+	}
+	kmm_kmalloc_guard_pages(0);
+	/* it allocates nothing */
+	kmm_slab_shrink_all();
+	size_t free_now = kmm_free_pages();
+	size_t sum = 0;
+	for (size_t n = 1; n <= 2 * max; n += 7)
+		sum += kmalloc_size_roundup(n);
+	KTEST_EXPECT_GT(t, sum, 0);
+	KTEST_EXPECT_EQ(t, kmm_free_pages(), free_now);
 }
 
 /* kfree_sensitive zeroes the whole object before the free (seen through
  * the next kmalloc of the class, which returns the same object from the
- * magazine or freelist: only a free pointer may be left in it); NULL and
- * ZERO_SIZE_PTR are no-ops; a foreign pointer is reported once. */
+ * magazine or freelist); NULL and ZERO_SIZE_PTR are no-ops; a foreign
+ * pointer and an object already free are reported and left alone. */
 void kfree_sensitive_zeroes(struct ktest *t)
 {
 	unsigned char *p = static_cast<unsigned char *>(kmalloc(200, GFP_KERNEL));
@@ -539,6 +555,7 @@ void kfree_sensitive_zeroes(struct ktest *t)
 	unsigned char *q = static_cast<unsigned char *>(kmalloc(200, GFP_KERNEL));
 	KTEST_ASSERT_NOT_NULL(t, q);
 	KTEST_EXPECT_EQ(t, q, p); /* LIFO: else the check below proves nothing */
+	KTEST_EXPECT_EQ(t, ksize(q), n); /* and all of it is ours to read */
 	size_t dirty = 0;
 	for (size_t i = 0; i < n; ++i)
 		dirty += q[i] == 0x3c ? 1u : 0u;
@@ -546,12 +563,43 @@ void kfree_sensitive_zeroes(struct ktest *t)
 	kfree(q);
 	kfree_sensitive(nullptr);
 	kfree_sensitive(ZERO_SIZE_PTR);
+	/* a foreign pointer: reported as ksize reports it, nothing more */
 	unsigned long bugs = kmm_bug_count();
+	KTEST_EXPECT_EQ(t, ksize(kNotManaged), 0);
+	unsigned long ksize_reports = kmm_bug_count() - bugs;
+	KTEST_EXPECT_GE(t, ksize_reports, 1);
 	kfree_sensitive(kNotManaged);
-	unsigned long reports = kmm_bug_count() - bugs;
-	KTEST_EXPECT_GE(t, reports, 1);
+	KTEST_EXPECT_EQ(t, kmm_bug_count(), bugs + 2 * ksize_reports);
 	KTEST_EXPECT_EQ(t, kNotManaged[0], 1); /* untouched */
-	t->expected_bugs = reports;
+
+	/* an object already free — in the magazine, then (after a shrink, with
+	 * its slab kept by another object) on its slab's freelist: reported,
+	 * left alone, and handed out once only afterwards */
+	void *keep = kmalloc(64, GFP_KERNEL);
+	void *a = kmalloc(64, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, keep);
+	KTEST_ASSERT_NOT_NULL(t, a);
+	kfree(a);
+	unsigned long before_free = kmm_bug_count();
+	kfree_sensitive(a);
+	KTEST_EXPECT_EQ(t, kmm_bug_count(), before_free + 1);
+	kmm_slab_shrink_all();
+	kfree_sensitive(a);
+	KTEST_EXPECT_EQ(t, kmm_bug_count(), before_free + 2);
+	KTEST_EXPECT_EQ(t, kmm_slab_validate(), 0);
+	void *got[80];
+	unsigned n_got = 0, times_a = 0;
+	for (; n_got < 80; ++n_got) {
+		got[n_got] = kmalloc(64, GFP_KERNEL);
+		if (got[n_got] == nullptr)
+			break;
+		times_a += got[n_got] == a ? 1u : 0u;
+	}
+	KTEST_EXPECT_EQ(t, times_a, 1);
+	for (unsigned i = 0; i < n_got; ++i)
+		kfree(got[i]);
+	kfree(keep);
+	t->expected_bugs = 2 * ksize_reports + 2;
 }
 
 const ktest_case cases[] = {

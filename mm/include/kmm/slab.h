@@ -145,12 +145,16 @@ char *kstrndup(const char *s, size_t max, gfp_t gfp);
 /* krealloc to n * size bytes; NULL (p intact, no report) on overflow. */
 void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp);
 /* What ksize() of kmalloc(size) would be: the class size, or the whole
- * page block above the largest class; 0 for 0; size itself beyond the
+ * page block above the largest class (whole pages with the debug guard
+ * pages of kmm_kmalloc_guard_pages); 0 for 0; size itself beyond the
  * largest block (kmalloc fails there). Allocates nothing. */
 size_t kmalloc_size_roundup(size_t size);
 /* Zeroes all ksize(p) bytes (a store the compiler keeps), then kfree(p):
- * for keys and passwords. NULL / ZERO_SIZE_PTR are no-ops; a pointer
- * kmalloc never gave is reported once and neither touched nor freed. */
+ * for keys and passwords. NULL / ZERO_SIZE_PTR are no-ops. Reported once
+ * and neither touched nor freed: a pointer kmalloc never gave, and an
+ * object that is visibly free already (on its slab's or this CPU's
+ * freelist, in this CPU's magazine, or its slab empty), whose free
+ * pointer the zeroing would wipe. */
 void kfree_sensitive(const void *p);
 /* Linux's kvmalloc family for code ported from it: kmm has no vmalloc (no
  * MMU remapping), so these are kmalloc, kzalloc, kmalloc_array, kcalloc
