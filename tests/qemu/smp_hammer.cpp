@@ -8,7 +8,8 @@
  *   pages  alloc_pages/__free_pages, orders 0-3, Normal and DMA zone, on
  *          every CPU at once: per-CPU page lists, their refills and drains
  *          into the shared zone lock
- *   slab   the same plus kmalloc/kfree (4 B … 2 KiB and large) and a shared
+ *   slab   the same plus kmalloc/kfree (4 B … 2 KiB and large; 1 in 8 of
+ *          the small ones GFP_DMA, checked to lie in the DMA zone) and a shared
  *          kmem_cache with a ctor; every kShrinkEvery operations a CPU
  *          shrinks the shared cache or every cache, which drains the other
  *          CPUs' per-CPU caches through the cross-CPU call IPI while they
@@ -47,6 +48,7 @@
 #include <kernel/workload.h>
 #include <kmm/kmm.h>
 
+#include "../shared/ktest_env.h"
 #include "slab_census.h"
 
 namespace {
@@ -68,6 +70,7 @@ struct Block {
 	uint32_t size; /* order (pages), bytes (kmalloc) */
 	uint32_t stamp;
 	Kind kind;
+	bool dma; /* kmalloc(GFP_DMA): a dma-kmalloc object */
 };
 
 struct alignas(64) Ring {
@@ -190,6 +193,7 @@ void acquire(Cpu &c, unsigned cpu, Block &b)
 {
 	uint32_t r = c.rng.next();
 	b.stamp = (cpu << 24) | (++c.generation & 0xffffffu);
+	b.dma = false;
 	unsigned kinds = g_with_slab ? 3 : 1;
 	switch (r % kinds) {
 	case 0: {
@@ -202,11 +206,15 @@ void acquire(Cpu &c, unsigned cpu, Block &b)
 	}
 	case 1:
 		b.kind = kKmalloc;
-		if ((r >> 8) % 64 == 0)
+		if ((r >> 8) % 64 == 0) {
 			b.size = static_cast<uint32_t>(kmalloc_max_cache_size() + 1 + (r >> 16) % (2 * PAGE_SIZE));
-		else
+		} else {
 			b.size = 4 + (r >> 8) % (2048 >> ((r >> 20) % 4));
-		b.p = kmalloc(b.size, GFP_KERNEL);
+			b.dma = (r >> 24) % 8 == 0;
+		}
+		b.p = kmalloc(b.size, b.dma ? GFP_DMA : GFP_KERNEL);
+		if (b.dma && b.p != nullptr && !ktest_env_in_zone(reinterpret_cast<uintptr_t>(b.p), KMM_ZONE_DMA))
+			problem(c, cpu, "kmalloc(GFP_DMA) memory outside the DMA zone", b);
 		break;
 	default:
 		b.kind = kCache;
@@ -368,7 +376,7 @@ void run_case(struct ktest *t, bool with_slab)
 				g_baseline.expect_more("smp_obj", 1);
 			} else if (b.kind == kKmalloc && b.size <= kmalloc_max_cache_size()) {
 				char name[24];
-				slab_census::kmalloc_name(name, sizeof(name), ksize(b.p));
+				slab_census::kmalloc_name(name, sizeof(name), ksize(b.p), b.dma);
 				g_baseline.expect_more(name, 1);
 			}
 		});
