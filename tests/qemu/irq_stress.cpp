@@ -9,7 +9,7 @@
  *   kmalloc / kfree             4 B … 2 KiB, 1 in 32 above the top class (pages);
  *                               1 in 4 of them GFP_DMA of 17 … 64 B, checked to
  *                               lie in the DMA zone (dma-kmalloc-32 and -64: the
- *                               board's DMA zone is 4 pages, one slab per class)
+ *                               board's DMA zone has 3 usable pages, a slab per class)
  *   kzalloc / kfree             checked all zero
  *   kcalloc, kmalloc_array / kfree   kcalloc's checked all zero; both also
  *                               asked for an overflowing n * size (NULL)

@@ -114,13 +114,15 @@
  * kmem_cache_free/kfree push into it, allocation pops from it first. A
  * cache's capacity is KMM_SLAB_MAGAZINE_BYTES / object stride, clamped to
  * [2, KMM_SLAB_MAGAZINE] (e.g. 4 KiB pages: 31 up to 256-byte objects, 16
- * at 512, 4 at 2 KiB, 2 at 8 KiB); a free into a full one first gives its
- * two oldest entries back to their slabs (bounded work per free). So at
+ * at 512, 4 at 2 KiB, 2 at 8 KiB); a free into a full one gives the object
+ * itself back to its slab (KMM_SLAB_MAGAZINE_EVICT=n: the n oldest entries
+ * go back instead and the object is pushed; bounded work per free). So at
  * most KMM_SLAB_MAGAZINE_BYTES (or 2 objects) per cache and CPU sit in a
  * magazine; kmem_cache_shrink, kmm_slab_shrink_all, destroy and a failing
  * slab allocation (memory pressure) empty them. The magazine is a ring of
- * KMM_SLAB_MAGAZINE + 1 pointers per CPU in each kmem_cache (a power of
- * two: the value is rounded down to 2^k - 1); 0 disables magazines (the
+ * KMM_SLAB_MAGAZINE + 1 pointers (a power of two: the value is rounded down
+ * to 2^k - 1) after a NULL wall, per CPU in each kmem_cache; 0 disables
+ * magazines (the
  * CPU slab's freelist is then the fast path).
  * SLAB_CONSISTENCY_CHECKS caches never use one. */
 #ifndef KMM_SLAB_MAGAZINE

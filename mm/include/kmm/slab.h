@@ -205,9 +205,10 @@ void kmm_slabstats(kmm_sink_fn sink, void *ctx);
  * object boundaries, no cycles) and every slab page; returns the number of
  * problems (each also described on the report hook). */
 unsigned long kmm_slab_validate(void);
-/* kmem_cache_shrink() on every cache (magazines included). A slab or large
- * kmalloc allocation the page allocator refuses does this once by itself
- * before it retries (and only then runs the OOM hook). */
+/* kmem_cache_shrink() on every cache (magazines included). Any page
+ * allocation under memory pressure does this by itself (the slab layer's
+ * reclaim hook in the page allocator), after draining the per-CPU page
+ * lists and before the OOM hook, each followed by a retry. */
 void kmm_slab_shrink_all(void);
 
 /* ---- debugging (docs/DEBUGGING.md) ----
