@@ -12,6 +12,7 @@
  * 96 and 192 objects sit at multiples of 32 and 64 from a page start, and
  * the table sends 3, 5, 6 and 7 bytes on 64-bit to the 16-byte class.
  */
+#include "format.h"
 #include "slub.h"
 #include "slub_fast.h"
 
@@ -24,20 +25,6 @@ const char *const kKmallocNames[kNrKmallocClasses] = {
 	"kmalloc-8",   "kmalloc-16",  "kmalloc-32", "kmalloc-64", "kmalloc-96", "kmalloc-128", "kmalloc-192",
 	"kmalloc-256", "kmalloc-512", "kmalloc-1k", "kmalloc-2k", "kmalloc-4k", "kmalloc-8k"};
 constexpr uint32_t kKmallocMinAlign = sizeof(void *) >= 8 ? 16 : 8;
-
-/* "dma-" + the class's name, into out (KMM_SLAB_NAME_LEN bytes). */
-const char *dma_kmalloc_name(char (&out)[KMM_SLAB_NAME_LEN], unsigned index)
-{
-	static_assert(KMM_SLAB_NAME_LEN >= sizeof("dma-kmalloc-192"), "dma-kmalloc names fit");
-	const char *from = kKmallocNames[index];
-	unsigned i = 0;
-	for (const char *p = "dma-"; *p != '\0'; ++p)
-		out[i++] = *p;
-	while (*from != '\0' && i + 1 < KMM_SLAB_NAME_LEN)
-		out[i++] = *from++;
-	out[i] = '\0';
-	return out;
-}
 
 /* The alignment every object of a class has: its lowest set bit. */
 constexpr uint32_t class_align(uint32_t size) { return size & (0u - size); }
@@ -79,7 +66,9 @@ kmem_cache *SlabAllocator::create_kmalloc_cache(unsigned index, bool dma)
 {
 	uint32_t size = kKmallocSizes[index];
 	char dma_name[KMM_SLAB_NAME_LEN];
-	const char *name = dma ? dma_kmalloc_name(dma_name, index) : kKmallocNames[index];
+	if (dma)
+		format(dma_name, sizeof(dma_name), "dma-%s", kKmallocNames[index]);
+	const char *name = dma ? dma_name : kKmallocNames[index];
 	uint32_t align = class_align(size) == size ? size : kKmallocMinAlign;
 	CacheLayout layout;
 	slab_flags_t flags = normalize_debug_flags(debug_flags_for(name), false);

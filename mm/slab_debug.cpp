@@ -469,16 +469,7 @@ void SlabAllocator::free_debug(kmem_cache *s, struct page *slab, void *x, const 
 		CacheCpu &c = this_cpu(s);
 		SlabLockIrqsOff guard(s->lock);
 		uintptr_t base = slab_start_of(s, reinterpret_cast<void *>(slot));
-		void *head = freelist_decode(base, slab->freelist);
-		bool is_free = slab->inuse == 0 || head == reinterpret_cast<void *>(slot);
-		unsigned steps = 0;
-		for (void *p = head; !is_free && p != nullptr && ++steps <= s->objects;) {
-			void *next = get_freepointer(s, p);
-			if (!freepointer_ok(s, p, next))
-				break; /* corrupt: validate_slab_cache repairs it */
-			is_free = next == reinterpret_cast<void *>(slot);
-			p = next;
-		}
+		bool is_free = slab->inuse == 0 || on_freelist(s, freelist_decode(base, slab->freelist), slot);
 		open_slot(s, slot);
 		if (is_free) {
 			double_free = true;

@@ -288,7 +288,7 @@ void *SlabAllocator::refuse_dma(kmem_cache *s)
 
 void *SlabAllocator::alloc_flagged(kmem_cache *s, void *object, gfp_t gfp)
 {
-	if ((gfp & __GFP_DMA) != 0 && (s->flags & SLAB_CACHE_DMA) == 0) {
+	if (dma_refused(s, gfp)) {
 		san_allocated(s, object, s->object_size, true);
 		free(s, object); /* back: the state is as before the call */
 		return refuse_dma(s);
@@ -298,8 +298,8 @@ void *SlabAllocator::alloc_flagged(kmem_cache *s, void *object, gfp_t gfp)
 
 void *SlabAllocator::kmalloc_flagged(void *object, size_t size, gfp_t gfp)
 {
-	kmem_cache *s = caches_[page_cache_id(pages_.virt_to_page(object))]; /* any page of a slab names it */
-	if ((gfp & __GFP_DMA) != 0 && (s->flags & SLAB_CACHE_DMA) == 0) {
+	kmem_cache *s = kmalloc_cache(size); /* the class the inline path popped from */
+	if (dma_refused(s, gfp)) {
 		san_allocated(s, object, s->object_size, true);
 		free(s, object);
 		return kmalloc_slow(size, gfp); /* its dma-kmalloc class */
@@ -384,7 +384,7 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller)
 {
 	if (kSlabDebug && caller == nullptr)
 		caller = __builtin_return_address(0);
-	if ((gfp & __GFP_DMA) != 0 && (s->flags & SLAB_CACHE_DMA) == 0)
+	if (dma_refused(s, gfp))
 		return refuse_dma(s);
 	if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
 		return alloc_checked(s, gfp, s->object_size, caller);
@@ -996,6 +996,20 @@ void SlabAllocator::free_overflow(kmem_cache *s, struct page *slab, void *x)
 		discard_slab(s, p);
 }
 
+bool SlabAllocator::on_freelist(const kmem_cache *s, void *head, uintptr_t slot) const
+{
+	unsigned steps = 0;
+	for (void *p = head; p != nullptr && ++steps <= s->objects;) {
+		if (p == reinterpret_cast<void *>(slot))
+			return true;
+		void *next = get_freepointer(s, p);
+		if (!freepointer_ok(s, p, next))
+			return false; /* corrupt: validate reports (and repairs) it */
+		p = next;
+	}
+	return false;
+}
+
 bool SlabAllocator::object_free(kmem_cache *s, const void *x)
 {
 	uintptr_t slot = reinterpret_cast<uintptr_t>(x) - s->red_left;
@@ -1006,18 +1020,8 @@ bool SlabAllocator::object_free(kmem_cache *s, const void *x)
 		CacheCpu &c = this_cpu(s);
 		SlabLockIrqsOff guard(s->lock);
 		uintptr_t base = slab_start_of(s, reinterpret_cast<void *>(slot));
-		is_free = slab->inuse == 0;
-		/* the slab's page freelist, then the CPU freelist */
-		void *lists[2] = {freelist_decode(base, slab->freelist), c.freelist};
-		for (void *p : lists) {
-			for (unsigned steps = 0; !is_free && p != nullptr && steps < s->objects; ++steps) {
-				is_free = p == reinterpret_cast<void *>(slot);
-				void *next = get_freepointer(s, p);
-				if (!freepointer_ok(s, p, next))
-					break; /* corrupt: validate reports it */
-				p = next;
-			}
-		}
+		is_free = slab->inuse == 0 || on_freelist(s, freelist_decode(base, slab->freelist), slot) ||
+			  on_freelist(s, c.freelist, slot);
 		for (uint32_t j = 1; !is_free && j <= mag_count(c) && j <= kMagazineMax; ++j)
 			is_free = c.mag[mag_slot(c, j)] == x;
 	}

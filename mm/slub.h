@@ -457,7 +457,8 @@ public:
 	 * __GFP_DMA (one flag test, kColdGfp): zeroing, or __GFP_DMA —
 	 * kmem_cache_alloc refuses it unless s is SLAB_CACHE_DMA (the object
 	 * goes back); kmalloc puts the object back and takes one from its
-	 * dma-kmalloc class (kmalloc_slow). kmalloc_flagged finds the cache from the object's page, so the call
+	 * dma-kmalloc class (kmalloc_slow). kmalloc_flagged finds the cache
+	 * from size (the class the inline path popped from), so the call
 	 * needs no fifth argument: on 32-bit ARM that would go on the stack
 	 * and give the inline path a frame. */
 	__attribute__((noinline, cold)) void *alloc_flagged(kmem_cache *s, void *object, gfp_t gfp);
@@ -585,6 +586,14 @@ private:
 	 * freelist or the CPU freelist (walked: O(objects)), or in this CPU's
 	 * magazine. Not other CPUs' magazines. */
 	bool object_free(kmem_cache *s, const void *x);
+	/* Whether slot is on the freelist starting at head (at most
+	 * s->objects steps; false at a corrupt free pointer). Lock held. */
+	bool on_freelist(const kmem_cache *s, void *head, uintptr_t slot) const;
+	/* GFP_DMA asked of a cache whose objects may lie outside the DMA zone. */
+	static bool dma_refused(const kmem_cache *s, gfp_t gfp)
+	{
+		return (gfp & __GFP_DMA) != 0 && (s->flags & SLAB_CACHE_DMA) == 0;
+	}
 
 	/* kmalloc.cpp */
 	int create_kmalloc_caches_locked();

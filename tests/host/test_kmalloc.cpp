@@ -42,6 +42,21 @@ size_t expected_max()
 	return max;
 }
 
+/* Leaves kmalloc class k with nothing at hand (an empty magazine, a full
+ * CPU slab) and one partial slab, so the next kmalloc of it takes the
+ * refill path. Returns what it holds; held[0] is the free object. */
+std::vector<void *> only_a_partial_slab(kmm_test::SlabWorld &w, kmem_cache *k)
+{
+	std::vector<void *> held;
+	for (unsigned i = 0; i < 2u * k->objects; ++i) {
+		held.push_back(w.slab.kmalloc(k->object_size, GFP_KERNEL));
+		EXPECT_NE(held.back(), nullptr);
+	}
+	w.slab.kfree(held[0]); /* into the magazine ... */
+	w.slab.shrink(k);      /* ... and back onto its slab: a partial slab */
+	return held;
+}
+
 class Kmalloc : public ::testing::Test, public kmm_test::SlabWorld {
 protected:
 	void SetUp() override { boot(); }
@@ -496,13 +511,7 @@ TEST_F(Kmalloc, GfpDmaWithoutADmaZoneFailsWithAWarning)
 TEST_F(Kmalloc, GfpDmaWithoutADmaZoneWarnsOnceOnTheRefillPath)
 {
 	kmem_cache *k64 = slab.kmalloc_cache(64);
-	std::vector<void *> held;
-	for (unsigned i = 0; i < 2u * k64->objects; ++i) {
-		held.push_back(slab.kmalloc(64, GFP_KERNEL));
-		ASSERT_NE(held.back(), nullptr);
-	}
-	slab.kfree(held[0]);
-	slab.shrink(k64);
+	std::vector<void *> held = only_a_partial_slab(*this, k64);
 	ASSERT_EQ(info(k64).partial_slabs, 1ul);
 	kmem_cache_info before = info(k64);
 	t.cap.clear();
@@ -622,18 +631,12 @@ TEST_F(KmallocDma, AnExhaustedDmaZoneNeverFallsBackToNormalMemory)
 }
 
 /* kmalloc(GFP_DMA) whose Normal class has no object at hand (empty
- * magazine, full CPU slab) but a partial slab: the refill pops from that
- * slab, gives the object back, and the dma class serves. */
+ * magazine, full CPU slab) but a partial slab: the refill path takes
+ * nothing of it, and the dma class serves. */
 TEST_F(KmallocDma, GfpDmaOnTheRefillPathTakesNoNormalObject)
 {
 	kmem_cache *k64 = slab.kmalloc_cache(64);
-	std::vector<void *> held;
-	for (unsigned i = 0; i < 2u * k64->objects; ++i) {
-		held.push_back(slab.kmalloc(64, GFP_KERNEL));
-		ASSERT_NE(held.back(), nullptr);
-	}
-	slab.kfree(held[0]); /* into the magazine ... */
-	slab.shrink(k64);    /* ... and back onto its slab: a partial slab */
+	std::vector<void *> held = only_a_partial_slab(*this, k64);
 	ASSERT_EQ(info(k64).partial_slabs, 1ul);
 	unsigned long active = info(k64).active_objs;
 	void *x = slab.kmalloc(64, GFP_DMA);
