@@ -704,12 +704,16 @@ inline uint16_t freelist_encode(uintptr_t base, const void *object)
  * bswap(address of the stored word) (Linux's freelist_ptr_encode): a
  * pointer leaked or overwritten by a use after free does not decode to
  * anything useful, and freepointer_ok() catches what it decodes to. */
-inline uintptr_t freepointer_mask(const kmem_cache *s, const void *where)
+inline uintptr_t freepointer_mask(uintptr_t random, uintptr_t where)
 {
 	if constexpr (sizeof(uintptr_t) == 8)
-		return s->random ^ static_cast<uintptr_t>(__builtin_bswap64(reinterpret_cast<uintptr_t>(where)));
+		return random ^ static_cast<uintptr_t>(__builtin_bswap64(where));
 	else
-		return s->random ^ static_cast<uintptr_t>(__builtin_bswap32(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(where))));
+		return random ^ static_cast<uintptr_t>(__builtin_bswap32(static_cast<uint32_t>(where)));
+}
+inline uintptr_t freepointer_mask(const kmem_cache *s, const void *where)
+{
+	return freepointer_mask(s->random, reinterpret_cast<uintptr_t>(where));
 }
 inline void *get_freepointer(const kmem_cache *s, const void *object)
 {
