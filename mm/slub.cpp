@@ -314,11 +314,38 @@ void *SlabAllocator::refuse_dma(kmem_cache *s)
 	return nullptr;
 }
 
+void SlabAllocator::unpop(kmem_cache *s, void *object)
+{
+	unsigned long flags = fast_irq_save();
+	CacheCpu &c = this_cpu(s, flags);
+	/* Onto the magazine (a pop from it left room), else, without one,
+	 * back onto the CPU freelist it came from. Only if an IRQ (or, on
+	 * the host, a thread sharing the CPU slot) changed either since the
+	 * pop, the general free: it counts the free. */
+	bool back = true;
+	if (cpu_push(c, object) == Push::kDone) {
+		slab_unstat(c.free_fast);
+	} else if (mag_limit_of(c) == 0 && reinterpret_cast<uintptr_t>(object) - c.slab_start < c.slab_bytes &&
+		   object != c.freelist) {
+		set_freepointer(s, object, c.freelist);
+		c.freelist = object;
+	} else {
+		back = false;
+	}
+	slab_unstat(c.alloc_fast); /* the pop's count, whichever CPU slot it was */
+	if (back)
+		san_freed(s, object);
+	fast_irq_restore(flags);
+	if (!back) {
+		san_allocated(s, object, s->object_size, true);
+		free(s, object);
+	}
+}
+
 void *SlabAllocator::alloc_flagged(kmem_cache *s, void *object, gfp_t gfp)
 {
 	if (dma_refused(s, gfp)) {
-		san_allocated(s, object, s->object_size, true);
-		free(s, object); /* back: the state is as before the call */
+		unpop(s, object); /* back: the state is as before the call */
 		return refuse_dma(s);
 	}
 	return zero_or_mark(s, object, s->object_size, gfp);
@@ -328,8 +355,7 @@ void *SlabAllocator::kmalloc_flagged(void *object, size_t size, gfp_t gfp)
 {
 	kmem_cache *s = kmalloc_cache(size); /* the class the inline path popped from */
 	if (dma_refused(s, gfp)) {
-		san_allocated(s, object, s->object_size, true);
-		free(s, object);
+		unpop(s, object);
 		return kmalloc_slow(size, gfp); /* its dma-kmalloc class */
 	}
 	return zero_or_mark(s, object, size, gfp);

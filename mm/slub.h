@@ -463,6 +463,10 @@ public:
 	 * and give the inline path a frame. */
 	__attribute__((noinline, cold)) void *alloc_flagged(kmem_cache *s, void *object, gfp_t gfp);
 	__attribute__((noinline, cold)) void *kmalloc_flagged(void *object, size_t size, gfp_t gfp);
+	/* Puts back an object the inline pop of alloc_flagged/kmalloc_flagged
+	 * took for a call it cannot serve: neither the pop nor the put-back
+	 * shows in the statistics (no phantom alloc and free). */
+	void unpop(kmem_cache *s, void *object);
 
 	/* ---- debugging (slab_debug.cpp; docs/DEBUGGING.md) ---- */
 	/* The boot option (kmm_slub_debug syntax) for caches created from now

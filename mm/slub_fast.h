@@ -155,6 +155,11 @@ __attribute__((always_inline)) inline void slab_stat(unsigned long &counter)
 	if constexpr (KMM_SLAB_STATS)
 		++counter;
 }
+__attribute__((always_inline)) inline void slab_unstat(unsigned long &counter)
+{
+	if constexpr (KMM_SLAB_STATS)
+		--counter;
+}
 
 /* Host sanitizer annotations (sanitize.h): nothing unless ASan/Valgrind. */
 __attribute__((always_inline)) inline void san_allocated(const kmem_cache *s, void *x, size_t size, bool defined)

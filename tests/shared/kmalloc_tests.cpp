@@ -362,6 +362,11 @@ void gfp_dma_kmem_cache(struct ktest *t)
 	KTEST_ASSERT_EQ(t, kmem_cache_get_info(plain, &after), 0);
 	KTEST_EXPECT_EQ(t, after.active_objs, before.active_objs);
 	KTEST_EXPECT_EQ(t, after.num_objs, before.num_objs);
+	/* the pop and the put-back are no alloc and free of the caller's */
+	KTEST_EXPECT_EQ(t, after.alloc_fastpath, before.alloc_fastpath);
+	KTEST_EXPECT_EQ(t, after.alloc_slowpath, before.alloc_slowpath);
+	KTEST_EXPECT_EQ(t, after.free_fastpath, before.free_fastpath);
+	KTEST_EXPECT_EQ(t, after.free_slowpath, before.free_slowpath);
 	KTEST_EXPECT_EQ(t, kmem_cache_alloc(plain, GFP_KERNEL), o); /* the object went back */
 	kmem_cache_free(plain, o);
 	kmem_cache_shrink(plain); /* nothing at hand: the slow path */
