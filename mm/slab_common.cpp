@@ -323,6 +323,12 @@ int SlabAllocator::shrink(kmem_cache *s)
 {
 	if (!check_cache(s, "kmem_cache_shrink"))
 		return -KMM_EINVAL;
+	shrink_cache(s);
+	return 0;
+}
+
+void SlabAllocator::shrink_cache(kmem_cache *s)
+{
 	/* Every CPU's magazine, CPU slab and CPU partial slabs: the running
 	 * CPU's now, the others' now or at their next slow path (RemoteDrain,
 	 * slub.cpp "SMP"). */
@@ -334,19 +340,31 @@ int SlabAllocator::shrink(kmem_cache *s)
 	}
 	while (struct page *slab = discard.pop_front())
 		discard_slab(s, slab);
-	return 0;
 }
 
 void SlabAllocator::shrink_all()
 {
+	/* Memory pressure on one CPU may walk the table while another CPU
+	 * destroys a cache in it. destroy() empties the slot, then waits for
+	 * reclaimers_ to reach 0 before it frees the kmem_cache; both sides
+	 * are sequentially consistent, so a cache this walk loaded from its
+	 * slot was counted before the slot emptied and stays valid until
+	 * the count drops. (shrink() would report such a cache as not live:
+	 * shrink_cache, no check.) */
+	__atomic_add_fetch(&reclaimers_, 1ul, __ATOMIC_SEQ_CST);
 	for (unsigned id = 1; id <= KMM_MAX_CACHES; ++id)
-		if (kmem_cache *s = caches_[id])
-			shrink(s);
+		if (kmem_cache *s = __atomic_load_n(&caches_[id], __ATOMIC_SEQ_CST))
+			shrink_cache(s);
+	__atomic_sub_fetch(&reclaimers_, 1ul, __ATOMIC_SEQ_CST);
 }
 
 void SlabAllocator::reclaim()
 {
-	shrink_all();
+	/* Not while init() builds the kmalloc caches (registry_lock_ held:
+	 * a drain of other CPUs would break the lock order, and there is
+	 * nothing cached to give back yet). */
+	if (__atomic_load_n(&initialized_, __ATOMIC_ACQUIRE))
+		shrink_all();
 }
 
 void SlabAllocator::set_magazine_size(kmem_cache *s, unsigned entries)
@@ -401,9 +419,25 @@ void SlabAllocator::destroy(kmem_cache *s)
 		reporter_.finish_bug();
 		return;
 	}
+	bool reclaiming = false;
 	{
 		LockGuard guard(registry_lock_);
-		caches_[s->id] = nullptr;
+		/* One CPU: a reclaim in progress means this call interrupted it
+		 * (destroy from an IRQ handler), and waiting would never end. */
+		reclaiming = KMM_NR_CPUS == 1 && __atomic_load_n(&reclaimers_, __ATOMIC_SEQ_CST) != 0;
+		if (!reclaiming)
+			__atomic_store_n(&caches_[s->id], nullptr, __ATOMIC_SEQ_CST);
+	}
+	if (reclaiming) {
+		reporter_.bug(s->name, "kmem_cache_destroy from interrupt context during a reclaim: refused");
+		reporter_.finish_bug();
+		return;
+	}
+	/* SMP: a reclaim walk on another CPU may still hold s (shrink_all) */
+	while (__atomic_load_n(&reclaimers_, __ATOMIC_SEQ_CST) != 0) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause(); /* no WFE on ARM: the decrement sends no event */
+#endif
 	}
 	free(&boot_cache_, s);
 }

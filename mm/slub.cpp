@@ -17,7 +17,13 @@
  *   4. PerCpuPages::lock — one per CPU, that CPU's page lists (page_alloc.h;
  *      PageAllocator::validate() takes all of them, in CPU index order);
  *   5. PageAllocator::lock_ — the zone lock, innermost of kmm.
- * The same order heads mm/page_alloc.h and mm/page_alloc.cpp.
+ * The same order heads mm/page_alloc.h and mm/page_alloc.cpp. One exception,
+ * at boot: init() holds registry_lock_ while it builds the kmalloc caches
+ * (reclaim() does nothing until it is done), and if it runs out of pages
+ * it shrinks the boot cache under it, which may drain other CPUs (level 1).
+ * The kernel starts the slab layer before any secondary CPU
+ * (kernel/boot.cpp slab_init, then smp_boot_cpus), so no other CPU holds
+ * anything then.
  * New slabs are allocated with no cache lock held (the page allocator may
  * run the OOM hook); empty slabs are freed after the cache lock is dropped.
  *

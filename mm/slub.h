@@ -19,7 +19,9 @@
  *   lists and   kmem_cache::lock (IRQs masked);
  *   counters
  *   caches_[]   registry_lock_ for writes; reads of a live cache's slot are
- *               lock-free (a slot changes only on create and destroy).
+ *               lock-free (a slot changes only on create and destroy);
+ *               shrink_all's walk reads every slot and is counted in
+ *               reclaimers_, which destroy waits out before it frees.
  */
 #ifndef KMM_MM_SLUB_H
 #define KMM_MM_SLUB_H
@@ -353,6 +355,7 @@ public:
 			   void (*ctor)(void *));
 	void destroy(kmem_cache *s);
 	int shrink(kmem_cache *s);
+	/* shrink() of every cache; safe against a concurrent destroy. */
 	void shrink_all();
 	void *alloc(kmem_cache *s, gfp_t gfp);
 	void free(kmem_cache *s, void *x);
@@ -583,6 +586,8 @@ private:
 	bool check_object(kmem_cache *s, const void *x, const char *action);
 	__attribute__((noinline, cold)) void report_bad_object(kmem_cache *s, const void *x, const char *action);
 	__attribute__((noinline, cold)) void free_misuse(kmem_cache *s, void *x);
+	/* shrink() without the liveness check (shrink_all: s is pinned). */
+	void shrink_cache(kmem_cache *s);
 	size_t drain_empty_locked(kmem_cache *s, PageList &out);
 
 	/* Whether x, an object of s (check_object passed), is free as far as
@@ -644,6 +649,9 @@ private:
 	PageAllocator &pages_;
 	Reporter &reporter_;
 	SpinLock registry_lock_;
+	/* shrink_all walks in progress (destroy waits for 0 before it frees
+	 * a cache it took out of the table). */
+	unsigned long reclaimers_ = 0;
 	bool initialized_ = false;
 	RemoteDrain remote_drain_ = RemoteDrain::kSync;
 	unsigned long remote_drain_requests_ = 0;

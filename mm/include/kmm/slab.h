@@ -69,8 +69,12 @@ typedef unsigned int slab_flags_t;
 struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align,
 				     slab_flags_t flags, void (*ctor)(void *));
 /* Frees every slab. With live objects: reports "Objects remaining in <name>
- * on destroy" with their addresses and keeps the cache (and those objects)
- * valid. NULL is a no-op. O(slabs of the cache + managed pages). */
+ * on destroy" with their addresses (the first 16, then a count) and keeps
+ * the cache (and those objects) valid. NULL is a no-op. Process context
+ * only (as Linux's, which may sleep): it waits for a memory-pressure
+ * reclaim running on another CPU to finish walking the caches; on one CPU,
+ * called from an IRQ handler that interrupted such a reclaim, it is refused
+ * with a report. O(slabs of the cache + managed pages). */
 void kmem_cache_destroy(struct kmem_cache *s);
 /* Linux's shorthand: a cache named after `struct type`, of its size and
  * alignment, no ctor. KMEM_CACHE(pkt, SLAB_HWCACHE_ALIGN). */
@@ -90,9 +94,9 @@ void kmem_cache_free(struct kmem_cache *s, void *x);
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p);
 /* Frees p[0..nr); s == NULL means kfree() each (as Linux). */
 void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p);
-/* Empties the cache's per-CPU magazines into their slabs, then returns
- * every empty slab (also the CPU slab's, if empty) to the page allocator.
- * Returns 0. */
+/* Empties the cache's per-CPU magazines into their slabs, puts each CPU
+ * slab (and CPU partial slab) back on the cache's lists, then returns every
+ * empty slab to the page allocator. Returns 0. */
 int kmem_cache_shrink(struct kmem_cache *s);
 /* The object size given at creation. */
 unsigned int kmem_cache_size(struct kmem_cache *s);
@@ -118,7 +122,9 @@ void *kcalloc(size_t n, size_t size, gfp_t gfp);
  * ZERO_SIZE_PTR. If new_size fits ksize(p), p is returned unchanged (also when
  * shrinking: the data stays). Else a new object gets min(ksize(p), new_size)
  * bytes copied and p is freed; on failure NULL is returned and p is intact.
- * With __GFP_ZERO, bytes from the old ksize() up to new_size are zeroed. */
+ * With __GFP_ZERO the bytes past the caller's data are zero afterwards:
+ * moved, those from the old ksize() up to new_size; shrunk in place, those
+ * from new_size up to the old ksize(). */
 void *krealloc(const void *p, size_t new_size, gfp_t gfp);
 /* NULL and ZERO_SIZE_PTR are no-ops. Also frees large kmalloc blocks. */
 void kfree(const void *x);
