@@ -19,9 +19,13 @@ void console_sink(void *, const char *text, size_t len)
 
 void vprintk(const char *fmt, va_list ap)
 {
-	char buf[KMM_PRINTK_BUFFER];
+	/* vformat writes at most cap - 1 characters and says nothing of the
+	 * rest, so one character more than KMM_PRINTK_BUFFER shows a cut (and
+	 * a text of exactly KMM_PRINTK_BUFFER characters is written whole) */
+	char buf[KMM_PRINTK_BUFFER + 2];
 	size_t n = kmm::vformat(buf, sizeof(buf), fmt, ap);
-	if (n == sizeof(buf) - 1) { /* cut: say so, keep a line end */
+	if (n > KMM_PRINTK_BUFFER) { /* cut: say so, keep a line end */
+		n = KMM_PRINTK_BUFFER;
 		buf[n - 4] = '.';
 		buf[n - 3] = '.';
 		buf[n - 2] = '.';

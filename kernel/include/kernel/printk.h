@@ -11,7 +11,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-/* Longest text one printk() call writes (then cut with "..."). */
+/* Longest text one printk() call writes whole; a longer one is cut to this
+ * length, its last four characters "...\n". */
 #define KMM_PRINTK_BUFFER 256
 
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
