@@ -168,7 +168,8 @@ int SlabAllocator::register_cache_locked(kmem_cache *s)
 	for (unsigned id = kBootCacheId + 1; id <= KMM_MAX_CACHES; ++id) {
 		if (caches_[id] == nullptr) {
 			s->id = static_cast<uint16_t>(id);
-			caches_[id] = s;
+			/* release: shrink_all reads the table without the lock */
+			__atomic_store_n(&caches_[id], s, __ATOMIC_RELEASE);
 			return 0;
 		}
 	}
