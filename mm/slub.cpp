@@ -1056,10 +1056,11 @@ void SlabAllocator::free_overflow(kmem_cache *s, struct page *slab, void *x)
 		discard_slab(s, p);
 }
 
-bool SlabAllocator::on_freelist(const kmem_cache *s, void *head, uintptr_t slot) const
+bool SlabAllocator::on_freelist(const kmem_cache *s, void *head, uintptr_t slot, unsigned max_steps) const
 {
 	unsigned steps = 0;
-	for (void *p = head; p != nullptr && ++steps <= s->objects;) {
+	const unsigned limit = max_steps < s->objects ? max_steps : s->objects;
+	for (void *p = head; p != nullptr && ++steps <= limit;) {
 		if (p == reinterpret_cast<void *>(slot))
 			return true;
 		void *next = get_freepointer(s, p);
@@ -1080,8 +1081,11 @@ bool SlabAllocator::object_free(kmem_cache *s, const void *x)
 		CacheCpu &c = this_cpu(s);
 		SlabLockIrqsOff guard(s->lock);
 		uintptr_t base = slab_start_of(s, reinterpret_cast<void *>(slot));
-		is_free = slab->inuse == 0 || on_freelist(s, freelist_decode(base, slab->freelist), slot) ||
-			  on_freelist(s, c.freelist, slot);
+		/* bounded walks: a whole kmalloc-8 freelist (512 entries) took
+		 * ~19,000 instructions with IRQs masked on the M3 */
+		is_free = slab->inuse == 0 ||
+			  on_freelist(s, freelist_decode(base, slab->freelist), slot, kVisibleFreelist) ||
+			  on_freelist(s, c.freelist, slot, kVisibleFreelist);
 		for (uint32_t j = 1; !is_free && j <= mag_count(c) && j <= kMagazineMax; ++j)
 			is_free = c.mag[mag_slot(c, j)] == x;
 	}

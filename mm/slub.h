@@ -396,7 +396,8 @@ public:
 	size_t ksize(const void *x);
 	void *krealloc(const void *p, size_t new_size, gfp_t gfp);
 	/* Zeroes ksize(p) bytes, then kfree; refused (a report) for a pointer
-	 * kmalloc never gave or an object that is visibly free (object_free). */
+	 * kmalloc never gave or an object that is visibly free (object_free:
+	 * bounded, so its IRQ-masked window is O(1)). */
 	void kfree_sensitive(const void *p);
 	/* The cache serving kmalloc(size), or NULL for 0 and large sizes. */
 	kmem_cache *kmalloc_cache(size_t size) const;
@@ -591,13 +592,16 @@ private:
 	size_t drain_empty_locked(kmem_cache *s, PageList &out);
 
 	/* Whether x, an object of s (check_object passed), is free as far as
-	 * this CPU can see: its slab is empty, it is on its slab's page
-	 * freelist or the CPU freelist (walked: O(objects)), or in this CPU's
-	 * magazine. Not other CPUs' magazines. */
+	 * this CPU can see in bounded time: its slab is empty, it is among
+	 * the first kVisibleFreelist entries of its slab's page freelist or of
+	 * the CPU freelist, or in this CPU's magazine. Not deeper in a
+	 * freelist, not in other CPUs' magazines. IRQs masked for O(1). */
 	bool object_free(kmem_cache *s, const void *x);
+	static constexpr unsigned kVisibleFreelist = 16;
 	/* Whether slot is on the freelist starting at head (at most
-	 * s->objects steps; false at a corrupt free pointer). Lock held. */
-	bool on_freelist(const kmem_cache *s, void *head, uintptr_t slot) const;
+	 * min(s->objects, max_steps) steps; false at a corrupt free pointer).
+	 * Lock held. */
+	bool on_freelist(const kmem_cache *s, void *head, uintptr_t slot, unsigned max_steps = ~0u) const;
 	/* GFP_DMA asked of a cache whose objects may lie outside the DMA zone. */
 	static bool dma_refused(const kmem_cache *s, gfp_t gfp)
 	{

@@ -10,6 +10,7 @@
  *                               1 in 4 of them GFP_DMA of 17 … 64 B, checked to
  *                               lie in the DMA zone (dma-kmalloc-32 and -64: the
  *                               board's DMA zone has 3 usable pages, a slab per class)
+ *                               (1 in 8 kmalloc-family frees are kfree_sensitive)
  *   kzalloc / kfree             checked all zero
  *   kcalloc, kmalloc_array / kfree   kcalloc's checked all zero; both also
  *                               asked for an overflowing n * size (NULL)
@@ -98,7 +99,7 @@ enum Kind : uint8_t {
 
 /* Every API call the test makes, counted per side. */
 enum Api : uint8_t {
-	aKmalloc, aKmallocDma, aKzalloc, aKcalloc, aKmallocArray, aArrayOverflow, aKfree,
+	aKmalloc, aKmallocDma, aKzalloc, aKcalloc, aKmallocArray, aArrayOverflow, aKfree, aKfreeSensitive,
 	aKreallocNull, aKreallocGrow, aKreallocGrowZero, aKreallocShrink, aKreallocZero,
 	aCacheAlloc, aCacheFree, aBulkAlloc, aBulkFree,
 	aAllocPages, aFreePagesStruct, aAllocExact, aFreeExact, aGetFreePages, aFreePagesAddr,
@@ -107,6 +108,7 @@ enum Api : uint8_t {
 };
 const char *const kApiNames[kApis] = {
 	"kmalloc", "kmalloc GFP_DMA", "kzalloc", "kcalloc", "kmalloc_array", "kcalloc/kmalloc_array overflow", "kfree",
+	"kfree_sensitive",
 	"krealloc(NULL)", "krealloc grow", "krealloc grow __GFP_ZERO", "krealloc shrink", "krealloc(p, 0)",
 	"kmem_cache_alloc", "kmem_cache_free", "kmem_cache_alloc_bulk", "kmem_cache_free_bulk",
 	"alloc_pages", "__free_pages", "alloc_pages_exact", "free_pages_exact", "__get_free_pages", "free_pages",
@@ -322,8 +324,13 @@ void release(Side &side, Held &h)
 	case kKmalloc:
 	case kZalloc:
 	case kArray:
-		kfree(h.p);
-		count(side, aKfree);
+		if (h.stamp % 8 == 0) { /* zeroes ksize() bytes under the hold of a kfree */
+			kfree_sensitive(h.p);
+			count(side, aKfreeSensitive);
+		} else {
+			kfree(h.p);
+			count(side, aKfree);
+		}
 		break;
 	case kRealloc:
 		if (krealloc(h.p, 0, side.gfp) != ZERO_SIZE_PTR)

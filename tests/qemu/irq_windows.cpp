@@ -7,6 +7,8 @@
  *   kmalloc slow path            empty magazine + CPU freelist: refill from
  *                                the partial list or a new slab
  *   kfree slow path              a free into a full magazine goes to its slab
+ *   kfree_sensitive              its already-free check beside 511 free
+ *                                objects (bounded freelist walks)
  *   kmem_cache with a ctor       new slabs run the ctor per object (outside
  *                                every lock: the figure shows it)
  *   alloc_pages / __free_pages   order 0 and 3 through the per-CPU lists
@@ -76,6 +78,19 @@ void windows(struct ktest *t)
 	for (unsigned i = 0; i < kObjects; ++i)
 		kfree(g_objects[i]);
 	uint32_t kfree_slow = irq_trace_print("kfree x 512: frees into full magazines go to their slabs, empty slabs freed (pcp drains)");
+
+	/* kfree_sensitive walks the object's slab freelist and the CPU
+	 * freelist (and the magazine) with IRQs masked, to refuse an object
+	 * that is already free before wiping it: worst with a kmalloc-8 slab
+	 * whose other 511 objects are free. */
+	kmm_slab_shrink_all();
+	for (unsigned i = 0; i < kObjects; ++i)
+		g_objects[i] = kmalloc(8, GFP_ATOMIC);
+	for (unsigned i = 1; i < kObjects; ++i)
+		kfree(g_objects[i]);
+	irq_trace_reset();
+	kfree_sensitive(g_objects[0]);
+	uint32_t sensitive = irq_trace_print("kfree_sensitive(8 B) beside 511 free objects (freelist walks)");
 
 	/* A ctor cache: 256-byte objects, 15 per 4 KiB slab, heavy ctor. */
 	struct kmem_cache *s = kmem_cache_create("win_ctor", 256, 0, 0, heavy_ctor);
@@ -160,6 +175,7 @@ void windows(struct ktest *t)
 	kmm_slabinfo(noop_sink, nullptr);
 	irq_trace_print("kmm_slabinfo (diagnostics)");
 
+	printk("# irq-window: kfree_sensitive %lu\n", static_cast<unsigned long>(sensitive));
 	printk("# irq-window: summary: fast paths %lu, kmalloc slow %lu, kfree slow %lu, ctor cache alloc %lu / free %lu, "
 	       "pages %lu, buddy max order %lu, large kmalloc %lu, create %lu, shrink %lu, destroy %lu, drain %lu "
 	       "instructions (hooks ~%lu)\n",
@@ -173,6 +189,7 @@ void windows(struct ktest *t)
 	KTEST_EXPECT_LE(t, fast, 200u);
 	KTEST_EXPECT_LE(t, kmalloc_slow, 4000u);
 	KTEST_EXPECT_LE(t, kfree_slow, 4000u);
+	KTEST_EXPECT_LE(t, sensitive, 4000u); /* bounded walks (a whole freelist: ~19,000) */
 	KTEST_EXPECT_LE(t, ctor_alloc, 4000u);
 	KTEST_EXPECT_LE(t, pages_max, 8000u);
 	KTEST_EXPECT_LE(t, buddy, 4000u);

@@ -158,9 +158,11 @@ size_t kmalloc_size_roundup(size_t size);
 /* Zeroes all ksize(p) bytes (a store the compiler keeps), then kfree(p):
  * for keys and passwords. NULL / ZERO_SIZE_PTR are no-ops. Reported once
  * and neither touched nor freed: a pointer kmalloc never gave, and an
- * object that is visibly free already (on its slab's or this CPU's
- * freelist, in this CPU's magazine, or its slab empty), whose free
- * pointer the zeroing would wipe. */
+ * object that is visibly free already (among the first 16 entries of its
+ * slab's or this CPU's freelist, in this CPU's magazine, or its slab
+ * empty), whose free pointer the zeroing would wipe. A free object deeper
+ * in a freelist is not seen (the walk is bounded so that IRQs stay masked
+ * for O(1)); as with a double kfree, that is undetected misuse. */
 void kfree_sensitive(const void *p);
 /* Linux's kvmalloc family for code ported from it: kmm has no vmalloc (no
  * MMU remapping), so these are kmalloc, kzalloc, kmalloc_array, kcalloc
