@@ -196,9 +196,20 @@ size_t workload_blocks_available(gfp_t gfp, unsigned int order, size_t limit)
 	return n;
 }
 
+namespace {
+unsigned long g_setup_failures;
+}
+
+void workload_setup_failed(const char *who, const char *what)
+{
+	printk("workload: %-12s could not be set up: %s (a problem)\n", who, what);
+	++g_setup_failures;
+}
+
 unsigned long workload_run_all(uint32_t seed)
 {
 	unsigned long problems = 0;
+	g_setup_failures = 0;
 	printk("workload: seed %#x, %u ops per backend, %u live slots\n", static_cast<unsigned>(seed), KMM_WORKLOAD_OPS,
 	       KMM_WORKLOAD_SLOTS);
 	printk("workload: %-12s %7s %7s %6s %10s %9s %9s %9s %9s %s\n", "backend", "allocs", "frees", "fails",
@@ -219,5 +230,5 @@ unsigned long workload_run_all(uint32_t seed)
 			b->explain_failures(&st);
 		problems += st.problems;
 	}
-	return problems;
+	return problems + g_setup_failures;
 }

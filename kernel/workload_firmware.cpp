@@ -363,8 +363,11 @@ struct Firmware {
 
 size_t firmware_available()
 {
-	if (g_packets == nullptr)
+	if (g_packets == nullptr) {
 		g_packets = kmem_cache_create("pkt_buf", sizeof(Packet), 0, SLAB_HWCACHE_ALIGN, packet_ctor);
+		if (g_packets == nullptr)
+			workload_setup_failed("firmware", "kmem_cache_create(pkt_buf) failed");
+	}
 	return g_packets != nullptr ? 1 : 0;
 }
 

@@ -21,8 +21,11 @@ struct kmem_cache *g_objects;
 
 size_t cache_max()
 {
-	if (g_objects == nullptr)
+	if (g_objects == nullptr) {
 		g_objects = kmem_cache_create("wl-object-200", kObjectSize, 0, 0, nullptr);
+		if (g_objects == nullptr)
+			workload_setup_failed("kmem_cache", "kmem_cache_create(wl-object-200) failed");
+	}
 	return g_objects != nullptr ? kObjectSize : 0;
 }
 void *cache_alloc(size_t) { return kmem_cache_alloc(g_objects, GFP_KERNEL | __GFP_NOWARN); }

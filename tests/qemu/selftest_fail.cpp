@@ -1,10 +1,21 @@
 /*
  * tests/qemu/selftest_fail.cpp — linked into kmm-<board>-selftest-fail.elf
- * only: a self-test that always fails, so the boot must end with exit
- * status 1 (KMM_EXIT_TEST_FAILED). CTest qemu.<board>.selftest_fail expects
- * exactly that: proof that a failing self-test fails the QEMU run.
+ * only: canaries for every way the boot must notice a failure, so the run
+ * ends with exit status 1 (KMM_EXIT_TEST_FAILED). CTest
+ * qemu.<board>.selftest_fail expects that status and each canary's line:
+ *   - must_fail: a self-test whose KTEST_EXPECT fails;
+ *   - leaks_a_page: a self-test that passes its own checks but leaks a page
+ *     (the runner's after-case check must fail it);
+ *   - undeclared_misuse: a self-test that provokes a misuse report it does
+ *     not declare in expected_bugs (the runner must fail it);
+ *   - a workload backend that cannot be set up (a workload problem, not a
+ *     silent skip);
+ *   - a workload scenario that double-frees: a misuse report after the
+ *     self-tests, which fails the boot also in release builds.
+ * Proof that the harness turns each of them into a failed QEMU run.
  */
 #include <kernel/ktest.h>
+#include <kernel/workload.h>
 
 namespace {
 
@@ -13,10 +24,46 @@ void must_fail(struct ktest *t)
 	KTEST_EXPECT_EQ(t, 1 + 1, 3);
 }
 
+void leaks_a_page(struct ktest *t)
+{
+	struct page *p = alloc_pages(GFP_KERNEL, 0);
+	KTEST_EXPECT_NOT_NULL(t, p); /* and never freed */
+}
+
+void undeclared_misuse(struct ktest *t)
+{
+	char *p = static_cast<char *>(kmalloc(64, GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, p);
+	kfree(p + 8); /* into the middle: refused with a report */
+	kfree(p);
+}
+
 const ktest_case cases[] = {
 	{"must_fail", must_fail},
+	{"leaks_a_page", leaks_a_page},
+	{"undeclared_misuse", undeclared_misuse},
 };
+
+size_t cannot_set_up()
+{
+	workload_setup_failed("canary-setup", "deliberately (selftest-fail image)");
+	return 0;
+}
+
+size_t available() { return 1; }
+
+void double_free(uint32_t, struct kmm_workload_stats *st)
+{
+	void *p = kmalloc(32, GFP_KERNEL);
+	kfree(p);
+	kfree(p); /* refused and counted */
+	st->allocs = 1;
+	st->frees = 1;
+}
 
 } // namespace
 
 KTEST_SUITE(selftest_canary, cases);
+
+KMM_WORKLOAD_BACKEND(98_canary_setup, {"canary-setup", cannot_set_up, 0, nullptr, nullptr, nullptr, nullptr});
+KMM_WORKLOAD_BACKEND(99_canary_misuse, {"canary-misuse", available, 0, nullptr, nullptr, double_free, nullptr});

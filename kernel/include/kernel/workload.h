@@ -68,6 +68,11 @@ struct kmm_workload_stats {
 	uint64_t alloc_ticks_max, free_ticks_max;
 };
 
+/* A backend that belongs on this board could not be set up (e.g. its
+ * kmem_cache_create failed): prints why, and workload_run_all counts it
+ * as a problem (a skip would hide it). */
+void workload_setup_failed(const char *who, const char *what);
+
 /* Both layers' validate(); adds what it finds to st->problems (with a
  * line naming `who` and `op`). For scenarios too. */
 void workload_validate(const char *who, struct kmm_workload_stats *st, unsigned long op);
