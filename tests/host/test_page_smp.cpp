@@ -1,8 +1,8 @@
 /*
  * tests/host/test_page_smp.cpp — the page allocator under concurrency, on a
  * build with KMM_NR_CPUS=4 where host threads stand in for CPUs (arch/host
- * deals threads CPU slots round-robin; with more threads than CPUs, threads
- * share a slot and its per-CPU lock). 2, 4 and 8 threads allocate and free
+ * gives a thread the slot with the fewest live threads; with more threads
+ * than CPUs, threads share a slot and its per-CPU lock). 2, 4 and 8 threads allocate and free
  * pages of orders 0…3, a share of them handed to another thread to free
  * (remote frees land on the freeing CPU's lists). Afterwards nothing is lost:
  * validate() is clean and, drained, the buddy state equals the one after

@@ -47,7 +47,8 @@
  * order o holds at most max(1, KMM_PCP_HIGH >> o) blocks; past that, half of
  * it goes back to the buddy lists; an empty list is refilled with half as
  * many. Drained completely when an allocation finds no block (memory
- * pressure), by kmm_drain_pages() and by shrink. KMM_PCP_HIGH 0 disables. */
+ * pressure) and by kmm_drain_pages() (kmem_cache_shrink does not: it gives
+ * slabs back to these lists). KMM_PCP_HIGH 0 disables. */
 #ifndef KMM_PCP_MAX_ORDER
 #define KMM_PCP_MAX_ORDER 3
 #endif
