@@ -409,10 +409,8 @@ void SlabAllocator::destroy(kmem_cache *s)
 	{
 		SlabLockGuard guard(s->lock);
 		leaked = s->nr_slabs != 0;
-		if (leaked) {
-			s->destroy_refused = true;
+		if (leaked)
 			report_leaks_locked(s);
-		}
 	}
 	if (leaked) {
 		/* Linux keeps such a cache: its objects stay valid, freeable, and

@@ -320,7 +320,6 @@ struct kmem_cache {
 	 * validate() allows for them while other CPUs run; 0 when quiet. */
 	unsigned long slabs_in_flight = 0;
 	bool kmalloc = false;        /* a kmalloc-* or the boot cache: never destroyed */
-	bool destroy_refused = false;
 	char name[KMM_SLAB_NAME_LEN] = {};
 };
 

@@ -116,6 +116,28 @@ TEST_F(Kmalloc, EverySizeAllocatesAlignedUsableMemory)
 	EXPECT_EQ(t.rep.bugs(), 0u);
 }
 
+/* Large kmalloc (pages): a power-of-two size is naturally aligned too,
+ * up to the largest block (Linux's promise). */
+TEST_F(Kmalloc, LargePowerOfTwoSizesAreNaturallyAligned)
+{
+	size_t max = slab.kmalloc_max_cache_size();
+	for (size_t size = 2 * max; size <= (kPageSize << KMM_MAX_ORDER); size *= 2) {
+		std::vector<void *> held;
+		for (int i = 0; i < 3; ++i) { /* a few, so not every one is a fresh top-of-block */
+			void *p = slab.kmalloc(size, GFP_KERNEL | __GFP_NOWARN);
+			if (p == nullptr)
+				break;
+			EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % size, 0u) << size;
+			EXPECT_EQ(slab.ksize(p), size);
+			held.push_back(p);
+		}
+		EXPECT_FALSE(held.empty()) << size;
+		for (void *p : held)
+			slab.kfree(p);
+	}
+	EXPECT_EQ(t.rep.bugs(), 0u);
+}
+
 TEST_F(Kmalloc, ClassBoundaries)
 {
 	size_t max = slab.kmalloc_max_cache_size();
