@@ -225,7 +225,7 @@ def report(resdir, docdir):
         if m and e["metric"] == "utilization_pct":
             util.setdefault(int(m.group(1)), {})[e["allocator"]] = e["value"]
     rams = sorted(util)
-    w("## Goals (issue #7), as measured")
+    w("## Goals (issue #7; the host lines issue #5), as measured")
     w("")
     w("| goal | measured | target | verdict |")
     w("| --- | ---: | ---: | --- |")
@@ -244,6 +244,16 @@ def report(resdir, docdir):
         if k is not None and n is not None:
             w(goal_line("utilisation at first failure, %d KiB: kmm vs newlib" % r, "%s %% vs %s %%" % (
                 fmt(k, 1), fmt(n, 1)), "kmm higher", k > n, "by %.1f points" % (n - k)))
+    # issue #5's two host goals, from the same side-by-side run (throughput)
+    for wl in ("a-slot256", "a-slot1024"):
+        k1, k2 = h.get(wl, "kmm", "mops_per_s", 1), h.get(wl, "kmm", "mops_per_s", 2)
+        g2 = h.get(wl, "glibc", "mops_per_s", 2)
+        if k1 and k2:
+            w(goal_line("(issue #5, host) %s: kmm 2 threads over 1 thread, throughput" % wl, "%.2f×" % (k2 / k1),
+                        "≥ 1.8×", k2 / k1 >= 1.8, "by %.2f" % (1.8 - k2 / k1)))
+        if k2 and g2:
+            w(goal_line("(issue #5, host) %s: kmm over glibc at 2 threads, throughput" % wl, "%.2f×" % (k2 / g2),
+                        "≥ 3×", k2 / g2 >= 3, "by %.2f" % (3 - k2 / g2)))
     w("")
 
     # ---- target
@@ -410,6 +420,18 @@ def report(resdir, docdir):
                 else:
                     cells.append("%.2f" % e["value"])
             w("| %s | %d | %s |" % (wl, th, " | ".join(cells)))
+    w("")
+    w("Scaling, 2-thread throughput over 1-thread (ops per second of both threads together; 2.00 is "
+      "perfect on these 2 CPUs):")
+    w("")
+    w("| workload | " + " | ".join(ALLOCS_HOST) + " |")
+    w("| --- | " + " | ".join("---:" for _ in ALLOCS_HOST) + " |")
+    for wl in hw:
+        cells = []
+        for a in ALLOCS_HOST:
+            one, two = h.get(wl, a, "mops_per_s", 1), h.get(wl, a, "mops_per_s", 2)
+            cells.append("%.2f×" % (two / one) if one and two else "—")
+        w("| %s | %s |" % (wl, " | ".join(cells)))
     w("")
     w("Read the 2-thread rows with care: the machine is a 2-vCPU VM shared with other builds (load in the "
       "method line). With perfect scaling a 2-thread figure equals the 1-thread one; where every allocator "
