@@ -8,9 +8,11 @@
  * library's start-up does this.
  *
  * QEMU starts every machine with zeroed RAM, so a skipped .bss loop shows
- * only when something is planted there first: boot with
- * `-device loader,addr=<g_bss_words from nm>,data=0xdeadbeef,data-len=4`
- * and bss_is_zero fails without the loop, passes with it.
+ * only when something is planted there first: every board's boot test
+ * (qemu.B.boot) does, with `-device loader,addr=<g_bss_words from
+ * nm>,data=0xdeadbeef,data-len=4` (tests/qemu/run_qemu.cmake PLANT_SYMBOL),
+ * so bss_is_zero fails without the loop (checked by removing it) and
+ * passes with it.
  */
 #include <kernel/ktest.h>
 #include <arch/startup.h>

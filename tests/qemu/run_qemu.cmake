@@ -4,7 +4,13 @@
 #
 #   cmake -DQEMU=qemu-system-arm "-DQEMU_ARGS=-M|mps2-an385|…" -DELF=<image>
 #         [-DEXPECT_EXIT=0] [-DEXPECT_OUTPUT=<regex>] [-DTIMEOUT=60]
-#         [-DLOG=<file>] -P run_qemu.cmake
+#         [-DLOG=<file>] [-DNM=<nm> -DPLANT_SYMBOL=<name>] -P run_qemu.cmake
+#
+# PLANT_SYMBOL: before the image starts, QEMU's loader device writes
+# 0xdeadbeef into the first word of that variable (its address from nm,
+# demangled name ending in the given one): for a .bss variable, proof that
+# start-up zeroes .bss (QEMU's own RAM is zero, so an omitted .bss loop
+# would go unseen otherwise; kernel/tests/startup_test.cpp).
 #
 # Passes only if QEMU exits by itself, with exactly EXPECT_EXIT, and the
 # output matches EXPECT_OUTPUT. A hang (timeout) or a QEMU that cannot
@@ -16,6 +22,14 @@ foreach(var QEMU ELF)
   endif()
 endforeach()
 string(REPLACE "|" ";" QEMU_ARGS "${QEMU_ARGS}")
+if(PLANT_SYMBOL)
+  execute_process(COMMAND ${NM} -C ${ELF} OUTPUT_VARIABLE symbols RESULT_VARIABLE nm_rc)
+  string(REGEX MATCH "([0-9a-fA-F]+) [bB] [^\n]*${PLANT_SYMBOL}\n" line "${symbols}")
+  if(NOT nm_rc EQUAL 0 OR NOT line)
+    message(FATAL_ERROR "run_qemu: ${PLANT_SYMBOL} not found in .bss of ${ELF} (nm: ${NM})")
+  endif()
+  list(APPEND QEMU_ARGS -device "loader,addr=0x${CMAKE_MATCH_1},data=0xdeadbeef,data-len=4")
+endif()
 if(NOT DEFINED EXPECT_EXIT)
   set(EXPECT_EXIT 0)
 endif()
