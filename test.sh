@@ -123,9 +123,12 @@ bench_smoke() {
 report_smoke() {
   local d=build/bench/smoke png
   rm -rf "$d/docs" "$d/results/host-x86_64.json" "$d/compare.json"
+  # repetitions + aggregates: the JSON shape tools/bench_host.sh writes
   build/host-release/tests/bench/bench_compare --kmm_smp --benchmark_min_time=0.001 \
+    --benchmark_repetitions=2 --benchmark_report_aggregates_only=true \
     --benchmark_out="$d/compare.json" --benchmark_out_format=json >/dev/null &&
     python3 tools/bench_report.py host "$d/compare.json" "$d/results/host-x86_64.json" &&
+    python3 tools/bench_report.py check "$d/results" &&
     python3 tools/bench_report.py report "$d/results" "$d/docs" || return 1
   grep -q '^# kmm performance' "$d/docs/PERFORMANCE.md" || { echo "no report in $d/docs" >&2; return 1; }
   for png in bench-target-per-op bench-target-alloc-free bench-utilization bench-utilization-curve bench-host; do

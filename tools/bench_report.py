@@ -5,6 +5,9 @@
                                                  target runs -> results JSON
     bench_report.py host <gbench.json> <out.json>  Google Benchmark JSON of
                                                  bench_compare -> results JSON
+    bench_report.py check <results dir>         exit 1 naming every figure
+                                                the report needs but the JSON
+                                                files lack (./test.sh bench)
     bench_report.py report [results dir] [docs dir]
                                                  bench/results/*.json ->
                                                  docs/PERFORMANCE.md and
@@ -493,11 +496,45 @@ def report(resdir, docdir):
     print("bench_report: wrote %s and %s/bench-*.png" % (os.path.join(docdir, "PERFORMANCE.md"), imgdir))
 
 
+def check(resdir):
+    """Fails (exit 1, one line per gap) unless both JSON files hold every
+    figure the report is built from: each target workload for kmm, newlib
+    and newlib-nano, a utilisation run for each, and each host workload
+    for every allocator at 1 and 2 threads (kmm's 2-thread ones too)."""
+    t = Results(os.path.join(resdir, "mps2-an385.json"))
+    h = Results(os.path.join(resdir, "host-x86_64.json"))
+    gaps = []
+    for wl in ("a-slot256", "a-slot1024", "b-churn32", "b-churn200", "c-frag", "d-pages"):
+        for a in ("kmm", "newlib", "newlib-nano"):
+            for m in ("per_op_incl_loop", "alloc_mean", "alloc_worst", "free_mean", "free_worst"):
+                if t.get(wl, a, m) is None:
+                    gaps.append("target %s %s %s" % (wl, a, m))
+    for a in ("kmm", "newlib", "newlib-nano"):
+        if not any(e["workload"].startswith("c-util-") and e["allocator"] == a and e["metric"] == "utilization_pct"
+                   for e in t.doc["entries"]):
+            gaps.append("target c-util %s utilization_pct" % a)
+    for wl in ("a-slot256", "a-slot1024", "b-churn64", "c-frag"):
+        for a in ALLOCS_HOST:
+            if a == "kmm-kmem_cache" and not wl.startswith("b-"):
+                continue
+            for th in (1, 2):
+                for m in ("ns_per_op", "mops_per_s"):
+                    if h.get(wl, a, m, th) is None:
+                        gaps.append("host %s %s threads %d %s" % (wl, a, th, m))
+    for g in gaps:
+        print("bench_report check: missing %s" % g, file=sys.stderr)
+    if gaps:
+        sys.exit(1)
+    print("bench_report check: %s complete" % resdir)
+
+
 def main():
     if len(sys.argv) >= 4 and sys.argv[1] == "target":
         parse_target(sys.argv[2], sys.argv[3])
     elif len(sys.argv) >= 4 and sys.argv[1] == "host":
         parse_host(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "check":
+        check(sys.argv[2])
     elif len(sys.argv) >= 2 and sys.argv[1] == "report":
         report(sys.argv[2] if len(sys.argv) > 2 else "bench/results", sys.argv[3] if len(sys.argv) > 3 else "docs")
     else:

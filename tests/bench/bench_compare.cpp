@@ -270,10 +270,19 @@ int main(int argc, char **argv)
 		std::fprintf(stderr, "bench_compare: cannot boot kmm\n");
 		return 1;
 	}
-	if (only_kmm)
+	if (only_kmm) {
 		g_allocators.push_back({"kmm", kmm_alloc, kmm_release, true});
-	else
+	} else {
 		load_allocators();
+		/* kmm, glibc and the three Debian libraries: a comparison that
+		 * silently lost one would still look complete */
+		if (g_allocators.size() != 5) {
+			std::fprintf(stderr, "bench_compare: %zu of the 5 allocators loaded (see above); install "
+					     "libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev\n",
+				     g_allocators.size());
+			return 1;
+		}
+	}
 	if (!only_kmm && !malloc_is_glibc()) { /* (a sanitizer's runtime interposes on purpose) */
 		std::fprintf(stderr, "bench_compare: the process's malloc is not glibc's: interposed\n");
 		return 1;
