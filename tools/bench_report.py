@@ -404,14 +404,16 @@ def report(resdir, docdir):
       "`GLIBC_TUNABLES=glibc.rtld.optional_static_tls`, which the binary sets by re-executing itself). "
       "Every allocator is called through a function pointer. kmm is the `KMM_NR_CPUS=2` build. One op = "
       "one alloc or one free; ns per op and thread (lower is better). Workloads as on the target "
-      "(b-churn64: 64-byte objects)." % h.doc.get("method", "?"))
+      "(b-churn64: 64-byte objects), plus **e-remote** (2 threads only): thread 0 allocates 8…512 B blocks "
+      "and hands them through a 1024-entry ring to thread 1, which frees them — every free is a remote "
+      "free (kmm: an object of another CPU's slab, into the freeing CPU's magazine)." % h.doc.get("method", "?"))
     w("")
     hw = ["a-slot256", "a-slot1024", "b-churn64", "c-frag"]
     w("| workload | threads | " + " | ".join(ALLOCS_HOST) + " |")
     w("| --- | ---: | " + " | ".join("---:" for _ in ALLOCS_HOST) + " |")
     pending = False
-    for wl in hw:
-        for th in (1, 2):
+    for wl in hw + ["e-remote"]:
+        for th in ((2,) if wl == "e-remote" else (1, 2)):
             cells = []
             for a in ALLOCS_HOST:
                 e = h.entry(wl, a, "ns_per_op", th)
@@ -513,11 +515,11 @@ def check(resdir):
         if not any(e["workload"].startswith("c-util-") and e["allocator"] == a and e["metric"] == "utilization_pct"
                    for e in t.doc["entries"]):
             gaps.append("target c-util %s utilization_pct" % a)
-    for wl in ("a-slot256", "a-slot1024", "b-churn64", "c-frag"):
+    for wl in ("a-slot256", "a-slot1024", "b-churn64", "c-frag", "e-remote"):
         for a in ALLOCS_HOST:
             if a == "kmm-kmem_cache" and not wl.startswith("b-"):
                 continue
-            for th in (1, 2):
+            for th in ((2,) if wl == "e-remote" else (1, 2)):
                 for m in ("ns_per_op", "mops_per_s"):
                     if h.get(wl, a, m, th) is None:
                         gaps.append("host %s %s threads %d %s" % (wl, a, th, m))

@@ -10,8 +10,12 @@
  *                          kmalloc)
  *   c-frag                 16 B…4 KiB log-uniform; 1 step in 8 on 256
  *                          long-lived slots, the rest on a 64-slot ring
- * One benchmark iteration is one operation (an alloc or a free); each
- * thread runs its own slots (no cross-thread frees).
+ *   e-remote               2 threads only, producer/consumer: thread 0
+ *                          allocates 8…512 B blocks (touching them) and
+ *                          passes them through a 1024-entry ring to thread
+ *                          1, which frees them: every free is a remote free
+ * One benchmark iteration is one operation (an alloc or a free); in a–c
+ * each thread runs its own slots (no cross-thread frees).
  *
  * No global interposition: the process's malloc stays glibc's (checked at
  * start). glibc is called as __libc_malloc/__libc_free; jemalloc
@@ -32,6 +36,7 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -145,7 +150,49 @@ struct Xorshift32 {
 	}
 };
 
-enum class Kind { kSlot, kChurn, kFrag };
+enum class Kind { kSlot, kChurn, kFrag, kRemote };
+
+/* e-remote's hand-over: single producer (thread 0), single consumer
+ * (thread 1). Each thread runs the same number of iterations, so every
+ * run ends with the ring empty. */
+struct RemoteRing {
+	static constexpr uint32_t kSize = 1024;
+	void *slot[kSize];
+	alignas(64) std::atomic<uint32_t> head{0}; /* next to pop (consumer) */
+	alignas(64) std::atomic<uint32_t> tail{0}; /* next to push (producer) */
+};
+RemoteRing g_ring;
+
+void remote_producer(benchmark::State &state, const Allocator &a)
+{
+	Xorshift32 rng;
+	for (auto _ : state) {
+		uint32_t n = 8 + (rng.next() >> 8) % 505;
+		auto *q = static_cast<unsigned char *>(a.alloc(n));
+		if (q != nullptr) {
+			q[0] = 1;
+			q[n - 1] = 2;
+		}
+		uint32_t t = g_ring.tail.load(std::memory_order_relaxed);
+		while (t - g_ring.head.load(std::memory_order_acquire) == RemoteRing::kSize)
+			; /* full: the consumer is behind */
+		g_ring.slot[t % RemoteRing::kSize] = q;
+		g_ring.tail.store(t + 1, std::memory_order_release);
+	}
+}
+
+void remote_consumer(benchmark::State &state, const Allocator &a)
+{
+	for (auto _ : state) {
+		uint32_t h = g_ring.head.load(std::memory_order_relaxed);
+		while (g_ring.tail.load(std::memory_order_acquire) == h)
+			; /* empty: the producer is behind */
+		void *q = g_ring.slot[h % RemoteRing::kSize];
+		g_ring.head.store(h + 1, std::memory_order_release);
+		if (q != nullptr)
+			a.release(q);
+	}
+}
 
 struct Workload {
 	const char *name;
@@ -195,6 +242,14 @@ void run(benchmark::State &state, const Workload &w, const Allocator &a)
 		state.SkipWithError(kPending);
 		return;
 	}
+	if (w.kind == Kind::kRemote) {
+		if (state.thread_index() == 0)
+			remote_producer(state, a);
+		else
+			remote_consumer(state, a);
+		state.SetItemsProcessed(state.iterations());
+		return;
+	}
 	Slots slots(w.kind == Kind::kFrag ? 320 : w.slots);
 	Xorshift32 rng;
 	rng.x += static_cast<uint32_t>(state.thread_index()) * 0x9e3779b9u;
@@ -219,6 +274,7 @@ void run(benchmark::State &state, const Workload &w, const Allocator &a)
 			slots.step(a, i, frag_size(x >> 11));
 			break;
 		}
+		case Kind::kRemote: break; /* above */
 		}
 		++step;
 	}
@@ -231,6 +287,7 @@ const Workload kWorkloads[] = {
 	{"a-slot1024", Kind::kSlot, 1024, 0},
 	{"b-churn64", Kind::kChurn, 256, 64},
 	{"c-frag", Kind::kFrag, 256, 0},
+	{"e-remote", Kind::kRemote, 0, 0},
 };
 
 } // namespace
@@ -296,10 +353,11 @@ int main(int argc, char **argv)
 			list.push_back(&a);
 		for (const Allocator *a : list) {
 			std::string name = std::string(w.name) + "/" + a->name;
-			benchmark::RegisterBenchmark(name.c_str(), [&w, a](benchmark::State &s) { run(s, w, *a); })
-				->Threads(1)
-				->Threads(2)
-				->UseRealTime();
+			auto *b = benchmark::RegisterBenchmark(name.c_str(),
+							       [&w, a](benchmark::State &s) { run(s, w, *a); });
+			if (w.kind != Kind::kRemote) /* a producer and a consumer, or nothing */
+				b->Threads(1);
+			b->Threads(2)->UseRealTime();
 		}
 	}
 	benchmark::Initialize(&nargs, args.data());
