@@ -652,9 +652,6 @@ private:
 	PageAllocator &pages_;
 	Reporter &reporter_;
 	SpinLock registry_lock_;
-	/* shrink_all walks in progress (destroy waits for 0 before it frees
-	 * a cache it took out of the table). */
-	unsigned long reclaimers_ = 0;
 	bool initialized_ = false;
 	RemoteDrain remote_drain_ = RemoteDrain::kSync;
 	unsigned long remote_drain_requests_ = 0;
@@ -676,6 +673,9 @@ private:
 	 * meet at most begun-after-its-walk - ended-before-it of them. */
 	unsigned long transit_begun_ = 0;
 	unsigned long transit_ended_ = 0;
+	/* shrink_all walks in progress (destroy waits for 0 before it frees
+	 * a cache it took out of the table); away from the fast paths' fields */
+	unsigned long reclaimers_ = 0;
 	kmem_cache boot_cache_;  /* caches_[kBootCacheId]: holds every other kmem_cache */
 	kmem_cache unready_;     /* kmalloc_caches_[] before init: an empty cache */
 	/* slab_debug.cpp: the boot option, the PRNG, large kmalloc guards */
