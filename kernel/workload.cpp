@@ -217,8 +217,10 @@ unsigned long workload_run_all(uint32_t seed)
 	printk("workload: (fails: NULL returns when a backend's memory is full, part of the mix; problems: "
 	       "damage, validate or leak findings)\n");
 	for (const kmm_workload_backend *b = __kmm_workloads_start; b < __kmm_workloads_end; ++b) {
+		unsigned long setup_failures = g_setup_failures;
 		if (b->max_size() == 0) {
-			printk("workload: %-12s skipped (not on this board)\n", b->name);
+			if (g_setup_failures == setup_failures) /* else it said why */
+				printk("workload: %-12s skipped (not on this board)\n", b->name);
 			continue;
 		}
 		kmm_workload_stats st = b->run != nullptr ? run_scenario(*b, seed) : run_backend(*b, seed);

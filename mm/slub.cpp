@@ -268,11 +268,23 @@ struct page *SlabAllocator::deactivate_cpu_slab(kmem_cache *s, CacheCpu &c)
 	c.slab = nullptr;
 	c.slab_start = 0;
 	c.slab_bytes = 0;
+	/* O(objects) with IRQs masked: the cache's fields in locals, so the
+	 * walk does not reload them per step (its loads go through the
+	 * objects, which the compiler must assume may alias them) */
+	const uintptr_t offset = s->offset;
+	const uintptr_t random = kFreelistHardened ? s->random : 0;
+	const unsigned limit = s->objects;
 	unsigned n = 0;
 	void *tail = nullptr;
-	for (void *p = head; p != nullptr && n < s->objects; p = get_freepointer(s, p)) {
+	for (void *p = head; p != nullptr && n < limit;) {
 		tail = p;
 		++n;
+		uintptr_t where = reinterpret_cast<uintptr_t>(p) + offset;
+		uintptr_t next;
+		__builtin_memcpy(&next, reinterpret_cast<const void *>(where), sizeof(next));
+		if constexpr (kFreelistHardened)
+			next ^= freepointer_mask(random, where);
+		p = reinterpret_cast<void *>(next);
 	}
 	SlabLockIrqsOff guard(s->lock);
 	if (n != 0) {
