@@ -346,17 +346,22 @@ void SlabAllocator::shrink_cache(kmem_cache *s)
 void SlabAllocator::shrink_all()
 {
 	/* Memory pressure on one CPU may walk the table while another CPU
-	 * destroys a cache in it. destroy() empties the slot, then waits for
-	 * reclaimers_ to reach 0 before it frees the kmem_cache; both sides
-	 * are sequentially consistent, so a cache this walk loaded from its
-	 * slot was counted before the slot emptied and stays valid until
-	 * the count drops. (shrink() would report such a cache as not live:
-	 * shrink_cache, no check.) */
-	__atomic_add_fetch(&reclaimers_, 1ul, __ATOMIC_SEQ_CST);
+	 * destroys a cache in it. A walk counts itself on the side of
+	 * reclaim_epoch_ it read, before it loads any slot. destroy() empties
+	 * the slot, then flips the epoch and waits for the old side's count
+	 * to reach 0 before it frees the kmem_cache. Everything is
+	 * sequentially consistent: a walk that loaded the cache counted itself
+	 * before the slot emptied, hence before the flip, on the old side; a
+	 * walk that counts itself after the flip, or reads the new side, loads
+	 * the empty slot. Walks that start later count on the other side, so
+	 * a stream of reclaims cannot hold destroy() back. (shrink() would
+	 * report such a cache as not live: shrink_cache, no check.) */
+	const unsigned side = static_cast<unsigned>(__atomic_load_n(&reclaim_epoch_, __ATOMIC_SEQ_CST) & 1);
+	__atomic_add_fetch(&reclaimers_[side], 1ul, __ATOMIC_SEQ_CST);
 	for (unsigned id = 1; id <= KMM_MAX_CACHES; ++id)
 		if (kmem_cache *s = __atomic_load_n(&caches_[id], __ATOMIC_SEQ_CST))
 			shrink_cache(s);
-	__atomic_sub_fetch(&reclaimers_, 1ul, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&reclaimers_[side], 1ul, __ATOMIC_SEQ_CST);
 }
 
 void SlabAllocator::reclaim()
@@ -423,7 +428,8 @@ void SlabAllocator::destroy(kmem_cache *s)
 		LockGuard guard(registry_lock_);
 		/* One CPU: a reclaim in progress means this call interrupted it
 		 * (destroy from an IRQ handler), and waiting would never end. */
-		reclaiming = KMM_NR_CPUS == 1 && __atomic_load_n(&reclaimers_, __ATOMIC_SEQ_CST) != 0;
+		reclaiming = KMM_NR_CPUS == 1 && (__atomic_load_n(&reclaimers_[0], __ATOMIC_SEQ_CST) |
+						  __atomic_load_n(&reclaimers_[1], __ATOMIC_SEQ_CST)) != 0;
 		if (!reclaiming)
 			__atomic_store_n(&caches_[s->id], nullptr, __ATOMIC_SEQ_CST);
 	}
@@ -432,8 +438,10 @@ void SlabAllocator::destroy(kmem_cache *s)
 		reporter_.finish_bug();
 		return;
 	}
-	/* SMP: a reclaim walk on another CPU may still hold s (shrink_all) */
-	while (__atomic_load_n(&reclaimers_, __ATOMIC_SEQ_CST) != 0) {
+	/* SMP: a reclaim walk on another CPU may still hold s (shrink_all):
+	 * wait for the walks on the side before the flip */
+	const unsigned side = static_cast<unsigned>(__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST) & 1);
+	while (__atomic_load_n(&reclaimers_[side], __ATOMIC_SEQ_CST) != 0) {
 #if defined(__x86_64__) || defined(__i386__)
 		__builtin_ia32_pause(); /* no WFE on ARM: the decrement sends no event */
 #endif

@@ -337,9 +337,10 @@ void SlabAllocator::unpop(kmem_cache *s, void *object)
 	unsigned long flags = fast_irq_save();
 	CacheCpu &c = this_cpu(s, flags);
 	/* Onto the magazine (a pop from it left room), else, without one,
-	 * back onto the CPU freelist it came from. Only if an IRQ (or, on
-	 * the host, a thread sharing the CPU slot) changed either since the
-	 * pop, the general free: it counts the free. */
+	 * back onto the CPU freelist it came from; either way the pop's count
+	 * is taken back. Only if an IRQ (or, on the host, a thread sharing
+	 * the CPU slot) changed both since the pop, the general free, which
+	 * counts a free: the pop's count stays, a balanced pair. */
 	bool back = true;
 	if (cpu_push(c, object) == Push::kDone) {
 		slab_unstat(c.free_fast);
@@ -350,9 +351,10 @@ void SlabAllocator::unpop(kmem_cache *s, void *object)
 	} else {
 		back = false;
 	}
-	slab_unstat(c.alloc_fast); /* the pop's count, whichever CPU slot it was */
-	if (back)
+	if (back) {
+		slab_unstat(c.alloc_fast); /* the pop's count, whichever CPU slot it was */
 		san_freed(s, object);
+	}
 	fast_irq_restore(flags);
 	if (!back) {
 		san_allocated(s, object, s->object_size, true);

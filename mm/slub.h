@@ -21,7 +21,7 @@
  *   caches_[]   registry_lock_ for writes; reads of a live cache's slot are
  *               lock-free (a slot changes only on create and destroy);
  *               shrink_all's walk reads every slot and is counted in
- *               reclaimers_, which destroy waits out before it frees.
+ *               reclaimers_[], which destroy waits out before it frees.
  */
 #ifndef KMM_MM_SLUB_H
 #define KMM_MM_SLUB_H
@@ -673,9 +673,12 @@ private:
 	 * meet at most begun-after-its-walk - ended-before-it of them. */
 	unsigned long transit_begun_ = 0;
 	unsigned long transit_ended_ = 0;
-	/* shrink_all walks in progress (destroy waits for 0 before it frees
-	 * a cache it took out of the table); away from the fast paths' fields */
-	unsigned long reclaimers_ = 0;
+	/* shrink_all walks in progress, counted on the side (parity) of
+	 * reclaim_epoch_ they started in; destroy flips the epoch and waits
+	 * for the old side to drain before it frees a cache it took out of
+	 * the table (slab_common.cpp). Away from the fast paths' fields. */
+	unsigned long reclaim_epoch_ = 0;
+	unsigned long reclaimers_[2] = {};
 	kmem_cache boot_cache_;  /* caches_[kBootCacheId]: holds every other kmem_cache */
 	kmem_cache unready_;     /* kmalloc_caches_[] before init: an empty cache */
 	/* slab_debug.cpp: the boot option, the PRNG, large kmalloc guards */

@@ -537,13 +537,11 @@ TEST_F(SlabSmpDrain, RemoteFreesGoToTheFreeingCpusMagazine)
 	EXPECT_EQ(w.t.rep.bugs(), 0u);
 }
 
-/* The host CPU model: live threads up to KMM_NR_CPUS get slots of their
- * own; beyond that they share; an exiting thread gives its slot back. */
 /* Memory-pressure reclaim (shrink_all) walks every cache while another
  * CPU creates and destroys caches: a cache destroyed under the walk is
  * neither reported as "not a live cache" nor touched after it is freed
- * (destroy waits for the walk; under ASan a freed kmem_cache is
- * poisoned), and nothing is lost. */
+ * (destroy waits for the walks that started before it; under ASan a
+ * freed kmem_cache is poisoned), and nothing is lost. */
 TEST(SlabSmpReclaim, ReclaimWhileAnotherCpuDestroysCaches)
 {
 	SlabWorld w;
@@ -560,15 +558,14 @@ TEST(SlabSmpReclaim, ReclaimWhileAnotherCpuDestroysCaches)
 	const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
 	while (std::chrono::steady_clock::now() < until || cycles < 500) {
 		kmem_cache *s = w.slab.create("victim", 48 + 8 * (cycles % 8), 0, 0, nullptr);
-		if (s == nullptr) {
+		void *x = s != nullptr ? w.slab.alloc(s, GFP_KERNEL) : nullptr;
+		if (x == nullptr) { /* stop the reclaimer before failing: no joinable thread left behind */
 			done = true;
 			reclaimer.join();
 			for (const auto &l : w.t.cap.lines)
 				ADD_FAILURE() << l;
-			FAIL() << "create failed after " << cycles << " cycles";
+			FAIL() << (s == nullptr ? "create" : "alloc") << " failed after " << cycles << " cycles";
 		}
-		void *x = w.slab.alloc(s, GFP_KERNEL);
-		ASSERT_NE(x, nullptr);
 		w.slab.free(s, x);
 		w.slab.destroy(s);
 		++cycles;
@@ -582,6 +579,8 @@ TEST(SlabSmpReclaim, ReclaimWhileAnotherCpuDestroysCaches)
 	std::printf("[          ] %lu create/destroy cycles against %lu reclaim walks\n", cycles, walks.load());
 }
 
+/* The host CPU model: live threads up to KMM_NR_CPUS get slots of their
+ * own; beyond that they share; an exiting thread gives its slot back. */
 TEST(HostCpuModel, ThreadsGetSlotsOfTheirOwnThenShareThenGiveThemBack)
 {
 	const unsigned main_cpu = kmm_arch_cpu_id();
