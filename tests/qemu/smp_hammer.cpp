@@ -24,6 +24,11 @@
  *          masked the calls are refused and the shrink only asks (the
  *          objects stay cached, validate() is clean); a shrink with IRQs
  *          on empties it again and destroy finds nothing
+ *   oom    every CPU allocates small kmalloc objects and 16 KiB blocks
+ *          (GFP_KERNEL) until its first failure: reclaim under pressure
+ *          drains the other CPUs' caches by cross-CPU calls while they
+ *          allocate; then each CPU frees another's blocks; validate() clean
+ *          and the free page count back
  *   stop   CPUs 1-3 count in loops; while kmm_arch_cpus_stop() holds
  *          them no count moves, after the resume every one does; with
  *          IRQs masked the stop is refused
@@ -522,6 +527,77 @@ void drain_remote(struct ktest *t)
 	KTEST_EXPECT_EQ(t, kmm_slab_validate(), 0ul);
 }
 
+/* Memory pressure on every CPU at once: each allocates until its first
+ * failure, in turn small kmalloc objects (so every CPU caches objects in
+ * its magazines and CPU slabs) and 16 KiB blocks (pages), GFP_KERNEL: the
+ * reclaim before each failure drains the other CPUs' caches through
+ * cross-CPU calls while they allocate too. Then each CPU frees the next
+ * CPU's blocks (remote frees). */
+struct OomCpu {
+	void *head; /* blocks chained through their first word */
+	unsigned long small, large;
+	size_t bytes;
+};
+OomCpu g_oom[kCpus];
+
+void oom_fill(unsigned cpu, void *)
+{
+	OomCpu &o = g_oom[cpu];
+	o = OomCpu{};
+	for (unsigned i = 0;; ++i) {
+		bool large = i % 4 == 3;
+		size_t n = large ? size_t{16384} : 64 + (i * 97u + cpu * 31u) % 577u;
+		void *p = kmalloc(n, GFP_KERNEL | __GFP_NOWARN);
+		if (p == nullptr)
+			break;
+		__builtin_memcpy(p, &o.head, sizeof(void *));
+		o.head = p;
+		o.bytes += n;
+		++(large ? o.large : o.small);
+	}
+}
+
+void oom_free(unsigned cpu, void *)
+{
+	OomCpu &o = g_oom[(cpu + 1) % kCpus];
+	for (void *p = o.head; p != nullptr;) {
+		void *next;
+		__builtin_memcpy(&next, p, sizeof(void *));
+		kfree(p);
+		p = next;
+	}
+	o.head = nullptr;
+}
+
+void oom(struct ktest *t)
+{
+	KTEST_ASSERT_EQ(t, smp_boot_cpus(), kCpus);
+	kmm_slab_shrink_all();
+	size_t free_before = kmm_free_pages();
+	smp_run_on_all(oom_fill, nullptr);
+	size_t bytes = 0, free_at_failure = kmm_free_pages();
+	for (unsigned cpu = 0; cpu < kCpus; ++cpu) {
+		const OomCpu &o = g_oom[cpu];
+		printk("# smp_hammer: oom cpu %u: %lu small and %lu 16 KiB blocks, %zu bytes, until its first failure\n",
+		       cpu, o.small, o.large, o.bytes);
+		KTEST_EXPECT_GT(t, o.small, 0ul);
+		KTEST_EXPECT_GT(t, o.large, 0ul);
+		bytes += o.bytes;
+	}
+	KTEST_EXPECT_EQ(t, kmm_validate(), 0ul);
+	KTEST_EXPECT_EQ(t, kmm_slab_validate(), 0ul);
+	/* full: less than one 16 KiB block's pages left, or they are scattered */
+	KTEST_EXPECT_GT(t, bytes, free_before * PAGE_SIZE / 2);
+	smp_run_on_all(oom_free, nullptr);
+	KTEST_EXPECT_EQ(t, kmm_validate(), 0ul);
+	KTEST_EXPECT_EQ(t, kmm_slab_validate(), 0ul);
+	kmm_slab_shrink_all();
+	KTEST_EXPECT_EQ(t, kmm_free_pages(), free_before);
+	printk("# smp_hammer: oom: 4 CPUs held %zu bytes at their first failures (%zu of %zu pages free then); "
+	       "all freed on another CPU, free pages %zu before, %zu after\n",
+	       bytes, free_at_failure, free_before, free_before, kmm_free_pages());
+}
+
 /* kmm_arch_cpus_stop itself: CPUs 1-3 count in a loop with IRQs on;
  * while they are stopped no count moves, after the resume they all do. */
 volatile bool g_count_run;
@@ -590,6 +666,7 @@ const ktest_case cases[] = {
 	{"pages", pages},
 	{"slab", slab},
 	{"drain", drain_remote},
+	{"oom", oom},
 	{"stop", stop_others},
 	{"park", park},
 };
