@@ -4,7 +4,9 @@
  * periodic CMSDK timer1 interrupt (0x40001000, IRQ 9, its entry appended to
  * the vector table in .vectors.irq) calls every allocation API with
  * GFP_ATOMIC while the main loop calls the same APIs with GFP_KERNEL, on
- * the same caches. A block is allocated and freed through one API pair:
+ * the same caches (not the one-line wrappers over them: kmem_cache_zalloc,
+ * kmemdup, kstrdup, krealloc_array, the kv* family, alloc_page). A block
+ * is allocated and freed through one API pair:
  *
  *   kmalloc / kfree             4 B … 2 KiB, 1 in 32 above the top class (pages);
  *                               1 in 4 of them GFP_DMA of 17 … 64 B, checked to
