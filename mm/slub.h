@@ -717,44 +717,51 @@ inline uint16_t freelist_encode(uintptr_t base, const void *object)
 	return static_cast<uint16_t>(1u + (reinterpret_cast<uintptr_t>(object) - base) / kSlabUnit);
 }
 
-/* The two helpers every free-pointer access goes through. With
- * KMM_SLAB_FREELIST_HARDENED the stored value is ptr ^ secret ^
- * bswap(address of the stored word) (Linux's freelist_ptr_encode): a
+/* The free-pointer word of one cache's objects: where it sits (offset)
+ * and, with KMM_SLAB_FREELIST_HARDENED, how it is encoded: ptr ^ secret ^
+ * bswap(address of the stored word) (Linux's freelist_ptr_encode), so a
  * pointer leaked or overwritten by a use after free does not decode to
- * anything useful, and freepointer_ok() catches what it decodes to. */
-inline uintptr_t freepointer_mask(uintptr_t random, uintptr_t where)
-{
-	if constexpr (sizeof(uintptr_t) == 8)
-		return random ^ static_cast<uintptr_t>(__builtin_bswap64(where));
-	else
-		return random ^ static_cast<uintptr_t>(__builtin_bswap32(static_cast<uint32_t>(where)));
-}
-inline uintptr_t freepointer_mask(const kmem_cache *s, const void *where)
-{
-	return freepointer_mask(s->random, reinterpret_cast<uintptr_t>(where));
-}
+ * anything useful, and freepointer_ok() catches what it decodes to. Every
+ * free-pointer access goes through it. A copy in locals keeps both fields
+ * in registers across a loop over many objects (whose stores the compiler
+ * must assume may alias the cache): allocate_slab, deactivate_cpu_slab. */
+struct FreePointerCodec {
+	uintptr_t offset;
+	uintptr_t random;
+
+	explicit FreePointerCodec(const kmem_cache *s) : offset(s->offset), random(kFreelistHardened ? s->random : 0) {}
+
+	uintptr_t mask(uintptr_t where) const
+	{
+		if constexpr (!kFreelistHardened)
+			return 0;
+		else if constexpr (sizeof(uintptr_t) == 8)
+			return random ^ static_cast<uintptr_t>(__builtin_bswap64(where));
+		else
+			return random ^ static_cast<uintptr_t>(__builtin_bswap32(static_cast<uint32_t>(where)));
+	}
+	void *load(const void *object) const
+	{
+		uintptr_t where = reinterpret_cast<uintptr_t>(object) + offset;
+		uintptr_t v;
+		__builtin_memcpy(&v, reinterpret_cast<const void *>(where), sizeof(v));
+		return reinterpret_cast<void *>(v ^ mask(where));
+	}
+	void store(void *object, const void *next) const
+	{
+		uintptr_t where = reinterpret_cast<uintptr_t>(object) + offset;
+		uintptr_t v = reinterpret_cast<uintptr_t>(next) ^ mask(where);
+		__builtin_memcpy(reinterpret_cast<void *>(where), &v, sizeof(v));
+	}
+};
+
 inline void *get_freepointer(const kmem_cache *s, const void *object)
 {
-	const char *where = static_cast<const char *>(object) + s->offset;
-	if constexpr (kFreelistHardened) {
-		uintptr_t v;
-		__builtin_memcpy(&v, where, sizeof(v));
-		return reinterpret_cast<void *>(v ^ freepointer_mask(s, where));
-	} else {
-		void *p;
-		__builtin_memcpy(&p, where, sizeof(p));
-		return p;
-	}
+	return FreePointerCodec(s).load(object);
 }
 inline void set_freepointer(const kmem_cache *s, void *object, void *next)
 {
-	char *where = static_cast<char *>(object) + s->offset;
-	if constexpr (kFreelistHardened) {
-		uintptr_t v = reinterpret_cast<uintptr_t>(next) ^ freepointer_mask(s, where);
-		__builtin_memcpy(where, &v, sizeof(v));
-	} else {
-		__builtin_memcpy(where, &next, sizeof(next));
-	}
+	FreePointerCodec(s).store(object, next);
 }
 
 /* offset % size == 0, for offset < 2^32, without a division. */
