@@ -97,7 +97,7 @@ int SlabAllocator::create_kmalloc_caches_locked()
 	 * first, while a quarter of the cache table stays free for
 	 * kmem_cache_create. Not fatal: kmalloc(GFP_DMA) of a class without
 	 * its twin fails with a report. */
-	if (pages_.counts(KMM_ZONE_DMA).managed != 0) {
+	if (has_dma_zone()) {
 		unsigned free_slots = 0;
 		for (unsigned id = kBootCacheId + 1; id <= KMM_MAX_CACHES; ++id)
 			free_slots += caches_[id] == nullptr ? 1u : 0u;
@@ -128,17 +128,27 @@ kmem_cache *SlabAllocator::kmalloc_cache(size_t size) const
 void *SlabAllocator::kmalloc(size_t size, gfp_t gfp) { return kmalloc_fast(*this, size, gfp); }
 void SlabAllocator::kfree(const void *x) { kfree_fast(*this, x); }
 
+size_t SlabAllocator::large_usable_size(size_t size) const
+{
+	constexpr size_t kLargest = size_t{kPageSize} << kMaxOrder;
+	if (kmalloc_guard()) { /* a guard page on each side of the data pages */
+		size_t data_pages = (size + kPageMask) >> kPageShift;
+		return data_pages > 0xFFFFu || (data_pages + 2) << kPageShift > kLargest ? 0 : data_pages << kPageShift;
+	}
+	return size > kLargest ? 0 : size_t{kPageSize} << size_to_order(size);
+}
+
 void *SlabAllocator::kmalloc_large(size_t size, gfp_t gfp)
 {
-	if (size > (size_t{kPageSize} << kMaxOrder)) {
+	if constexpr (kSlabDebug)
+		if (kmalloc_guard_)
+			return kmalloc_large_guarded(size, gfp);
+	if (large_usable_size(size) == 0) {
 		if ((gfp & __GFP_NOWARN) == 0)
 			reporter_.warn("kmalloc of %zu bytes: more than the largest block (%lu bytes)", size,
 				       static_cast<unsigned long>(kPageSize << kMaxOrder));
 		return nullptr;
 	}
-	if constexpr (kSlabDebug)
-		if (kmalloc_guard_)
-			return kmalloc_large_guarded(size, gfp);
 	/* under pressure the page allocator runs reclaim() (its reclaim hook)
 	 * before the OOM hook */
 	struct page *head = pages_.alloc(gfp & ~__GFP_COMP, size_to_order(size), kLargeKmalloc);
@@ -160,7 +170,7 @@ void *SlabAllocator::kmalloc_large(size_t size, gfp_t gfp)
 void *SlabAllocator::kmalloc_fallback(unsigned index, size_t size, gfp_t gfp)
 {
 	uint32_t need = (size & (size - 1)) == 0 ? static_cast<uint32_t>(size) : kKmallocMinAlign;
-	kmem_cache *const *classes = (gfp & __GFP_DMA) != 0 ? kmalloc_dma_caches_ : kmalloc_caches_;
+	kmem_cache *const *classes = kmalloc_classes(gfp);
 	for (unsigned i = index + 1; i < kNrKmallocClasses && kKmallocSizes[i] <= kmalloc_max_; ++i) {
 		kmem_cache *s = classes[i];
 		if (s == nullptr || class_align(s->size) < need) /* objects sit at multiples of the stride */
@@ -184,12 +194,12 @@ void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp, const void *caller)
 	if (size > kmalloc_max_)
 		return kmalloc_large(size, gfp);
 	unsigned index = kmalloc_index(size);
-	kmem_cache *s = (gfp & __GFP_DMA) != 0 ? kmalloc_dma_caches_[index] : kmalloc_caches_[index];
+	kmem_cache *s = kmalloc_classes(gfp)[index];
 	if (s == nullptr) {
 		if ((gfp & __GFP_NOWARN) == 0)
 			reporter_.warn("kmalloc of %zu bytes with GFP_DMA: no dma-%s cache (%s)", size,
 				       kKmallocNames[index],
-				       pages_.counts(KMM_ZONE_DMA).managed == 0 ? "no DMA zone" : "not created at init");
+				       has_dma_zone() ? "not created at init" : "no DMA zone");
 		return nullptr;
 	}
 	if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)

@@ -60,11 +60,8 @@ size_t kmalloc_size_roundup(size_t size)
 	g_slab.init();
 	if (struct kmem_cache *s = g_slab.kmalloc_cache(size))
 		return s->object_size; /* the class kmalloc(size) takes */
-	if (size > (size_t{kmm::kPageSize} << kmm::kMaxOrder))
-		return size; /* kmalloc fails there */
-	if (g_slab.kmalloc_guard()) /* debug: whole pages between two guard pages */
-		return (size + kmm::kPageSize - 1) & ~size_t{kmm::kPageSize - 1};
-	return size_t{kmm::kPageSize} << kmm::size_to_order(size);
+	size_t large = g_slab.large_usable_size(size);
+	return large != 0 ? large : size; /* 0: kmalloc fails there */
 }
 
 int kmem_cache_get_info(struct kmem_cache *s, struct kmem_cache_info *info) { return g_slab.info(s, info); }

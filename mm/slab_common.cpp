@@ -299,7 +299,7 @@ kmem_cache *SlabAllocator::create(const char *name, unsigned int size, unsigned 
 			      why, size, align, flags);
 		reporter_.finish_bug();
 	} else if (init() == 0) {
-		if ((flags & SLAB_CACHE_DMA) != 0 && pages_.counts(KMM_ZONE_DMA).managed == 0)
+		if ((flags & SLAB_CACHE_DMA) != 0 && !has_dma_zone())
 			reporter_.warn("kmem_cache_create(%s): SLAB_CACHE_DMA, but there is no DMA zone", name);
 		else
 			s = create_cache(name, layout, flags & ~SLAB_PANIC, ctor, false);

@@ -669,14 +669,13 @@ unsigned long SlabAllocator::validate_slab_cache(kmem_cache *s)
 
 void *SlabAllocator::kmalloc_large_guarded(size_t size, gfp_t gfp)
 {
-	size_t data_pages = (size + kPageMask) >> kPageShift;
-	size_t bytes = (data_pages + 2) << kPageShift;
-	if (data_pages > 0xFFFFu || bytes > (size_t{kPageSize} << kMaxOrder)) {
+	size_t data_pages = large_usable_size(size) >> kPageShift;
+	if (data_pages == 0) {
 		if ((gfp & __GFP_NOWARN) == 0)
 			reporter_.warn("kmalloc of %zu bytes with guard pages: more than the largest block", size);
 		return nullptr;
 	}
-	unsigned order = size_to_order(bytes);
+	unsigned order = size_to_order((data_pages + 2) << kPageShift);
 	/* reclaim() runs in the page allocator under pressure (its hook) */
 	struct page *head = pages_.alloc(gfp & ~(__GFP_COMP | __GFP_ZERO), order, kLargeKmalloc);
 	if (head == nullptr)

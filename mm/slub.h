@@ -480,6 +480,10 @@ public:
 	/* Large kmalloc blocks get a guard page on each side (checked at kfree). */
 	void set_kmalloc_guard(bool on) { kmalloc_guard_ = on; }
 	bool kmalloc_guard() const { return kSlabDebug && kmalloc_guard_; }
+	/* What kmalloc(size) above the largest class hands out: whole pages,
+	 * with guard pages (debug) the data pages between them; 0 where
+	 * kmalloc fails (beyond the largest block). kmalloc_size_roundup. */
+	size_t large_usable_size(size_t size) const;
 
 private:
 	friend void slab_free_fast(SlabAllocator &, kmem_cache *, void *);
@@ -617,6 +621,13 @@ private:
 	size_t usable_size(const void *x, const char *action, kmem_cache **cache);
 	void *kmalloc_large(size_t size, gfp_t gfp);
 	void *kmalloc_fallback(unsigned index, size_t size, gfp_t gfp);
+	/* kmalloc's class table for gfp: the dma-kmalloc twins for GFP_DMA
+	 * (entries NULL where none was made), else the Normal classes. */
+	kmem_cache *const *kmalloc_classes(gfp_t gfp) const
+	{
+		return (gfp & __GFP_DMA) != 0 ? kmalloc_dma_caches_ : kmalloc_caches_;
+	}
+	bool has_dma_zone() const { return pages_.counts(KMM_ZONE_DMA).managed != 0; }
 
 	/* slab_debug.cpp */
 	slab_flags_t debug_flags_for(const char *name) const;
