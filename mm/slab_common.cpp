@@ -441,11 +441,8 @@ void SlabAllocator::destroy(kmem_cache *s)
 	/* SMP: a reclaim walk on another CPU may still hold s (shrink_all):
 	 * wait for the walks on the side before the flip */
 	const unsigned side = static_cast<unsigned>(__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST) & 1);
-	while (__atomic_load_n(&reclaimers_[side], __ATOMIC_SEQ_CST) != 0) {
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause(); /* no WFE on ARM: the decrement sends no event */
-#endif
-	}
+	while (__atomic_load_n(&reclaimers_[side], __ATOMIC_SEQ_CST) != 0)
+		spin_pause(); /* the decrement sends no event: no WFE */
 	free(&boot_cache_, s);
 }
 

@@ -26,6 +26,16 @@ inline constexpr bool kSpinLockIsReal = true;
 inline constexpr bool kSpinLockIsReal = false;
 #endif
 
+/* One step of a busy wait that no event ends (a counter another CPU
+ * decrements without SEV): the x86 pause hint, else nothing (WFE would
+ * sleep until an event nobody sends). */
+inline void spin_pause()
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
 /* The lock word alone, for callers that mask IRQs themselves. kReal false:
  * compiled out (a uniprocessor, where masked IRQs are the exclusion). One
  * 32-bit word on every arch: RV64 has no sub-word AMO, and a byte swap
@@ -52,10 +62,10 @@ public:
 private:
 	static void wait()
 	{
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#elif defined(__arm__) && defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'A'
-		__asm__ volatile("wfe" ::: "memory");
+#if defined(__arm__) && defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'A'
+		__asm__ volatile("wfe" ::: "memory"); /* release() sends SEV */
+#else
+		spin_pause();
 #endif
 	}
 	static void wake()
