@@ -57,6 +57,20 @@ std::vector<void *> only_a_partial_slab(kmm_test::SlabWorld &w, kmem_cache *k)
 	return held;
 }
 
+/* The end of the tests that use memory up: every object and order-0 page
+ * the test holds goes back, every cache shrinks, and the page allocator
+ * must be in its state right after init. */
+void expect_all_returned(kmm_test::SlabWorld &w, const std::vector<void *> &objects,
+			 const std::vector<struct page *> &pages, const kmm_test::BuddySnapshot &after_init)
+{
+	for (void *x : objects)
+		w.slab.kfree(x);
+	for (struct page *p : pages)
+		w.pa.free(p, 0);
+	w.slab.shrink_all();
+	EXPECT_EQ(kmm_test::snapshot(w.pa), after_init);
+}
+
 class Kmalloc : public ::testing::Test, public kmm_test::SlabWorld {
 protected:
 	void SetUp() override { boot(); }
@@ -404,13 +418,8 @@ TEST_F(Kmalloc, OutOfPagesFallsBackToALargerClassWithAFreeObject)
 	EXPECT_EQ(slab.validate(), 0u);
 	/* krealloc within the class keeps the object, kfree takes it back */
 	EXPECT_EQ(slab.krealloc(got[0], 60, GFP_KERNEL), got[0]);
-	for (void *x : got)
-		slab.kfree(x);
-	slab.kfree(a);
-	for (struct page *p : pages)
-		pa.free(p, 0);
-	slab.shrink_all();
-	EXPECT_EQ(kmm_test::snapshot(pa), after_init);
+	got.push_back(a);
+	expect_all_returned(*this, got, pages, after_init);
 }
 
 /* The fallback keeps kmalloc's alignment promise: a power-of-two request
@@ -468,14 +477,8 @@ TEST_F(Kmalloc, OutOfPagesFallbackKeepsNaturalAlignment)
 	got.push_back(odd);
 	EXPECT_EQ(t.rep.bugs(), 0u);
 	EXPECT_EQ(slab.validate(), 0u);
-	for (void *x : got)
-		slab.kfree(x);
-	for (void *k : keep)
-		slab.kfree(k);
-	for (struct page *p : pages)
-		pa.free(p, 0);
-	slab.shrink_all();
-	EXPECT_EQ(kmm_test::snapshot(pa), after_init);
+	got.insert(got.end(), std::begin(keep), std::end(keep));
+	expect_all_returned(*this, got, pages, after_init);
 }
 
 TEST_F(Kmalloc, ExhaustionAndFullRecovery)
@@ -649,15 +652,8 @@ TEST_F(KmallocDma, AnExhaustedDmaZoneNeverFallsBackToNormalMemory)
 	EXPECT_EQ(slab.ksize(small), 64u);
 	EXPECT_EQ(t.rep.bugs(), 0u);
 	EXPECT_EQ(problems(), 0u);
-	slab.kfree(small);
-	slab.kfree(normal);
-	slab.kfree(first);
-	for (void *x : held)
-		slab.kfree(x);
-	for (struct page *pg : rest)
-		pa.free(pg, 0);
-	slab.shrink_all();
-	EXPECT_EQ(kmm_test::snapshot(pa), after_init);
+	held.insert(held.end(), {small, normal, first});
+	expect_all_returned(*this, held, rest, after_init);
 }
 
 /* kmalloc(GFP_DMA) whose Normal class has no object at hand (empty
