@@ -535,6 +535,13 @@ void size_roundup_matches_ksize(struct ktest *t)
 		KTEST_EXPECT_EQ(t, ksize(p), kmalloc_size_roundup(n));
 		kfree(p);
 	}
+#if KMM_SLAB_DEBUG
+	/* fits the largest block, but not with its two guard pages: kmalloc
+	 * fails there, so the size itself (not the pages it would round to) */
+	size_t tight = (size_t{PAGE_SIZE} << KMM_MAX_ORDER) - PAGE_SIZE + 1;
+	KTEST_EXPECT_EQ(t, kmalloc_size_roundup(tight), tight);
+	KTEST_EXPECT_NULL(t, kmalloc(tight, GFP_KERNEL | __GFP_NOWARN));
+#endif
 	kmm_kmalloc_guard_pages(0);
 	/* it allocates nothing */
 	kmm_slab_shrink_all();

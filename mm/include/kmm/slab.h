@@ -152,8 +152,9 @@ char *kstrndup(const char *s, size_t max, gfp_t gfp);
 void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp);
 /* What ksize() of kmalloc(size) would be: the class size, or the whole
  * page block above the largest class (whole pages with the debug guard
- * pages of kmm_kmalloc_guard_pages); 0 for 0; size itself beyond the
- * largest block (kmalloc fails there). Allocates nothing. */
+ * pages of kmm_kmalloc_guard_pages); 0 for 0; size itself where kmalloc
+ * fails (beyond the largest block; with guard pages, where the block and
+ * its two guards do not fit). Allocates nothing. */
 size_t kmalloc_size_roundup(size_t size);
 /* Zeroes all ksize(p) bytes (a store the compiler keeps), then kfree(p):
  * for keys and passwords. NULL / ZERO_SIZE_PTR are no-ops. Reported once
