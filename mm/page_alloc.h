@@ -103,6 +103,21 @@ public:
 	 * slab layer giving back a slab whose head it set to `state`): the
 	 * same per-CPU push, without free()'s misuse tests. */
 	inline void free_owned(struct page *head, unsigned order, PageState state);
+	/* free_owned's common case split in two, for a caller that must know
+	 * before it commits (the slab layer's one-step release on one CPU):
+	 * owned_fast() says whether free_owned would take the per-CPU push
+	 * (region 0, an order with a per-CPU list), give_owned_masked() does
+	 * that push, draining past the high mark as free_owned does — on one
+	 * CPU with IRQs masked already, where the per-CPU lock is only that
+	 * mask. */
+	inline bool owned_fast(const struct page *head, unsigned order, PageState state) const;
+	void give_owned_masked(struct page *head, unsigned order)
+	{
+		if constexpr (kSpinLockIsReal) /* SMP: a real lock (not used there) */
+			pcp_give(head, order, regions_[0]);
+		else
+			pcp_push_locked(pcp_[0], head, order, regions_[0]);
+	}
 	/* free_pages(addr, order): checks that addr is a managed page start. */
 	bool free_addr(uintptr_t addr, unsigned order);
 	/* alloc_exact keeps ceil(size / page) pages as aligned kAllocated
@@ -210,6 +225,7 @@ private:
 	uint32_t pcp_high(unsigned order) const { return pcp_high_by_order_[order]; }
 	bool pcp_on(unsigned order) const { return order < pcp_orders_; }
 	inline void pcp_give(struct page *head, unsigned order, const Region &r);
+	inline void pcp_push_locked(PerCpuPages &pc, struct page *head, unsigned order, const Region &r);
 
 	mutable SpinLock lock_;
 	Reporter *reporter_;
@@ -279,13 +295,20 @@ __attribute__((always_inline)) inline void PageAllocator::pcp_give(struct page *
 {
 	PerCpuPages &pc = pcp_[this_cpu()];
 	unsigned long flags = pc.lock.lock();
+	pcp_push_locked(pc, head, order, r);
+	pc.lock.unlock(flags);
+}
+
+/* pcp_give's push, pc's lock held. */
+__attribute__((always_inline)) inline void PageAllocator::pcp_push_locked(PerCpuPages &pc, struct page *head,
+									  unsigned order, const Region &r)
+{
 	PerCpuPages::List &list = pc.lists[r.zone][order];
 	set_page_state(head, kPcp);
 	head->next = list.head;
 	list.head = head;
 	if (__builtin_expect(++list.count > pcp_high(order), 0))
 		pcp_drain_locked(list, order, pcp_high(order) / 2);
-	pc.lock.unlock(flags);
 }
 
 inline bool PageAllocator::free(struct page *head, unsigned order, PageState expect)
@@ -315,13 +338,17 @@ inline bool PageAllocator::free(struct page *head, unsigned order, PageState exp
 	return free_general(head, order, expect);
 }
 
-inline void PageAllocator::free_owned(struct page *head, unsigned order, PageState state)
+inline bool PageAllocator::owned_fast(const struct page *head, unsigned order, PageState state) const
 {
 	const Region &r = regions_[0];
 	uintptr_t off = reinterpret_cast<uintptr_t>(head) - reinterpret_cast<uintptr_t>(r.pages);
-	if (__builtin_expect(pcp_on(order) && off < r.nr_pages * sizeof(struct page) && (order == 0 || state == kAllocated),
-			     1)) {
-		pcp_give(head, order, r);
+	return pcp_on(order) && off < r.nr_pages * sizeof(struct page) && (order == 0 || state == kAllocated);
+}
+
+inline void PageAllocator::free_owned(struct page *head, unsigned order, PageState state)
+{
+	if (__builtin_expect(owned_fast(head, order, state), 1)) {
+		pcp_give(head, order, regions_[0]);
 		return;
 	}
 	(void)free_general(head, order, state);

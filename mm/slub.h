@@ -51,6 +51,9 @@ namespace kmm {
 #endif
 static_assert(KMM_SLAB_MAGAZINE_EVICT >= 0, "KMM_SLAB_MAGAZINE_EVICT: 0, or the entries to evict");
 inline constexpr unsigned kMagazineEvict = KMM_SLAB_MAGAZINE_EVICT;
+/* One CPU: a free that empties a slab beyond min_partial gives it to the
+ * page allocator in the same IRQ-masked step (release_slab_masked). */
+inline constexpr bool kOneStepRelease = KMM_NR_CPUS == 1;
 
 /* Per-CPU partial slabs per cache and CPU (SMP builds only; uniprocessor
  * builds keep none, so their behaviour and figures are unchanged). */
@@ -503,6 +506,7 @@ private:
 	/* slub.cpp */
 	struct page *allocate_slab(kmem_cache *s, gfp_t gfp);
 	void discard_slab(kmem_cache *s, struct page *slab);
+	inline bool release_slab_masked(kmem_cache *s, struct page *slab);
 	/* A slab from allocate_slab joins s's count, or one leaves it for
 	 * discard_slab (nr_slabs, slabs_in_flight and the stats). Lock held. */
 	static void count_slab_locked(kmem_cache *s)
@@ -563,8 +567,10 @@ private:
 			return map_start_ + (i << kPageShift);
 		return reinterpret_cast<uintptr_t>(pages_.page_address(slab));
 	}
-	/* The bodies of the two above, inline in free_overflow (slub.cpp). */
-	template <bool kMayCheck>
+	/* The bodies of the two above, inline in free_overflow (slub.cpp).
+	 * kCountOut false: an empty slab beyond min_partial is returned in
+	 * `discard` still counted in, for release_slab_masked. */
+	template <bool kMayCheck, bool kCountOut = true>
 	inline FreeResult free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, struct page *&discard);
 	inline unsigned long evict_oldest(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad);
 	__attribute__((noinline, cold)) void report_double_free(kmem_cache *s, void *x);

@@ -30,6 +30,8 @@ namespace {
 
 class SlabMagazine : public kmm_test::SlabCacheTest {
 protected:
+	using kmm_test::SlabCacheTest::SlabCacheTest;
+	void free_at_the_limit_releases();
 	/* What a refused free must leave unchanged: the magazine, the count
 	 * handed out, and x's slab's page freelist head and in-use count. */
 	auto cache_state(kmem_cache *s, void *x)
@@ -120,6 +122,59 @@ TEST_F(SlabMagazine, BoundedFreeAtTheLimitGoesToItsSlab)
 		EXPECT_EQ(slab.alloc(s, GFP_KERNEL), full[k]) << k;
 	slab.destroy(s);
 }
+
+/* The free into a full magazine that empties a slab beyond min_partial
+ * gives the slab to the page allocator in that free: with the page
+ * allocator's per-CPU lists (SlabMagazinePcp) on one CPU in its own masked
+ * step (release_slab_masked), without them or on SMP through
+ * discard_slab. Counts, ids and pages agree right after. */
+void SlabMagazine::free_at_the_limit_releases()
+{
+	kmem_cache *s = make("mag-release", 64);
+	const unsigned kLimit = 8;
+	slab.set_magazine_size(s, kLimit);
+	slab.set_min_partial(s, 0);
+	const size_t kRest = 2u * s->objects; /* v[kRest...]: the magazine's */
+	std::vector<void *> v = alloc_n(s, kRest + kLimit);
+	/* v[0 .. objects) is the first slab, not the CPU slab by now: fill
+	 * the magazine from later slabs, then empty the first */
+	for (unsigned k = 0; k < kLimit; ++k)
+		slab.free(s, v[kRest + k]);
+	ASSERT_EQ(magazine(s).size(), kLimit);
+	struct page *first = head_of(v[0]);
+	ASSERT_NE(first, s->cpu[0].slab);
+	const kmem_cache_info before = info(s);
+	const size_t free_before = free_pages();
+	for (unsigned k = 0; k + 1 < s->objects; ++k)
+		slab.free(s, v[k]);
+	EXPECT_EQ(info(s).num_slabs, before.num_slabs) << "not empty yet";
+	EXPECT_EQ(free_pages(), free_before);
+	slab.free(s, v[s->objects - 1u]); /* the one that empties it */
+	EXPECT_EQ(info(s).num_slabs, before.num_slabs - 1u);
+	EXPECT_EQ(info(s).active_objs, before.active_objs - s->objects);
+	EXPECT_EQ(info(s).slabs_freed, before.slabs_freed + 1u);
+	EXPECT_EQ(free_pages(), free_before + (size_t{1} << s->order)) << "its pages are free again";
+	EXPECT_EQ(kmm::page_cache_id(first), 0u) << "the page no longer names the cache";
+	EXPECT_EQ(s->slabs_in_flight, 0u);
+	EXPECT_EQ(magazine(s).size(), kLimit) << "the magazine is left as it is";
+	EXPECT_EQ(problems(), 0u) << "both layers consistent right after";
+	/* the pages serve again: a page allocation and a new slab */
+	struct page *pg = pa.alloc(GFP_KERNEL, 0);
+	ASSERT_NE(pg, nullptr);
+	EXPECT_TRUE(pa.free(pg, 0));
+	for (size_t k = s->objects; k < kRest; ++k)
+		slab.free(s, v[k]);
+	still_works(s);
+	slab.destroy(s);
+}
+
+class SlabMagazinePcp : public SlabMagazine {
+protected:
+	SlabMagazinePcp() : SlabMagazine(KMM_PCP_HIGH) {}
+};
+
+TEST_F(SlabMagazine, FreeAtTheLimitThatEmptiesASlabGivesItBack) { free_at_the_limit_releases(); }
+TEST_F(SlabMagazinePcp, FreeAtTheLimitThatEmptiesASlabGivesItBack) { free_at_the_limit_releases(); }
 #else
 TEST_F(SlabMagazine, BoundedEvictsTheOldestPerFreeAtTheLimit)
 {

@@ -26,6 +26,11 @@ namespace kmm_test {
 inline constexpr size_t kSlabArenaBytes = std::max<size_t>(size_t{4} << 20, kBlockBytes * 8);
 
 struct SlabWorld {
+	/* pcp_high: the page allocator's per-CPU lists, off (0) unless a test
+	 * asks for them (test_pcp.cpp covers them; slab paths that use them
+	 * on the fast path pass KMM_PCP_HIGH). */
+	explicit SlabWorld(uint32_t pcp_high = 0) : t(pcp_high) {}
+
 	Arena arena{kSlabArenaBytes, kBlockBytes};
 	TestAllocator t;
 	kmm::PageAllocator &pa = t.pa;
@@ -68,6 +73,7 @@ struct SlabWorld {
  * cleanly when each test ends. */
 class SlabCacheTest : public ::testing::Test, public SlabWorld {
 protected:
+	explicit SlabCacheTest(uint32_t pcp_high = 0) : SlabWorld(pcp_high) {}
 	void SetUp() override { boot(); }
 	void TearDown() override { EXPECT_EQ(problems(), 0u); }
 
