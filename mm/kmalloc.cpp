@@ -267,6 +267,17 @@ size_t SlabAllocator::usable_size(const void *x, const char *action, kmem_cache 
 	kmem_cache *s = caches_[slab->cache_id];
 	if (!check_object(s, x, action))
 		return 0;
+	if (__builtin_expect(s == &boot_cache_, 0)) {
+		reporter_.bug("kmalloc", "%s of %p, a kmem_cache descriptor: refused", action, x);
+		reporter_.finish_bug();
+		return 0;
+	}
+	if (__builtin_expect(visibly_free(s, slab, x), 0)) {
+		/* the tests kfree's inline path makes: a use after free */
+		reporter_.bug(s->name, "%s of object %p: it is already free", action, x);
+		reporter_.finish_bug();
+		return 0;
+	}
 	*cache = s;
 	return s->object_size;
 }

@@ -23,8 +23,23 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsign
 	return g_slab.create(name, size, align, flags, ctor);
 }
 void kmem_cache_destroy(struct kmem_cache *s) { g_slab.destroy(s); }
-void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp) { return kmm::slab_alloc_fast(g_slab, s, gfp); }
-void kmem_cache_free(struct kmem_cache *s, void *x) { kmm::slab_free_fast(g_slab, s, x); }
+/* A NULL cache (say, a kmem_cache_create that failed, unchecked) is
+ * reported and refused here, not dereferenced: on a Cortex-M address 0 is
+ * the vector table, so it would not even fault. One test-and-branch. */
+void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	if (__builtin_expect(s == nullptr, 0))
+		return g_slab.refuse_null_cache("kmem_cache_alloc");
+	return kmm::slab_alloc_fast(g_slab, s, gfp);
+}
+void kmem_cache_free(struct kmem_cache *s, void *x)
+{
+	if (__builtin_expect(s == nullptr, 0)) {
+		g_slab.refuse_null_cache("kmem_cache_free");
+		return;
+	}
+	kmm::slab_free_fast(g_slab, s, x);
+}
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p)
 {
 	return g_slab.alloc_bulk(s, gfp, nr, p);
@@ -57,7 +72,8 @@ size_t kmalloc_size_roundup(size_t size)
 {
 	if (size == 0)
 		return 0;
-	g_slab.init();
+	if (g_slab.init() != 0)
+		return size; /* kmalloc fails until the slab layer is up */
 	if (struct kmem_cache *s = g_slab.kmalloc_cache(size))
 		return s->object_size; /* the class kmalloc(size) takes */
 	size_t large = g_slab.large_usable_size(size);

@@ -153,6 +153,26 @@ bool SlabAllocator::is_live(const kmem_cache *s) const
 	return false;
 }
 
+void *SlabAllocator::refuse_null_cache(const char *caller)
+{
+	(void)check_cache(nullptr, caller);
+	return nullptr;
+}
+
+void SlabAllocator::free_descriptor(kmem_cache *s)
+{
+	/* What a late call through a stale pointer meets until the descriptor
+	 * is handed out again (the boot cache keeps a free object's bytes: its
+	 * free pointer lies past the object): an id no page carries and no
+	 * magazine to push to. */
+	s->id = kDeadCacheId;
+	for (CacheCpu &c : s->cpu) {
+		set_mag_limit(c, 0);
+		__atomic_store_n(&c.mag_end, 0u, __ATOMIC_RELAXED);
+	}
+	free(&boot_cache_, s);
+}
+
 bool SlabAllocator::check_cache(const kmem_cache *s, const char *caller)
 {
 	if (is_live(s))
@@ -197,7 +217,7 @@ kmem_cache *SlabAllocator::create_cache(const char *name, const CacheLayout &lay
 		err = register_cache_locked(s);
 	}
 	if (err != 0) {
-		free(&boot_cache_, s);
+		free_descriptor(s);
 		reporter_.warn("kmem_cache_create(%s): all %u cache slots in use (KMM_MAX_CACHES)", name,
 			       static_cast<unsigned>(KMM_MAX_CACHES));
 		return nullptr;
@@ -230,11 +250,21 @@ int SlabAllocator::init_locked()
 	random_seed_ = kmm_arch_entropy();
 	CacheLayout layout;
 	slab_flags_t boot_flags = normalize_debug_flags(debug_flags_for("kmem_cache"), false);
-	if (calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), SLAB_HWCACHE_ALIGN | boot_flags, false, layout) != nullptr) {
+	/* The boot cache's layout is a ctor cache's (has_ctor: the free
+	 * pointer past the object), so a freed descriptor keeps what
+	 * free_descriptor left in it; and it has no magazine, so every free of
+	 * a descriptor reaches free_object, which refuses a live cache's
+	 * (kfree(cache) for kmem_cache_destroy(cache)). */
+	if (calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), SLAB_HWCACHE_ALIGN | boot_flags, true, layout) != nullptr) {
 		boot_flags = 0; /* a debug layout too big for a slab: no debugging */
-		calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), SLAB_HWCACHE_ALIGN, false, layout);
+		calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), SLAB_HWCACHE_ALIGN, true, layout);
 	}
 	setup_cache(&boot_cache_, "kmem_cache", layout, boot_flags | (KMM_SLAB_DEBUG_ALL ? SLAB_CONSISTENCY_CHECKS : 0), nullptr);
+	boot_cache_.mag_capacity = 0;
+	for (CacheCpu &c : boot_cache_.cpu) {
+		c.mag_limit = 0;
+		c.mag_end = 0;
+	}
 	boot_cache_.kmalloc = true;
 	boot_cache_.id = kBootCacheId;
 	caches_[kBootCacheId] = &boot_cache_;
@@ -242,9 +272,9 @@ int SlabAllocator::init_locked()
 	if (err != 0) {
 		/* Out of memory this early: give back what was taken. */
 		for (unsigned id = kBootCacheId + 1; id <= KMM_MAX_CACHES; ++id) {
-			if (caches_[id] != nullptr) {
-				free(&boot_cache_, caches_[id]);
-				caches_[id] = nullptr;
+			if (kmem_cache *k = caches_[id]) {
+				caches_[id] = nullptr; /* first: a listed descriptor's free is refused */
+				free_descriptor(k);
 			}
 		}
 		for (auto &k : kmalloc_caches_)
@@ -443,7 +473,7 @@ void SlabAllocator::destroy(kmem_cache *s)
 	const unsigned side = static_cast<unsigned>(__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST) & 1);
 	while (__atomic_load_n(&reclaimers_[side], __ATOMIC_SEQ_CST) != 0)
 		spin_pause(); /* the decrement sends no event: no WFE */
-	free(&boot_cache_, s);
+	free_descriptor(s);
 }
 
 } // namespace kmm

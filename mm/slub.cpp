@@ -466,6 +466,10 @@ void *SlabAllocator::kmalloc_refill(kmem_cache *s, size_t size, gfp_t gfp)
  * next partial (then empty) slab, else a new slab. */
 void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller)
 {
+	if (__builtin_expect(!registered(s), 0)) { /* destroyed: empty magazine, no CPU slab, so here */
+		check_cache(s, "kmem_cache_alloc");
+		return nullptr;
+	}
 	if (kSlabDebug && caller == nullptr)
 		caller = __builtin_return_address(0);
 	if (dma_refused(s, gfp))
@@ -621,6 +625,10 @@ void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, c
 
 int SlabAllocator::alloc_bulk(kmem_cache *s, gfp_t gfp, size_t nr, void **p)
 {
+	if (s == nullptr) {
+		refuse_null_cache("kmem_cache_alloc_bulk");
+		return 0;
+	}
 	if (nr > static_cast<size_t>(__INT_MAX__))
 		return 0;
 	for (size_t i = 0; i < nr; ++i) {
@@ -650,7 +658,7 @@ const char *page_state_name(uint8_t state)
 {
 	switch (state) {
 	case kFree: return "a free page";
-	case kInterior: return "inside a page block";
+	case kInterior: return "the inside of a page block";
 	case kAllocated: return "a page from alloc_pages";
 	case kCompound: return "a compound page";
 	case kLargeKmalloc: return "a large kmalloc block";
@@ -1099,6 +1107,19 @@ bool SlabAllocator::on_freelist(const kmem_cache *s, void *head, uintptr_t slot,
 	return false;
 }
 
+bool SlabAllocator::visibly_free(kmem_cache *s, struct page *slab, const void *x)
+{
+	void *slot = const_cast<char *>(static_cast<const char *>(x)) - s->red_left;
+	uintptr_t base = slab_start_of(s, slot);
+	unsigned long flags = fast_irq_save();
+	CacheCpu &c = this_cpu(s);
+	bool is_free = __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED) == 0 ||
+		       slot == freelist_decode(base, __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED)) ||
+		       slot == c.freelist || (mag_count(c) != 0 && x == mag_newest(c));
+	fast_irq_restore(flags);
+	return is_free;
+}
+
 bool SlabAllocator::object_free(kmem_cache *s, const void *x)
 {
 	uintptr_t slot = reinterpret_cast<uintptr_t>(x) - s->red_left;
@@ -1134,6 +1155,13 @@ void SlabAllocator::report_double_free(kmem_cache *s, void *x)
  * full or without a magazine, gives it back to its slab under the lock. */
 void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x, const void *caller)
 {
+	if (__builtin_expect(s == &boot_cache_, 0) && is_live(static_cast<kmem_cache *>(x))) {
+		/* only free_descriptor frees a descriptor, once it is unlisted */
+		reporter_.bug("kmem_cache", "free of %p, the descriptor of live cache %s: refused (kmem_cache_destroy frees it)",
+			      x, static_cast<kmem_cache *>(x)->name);
+		reporter_.finish_bug();
+		return;
+	}
 	if constexpr (kSlabDebug) {
 		if ((s->flags & kSlabDebugFlags) != 0) {
 			free_debug(s, slab, x, caller != nullptr ? caller : __builtin_return_address(0));

@@ -241,6 +241,12 @@ inline constexpr unsigned kNrKmallocClasses = 13;
 
 /* kmem_cache::id of the boot cache ("kmem_cache"); id 0 is no cache. */
 inline constexpr uint16_t kBootCacheId = 1;
+/* kmem_cache::id of a destroyed cache's descriptor (kmem_cache_destroy):
+ * no page carries it and it names no table slot, so a late
+ * kmem_cache_free finds x's page of another cache and a late
+ * kmem_cache_alloc fails registered() — both report instead of touching a
+ * dead cache. */
+inline constexpr uint16_t kDeadCacheId = 0xffff;
 
 /* kmem_cache::lock: protects a cache's lists and counters and the page
  * freelists of its slabs. On one CPU, masking IRQs is all the exclusion
@@ -378,6 +384,9 @@ public:
 	void reclaim();
 	/* True if s is a cache of this allocator that has not been destroyed. */
 	bool is_live(const kmem_cache *s) const;
+	/* kmem_cache_alloc/free/alloc_bulk with a NULL cache: reported as no
+	 * live cache; returns NULL. */
+	__attribute__((noinline, cold)) void *refuse_null_cache(const char *caller);
 	/* SMP: how shrink/reclaim/destroy reach other CPUs' caches (slub.cpp
 	 * "SMP"). kSync (the default): drained at once on that CPU through
 	 * kmm_arch_cpu_call (an IPI; on the host, holding its slot), falling
@@ -502,6 +511,17 @@ private:
 			 void (*ctor)(void *));
 	int register_cache_locked(kmem_cache *s);
 	bool check_cache(const kmem_cache *s, const char *caller);
+	/* s (which the caller already dereferenced) is the cache in its own
+	 * table slot: live. Cheap, for slow paths; is_live() never
+	 * dereferences s. */
+	bool registered(const kmem_cache *s) const
+	{
+		uint16_t id = s->id;
+		return id <= KMM_MAX_CACHES && __atomic_load_n(&caches_[id], __ATOMIC_ACQUIRE) == s;
+	}
+	/* Frees a descriptor this allocator no longer lists (destroy, a
+	 * create or an init that failed) to the boot cache. */
+	void free_descriptor(kmem_cache *s);
 
 	/* slub.cpp */
 	struct page *allocate_slab(kmem_cache *s, gfp_t gfp);
@@ -606,6 +626,10 @@ private:
 	 * the CPU freelist, or in this CPU's magazine. Not deeper in a
 	 * freelist, not in other CPUs' magazines. IRQs masked for O(1). */
 	bool object_free(kmem_cache *s, const void *x);
+	/* x (an object of slab, a slab of s) is free by the tests kfree's
+	 * inline path makes: its slab is empty, or x heads the slab's or the
+	 * CPU freelist, or tops this CPU's magazine. O(1). */
+	bool visibly_free(kmem_cache *s, struct page *slab, const void *x);
 	static constexpr unsigned kVisibleFreelist = 16;
 	/* Whether slot is on the freelist starting at head (at most
 	 * min(s->objects, max_steps) steps; false at a corrupt free pointer).

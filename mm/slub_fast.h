@@ -485,7 +485,8 @@ __attribute__((always_inline)) inline void kfree_fast(SlabAllocator &a, const vo
 			if constexpr (kMagazineMax > 0) {
 				push_slab_object(a, s, page, object);
 				return;
-			} else if (fast_page_state(page_head(page)) == kSlabCpu) {
+			} else if (fast_page_state(page_head(page)) == kSlabCpu && s != &a.boot_cache_) {
+				/* (a descriptor goes to free_object, which refuses a live one's) */
 				slab_free_fast(a, s, object);
 				return;
 			}

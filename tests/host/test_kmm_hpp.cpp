@@ -107,6 +107,23 @@ TEST_F(KmmHpp, ObjectCacheDestructionWithLiveObjectsIsReported)
  * report). That makes the flags that reach kmem_cache_alloc visible. */
 constexpr gfp_t kDmaProbe = GFP_DMA | __GFP_NOWARN | __GFP_NORETRY;
 
+/* A cache that could not be created (here: an object larger than any
+ * slab) is not valid(), and make() on it returns NULL with a report, as the
+ * header promises, instead of dereferencing the NULL cache. */
+TEST_F(KmmHpp, MakeOnACacheThatCouldNotBeCreatedReturnsNull)
+{
+	struct Huge {
+		char bytes[size_t{PAGE_SIZE} << (KMM_MAX_ORDER + 1)];
+	};
+	cap.clear();
+	kmm::ObjectCache<Huge> c("hpp-huge");
+	EXPECT_FALSE(c.valid());
+	const unsigned long bugs = kmm_bug_count();
+	EXPECT_EQ(c.make(), nullptr);
+	EXPECT_EQ(kmm_bug_count(), bugs + 1u);
+	EXPECT_EQ(cap.count_containing("kmem_cache_alloc: 0x0 is not a live cache"), 1u);
+}
+
 TEST_F(KmmHpp, MakeGfpPassesItsFlagsToTheCache)
 {
 	Tracked::constructed = Tracked::destroyed = 0;

@@ -183,6 +183,105 @@ TEST_F(SlabApi, MisuseThroughTheReportHook)
 	kmem_cache_destroy(s);
 }
 
+TEST_F(SlabApi, NullCacheIsReportedNotDereferenced)
+{
+	/* a kmem_cache_create that failed, its NULL used unchecked: on a
+	 * Cortex-M address 0 is the vector table and would not even fault */
+	const size_t free_before = kmm_free_pages();
+	cap.clear();
+	EXPECT_EQ(kmem_cache_alloc(nullptr, GFP_KERNEL), nullptr);
+	EXPECT_EQ(kmem_cache_zalloc(nullptr, GFP_KERNEL), nullptr);
+	int local = 0;
+	kmem_cache_free(nullptr, &local);
+	void *p[4] = {&local, &local, &local, &local};
+	EXPECT_EQ(kmem_cache_alloc_bulk(nullptr, GFP_KERNEL, 4, p), 0);
+	EXPECT_EQ(kmm_bug_count(), 4u);
+	ASSERT_EQ(cap.bug_lines(), 4u);
+	EXPECT_EQ(cap.lines[0], "BUG kmem_cache: kmem_cache_alloc: 0x0 is not a live cache");
+	EXPECT_EQ(cap.lines[2], "BUG kmem_cache: kmem_cache_free: 0x0 is not a live cache");
+	EXPECT_EQ(cap.lines[3], "BUG kmem_cache: kmem_cache_alloc_bulk: 0x0 is not a live cache");
+	EXPECT_EQ(local, 0);
+	EXPECT_EQ(kmm_free_pages(), free_before);
+}
+
+TEST_F(SlabApi, AllocFromADestroyedCacheIsRefused)
+{
+	struct kmem_cache *s = kmem_cache_create("api-dead", 64, 0, 0, nullptr);
+	ASSERT_NE(s, nullptr);
+	kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+	kmem_cache_destroy(s);
+	ASSERT_EQ(kmm_bug_count(), 0u);
+	const size_t free_before = kmm_free_pages();
+	cap.clear();
+	/* a stale pointer: the descriptor is free in the boot cache, still
+	 * as destroy left it */
+	EXPECT_EQ(kmem_cache_alloc(s, GFP_KERNEL), nullptr);
+	EXPECT_EQ(kmem_cache_alloc(s, GFP_KERNEL), nullptr);
+	EXPECT_EQ(kmm_free_pages(), free_before) << "no slab for a dead cache";
+	void *x = kmalloc(64, GFP_KERNEL);
+	kmem_cache_free(s, x); /* an object of another cache: refused, x stays live */
+	EXPECT_EQ(kmm_bug_count(), 3u);
+	EXPECT_EQ(cap.count_containing("is not a live cache"), 3u);
+	EXPECT_EQ(kmm_slab_validate(), 0u) << "no slab of a dead cache";
+	EXPECT_EQ(ksize(x), 64u) << "x is still handed out";
+	kfree(x);
+	/* a new cache that reuses the descriptor is a live cache again */
+	struct kmem_cache *t = kmem_cache_create("api-reborn", 64, 0, 0, nullptr);
+	void *y = kmem_cache_alloc(t, GFP_KERNEL);
+	EXPECT_NE(y, nullptr);
+	kmem_cache_free(t, y);
+	kmem_cache_destroy(t);
+}
+
+TEST_F(SlabApi, KfreeOfACacheDescriptorIsRefused)
+{
+	/* kfree(cache) for kmem_cache_destroy(cache): the descriptor is an
+	 * object of the internal boot cache; freeing it would leave the cache
+	 * working on freed memory */
+	struct kmem_cache *s = kmem_cache_create("api-victim", 64, 0, 0, nullptr);
+	void *o = kmem_cache_alloc(s, GFP_KERNEL);
+	ASSERT_NE(o, nullptr);
+	const kmem_cache_info before = info(s);
+	cap.clear();
+	EXPECT_EQ(ksize(s), 0u);
+	EXPECT_EQ(krealloc(s, 10, GFP_KERNEL), nullptr);
+	kfree(s);
+	kfree_sensitive(s);
+	EXPECT_EQ(kmm_bug_count(), 4u);
+	EXPECT_EQ(cap.count_containing("a kmem_cache descriptor: refused"), 3u);
+	EXPECT_EQ(cap.count_containing("the descriptor of live cache api-victim: refused"), 1u);
+	EXPECT_EQ(kmm_slab_validate(), 0u);
+	/* a new cache does not get the same descriptor; the old one works */
+	struct kmem_cache *t = kmem_cache_create("api-other", 128, 0, 0, nullptr);
+	EXPECT_NE(t, s);
+	EXPECT_EQ(info(s).active_objs, before.active_objs);
+	kmem_cache_free(s, o);
+	EXPECT_EQ(std::string(kmem_cache_name(s)), "api-victim");
+	kmem_cache_destroy(s);
+	kmem_cache_destroy(t);
+	EXPECT_EQ(kmm_bug_count(), 4u);
+}
+
+TEST_F(SlabApi, KsizeAndKreallocOfAFreeObjectAreRefused)
+{
+	char *p = static_cast<char *>(kmalloc(100, GFP_KERNEL));
+	ASSERT_NE(p, nullptr);
+	kfree(p);
+	cap.clear();
+	EXPECT_EQ(ksize(p), 0u);
+	EXPECT_EQ(krealloc(p, 50, GFP_KERNEL), nullptr);
+	EXPECT_EQ(krealloc(p, 500, GFP_KERNEL), nullptr);
+	EXPECT_EQ(kmm_bug_count(), 3u);
+	EXPECT_EQ(cap.count_containing("of object " + hex(reinterpret_cast<uintptr_t>(p)) + ": it is already free"), 3u);
+	/* p was not handed out by the refused krealloc: it comes back once */
+	void *q = kmalloc(100, GFP_KERNEL);
+	void *r = kmalloc(100, GFP_KERNEL);
+	EXPECT_NE(q, r);
+	kfree(q);
+	kfree(r);
+	EXPECT_EQ(kmm_bug_count(), 3u);
+}
+
 TEST_F(SlabApi, DestroyWithLeaksKeepsTheCacheInSlabinfo)
 {
 	struct kmem_cache *s = kmem_cache_create("api-leak", 200, 0, 0, nullptr);
@@ -285,3 +384,17 @@ TEST_F(SlabApi, ShrinkAllAndValidate)
 }
 
 } // namespace
+
+/* Before the slab layer can start (no kmm_init: no memory), kmalloc fails,
+ * so kmalloc_size_roundup says what kmalloc would give: the size itself. */
+TEST(SlabApiUnstarted, SizeRoundupIsTheSizeWhileKmallocFails)
+{
+	kmm_test::ReportCapture cap;
+	kmm_set_report_hook(&kmm_test::ReportCapture::hook, &cap);
+	kmm_set_bug_policy(KMM_BUG_REFUSE);
+	EXPECT_EQ(kmalloc(100, GFP_KERNEL), nullptr);
+	EXPECT_EQ(kmalloc_size_roundup(100), 100u);
+	EXPECT_EQ(kmalloc_size_roundup(100000), 100000u);
+	EXPECT_EQ(kmalloc_size_roundup(0), 0u);
+	kmm_set_report_hook(nullptr, nullptr);
+}
