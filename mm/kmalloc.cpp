@@ -241,8 +241,17 @@ void SlabAllocator::kfree_slow(const void *x, const void *caller)
 		return;
 	}
 	struct page *slab = find_slab(x, "kmalloc", "kfree");
-	if (slab != nullptr)
-		free_object(caches_[slab->cache_id], slab, const_cast<void *>(x), caller);
+	if (slab == nullptr)
+		return;
+	kmem_cache *s = caches_[slab->cache_id];
+	if (!kSlabDebug || (s->flags & kSlabDebugFlags) == 0) {
+		/* an object outside region 0 (on mps2-an385: PSRAM, most of the
+		 * RAM): found through the region search, then the inline path's
+		 * checks and push, as kfree_fast does in region 0 */
+		push_slab_object(*this, s, slab, const_cast<void *>(x));
+		return;
+	}
+	free_object(s, slab, const_cast<void *>(x), caller); /* debug: the caller is tracked */
 }
 
 size_t SlabAllocator::usable_size(const void *x, const char *action, kmem_cache **cache)

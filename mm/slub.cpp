@@ -738,7 +738,10 @@ void SlabAllocator::free_slow(kmem_cache *s, void *x, const void *caller)
 		uint8_t state = page_state(slab);
 		if ((state == kSlab || state == kSlabCpu) && slab->cache_id <= KMM_MAX_CACHES &&
 		    caches_[slab->cache_id] == s) {
-			free_object(s, slab, x, caller);
+			if (!kSlabDebug || (s->flags & kSlabDebugFlags) == 0) /* outside region 0: the inline checks and push */
+				push_slab_object(*this, s, slab, x);
+			else
+				free_object(s, slab, x, caller);
 			return;
 		}
 	}

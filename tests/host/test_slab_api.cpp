@@ -15,6 +15,7 @@
 
 #include <kmm/kmm.h>
 
+#include "global.h"
 #include "slub.h"
 #include "support/arena.h"
 
@@ -396,5 +397,75 @@ TEST(SlabApiUnstarted, SizeRoundupIsTheSizeWhileKmallocFails)
 	EXPECT_EQ(kmalloc_size_roundup(100), 100u);
 	EXPECT_EQ(kmalloc_size_roundup(100000), 100000u);
 	EXPECT_EQ(kmalloc_size_roundup(0), 0u);
+	kmm_set_report_hook(nullptr, nullptr);
+}
+
+/* kfree's and kmem_cache_free's inline paths know region 0 only; an object
+ * of another region (on mps2-an385: PSRAM, most of the RAM) is found through
+ * the region search, then takes the same checks and magazine push: a fast
+ * free in the counters, misuse still refused. */
+TEST(SlabApiRegions, FreesOutsideRegionZeroTakeTheInlinePush)
+{
+	kmm_test::Arena arena{size_t{8} << 20, size_t{PAGE_SIZE} << KMM_MAX_ORDER};
+	kmm_test::ReportCapture cap;
+	kmm_set_report_hook(&kmm_test::ReportCapture::hook, &cap);
+	kmm_set_bug_policy(KMM_BUG_REFUSE);
+	const size_t kFirst = size_t{256} << 10;
+	ASSERT_EQ(kmm_add_region(arena.base(), kFirst, KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(kmm_add_region(arena.base() + kFirst, arena.size() - kFirst, KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(kmm_init(), 0);
+	struct kmem_cache *s = kmem_cache_create("api-regions", 64, 0, 0, nullptr);
+	ASSERT_NE(s, nullptr);
+	auto outside = [&](const void *p) { return reinterpret_cast<uintptr_t>(p) >= arena.base() + kFirst; };
+	std::vector<void *> held, kheld;
+	void *x = nullptr, *k = nullptr;
+	for (unsigned n = 0; n < 20000 && (x == nullptr || k == nullptr); ++n) {
+		void *p = kmem_cache_alloc(s, GFP_KERNEL);
+		void *q = kmalloc(64, GFP_KERNEL);
+		ASSERT_TRUE(p != nullptr && q != nullptr);
+		if (x == nullptr && outside(p))
+			x = p;
+		else
+			held.push_back(p);
+		if (k == nullptr && outside(q))
+			k = q;
+		else
+			kheld.push_back(q);
+	}
+	ASSERT_TRUE(x != nullptr && k != nullptr) << "no object outside region 0";
+	for (unsigned n = 0; n < 200; ++n) { /* the CPU slabs move past x's and k's */
+		held.push_back(kmem_cache_alloc(s, GFP_KERNEL));
+		kheld.push_back(kmalloc(64, GFP_KERNEL));
+	}
+	kmem_cache_info before{};
+	ASSERT_EQ(kmem_cache_get_info(s, &before), 0);
+	cap.clear();
+	kmem_cache_free(s, static_cast<char *>(x) + 8); /* misuse: still refused */
+	kfree(static_cast<char *>(k) + 8);
+	EXPECT_EQ(cap.count_containing("into the middle of object"), 2u);
+	kmem_cache_free(s, x);
+	kmem_cache_info after{};
+	ASSERT_EQ(kmem_cache_get_info(s, &after), 0);
+	EXPECT_EQ(after.free_fastpath, before.free_fastpath + 1u) << "the magazine push";
+	EXPECT_EQ(after.free_slowpath, before.free_slowpath);
+	EXPECT_EQ(after.active_objs, before.active_objs - 1u);
+	kmem_cache *kc = kmm::global_slab().kmalloc_cache(64);
+	kmem_cache_info kbefore{}, kafter{};
+	ASSERT_EQ(kmem_cache_get_info(kc, &kbefore), 0);
+	kfree(k);
+	ASSERT_EQ(kmem_cache_get_info(kc, &kafter), 0);
+	EXPECT_EQ(kafter.free_fastpath, kbefore.free_fastpath + 1u);
+	EXPECT_EQ(kafter.free_slowpath, kbefore.free_slowpath);
+	kfree(k); /* a double free: refused */
+	EXPECT_EQ(cap.count_containing("double free of object"), 1u);
+	for (void *p : held)
+		kmem_cache_free(s, p);
+	for (void *p : kheld)
+		kfree(p);
+	EXPECT_EQ(kmm_bug_count(), 3u);
+	kmem_cache_destroy(s);
+	EXPECT_EQ(kmm_slab_validate(), 0u);
+	EXPECT_EQ(kmm_validate(), 0u);
+	kmm_shutdown();
 	kmm_set_report_hook(nullptr, nullptr);
 }
