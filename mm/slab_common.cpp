@@ -250,16 +250,18 @@ int SlabAllocator::init_locked()
 	random_seed_ = kmm_arch_entropy();
 	CacheLayout layout;
 	slab_flags_t boot_flags = normalize_debug_flags(debug_flags_for("kmem_cache"), false);
-	/* The boot cache's layout is a ctor cache's (has_ctor: the free
-	 * pointer past the object), so a freed descriptor keeps what
-	 * free_descriptor left in it; and it has no magazine, so every free of
-	 * a descriptor reaches free_object, which refuses a live cache's
+	/* The boot cache is a ctor cache (a no-op ctor: the free pointer lies
+	 * past the object, and the sanitizers keep a free object addressable),
+	 * so a freed descriptor keeps what free_descriptor left in it for a
+	 * stale pointer to meet; and it has no magazine, so every free of a
+	 * descriptor reaches free_object, which refuses a live cache's
 	 * (kfree(cache) for kmem_cache_destroy(cache)). */
 	if (calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), SLAB_HWCACHE_ALIGN | boot_flags, true, layout) != nullptr) {
 		boot_flags = 0; /* a debug layout too big for a slab: no debugging */
 		calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), SLAB_HWCACHE_ALIGN, true, layout);
 	}
-	setup_cache(&boot_cache_, "kmem_cache", layout, boot_flags | (KMM_SLAB_DEBUG_ALL ? SLAB_CONSISTENCY_CHECKS : 0), nullptr);
+	setup_cache(&boot_cache_, "kmem_cache", layout, boot_flags | (KMM_SLAB_DEBUG_ALL ? SLAB_CONSISTENCY_CHECKS : 0),
+		    [](void *) {});
 	boot_cache_.mag_capacity = 0;
 	for (CacheCpu &c : boot_cache_.cpu) {
 		c.mag_limit = 0;
