@@ -21,20 +21,21 @@ const char *const kWho = "page_alloc";
 const unsigned kFallbackDma[] = {KMM_ZONE_DMA, KMM_NR_ZONES};
 const unsigned kFallbackNormal[] = {KMM_ZONE_NORMAL, KMM_ZONE_DMA, KMM_NR_ZONES};
 
+/* What a page is, as in "... that is <state_name>, not <state_name>". */
 const char *state_name(uint8_t state)
 {
 	switch (state) {
 	case kFree: return "free";
 	case kInterior: return "inside a block";
-	case kAllocated: return "allocated";
-	case kCompound: return "compound head";
-	case kLargeKmalloc: return "large kmalloc";
-	case kTail: return "compound tail";
+	case kAllocated: return "an allocated block";
+	case kCompound: return "a compound head";
+	case kLargeKmalloc: return "a large kmalloc block";
+	case kTail: return "a compound tail";
 	case kSlab:
-	case kSlabCpu: return "slab";
+	case kSlabCpu: return "a slab block";
 	case kReserved: return "reserved";
 	case kPcp: return "free (per-CPU list)";
-	default: return "corrupt";
+	default: return "in a corrupt state";
 	}
 }
 
@@ -395,7 +396,7 @@ __attribute__((noinline)) bool PageAllocator::check_free_locked(struct page *hea
 			reporter_->bug(kWho, "double free of page %#lx (pfn %#lx, order %u)",
 				       static_cast<unsigned long>(addr), static_cast<unsigned long>(region->pfn(head)), order);
 		else
-			reporter_->bug(kWho, "free of page %#lx (pfn %#lx, order %u) that is %s, not a %s block",
+			reporter_->bug(kWho, "free of page %#lx (pfn %#lx, order %u) that is %s, not %s",
 				       static_cast<unsigned long>(addr), static_cast<unsigned long>(region->pfn(head)),
 				       order, state_name(state), state_name(expect));
 		return false;

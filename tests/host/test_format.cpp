@@ -117,9 +117,9 @@ TEST(Format, AlternateFormHex)
 TEST(Format, ReportLinesKeepTheirArgumentsInStep)
 {
 	/* The shape of real reports: a '#' must not desynchronise the rest. */
-	EXPECT_EQ(fmt("BUG %s: free of page %#lx (pfn %#lx, order %u) that is %s, not a %s block", "page_alloc",
-		      0x20003000UL, 0x20003UL, 2u, "reserved", "allocated"),
-		  "BUG page_alloc: free of page 0x20003000 (pfn 0x20003, order 2) that is reserved, not a allocated block");
+	EXPECT_EQ(fmt("BUG %s: free of page %#lx (pfn %#lx, order %u) that is %s, not %s", "page_alloc",
+		      0x20003000UL, 0x20003UL, 2u, "reserved", "an allocated block"),
+		  "BUG page_alloc: free of page 0x20003000 (pfn 0x20003, order 2) that is reserved, not an allocated block");
 	EXPECT_EQ(fmt("mode:%#x size %zu at %#lx", 0x14u, size_t{5}, 0x1000UL), "mode:0x14 size 5 at 0x1000");
 }
 
