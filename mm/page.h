@@ -9,6 +9,8 @@
  *   kInterior    inside a block (free or allocated), not    —
  *                its head; also non-compound tails
  *   kAllocated   head of a block from alloc_pages           order
+ *   kExact       head of a block alloc_pages_exact kept     order, next = the
+ *                (only free_pages_exact frees it)           allocation's first page
  *   kCompound    head of a __GFP_COMP block                 order (tails are kTail)
  *   kLargeKmalloc head of a kmalloc block too big for a     order (tails are kTail)
  *                slab cache
@@ -20,8 +22,10 @@
  *   kReserved    never handed out: kmm_reserve() or the     —
  *                page-descriptor array itself
  *
- * An allocated (kAllocated) block's `next` is NULL, except for the blocks of
- * an alloc_pages_exact() allocation, whose `next` points at its first page.
+ * An allocated (kAllocated) block's `next` is NULL. The blocks of an
+ * alloc_pages_exact() allocation are kExact, not kAllocated: the inline
+ * free fast path accepts only the state it expects, so free_pages of such
+ * a block reaches the checks that refuse it at no cost to ordinary frees.
  *
  * Legal transitions go through the helpers in page_alloc/slub, which assert
  * the state they leave. Interior pages are never touched on alloc/free, which
@@ -54,6 +58,7 @@ enum PageState : uint8_t {
 	kSlabCpu,
 	kReserved,
 	kPcp,
+	kExact,
 };
 
 /* Unit of page::freelist offsets; every slab object is aligned to it. */
@@ -63,11 +68,11 @@ inline constexpr size_t kSlabUnit = sizeof(void *);
 
 struct page {
 	uint8_t state;       /* kmm::PageState */
-	uint8_t order;       /* kFree, kAllocated, kCompound, kLargeKmalloc, kSlab* */
+	uint8_t order;       /* kFree, kAllocated, kExact, kCompound, kLargeKmalloc, kSlab* */
 	uint16_t inuse;      /* kSlab*: objects handed out */
 	uint16_t freelist;   /* kSlab*: encoded first free object (see above) */
 	uint16_t cache_id;   /* slab pages, head and tails: owning cache; else 0 */
-	struct page *next;   /* kFree/kSlab: list link; kTail: the head page */
+	struct page *next;   /* kFree/kSlab: list link; kTail: the head page; kExact: first page */
 	struct page *prev;   /* kFree/kSlab: list link */
 };
 

@@ -28,6 +28,7 @@ const char *state_name(uint8_t state)
 	case kFree: return "free";
 	case kInterior: return "inside a block";
 	case kAllocated: return "an allocated block";
+	case kExact: return "an alloc_pages_exact block";
 	case kCompound: return "a compound head";
 	case kLargeKmalloc: return "a large kmalloc block";
 	case kTail: return "a compound tail";
@@ -390,10 +391,18 @@ __attribute__((noinline)) bool PageAllocator::check_free_locked(struct page *hea
 	}
 	uintptr_t addr = region->address(head);
 	uint8_t state = page_state(head);
-	bool state_ok = expect == kAllocated ? (state == kAllocated || state == kCompound) : state == expect;
+	/* expect == kExact (free_exact): a plain kAllocated block passes here
+	 * and fails free_exact's mark check ("size does not match"). */
+	bool state_ok = expect == kAllocated ? (state == kAllocated || state == kCompound)
+			: expect == kExact   ? (state == kExact || state == kAllocated)
+					     : state == expect;
 	if (!state_ok) {
 		if (state == kFree || state == kPcp)
 			reporter_->bug(kWho, "double free of page %#lx (pfn %#lx, order %u)",
+				       static_cast<unsigned long>(addr), static_cast<unsigned long>(region->pfn(head)), order);
+		else if (state == kExact)
+			reporter_->bug(kWho, "free of page %#lx (pfn %#lx, order %u) that belongs to alloc_pages_exact: "
+					     "use free_pages_exact",
 				       static_cast<unsigned long>(addr), static_cast<unsigned long>(region->pfn(head)), order);
 		else
 			reporter_->bug(kWho, "free of page %#lx (pfn %#lx, order %u) that is %s, not %s",
@@ -413,7 +422,7 @@ inline void PageAllocator::free_locked(const Region &region, struct page *head, 
 {
 	if (__builtin_expect(poison_, 0))
 		poison_block(head, order);
-	if (page_state(head) != kAllocated && order > 0)
+	if (page_state(head) != kAllocated && page_state(head) != kExact && order > 0)
 		set_tails(head, order, kInterior);
 	buddy_free(zones_[region.zone], region, head, order);
 }
@@ -499,13 +508,15 @@ void *PageAllocator::alloc_exact(size_t size, gfp_t gfp)
 	const Region *region = region_of(head);
 	{
 		LockGuard guard(lock_);
-		/* Keep [0, pages) as aligned kAllocated blocks, return the rest.
-		 * Each kept block's next points at the first one: free_exact
-		 * checks its size against these marks (a block from alloc() has
-		 * next == NULL, as PageList::remove leaves it). */
+		/* Keep [0, pages) as aligned kExact blocks, return the rest.
+		 * kExact: only free_exact frees them (free() refuses the state,
+		 * its inline fast path included). Each kept block's next points
+		 * at the first one: free_exact checks its size against these
+		 * marks (a block from alloc() has next == NULL, as
+		 * PageList::remove leaves it). */
 		set_page_state(head, kInterior);
 		for_each_exact_block(pages, [&](size_t idx, unsigned o) {
-			set_page_state(&head[idx], kAllocated);
+			set_page_state(&head[idx], kExact);
 			head[idx].order = static_cast<uint8_t>(o);
 			head[idx].next = head;
 		});
@@ -548,7 +559,7 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 		LockGuard guard(lock_);
 		const Region *region;
 		for_each_exact_block(pages, [&](size_t idx, unsigned o) {
-			if (ok && !check_free_locked(head + idx, o, kAllocated, region))
+			if (ok && !check_free_locked(head + idx, o, kExact, region))
 				ok = false;
 		});
 		/* The blocks must be exactly those alloc_exact marked: all of
@@ -559,7 +570,7 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 				marks_ok = false;
 		});
 		size_t after = r->index(head) + pages;
-		if (after < r->nr_pages && page_state(&r->pages[after]) == kAllocated && r->pages[after].next == head)
+		if (after < r->nr_pages && page_state(&r->pages[after]) == kExact && r->pages[after].next == head)
 			marks_ok = false;
 		if (ok && !marks_ok) {
 			reporter_->bug(kWho, "free_pages_exact of %#lx size %zu: size does not match the allocation",

@@ -120,9 +120,11 @@ public:
 	}
 	/* free_pages(addr, order): checks that addr is a managed page start. */
 	bool free_addr(uintptr_t addr, unsigned order);
-	/* alloc_exact keeps ceil(size / page) pages as aligned kAllocated
-	 * blocks whose page::next points at the first page; free_exact
-	 * refuses a size whose blocks do not match those marks exactly. */
+	/* alloc_exact keeps ceil(size / page) pages as aligned kExact blocks
+	 * whose page::next points at the first page; free_exact refuses a
+	 * size whose blocks do not match those marks exactly, and free() /
+	 * free_addr() refuse a kExact block (its state is not one they
+	 * expect, so the inline fast path never takes it). */
 	void *alloc_exact(size_t size, gfp_t gfp);
 	bool free_exact(void *addr, size_t size);
 

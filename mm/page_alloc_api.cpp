@@ -67,7 +67,10 @@ struct page *virt_to_page(const void *addr)
 struct page *compound_head(struct page *page) { return page != nullptr ? kmm::page_head(page) : nullptr; }
 unsigned int compound_order(const struct page *page)
 {
-	return page != nullptr && page->state != kmm::kAllocated && page->state != kmm::kTail ? page->order : 0;
+	return page != nullptr && page->state != kmm::kAllocated && page->state != kmm::kExact &&
+			       page->state != kmm::kTail
+		       ? page->order
+		       : 0;
 }
 unsigned int get_order(size_t size) { return kmm::size_to_order(size); }
 

@@ -12,8 +12,8 @@ const char *const kZoneNames[KMM_NR_ZONES] = {"Normal", "DMA"};
 
 bool is_block_head(uint8_t s)
 {
-	return s == kFree || s == kPcp || s == kAllocated || s == kCompound || s == kLargeKmalloc || s == kSlab ||
-	       s == kSlabCpu;
+	return s == kFree || s == kPcp || s == kAllocated || s == kExact || s == kCompound || s == kLargeKmalloc ||
+	       s == kSlab || s == kSlabCpu;
 }
 
 } // namespace
@@ -69,7 +69,8 @@ unsigned long PageAllocator::validate_locked() const
 				++idx;
 				continue;
 			}
-			bool tails = p.state != kFree && p.state != kPcp && p.state != kAllocated && order > 0;
+			bool tails = p.state != kFree && p.state != kPcp && p.state != kAllocated && p.state != kExact &&
+				     order > 0;
 			if (p.state == kPcp) {
 				if (order > kPcpMaxOrder)
 					problem("per-CPU list page of an order above the per-CPU lists'", addr);

@@ -660,6 +660,7 @@ const char *page_state_name(uint8_t state)
 	case kFree: return "a free page";
 	case kInterior: return "the inside of a page block";
 	case kAllocated: return "a page from alloc_pages";
+	case kExact: return "a page from alloc_pages_exact";
 	case kCompound: return "a compound page";
 	case kLargeKmalloc: return "a large kmalloc block";
 	case kReserved: return "a reserved page";

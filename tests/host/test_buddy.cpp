@@ -316,9 +316,9 @@ TEST_F(Buddy, AllocExactReturnsTheUnusedTailPages)
 	uintptr_t a = reinterpret_cast<uintptr_t>(v);
 	EXPECT_EQ(a, arena.base());
 	struct page *h = page_at(a);
-	EXPECT_EQ(h[0].state, kmm::kAllocated);
+	EXPECT_EQ(h[0].state, kmm::kExact);
 	EXPECT_EQ(h[0].order, 2u);
-	EXPECT_EQ(h[4].state, kmm::kAllocated);
+	EXPECT_EQ(h[4].state, kmm::kExact);
 	EXPECT_EQ(h[4].order, 0u);
 	EXPECT_EQ(h[5].state, kmm::kFree);
 	EXPECT_EQ(h[5].order, 0u);
@@ -745,6 +745,21 @@ TEST_F(BuddyMisuse, FreePagesExactOfABlockFromAllocPages)
 	expect_refused([&] { return pa.free_exact(pa.page_address(p), 2 * kPageSize); }, hex(addr(p)),
 		       "size does not match");
 	EXPECT_TRUE(pa.free(p, 1));
+}
+
+TEST_F(BuddyMisuse, FreeOfABlockFromAllocPagesExact)
+{
+	const size_t free0 = pa.totals().free;
+	void *v = pa.alloc_exact(3 * kPageSize, GFP_KERNEL); /* blocks [0,2) and [2] */
+	ASSERT_NE(v, nullptr);
+	uintptr_t a = reinterpret_cast<uintptr_t>(v);
+	const std::string what = "belongs to alloc_pages_exact: use free_pages_exact";
+	expect_refused([&] { return pa.free_addr(a, 1); }, hex(a), what);
+	expect_refused([&] { return pa.free(pa.virt_to_page(v), 1); }, hex(a), what);
+	expect_refused([&] { return pa.free_addr(a + 2 * kPageSize, 0); }, hex(a + 2 * kPageSize), what);
+	EXPECT_TRUE(pa.free_exact(v, 3 * kPageSize));
+	EXPECT_EQ(pa.validate(), 0u);
+	EXPECT_EQ(pa.totals().free, free0);
 }
 
 TEST_F(BuddyMisuse, NullFreesAreQuietNoOps)

@@ -401,6 +401,26 @@ TEST_F(PageApi, FreePagesExactWithAWrongSizeIsRefused)
 	EXPECT_EQ(kmm_bug_count(), 4u);
 }
 
+/* alloc_pages_exact's blocks go back only through free_pages_exact: a
+ * free_pages of one of them used to be taken (on the per-CPU fast path),
+ * after which free_pages_exact refused the whole as a double free. */
+TEST_F(PageApi, FreePagesOfAnExactAllocationIsRefused)
+{
+	boot_blocks(1);
+	void *e = alloc_pages_exact(3 * kPage, GFP_KERNEL); /* blocks [0,2) and [2] */
+	ASSERT_NE(e, nullptr);
+	auto a = reinterpret_cast<uintptr_t>(e);
+	const std::string what = "belongs to alloc_pages_exact: use free_pages_exact";
+	expect_refused([&] { free_pages(a, 1); }, a, what);
+	expect_refused([&] { __free_pages(virt_to_page(e), 1); }, a, what);
+	expect_refused([&] { free_pages(a + 2 * kPage, 0); }, a + 2 * kPage, what);
+	expect_refused([&] { free_pages(a, 0); }, a, what);
+	free_pages_exact(e, 3 * kPage);
+	EXPECT_EQ(kmm_free_pages(), kmm_managed_pages());
+	EXPECT_EQ(kmm_validate(), 0u);
+	EXPECT_EQ(kmm_bug_count(), 4u);
+}
+
 TEST_F(PageApi, NullFreesAreNoOps)
 {
 	boot_blocks(1);

@@ -66,6 +66,20 @@ void exact_free_with_wrong_size(struct ktest *t)
 	free_pages_exact(p, 3 * PAGE_SIZE);
 }
 
+/* free_pages of a block alloc_pages_exact kept: refused (not freed on
+ * the per-CPU fast path), and free_pages_exact still frees the whole. */
+void exact_block_freed_with_free_pages(struct ktest *t)
+{
+	void *p = alloc_pages_exact(3 * PAGE_SIZE, GFP_KERNEL); /* [0,2) and [2] */
+	KTEST_ASSERT_NOT_NULL(t, p);
+	size_t free0 = kmm_free_pages();
+	t->expected_bugs = 2;
+	free_pages(reinterpret_cast<uintptr_t>(p), 1);
+	__free_pages(virt_to_page(static_cast<char *>(p) + 2 * PAGE_SIZE), 0);
+	KTEST_EXPECT_EQ(t, kmm_free_pages(), free0);
+	free_pages_exact(p, 3 * PAGE_SIZE);
+}
+
 const ktest_case cases[] = {
 	{"double_free", double_free},
 	{"free_with_wrong_order", free_with_wrong_order},
@@ -73,6 +87,7 @@ const ktest_case cases[] = {
 	{"order_above_max", order_above_max},
 	{"invalid_gfp", invalid_gfp},
 	{"exact_free_with_wrong_size", exact_free_with_wrong_size},
+	{"exact_block_freed_with_free_pages", exact_block_freed_with_free_pages},
 };
 
 } // namespace

@@ -54,7 +54,9 @@ unsigned long get_zeroed_page(gfp_t gfp);
 void free_pages(unsigned long addr, unsigned int order);
 void free_page(unsigned long addr);
 /* Exactly ceil(size / PAGE_SIZE) pages, physically contiguous; the rest of
- * the power-of-two block goes back to the allocator at once. */
+ * the power-of-two block goes back to the allocator at once. Only
+ * free_pages_exact (same size, page-rounded) frees it: free_pages and
+ * __free_pages refuse its pages. */
 void *alloc_pages_exact(size_t size, gfp_t gfp);
 void free_pages_exact(void *addr, size_t size);
 
