@@ -242,9 +242,12 @@ inline struct page *PageAllocator::finish_alloc(struct page *p, gfp_t gfp, unsig
 	return p;
 }
 
-/* Bad arguments, or no block on the first try: memory pressure. Each
- * step may free memory and is followed by a retry: the per-CPU lists, the
- * cache layer's reclaim hook, the OOM hook; NULL after that. */
+/* Bad arguments, or no block in the request's own zone: zone fallback,
+ * then memory pressure. A Normal request takes DMA memory only when Normal
+ * memory is exhausted (gfp.h), so every CPU's Normal per-CPU lists go back
+ * before it tries Normal, then DMA, again. Then each step may free memory
+ * and is followed by a retry: all per-CPU lists, the cache layer's reclaim
+ * hook, the OOM hook; NULL after that. */
 __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp, unsigned order,
 									PageState head_state)
 {
@@ -256,29 +259,35 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 		}
 		return nullptr;
 	}
-	/* Memory pressure: each step may free memory (into the per-CPU lists
-	 * too), then the per-CPU lists go back and the allocation retries. */
-	auto retry = [&] {
+	/* Each try drains the per-CPU lists of `zone` (KMM_NR_ZONES: all of
+	 * them) on every CPU, then takes a block by zone fallback. */
+	auto retry = [&](unsigned zone) {
 		if (pcp_high_ != 0)
-			drain_pcp();
+			drain_pcp(zone);
 		LockGuard guard(lock_);
 		struct page *q = alloc_locked(gfp, order);
 		if (q != nullptr)
 			set_page_state(q, static_cast<uint8_t>(head_state));
 		return q;
 	};
-	struct page *p = pcp_high_ != 0 ? retry() : nullptr;
+	/* Zone fallback: Normal's parked pages before any DMA page. Other
+	 * CPUs may park Normal pages again meanwhile; not worth a lock. */
+	struct page *p = (gfp & __GFP_DMA) == 0 ? retry(KMM_ZONE_NORMAL) : nullptr;
+	/* Memory pressure: each step may free memory (into the per-CPU lists
+	 * too), then the per-CPU lists go back and the allocation retries. */
+	if (p == nullptr && pcp_high_ != 0)
+		p = retry(KMM_NR_ZONES);
 	const bool may_retry = (gfp & __GFP_NORETRY) == 0;
 	if (p == nullptr && may_retry && reclaim_hook_ != nullptr) {
 		/* what the slab layer caches: magazines, CPU and per-CPU partial
 		 * slabs, empty slabs */
 		reclaim_hook_(reclaim_ctx_); /* no lock held */
-		p = retry();
+		p = retry(KMM_NR_ZONES);
 	}
 	if (p == nullptr && may_retry && oom_hook_ != nullptr) {
 		__atomic_fetch_add(&oom_count_, 1ul, __ATOMIC_RELAXED);
 		oom_hook_(oom_ctx_, gfp, order); /* may free memory; no lock held */
-		p = retry();
+		p = retry(KMM_NR_ZONES);
 	}
 	if (p == nullptr) {
 		__atomic_fetch_add(&alloc_failures_, 1ul, __ATOMIC_RELAXED);
@@ -331,16 +340,17 @@ __attribute__((noinline)) void PageAllocator::pcp_drain_locked(PerCpuPages::List
 	}
 }
 
-void PageAllocator::drain_pcp()
+void PageAllocator::drain_pcp(unsigned zone)
 {
 	if (!kPcpEnabled)
 		return;
 	for (auto &pc : pcp_) {
 		unsigned long flags = pc.lock.lock();
-		for (auto &per_zone : pc.lists)
-			for (unsigned o = 0; o <= kPcpMaxOrder; ++o)
-				if (per_zone[o].count > 0)
-					pcp_drain_locked(per_zone[o], o, 0);
+		for (unsigned z = 0; z < KMM_NR_ZONES; ++z)
+			if (zone == KMM_NR_ZONES || z == zone)
+				for (unsigned o = 0; o <= kPcpMaxOrder; ++o)
+					if (pc.lists[z][o].count > 0)
+						pcp_drain_locked(pc.lists[z][o], o, 0);
 		pc.lock.unlock(flags);
 	}
 }
@@ -350,16 +360,17 @@ __attribute__((noinline)) struct page *PageAllocator::alloc_general(gfp_t gfp, u
 {
 	if (__builtin_expect(order > kMaxOrder || (gfp & ~KMM_GFP_VALID_MASK) != 0, 0))
 		return alloc_slow(gfp, order, head_state);
+	const unsigned zone = (gfp & __GFP_DMA) != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL;
 	if (__builtin_expect(pcp_on(order), 1)) {
-		struct page *p =
-			pcp_take((gfp & __GFP_DMA) != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL, order, head_state, true);
+		struct page *p = pcp_take(zone, order, head_state, true);
 		if (__builtin_expect(p != nullptr, 1))
 			return finish_alloc(p, gfp, order, head_state);
 	}
 	struct page *p;
 	{
+		/* The request's own zone; the fallback to DMA is alloc_slow's. */
 		LockGuard guard(lock_);
-		p = alloc_locked(gfp, order);
+		p = buddy_alloc(zones_[zone], order);
 		if (__builtin_expect(p != nullptr, 1))
 			set_page_state(p, static_cast<uint8_t>(head_state));
 	}

@@ -26,7 +26,10 @@
  * lists count as free; drain_pcp() returns them all (memory pressure,
  * kmm_drain_pages, tests that compare buddy states).
  *
- * Zone fallback: GFP_DMA -> {DMA}; everything else -> {Normal, DMA}.
+ * Zone fallback: GFP_DMA -> {DMA}; everything else -> {Normal, DMA}, DMA
+ * only once Normal is exhausted: before a Normal request falls back, every
+ * CPU's Normal per-CPU lists go back to the buddy lists and Normal is tried
+ * again (alloc_slow).
  *
  * Instances are independent: tests build private ones over their own
  * buffers; the C facade (page_alloc_api.cpp) owns the global one.
@@ -184,8 +187,9 @@ public:
 	unsigned nr_regions() const { return nr_regions_; }
 	const Region &region(unsigned i) const { return regions_[i]; }
 
-	/* Returns every page on every CPU's page lists to the buddy lists. */
-	void drain_pcp();
+	/* Returns every page on every CPU's page lists (those of `zone`, or
+	 * of every zone for KMM_NR_ZONES) to the buddy lists. */
+	void drain_pcp(unsigned zone = KMM_NR_ZONES);
 
 	/* Page poisoning (debug; docs/DEBUGGING.md): every free page holds
 	 * kPagePoisonByte, checked when the page is allocated ("BUG page_alloc:

@@ -274,6 +274,73 @@ TEST_F(PageApi, GfpDmaPicksTheDmaZoneAndOthersFallBackToIt)
 	EXPECT_EQ(kmm_validate(), 0u);
 }
 
+/* A figure of one zone from kmm_buddyinfo, per-CPU lists left as they are:
+ * `what` is "free" (buddy + parked) or "parked". */
+size_t zone_figure(const char *zone, const char *what)
+{
+	kmm_test::TextSink s;
+	kmm_buddyinfo(&kmm_test::TextSink::sink, &s);
+	std::string key = std::string(what) == "parked" ? std::string("per-cpu lists, zone ") + zone : std::string("zone ") + zone;
+	for (size_t at = 0; at < s.text.size();) {
+		size_t end = s.text.find('\n', at);
+		std::string line = s.text.substr(at, end - at);
+		at = end + 1;
+		if (line.rfind(key + " ", 0) != 0)
+			continue;
+		if (std::string(what) == "parked")
+			return std::stoul(line.substr(key.size()));
+		size_t f = line.find(", free ");
+		if (f != std::string::npos)
+			return std::stoul(line.substr(f + 7));
+	}
+	ADD_FAILURE() << "no " << what << " figure for zone " << zone << " in\n" << s.text;
+	return 0;
+}
+
+/* gfp.h: DMA memory serves a Normal request only when Normal memory is
+ * exhausted, pages parked on the per-CPU lists included. An order-3 block
+ * parked on its per-CPU list used to stay there while order-0 requests,
+ * finding the Normal buddy lists empty, took every DMA page. */
+TEST_F(PageApi, NormalRequestsUseParkedNormalPagesBeforeTheDmaZone)
+{
+	ASSERT_EQ(kmm_add_region(arena.at(0), 512 * kPage, KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(kmm_add_region(arena.at(kBlock), 20 * kPage, KMM_ZONE_DMA), 0);
+	ASSERT_EQ(kmm_init(), 0);
+	auto in_dma = [&](const struct page *p) {
+		auto a = reinterpret_cast<uintptr_t>(page_address(p));
+		return a >= arena.at(kBlock) && a < arena.at(kBlock + 20 * kPage);
+	};
+	const size_t normal0 = zone_figure("Normal", "free");
+	const size_t dma0 = zone_figure("DMA", "free");
+	struct page *b = alloc_pages(GFP_KERNEL, 3);
+	ASSERT_NE(b, nullptr);
+	__free_pages(b, 3);
+	ASSERT_GE(zone_figure("Normal", "parked"), 8u) << "the order-3 block is parked";
+	std::vector<struct page *> held;
+	size_t from_dma = 0, while_normal_free = 0;
+	for (int i = 0; i < 512; ++i) {
+		struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0);
+		ASSERT_NE(p, nullptr) << i;
+		held.push_back(p);
+		if (in_dma(p)) {
+			++from_dma;
+			if (zone_figure("Normal", "free") != 0)
+				++while_normal_free;
+		}
+	}
+	EXPECT_EQ(while_normal_free, 0u) << "DMA pages handed to GFP_KERNEL while Normal pages were parked";
+	EXPECT_EQ(from_dma, 512 - normal0);
+	struct page *d = alloc_pages(GFP_DMA | __GFP_NOWARN, 0);
+	ASSERT_NE(d, nullptr) << "GFP_DMA after the GFP_KERNEL loop";
+	EXPECT_TRUE(in_dma(d));
+	__free_page(d);
+	for (struct page *p : held)
+		__free_page(p);
+	EXPECT_EQ(kmm_free_pages(), normal0 + dma0);
+	EXPECT_EQ(kmm_validate(), 0u);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+}
+
 struct OomCtx {
 	std::vector<struct page *> *held;
 	int calls = 0;

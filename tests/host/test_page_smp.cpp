@@ -7,7 +7,8 @@
  * (remote frees land on the freeing CPU's lists). Afterwards nothing is lost:
  * validate() is clean and, drained, the buddy state equals the one after
  * init. PageSmpPressure: an allocation that finds no free page drains an
- * idle CPU's lists too. Runs under the host-tsan preset too.
+ * idle CPU's lists too; PageSmpZones: so does a Normal request before it
+ * falls back to the DMA zone. Runs under the host-tsan preset too.
  */
 #include <gtest/gtest.h>
 
@@ -177,6 +178,65 @@ TEST(PageSmpPressure, AllocatingUntilFailureGetsThePagesParkedOnAnIdleCpu)
 		got.push_back(p);
 	EXPECT_EQ(got.size(), free0) << "every free page, the " << parked << " parked on the idle CPU too";
 	EXPECT_EQ(pa.totals().free, 0u);
+	EXPECT_EQ(t.rep.bugs(), 0u);
+	for (struct page *p : got)
+		ASSERT_TRUE(pa.free(p, 0));
+	pa.drain_pcp();
+	EXPECT_EQ(pa.validate(), 0u);
+	EXPECT_EQ(kmm_test::snapshot(pa), initial);
+}
+
+/* Zone fallback looks at every CPU's lists too: a Normal request that finds
+ * the Normal buddy lists empty gets the Normal pages parked on an idle CPU
+ * before it takes DMA memory (gfp.h), and GFP_DMA still finds its zone
+ * untouched afterwards. */
+TEST(PageSmpZones, NormalRequestsGetPagesParkedOnAnIdleCpuBeforeTheDmaZone)
+{
+	Arena arena(kBlockBytes * 2, kBlockBytes);
+	kmm_test::TestAllocator t(KMM_PCP_HIGH);
+	kmm::PageAllocator &pa = t.pa;
+	ASSERT_EQ(pa.add_region(arena.at(0), 256 * kPageSize, KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(pa.add_region(arena.at(kBlockBytes), 32 * kPageSize, KMM_ZONE_DMA), 0);
+	ASSERT_EQ(pa.init(), 0);
+	const kmm_test::BuddySnapshot initial = kmm_test::snapshot(pa);
+	const size_t normal0 = pa.counts(KMM_ZONE_NORMAL).free;
+	const size_t dma0 = pa.counts(KMM_ZONE_DMA).free;
+	const kmm::Region &dma = pa.region(1);
+
+	kmm_test::JobThread helper;
+	unsigned helper_cpu = 0;
+	helper.run([&] {
+		helper_cpu = kmm_arch_cpu_id();
+		std::vector<std::pair<struct page *, unsigned>> blocks;
+		for (unsigned order = 0; order <= kmm::kPcpMaxOrder; ++order)
+			for (unsigned k = 0; k < 2; ++k) {
+				struct page *p = pa.alloc(GFP_KERNEL, order);
+				ASSERT_NE(p, nullptr);
+				blocks.emplace_back(p, order);
+			}
+		for (auto [p, order] : blocks)
+			ASSERT_TRUE(pa.free(p, order));
+	});
+	ASSERT_NE(helper_cpu, kmm_arch_cpu_id());
+	const size_t parked = pa.counts(KMM_ZONE_NORMAL).pcp;
+	ASSERT_GE(parked, size_t{2 * (1 + 2 + 4 + 8)}) << "the helper's blocks are on its lists";
+
+	std::vector<struct page *> got;
+	size_t while_normal_free = 0;
+	for (size_t i = 0; i < normal0 + 4; ++i) {
+		struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN, 0);
+		ASSERT_NE(p, nullptr) << i;
+		got.push_back(p);
+		if (dma.holds_page(p) && pa.counts(KMM_ZONE_NORMAL).free != 0)
+			++while_normal_free;
+	}
+	EXPECT_EQ(while_normal_free, 0u) << "DMA pages went to GFP_KERNEL while " << parked
+					 << " Normal pages were parked on CPU " << helper_cpu;
+	EXPECT_EQ(pa.counts(KMM_ZONE_DMA).free, dma0 - 4);
+	struct page *d = pa.alloc(GFP_DMA | __GFP_NOWARN, 0);
+	ASSERT_NE(d, nullptr);
+	EXPECT_TRUE(dma.holds_page(d));
+	got.push_back(d);
 	EXPECT_EQ(t.rep.bugs(), 0u);
 	for (struct page *p : got)
 		ASSERT_TRUE(pa.free(p, 0));
