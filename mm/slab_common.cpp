@@ -388,12 +388,34 @@ void SlabAllocator::shrink_all()
 	 * the empty slot. Walks that start later count on the other side, so
 	 * a stream of reclaims cannot hold destroy() back. (shrink() would
 	 * report such a cache as not live: shrink_cache, no check.) */
+	unsigned &depth = walk_depth(); /* this CPU's (only it and its IRQs touch it) */
+	__atomic_add_fetch(&depth, 1u, __ATOMIC_RELAXED);
 	const unsigned side = static_cast<unsigned>(__atomic_load_n(&reclaim_epoch_, __ATOMIC_SEQ_CST) & 1);
 	__atomic_add_fetch(&reclaimers_[side], 1ul, __ATOMIC_SEQ_CST);
+	if (walk_hook_ != nullptr)
+		walk_hook_(walk_hook_arg_);
 	for (unsigned id = 1; id <= KMM_MAX_CACHES; ++id)
 		if (kmem_cache *s = __atomic_load_n(&caches_[id], __ATOMIC_SEQ_CST))
 			shrink_cache(s);
 	__atomic_sub_fetch(&reclaimers_[side], 1ul, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&depth, 1u, __ATOMIC_RELAXED);
+}
+
+#if defined(KMM_HOST)
+namespace {
+/* The host: threads sharing a CPU slot run at the same time, so only a
+ * walk of the calling thread itself cannot go on while it waits. */
+thread_local unsigned t_walk_depth = 0;
+} // namespace
+#endif
+
+unsigned &SlabAllocator::walk_depth()
+{
+#if defined(KMM_HOST)
+	return t_walk_depth;
+#else
+	return walking_[KMM_NR_CPUS == 1 ? 0u : kmm_arch_cpu_id()];
+#endif
 }
 
 void SlabAllocator::reclaim()
@@ -458,10 +480,10 @@ void SlabAllocator::destroy(kmem_cache *s)
 	bool reclaiming = false;
 	{
 		LockGuard guard(registry_lock_);
-		/* One CPU: a reclaim in progress means this call interrupted it
-		 * (destroy from an IRQ handler), and waiting would never end. */
-		reclaiming = KMM_NR_CPUS == 1 && (__atomic_load_n(&reclaimers_[0], __ATOMIC_SEQ_CST) |
-						  __atomic_load_n(&reclaimers_[1], __ATOMIC_SEQ_CST)) != 0;
+		/* A reclaim walk in progress on this CPU means this call
+		 * interrupted it (destroy from an IRQ handler): waiting for it
+		 * would never end. Walks on other CPUs are waited for below. */
+		reclaiming = __atomic_load_n(&walk_depth(), __ATOMIC_RELAXED) != 0;
 		if (!reclaiming)
 			__atomic_store_n(&caches_[s->id], nullptr, __ATOMIC_SEQ_CST);
 	}

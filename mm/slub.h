@@ -382,6 +382,14 @@ public:
 	 * reset()); a new slab that the page allocator refuses runs it too,
 	 * then retries the partial lists before asking for pages again. */
 	void reclaim();
+	/* Tests: fn(arg) runs in every reclaim walk once the walk counted
+	 * itself, before it reads the cache table — standing for an interrupt
+	 * that arrives mid-walk (say, one that destroys a cache). */
+	void set_reclaim_walk_hook(void (*fn)(void *), void *arg)
+	{
+		walk_hook_arg_ = arg;
+		walk_hook_ = fn;
+	}
 	/* True if s is a cache of this allocator that has not been destroyed. */
 	bool is_live(const kmem_cache *s) const;
 	/* kmem_cache_alloc/free/alloc_bulk with a NULL cache: reported as no
@@ -720,6 +728,13 @@ private:
 	 * the table (slab_common.cpp). Away from the fast paths' fields. */
 	unsigned long reclaim_epoch_ = 0;
 	unsigned long reclaimers_[2] = {};
+	/* Reclaim walks each CPU is inside (an IRQ may nest one in another):
+	 * a destroy on a CPU inside one interrupted that walk and must not
+	 * wait for it (walk_depth(); the host counts per thread). */
+	unsigned walking_[KMM_NR_CPUS] = {};
+	unsigned &walk_depth();
+	void (*walk_hook_)(void *) = nullptr;
+	void *walk_hook_arg_ = nullptr;
 	kmem_cache boot_cache_;  /* caches_[kBootCacheId]: holds every other kmem_cache */
 	kmem_cache unready_;     /* kmalloc_caches_[] before init: an empty cache */
 	/* slab_debug.cpp: the boot option, the PRNG, large kmalloc guards */

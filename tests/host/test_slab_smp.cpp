@@ -538,6 +538,42 @@ TEST_F(SlabSmpDrain, RemoteFreesGoToTheFreeingCpusMagazine)
 	EXPECT_EQ(w.t.rep.bugs(), 0u);
 }
 
+/* SMP: a destroy from inside a reclaim walk on its own CPU (an IRQ
+ * handler) is refused, not left waiting for the walk it interrupted;
+ * meanwhile a walk on another CPU does not make it refuse: there it waits
+ * (ReclaimWhileAnotherCpuDestroysCaches). The hook stands for the IRQ. */
+TEST(SlabSmpReclaim, DestroyInsideAReclaimWalkOnItsCpuIsRefused)
+{
+	SlabWorld w;
+	w.boot();
+	kmem_cache *s = w.slab.create("smp-walk-victim", 64, 0, 0, nullptr);
+	ASSERT_NE(s, nullptr);
+	struct Ctx {
+		kmm::SlabAllocator *slab;
+		kmem_cache *s;
+		std::atomic<unsigned> calls{0};
+	} ctx{&w.slab, s};
+	w.slab.set_reclaim_walk_hook(
+		[](void *arg) {
+			auto *c = static_cast<Ctx *>(arg);
+			c->calls.fetch_add(1);
+			c->slab->destroy(c->s);
+		},
+		&ctx);
+	std::thread walker([&] { w.slab.shrink_all(); }); /* another CPU slot */
+	walker.join();
+	w.slab.set_reclaim_walk_hook(nullptr, nullptr);
+	EXPECT_EQ(ctx.calls.load(), 1u);
+	EXPECT_EQ(w.t.cap.count_containing("kmem_cache_destroy from interrupt context during a reclaim: refused"), 1u);
+	EXPECT_TRUE(w.slab.is_live(s));
+	void *x = w.slab.alloc(s, GFP_KERNEL);
+	ASSERT_NE(x, nullptr);
+	w.slab.free(s, x);
+	w.slab.destroy(s);
+	EXPECT_FALSE(w.slab.is_live(s));
+	EXPECT_EQ(w.problems(), 0u);
+}
+
 /* Memory-pressure reclaim (shrink_all) walks every cache while another
  * CPU creates and destroys caches: a cache destroyed under the walk is
  * neither reported as "not a live cache" nor touched after it is freed
