@@ -16,7 +16,8 @@
  * Guarantees (docs/BARE_METAL.md, "Firmware integration"):
  *   * every pointer is a kmm object (kmalloc class or large page block):
  *     aligned to at least 8 bytes (16 on 64-bit) = alignof(max_align_t) of
- *     the ARM EABI and RV64 ABIs; a power-of-two size to itself;
+ *     the ARM EABI and RV64 ABIs — a request below that many bytes asks
+ *     for that many (kmm_libc_shim_size); a power-of-two size to itself;
  *   * aligned_alloc/posix_memalign/memalign(A, n) with A > that: a request
  *     of round_up(n, A) bytes, whose class (power of two, or 96/192, whose
  *     objects sit at multiples of 32/64) or page block is aligned to A; the
@@ -24,7 +25,8 @@
  *     size is used instead. A above the largest buddy block: NULL;
  *   * malloc(0) and calloc of 0 bytes return a unique, freeable 1-byte
  *     object (not kmalloc's shared ZERO_SIZE_PTR); realloc(p, 0) frees p
- *     and returns NULL (newlib's behaviour); realloc's failure leaves p
+ *     and returns NULL (as glibc and newlib-nano do; full newlib's
+ *     realloc returns a minimum-size block instead); realloc's failure leaves p
  *     intact; calloc checks n * size for overflow;
  *   * free of a pointer kmm never handed out, a middle pointer or a double
  *     free is reported ("BUG kmalloc…") and refused by kmm;
@@ -54,7 +56,7 @@ void *fail(void *reent, int err)
 
 void *shim_malloc(void *reent, size_t size)
 {
-	void *p = kmalloc(size != 0 ? size : 1, kGfp);
+	void *p = kmalloc(kmm_libc_shim_size(size), kGfp);
 	return p != nullptr ? p : fail(reent, kEnomem);
 }
 
@@ -63,7 +65,7 @@ void *shim_calloc(void *reent, size_t n, size_t size)
 	size_t bytes;
 	if (__builtin_mul_overflow(n, size, &bytes))
 		return fail(reent, kEnomem);
-	void *p = kzalloc(bytes != 0 ? bytes : 1, kGfp);
+	void *p = kzalloc(kmm_libc_shim_size(bytes), kGfp);
 	return p != nullptr ? p : fail(reent, kEnomem);
 }
 
@@ -96,7 +98,7 @@ void *kmm_libc_aligned_alloc(size_t align, size_t size)
 	if (!power_of_two(align))
 		return nullptr;
 	if (align <= KMM_LIBC_SHIM_MIN_ALIGN)
-		return kmalloc(size != 0 ? size : 1, kGfp);
+		return kmalloc(kmm_libc_shim_size(size), kGfp);
 	size_t bytes = size != 0 ? size : 1;
 	if (__builtin_add_overflow(bytes, align - 1, &bytes))
 		return nullptr;
@@ -140,7 +142,12 @@ void *memalign(size_t align, size_t size)
 }
 void *aligned_alloc(size_t align, size_t size) { return memalign(align, size); }
 void *valloc(size_t size) { return memalign(PAGE_SIZE, size); }
-void *pvalloc(size_t size) { return memalign(PAGE_SIZE, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)); }
+void *pvalloc(size_t size)
+{
+	if (size > ~size_t{0} - (PAGE_SIZE - 1)) /* the round-up would wrap to 0 */
+		return fail(nullptr, kEnomem);
+	return memalign(PAGE_SIZE, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+}
 
 int posix_memalign(void **out, size_t align, size_t size)
 {
@@ -174,6 +181,8 @@ void *_memalign_r(void *reent, size_t align, size_t size)
 void *_valloc_r(void *reent, size_t size) { return _memalign_r(reent, PAGE_SIZE, size); }
 void *_pvalloc_r(void *reent, size_t size)
 {
+	if (size > ~size_t{0} - (PAGE_SIZE - 1))
+		return fail(reent, kEnomem);
 	return _memalign_r(reent, PAGE_SIZE, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 }
 size_t _malloc_usable_size_r(void *, void *p) { return ksize(p); }

@@ -14,6 +14,15 @@
  * (alignof(max_align_t) on ARM EABI: 8; on RV64: 16). */
 #define KMM_LIBC_SHIM_MIN_ALIGN (sizeof(void *) >= 8 ? 16u : 8u)
 
+/* The bytes the shim asks kmalloc for, n bytes wanted: at least
+ * KMM_LIBC_SHIM_MIN_ALIGN (0 included). kmalloc aligns a power-of-two size
+ * to itself only, so on 64-bit the sizes 1, 2, 4 and 8 (kmalloc-8) would
+ * come back 8-aligned; 16 bytes are 16-aligned. */
+static inline size_t kmm_libc_shim_size(size_t n)
+{
+	return n < KMM_LIBC_SHIM_MIN_ALIGN ? KMM_LIBC_SHIM_MIN_ALIGN : n;
+}
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -32,6 +41,8 @@ void *realloc(void *p, size_t size);
 void *aligned_alloc(size_t align, size_t size);
 int posix_memalign(void **out, size_t align, size_t size);
 void *memalign(size_t align, size_t size);
+void *valloc(size_t size);
+void *pvalloc(size_t size);
 size_t malloc_usable_size(void *p);
 
 #ifdef __cplusplus

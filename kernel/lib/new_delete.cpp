@@ -5,8 +5,9 @@
  * aligned + nothrow — and operator delete / delete[] — plain, sized,
  * nothrow, aligned, sized + aligned, aligned + nothrow.
  *
- *   * new: kmalloc (size 0 → a unique 1-byte object); an alignment above
- *     the default one goes through kmm_libc_aligned_alloc (see there).
+ *   * new: kmalloc of at least KMM_LIBC_SHIM_MIN_ALIGN bytes (so size 0 is
+ *     a unique object, and every result is aligned to that); an alignment
+ *     above it goes through kmm_libc_aligned_alloc (see there).
  *   * Out of memory: the nothrow forms return NULL; the others cannot throw
  *     (firmware builds with -fno-exceptions, where the compiler assumes
  *     operator new never returns NULL), so they panic with a message —
@@ -33,7 +34,7 @@ __attribute__((weak)) extern const std::nothrow_t std::nothrow{};
 
 namespace {
 
-void *allocate(size_t size) { return kmalloc(size != 0 ? size : 1, GFP_KERNEL); }
+void *allocate(size_t size) { return kmalloc(kmm_libc_shim_size(size), GFP_KERNEL); }
 
 void *allocate_aligned(size_t size, std::align_val_t align)
 {
@@ -43,6 +44,10 @@ void *allocate_aligned(size_t size, std::align_val_t align)
 
 __attribute__((noreturn, cold)) void out_of_memory()
 {
+	/* No memory handed to kmm yet: C++ static constructors run before the
+	 * kernel's kmm_init() (docs/BARE_METAL.md, "Firmware integration"). */
+	if (kmm_managed_pages() == 0)
+		kmm_arch_panic("operator new before kmm_init(): a global constructor that allocates?");
 	kmm_arch_panic("operator new: out of memory (kmm)");
 }
 

@@ -42,6 +42,40 @@ void malloc_family(struct ktest *t)
 	free(r);
 }
 
+/* Small requests held at once (a freed block would come back to the next
+ * call, aligned or not): every one aligned to KMM_LIBC_SHIM_MIN_ALIGN,
+ * whichever form asked (on 64-bit, sizes 1..8 used to land in kmalloc-8,
+ * 8-aligned). pvalloc's page round-up must not wrap to 0. */
+void small_requests_keep_the_minimum_alignment(struct ktest *t)
+{
+	constexpr unsigned kHeld = 16;
+	void *held[4][kHeld] = {};
+	const size_t sizes[] = {0, 1, 4, 8};
+	size_t misaligned = 0;
+	for (size_t size : sizes) {
+		for (unsigned i = 0; i < kHeld; ++i) {
+			held[0][i] = malloc(size);
+			held[1][i] = aligned_alloc(KMM_LIBC_SHIM_MIN_ALIGN, size);
+			KTEST_EXPECT_EQ(t, posix_memalign(&held[2][i], KMM_LIBC_SHIM_MIN_ALIGN, size), 0);
+			held[3][i] = ::operator new(size, std::align_val_t{KMM_LIBC_SHIM_MIN_ALIGN});
+			for (auto &form : held)
+				misaligned += form[i] == nullptr || addr(form[i]) % KMM_LIBC_SHIM_MIN_ALIGN != 0;
+		}
+		for (unsigned i = 0; i < kHeld; ++i) {
+			free(held[0][i]);
+			free(held[1][i]);
+			free(held[2][i]);
+			::operator delete(held[3][i], std::align_val_t{KMM_LIBC_SHIM_MIN_ALIGN});
+		}
+	}
+	KTEST_EXPECT_EQ(t, misaligned, 0);
+	KTEST_EXPECT_NULL(t, pvalloc(~size_t{0} - 10));
+	void *pv = pvalloc(1);
+	KTEST_ASSERT_NOT_NULL(t, pv);
+	KTEST_EXPECT_EQ(t, addr(pv) % PAGE_SIZE, 0);
+	free(pv);
+}
+
 void calloc_zeroes_and_checks_overflow(struct ktest *t)
 {
 	const unsigned char *c = static_cast<const unsigned char *>(calloc(33, 7));
@@ -153,6 +187,7 @@ void free_of_foreign_pointer_refused(struct ktest *t)
 const ktest_case cases[] = {
 	{"malloc_family", malloc_family},
 	{"calloc_zeroes_and_checks_overflow", calloc_zeroes_and_checks_overflow},
+	{"small_requests_keep_the_minimum_alignment", small_requests_keep_the_minimum_alignment},
 	{"aligned_forms", aligned_forms},
 	{"cxx_new_delete_forms", cxx_new_delete_forms},
 	{"free_of_foreign_pointer_refused", free_of_foreign_pointer_refused},
