@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,12 +47,24 @@ private:
 	size_t size_ = 0;
 };
 
-/* Collects every line kmm reports (BUG lines, details, warnings). */
+/* Collects every line kmm reports (BUG lines, details, warnings). Threads
+ * may report at once (SMP tests: two allocation-failure warnings), so the
+ * hook appends under a lock; tests read `lines` at quiet points. */
 struct ReportCapture {
 	std::vector<std::string> lines;
+	std::mutex lock;
 
-	static void hook(void *ctx, const char *line) { static_cast<ReportCapture *>(ctx)->lines.emplace_back(line); }
-	void clear() { lines.clear(); }
+	static void hook(void *ctx, const char *line)
+	{
+		auto *c = static_cast<ReportCapture *>(ctx);
+		std::lock_guard<std::mutex> guard(c->lock);
+		c->lines.emplace_back(line);
+	}
+	void clear()
+	{
+		std::lock_guard<std::mutex> guard(lock);
+		lines.clear();
+	}
 	std::string last() const { return lines.empty() ? std::string() : lines.back(); }
 	size_t count_containing(std::string_view needle) const
 	{
