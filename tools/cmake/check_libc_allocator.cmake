@@ -9,6 +9,7 @@
 # realloc, calloc, _malloc_r, _free_r, _realloc_r, _calloc_r, _memalign_r
 # that the image has is defined by the shim's object (libc_shim.cpp), and no
 # libc archive member of an allocator (mallocr.o, freer.o, nano-mallocr.o,
+# nano-freer.o and the other nano-*r.o of libc_nano.a, syssbrk.o,
 # sbrkr.o …) was pulled in.
 cmake_minimum_required(VERSION 3.22)
 foreach(var NM ELF MAP)
@@ -47,7 +48,7 @@ foreach(line IN LISTS lines)
   elseif(line MATCHES "^(Discarded input sections|Memory Configuration|Allocating common symbols)")
     set(in_members FALSE)
   endif()
-  if(in_members AND line MATCHES "\\((lib_a-|libc_a-)?(mallocr|freer|reallocr|callocr|malignr|nano-mallocr|nano-malloc|sbrkr|mlock|mallinfor|msizer|mallstatsr|malloptr|vallocr|pvallocr)\\.o\\)")
+  if(in_members AND line MATCHES "\\((lib_a-|libc_a-)?(nano-)?(mallocr|malloc|freer|cfreer|reallocr|callocr|malignr|sbrkr|syssbrk|mlock|mallinfor|msizer|mallstatsr|malloptr|vallocr|pvallocr)\\.o\\)")
     list(APPEND bad "archive member ${line}")
   endif()
   if(line MATCHES "^Cross Reference Table")
