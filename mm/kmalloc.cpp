@@ -244,7 +244,7 @@ void SlabAllocator::kfree_slow(const void *x, const void *caller)
 	if (slab == nullptr)
 		return;
 	kmem_cache *s = caches_[slab->cache_id];
-	if (!kSlabDebug || (s->flags & kSlabDebugFlags) == 0) {
+	if (kMagazineMax > 0 && (!kSlabDebug || (s->flags & kSlabDebugFlags) == 0)) {
 		/* an object outside region 0 (on mps2-an385: PSRAM, most of the
 		 * RAM): found through the region search, then the inline path's
 		 * checks and push, as kfree_fast does in region 0 */

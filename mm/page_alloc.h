@@ -116,7 +116,7 @@ public:
 	inline bool owned_fast(const struct page *head, unsigned order, PageState state) const;
 	void give_owned_masked(struct page *head, unsigned order)
 	{
-		if constexpr (kSpinLockIsReal) /* SMP: a real lock (not used there) */
+		if constexpr (kSpinLockIsReal) /* a real lock: SMP builds, and the host */
 			pcp_give(head, order, regions_[0]);
 		else
 			pcp_push_locked(pcp_[0], head, order, regions_[0]);

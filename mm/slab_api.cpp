@@ -35,7 +35,8 @@ void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 void kmem_cache_free(struct kmem_cache *s, void *x)
 {
 	if (__builtin_expect(s == nullptr, 0)) {
-		g_slab.refuse_null_cache("kmem_cache_free");
+		if (x != nullptr) /* (NULL, NULL): a no-op, as (s, NULL) is */
+			g_slab.refuse_null_cache("kmem_cache_free");
 		return;
 	}
 	kmm::slab_free_fast(g_slab, s, x);

@@ -249,7 +249,9 @@ int SlabAllocator::init_locked()
 	map_pages_ = r0.pages;
 	random_seed_ = kmm_arch_entropy();
 	CacheLayout layout;
-	slab_flags_t boot_flags = normalize_debug_flags(debug_flags_for("kmem_cache"), false);
+	/* has_ctor: a ctor cache's debug flags (no SLAB_POISON, which would
+	 * overwrite what a free descriptor keeps) */
+	slab_flags_t boot_flags = normalize_debug_flags(debug_flags_for("kmem_cache"), true);
 	/* The boot cache is a ctor cache (a no-op ctor: the free pointer lies
 	 * past the object, and the sanitizers keep a free object addressable),
 	 * so a freed descriptor keeps what free_descriptor left in it for a
@@ -404,15 +406,30 @@ void SlabAllocator::shrink_all()
 #if defined(KMM_HOST)
 namespace {
 /* The host: threads sharing a CPU slot run at the same time, so only a
- * walk of the calling thread itself cannot go on while it waits. */
-thread_local unsigned t_walk_depth = 0;
+ * walk of the calling thread itself cannot go on while it waits; per
+ * allocator instance (tests run several), a few per thread. */
+struct WalkDepth {
+	const void *owner;
+	unsigned depth;
+};
+thread_local WalkDepth t_walk_depth[4] = {};
 } // namespace
 #endif
 
 unsigned &SlabAllocator::walk_depth()
 {
 #if defined(KMM_HOST)
-	return t_walk_depth;
+	WalkDepth *free_slot = nullptr;
+	for (WalkDepth &w : t_walk_depth) {
+		if (w.owner == this)
+			return w.depth;
+		if (free_slot == nullptr && w.depth == 0)
+			free_slot = &w;
+	}
+	if (free_slot == nullptr)
+		kmm_arch_panic("slab: reclaim walks of more than 4 allocators nested on one thread");
+	free_slot->owner = this;
+	return free_slot->depth;
 #else
 	return walking_[KMM_NR_CPUS == 1 ? 0u : kmm_arch_cpu_id()];
 #endif
@@ -429,8 +446,8 @@ void SlabAllocator::reclaim()
 
 void SlabAllocator::set_magazine_size(kmem_cache *s, unsigned entries)
 {
-	if (!check_cache(s, "set_magazine_size") || (s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
-		return;
+	if (!check_cache(s, "set_magazine_size") || (s->flags & SLAB_CONSISTENCY_CHECKS) != 0 || s == &boot_cache_)
+		return; /* the boot cache has none: its every free reaches free_object */
 	uint32_t limit = entries < kMagazineMax ? entries : kMagazineMax;
 	/* Each CPU takes the new capacity when its magazine is drained. */
 	__atomic_store_n(&s->mag_capacity, limit, __ATOMIC_RELAXED);

@@ -466,7 +466,7 @@ void *SlabAllocator::kmalloc_refill(kmem_cache *s, size_t size, gfp_t gfp)
  * next partial (then empty) slab, else a new slab. */
 void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller)
 {
-	if (__builtin_expect(!registered(s), 0)) { /* destroyed: empty magazine, no CPU slab, so here */
+	if (__builtin_expect(!s->kmalloc && !registered(s), 0)) { /* destroyed: empty magazine, no CPU slab, so here */
 		check_cache(s, "kmem_cache_alloc");
 		return nullptr;
 	}
@@ -739,7 +739,7 @@ void SlabAllocator::free_slow(kmem_cache *s, void *x, const void *caller)
 		uint8_t state = page_state(slab);
 		if ((state == kSlab || state == kSlabCpu) && slab->cache_id <= KMM_MAX_CACHES &&
 		    caches_[slab->cache_id] == s) {
-			if (!kSlabDebug || (s->flags & kSlabDebugFlags) == 0) /* outside region 0: the inline checks and push */
+			if (kMagazineMax > 0 && (!kSlabDebug || (s->flags & kSlabDebugFlags) == 0)) /* outside region 0: the inline checks and push */
 				push_slab_object(*this, s, slab, x);
 			else
 				free_object(s, slab, x, caller);

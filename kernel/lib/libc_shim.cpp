@@ -23,8 +23,8 @@
  *     objects sit at multiples of 32/64) or page block is aligned to A; the
  *     result is checked and, should a class ever not be, a power-of-two
  *     size is used instead. A above the largest buddy block: NULL;
- *   * malloc(0) and calloc of 0 bytes return a unique, freeable 1-byte
- *     object (not kmalloc's shared ZERO_SIZE_PTR); realloc(p, 0) frees p
+ *   * malloc(0) and calloc of 0 bytes return a unique, freeable object
+ *     (KMM_LIBC_SHIM_MIN_ALIGN bytes) (not kmalloc's shared ZERO_SIZE_PTR); realloc(p, 0) frees p
  *     and returns NULL (as glibc and newlib-nano do; full newlib's
  *     realloc returns a minimum-size block instead); realloc's failure leaves p
  *     intact; calloc checks n * size for overflow;

@@ -194,6 +194,7 @@ TEST_F(SlabApi, NullCacheIsReportedNotDereferenced)
 	EXPECT_EQ(kmem_cache_zalloc(nullptr, GFP_KERNEL), nullptr);
 	int local = 0;
 	kmem_cache_free(nullptr, &local);
+	kmem_cache_free(nullptr, nullptr); /* a no-op, as kmem_cache_free(s, NULL) */
 	void *p[4] = {&local, &local, &local, &local};
 	EXPECT_EQ(kmem_cache_alloc_bulk(nullptr, GFP_KERNEL, 4, p), 0);
 	EXPECT_EQ(kmm_bug_count(), 4u);

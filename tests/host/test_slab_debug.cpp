@@ -342,6 +342,27 @@ protected:
 	bool said(const std::string &needle) const { return t.cap.count_containing(needle) != 0; }
 };
 
+/* slub_debug poisoning the boot cache would overwrite what a destroyed
+ * cache's descriptor keeps for a stale pointer (its id, its empty
+ * magazine): the boot cache is a ctor cache, which takes no poison, and
+ * keeps no magazine even when asked. */
+TEST_F(SlabDebugBoot, PoisonOptionLeavesAFreeDescriptorAsDestroyLeftIt)
+{
+	boot_with("P,kmem_cache");
+	EXPECT_EQ(slab.boot_cache()->flags & SLAB_POISON, 0u);
+	slab.set_magazine_size(slab.boot_cache(), 8);
+	EXPECT_EQ(slab.boot_cache()->mag_capacity, 0u) << "no magazine for the boot cache";
+	kmem_cache *s = slab.create("dbg-dead", 64, 0, 0, nullptr);
+	ASSERT_NE(s, nullptr);
+	slab.free(s, slab.alloc(s, GFP_KERNEL));
+	slab.destroy(s);
+	const size_t free_before = pa.totals().free;
+	t.cap.clear();
+	EXPECT_EQ(slab.alloc(s, GFP_KERNEL), nullptr);
+	EXPECT_EQ(t.cap.count_containing("is not a live cache"), 1u);
+	EXPECT_EQ(pa.totals().free, free_before);
+}
+
 TEST_F(SlabDebugBoot, RefusesAnUnknownLetter)
 {
 	EXPECT_EQ(slab.set_debug_options("FX"), -KMM_EINVAL);

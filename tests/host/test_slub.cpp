@@ -380,6 +380,27 @@ TEST_F(SlabCache, DestroyInsideAReclaimWalkOnItsCpuIsRefused)
 	EXPECT_EQ(t.cap.bug_lines(), 0u);
 }
 
+/* The refusal is about the walk of this allocator only: inside another
+ * allocator's walk (tests run several instances) a destroy goes ahead. */
+TEST_F(SlabCache, DestroyInsideAnotherAllocatorsWalkGoesAhead)
+{
+	kmm_test::SlabWorld other;
+	other.boot();
+	kmem_cache *s = make("walk-other", 64);
+	struct Ctx {
+		kmm::SlabAllocator *slab;
+		kmem_cache *s;
+	} ctx{&slab, s};
+	other.slab.set_reclaim_walk_hook([](void *arg) { static_cast<Ctx *>(arg)->slab->destroy(static_cast<Ctx *>(arg)->s); },
+					 &ctx);
+	t.cap.clear();
+	other.slab.shrink_all();
+	other.slab.set_reclaim_walk_hook(nullptr, nullptr);
+	EXPECT_FALSE(slab.is_live(s));
+	EXPECT_EQ(t.cap.bug_lines(), 0u);
+	EXPECT_EQ(other.problems(), 0u);
+}
+
 TEST_F(SlabCache, DestroyListsAtMostSixteenAddresses)
 {
 	kmem_cache *s = make("manyleaks", 64);
