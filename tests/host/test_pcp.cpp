@@ -166,6 +166,38 @@ TEST_F(PcpFixture, MemoryPressureDrainsTheListsBeforeFailing)
 	EXPECT_EQ(kmm_test::snapshot(pa), initial);
 }
 
+TEST_F(PcpFixture, ADmaRequestUnderPressureDrainsEveryList)
+{
+	/* The same, with pages of both zones parked, and a GFP_DMA request for
+	 * the DMA zone's largest block (its page descriptors take part of its
+	 * region): no Normal fallback, so memory pressure gives back every
+	 * zone's lists (drain_pcp of all zones), then the block is whole. */
+	unsigned top = 0;
+	for (unsigned o = 0; o <= kmm::kMaxOrder; ++o)
+		if (initial.counts[KMM_ZONE_DMA][o] != 0)
+			top = o;
+	ASSERT_GT(top, kmm::kPcpMaxOrder) << "a block no per-CPU list holds";
+	std::vector<struct page *> pages;
+	for (;;) {
+		struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN, 0);
+		if (p == nullptr)
+			break;
+		pages.push_back(p);
+	}
+	for (struct page *p : pages)
+		ASSERT_TRUE(pa.free(p, 0));
+	ASSERT_GT(pa.counts(KMM_ZONE_DMA).pcp, 0u);
+	ASSERT_GT(pa.counts(KMM_ZONE_NORMAL).pcp, 0u);
+	struct page *dma = pa.alloc(GFP_DMA, top);
+	ASSERT_NE(dma, nullptr) << "the DMA zone's parked pages must be drained under pressure";
+	EXPECT_EQ(pa.counts(KMM_ZONE_DMA).pcp, 0u);
+	EXPECT_EQ(pa.counts(KMM_ZONE_NORMAL).pcp, 0u) << "memory pressure drains every list";
+	EXPECT_TRUE(pa.free(dma, top));
+	EXPECT_EQ(pa.validate(), 0u);
+	pa.drain_pcp();
+	EXPECT_EQ(kmm_test::snapshot(pa), initial);
+}
+
 TEST_F(PcpFixture, ValidateCatchesACorruptParkedPage)
 {
 	struct page *p = pa.alloc(GFP_KERNEL, 0);
