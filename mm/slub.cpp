@@ -1111,15 +1111,26 @@ bool SlabAllocator::on_freelist(const kmem_cache *s, void *head, uintptr_t slot,
 	return false;
 }
 
+namespace {
+/* The tests kfree's inline path makes, for the slow paths: x (slot: x less
+ * the left red zone) heads its slab's or the CPU freelist, tops c's
+ * magazine, or its slab is empty. No lock: each can only hold for an object
+ * that is already free (x is not ours to race for otherwise). IRQs masked. */
+inline bool visibly_free_masked(const CacheCpu &c, const struct page *slab, const void *x, const void *slot,
+				uintptr_t base)
+{
+	return __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED) == 0 ||
+	       slot == freelist_decode(base, __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED)) ||
+	       slot == c.freelist || (mag_count(c) != 0 && x == mag_newest(c));
+}
+} // namespace
+
 bool SlabAllocator::visibly_free(kmem_cache *s, struct page *slab, const void *x)
 {
-	void *slot = const_cast<char *>(static_cast<const char *>(x)) - s->red_left;
+	const void *slot = static_cast<const char *>(x) - s->red_left;
 	uintptr_t base = slab_start_of(s, slot);
 	unsigned long flags = fast_irq_save();
-	CacheCpu &c = this_cpu(s);
-	bool is_free = __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED) == 0 ||
-		       slot == freelist_decode(base, __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED)) ||
-		       slot == c.freelist || (mag_count(c) != 0 && x == mag_newest(c));
+	bool is_free = visibly_free_masked(this_cpu(s), slab, x, slot, base);
 	fast_irq_restore(flags);
 	return is_free;
 }
@@ -1192,14 +1203,8 @@ void SlabAllocator::free_object(kmem_cache *s, struct page *slab, void *x, const
 			flush_double_frees = flush_magazine(s, c, entries - mag_limit, discard, bad);
 			entries = mag_limit;
 		}
-		if (mag_limit != 0) {
-			/* No lock: each test can only hold for an object that is
-			 * already free (x is not ours to race for otherwise). */
-			uint16_t encoded = __atomic_load_n(&slab->freelist, __ATOMIC_RELAXED);
-			double_free = x == mag_newest(c) || x == c.freelist ||
-				      __atomic_load_n(&slab->inuse, __ATOMIC_RELAXED) == 0 ||
-				      x == freelist_decode(base, encoded);
-		}
+		if (mag_limit != 0) /* (a debug cache, red zones, went to free_debug: slot = x) */
+			double_free = visibly_free_masked(c, slab, x, x, base);
 		bool push = mag_limit != 0 && (kMagazineEvict != 0 || entries < mag_limit);
 		if (!double_free && push) {
 			if (entries >= mag_limit)

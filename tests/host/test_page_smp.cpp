@@ -139,6 +139,27 @@ TEST_P(PageSmp, ThreadsAllocateAndFreeAcrossCpusAndNothingIsLost)
 
 INSTANTIATE_TEST_SUITE_P(Threads, PageSmp, ::testing::Values(2u, 4u, 8u));
 
+/* On the helper's thread (its own CPU slot): `per_order` blocks of every
+ * per-CPU order taken and given back, so they stay parked on that CPU's
+ * lists while the helper idles. Returns the helper's CPU. */
+unsigned park_blocks_on(kmm_test::JobThread &helper, kmm::PageAllocator &pa, unsigned per_order)
+{
+	unsigned cpu = 0;
+	helper.run([&] {
+		cpu = kmm_arch_cpu_id();
+		std::vector<std::pair<struct page *, unsigned>> blocks;
+		for (unsigned order = 0; order <= kmm::kPcpMaxOrder; ++order)
+			for (unsigned k = 0; k < per_order; ++k) {
+				struct page *p = pa.alloc(GFP_KERNEL, order);
+				ASSERT_NE(p, nullptr);
+				blocks.emplace_back(p, order);
+			}
+		for (auto [p, order] : blocks)
+			ASSERT_TRUE(pa.free(p, order));
+	});
+	return cpu;
+}
+
 /* Memory pressure drains every CPU's page lists, not only the caller's: a
  * helper parks blocks of every per-CPU order on its CPU's lists and stays
  * alive, idle; this thread then takes single pages until none is left and
@@ -154,21 +175,8 @@ TEST(PageSmpPressure, AllocatingUntilFailureGetsThePagesParkedOnAnIdleCpu)
 	const size_t free0 = pa.totals().free;
 
 	kmm_test::JobThread helper;
-	unsigned helper_cpu = 0;
-	size_t parked = 0;
-	helper.run([&] {
-		helper_cpu = kmm_arch_cpu_id();
-		std::vector<std::pair<struct page *, unsigned>> blocks;
-		for (unsigned order = 0; order <= kmm::kPcpMaxOrder; ++order)
-			for (unsigned k = 0; k < 4; ++k) {
-				struct page *p = pa.alloc(GFP_KERNEL, order);
-				ASSERT_NE(p, nullptr);
-				blocks.emplace_back(p, order);
-			}
-		for (auto [p, order] : blocks)
-			ASSERT_TRUE(pa.free(p, order));
-		parked = pa.totals().pcp; /* only this CPU has used its lists */
-	});
+	const unsigned helper_cpu = park_blocks_on(helper, pa, 4);
+	const size_t parked = pa.totals().pcp; /* only the helper's CPU has used its lists */
 	ASSERT_NE(helper_cpu, kmm_arch_cpu_id());
 	ASSERT_GE(parked, size_t{4 * (1 + 2 + 4 + 8)}) << "the helper's blocks are on its lists";
 	ASSERT_EQ(pa.totals().free, free0);
@@ -204,19 +212,7 @@ TEST(PageSmpZones, NormalRequestsGetPagesParkedOnAnIdleCpuBeforeTheDmaZone)
 	const kmm::Region &dma = pa.region(1);
 
 	kmm_test::JobThread helper;
-	unsigned helper_cpu = 0;
-	helper.run([&] {
-		helper_cpu = kmm_arch_cpu_id();
-		std::vector<std::pair<struct page *, unsigned>> blocks;
-		for (unsigned order = 0; order <= kmm::kPcpMaxOrder; ++order)
-			for (unsigned k = 0; k < 2; ++k) {
-				struct page *p = pa.alloc(GFP_KERNEL, order);
-				ASSERT_NE(p, nullptr);
-				blocks.emplace_back(p, order);
-			}
-		for (auto [p, order] : blocks)
-			ASSERT_TRUE(pa.free(p, order));
-	});
+	const unsigned helper_cpu = park_blocks_on(helper, pa, 2);
 	ASSERT_NE(helper_cpu, kmm_arch_cpu_id());
 	const size_t parked = pa.counts(KMM_ZONE_NORMAL).pcp;
 	ASSERT_GE(parked, size_t{2 * (1 + 2 + 4 + 8)}) << "the helper's blocks are on its lists";

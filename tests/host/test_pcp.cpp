@@ -32,6 +32,14 @@ struct PcpFixture : ::testing::Test {
 		initial = kmm_test::snapshot(pa);
 	}
 	size_t parked() const { return pa.totals().pcp; }
+	/* Every page taken one by one (Normal, then DMA), until NULL. */
+	std::vector<struct page *> take_every_page()
+	{
+		std::vector<struct page *> pages;
+		while (struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN, 0))
+			pages.push_back(p);
+		return pages;
+	}
 };
 
 TEST_F(PcpFixture, FirstAllocRefillsHalfTheHighMarkAndKeepsTheRestParked)
@@ -142,13 +150,7 @@ TEST_F(PcpFixture, MemoryPressureDrainsTheListsBeforeFailing)
 {
 	/* Take every page one by one, then give them all back: up to the high
 	 * mark stays parked. A max-order request must still succeed. */
-	std::vector<struct page *> pages;
-	for (;;) {
-		struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN, 0);
-		if (p == nullptr)
-			break;
-		pages.push_back(p);
-	}
+	std::vector<struct page *> pages = take_every_page();
 	EXPECT_EQ(pages.size(), initial.free_pages);
 	EXPECT_EQ(pa.totals().free, 0u);
 	for (struct page *p : pages)
@@ -177,13 +179,7 @@ TEST_F(PcpFixture, ADmaRequestUnderPressureDrainsEveryList)
 		if (initial.counts[KMM_ZONE_DMA][o] != 0)
 			top = o;
 	ASSERT_GT(top, kmm::kPcpMaxOrder) << "a block no per-CPU list holds";
-	std::vector<struct page *> pages;
-	for (;;) {
-		struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN, 0);
-		if (p == nullptr)
-			break;
-		pages.push_back(p);
-	}
+	std::vector<struct page *> pages = take_every_page();
 	for (struct page *p : pages)
 		ASSERT_TRUE(pa.free(p, 0));
 	ASSERT_GT(pa.counts(KMM_ZONE_DMA).pcp, 0u);
