@@ -217,12 +217,15 @@ inline bool SlabAllocator::release_slab_masked(kmem_cache *s, struct page *slab)
 		uncount_slab_locked(s); /* IRQs masked: on one CPU that is the lock */
 		return false;
 	}
+	/* locals: the byte stores below would make GCC load both again */
+	PageAllocator &pages = pages_;
+	unsigned order = s->order;
 	--s->nr_slabs;
 	++s->slabs_freed;
 	if constexpr (kSanitize)
-		san_unpoison(pages_.page_address(slab), s->slab_bytes);
-	set_slab_cache_id(slab, s->order, 0);
-	pages_.give_owned_masked(slab, s->order);
+		san_unpoison(pages.page_address(slab), s->slab_bytes);
+	set_slab_cache_id(slab, order, 0);
+	pages.give_owned_masked(slab, order);
 	return true;
 }
 
@@ -822,9 +825,11 @@ SlabAllocator::free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void 
 	if (inuse == 0 || x == head || (checked && on_chain(s, head, x)))
 		return FreeResult::kDoubleFree;
 	set_freepointer(s, x, head);
-	set_slab_freelist(slab, freelist_encode(base, x));
+	set_slab_freelist(slab, freelist_encode_offset(reinterpret_cast<uintptr_t>(x) - base));
 	set_slab_inuse(slab, static_cast<uint16_t>(inuse - 1u));
-	if (slab->state != kSlab) /* another CPU's slab */
+	/* another CPU's slab (SMP: its CPU slab or a CPU partial one; with one
+	 * CPU the only kSlabCpu slab is c.slab, tested above) */
+	if (KMM_NR_CPUS > 1 && slab->state != kSlab)
 		return FreeResult::kFreed;
 	if (inuse == s->objects) { /* it was full */
 		--s->nr_full;
@@ -1039,6 +1044,58 @@ __attribute__((always_inline)) inline void push_out_of_line(const kmem_cache *s,
 }
 } // namespace
 
+/* A free into a magazine that is full (kMagazineEvict 0): x goes back to
+ * its own slab (`slab`, its head page), the
+ * magazine stays as it is, an emptied slab beyond min_partial is released;
+ * IRQs (masked by the caller, `flags`) restored. free_to_slab repeats the
+ * inline path's not-visibly-free tests under the lock (they cannot fail
+ * for a live object). */
+__attribute__((always_inline)) inline void SlabAllocator::overflow_to_slab(kmem_cache *s, CacheCpu &c,
+									    struct page *slab, void *x,
+									    unsigned long flags)
+{
+	struct page *empty = nullptr;
+	FreeResult r;
+	{
+		SlabLockIrqsOff guard(s->lock);
+		r = free_to_slab<false, !kOneStepRelease>(s, c, slab, x, empty);
+		/* under the lock: once it is dropped another CPU may take x
+		 * from its slab and hand it out, and a late annotation would
+		 * then poison a live object (host sanitizers) */
+		if (__builtin_expect(r == FreeResult::kFreed, 1))
+			san_freed(s, x);
+	}
+	if (__builtin_expect(r == FreeResult::kFreed, 1))
+		slab_stat(c.free_slow);
+	if constexpr (kOneStepRelease)
+		if (empty != nullptr && release_slab_masked(s, empty))
+			empty = nullptr;
+	fast_irq_restore(flags);
+	if (empty != nullptr)
+		discard_slab(s, empty);
+	if (r == FreeResult::kDoubleFree)
+		report_double_free(s, x);
+}
+
+void SlabAllocator::free_overflow_masked(kmem_cache *s, struct page *slab, void *x)
+{
+	unsigned long flags = overflow_flags_;
+	if constexpr (kMaskedOverflow) {
+		CacheCpu &c = this_cpu(s, flags);
+		uint32_t limit = mag_limit_of(c);
+		/* exactly full, and a magazine at all: free_overflow's common
+		 * case, without its other tests (one CPU: no flush requests; a
+		 * debug cache has no magazine, which validate() checks, nor has
+		 * the boot cache) */
+		if (__builtin_expect(mag_count(c) == limit && limit != 0, 1)) {
+			overflow_to_slab(s, c, slab, x, flags);
+			return;
+		}
+	}
+	fast_irq_restore(flags);
+	free_overflow(s, slab, x);
+}
+
 void SlabAllocator::free_overflow(kmem_cache *s, struct page *slab, void *x)
 {
 	unsigned long flags = fast_irq_save();
@@ -1055,32 +1112,7 @@ void SlabAllocator::free_overflow(kmem_cache *s, struct page *slab, void *x)
 		return;
 	}
 	if (kMagazineEvict == 0 && entries == limit) {
-		/* Full: x goes back to its own slab, the magazine stays as it
-		 * is. free_to_slab repeats the inline path's not-visibly-free
-		 * tests under the lock (they cannot fail for a live object). */
-		struct page *empty = nullptr;
-		FreeResult r;
-		if (slab == nullptr) /* kmem_cache_free: x was the CPU slab's */
-			slab = reinterpret_cast<uintptr_t>(x) - c.slab_start < c.slab_bytes ? c.slab : slab_of(x);
-		{
-			SlabLockIrqsOff guard(s->lock);
-			r = free_to_slab<false, !kOneStepRelease>(s, c, slab, x, empty);
-			/* under the lock: once it is dropped another CPU may take
-			 * x from its slab and hand it out, and a late annotation
-			 * would then poison a live object (host sanitizers) */
-			if (__builtin_expect(r == FreeResult::kFreed, 1))
-				san_freed(s, x);
-		}
-		if (__builtin_expect(r == FreeResult::kFreed, 1))
-			slab_stat(c.free_slow);
-		if constexpr (kOneStepRelease)
-			if (empty != nullptr && release_slab_masked(s, empty))
-				empty = nullptr;
-		fast_irq_restore(flags);
-		if (empty != nullptr)
-			discard_slab(s, empty);
-		if (r == FreeResult::kDoubleFree)
-			report_double_free(s, x);
+		overflow_to_slab(s, c, slab, x, flags);
 		return;
 	}
 	PageList discard;

@@ -54,6 +54,9 @@ inline constexpr unsigned kMagazineEvict = KMM_SLAB_MAGAZINE_EVICT;
 /* One CPU: a free that empties a slab beyond min_partial gives it to the
  * page allocator in the same IRQ-masked step (release_slab_masked). */
 inline constexpr bool kOneStepRelease = KMM_NR_CPUS == 1;
+/* ... and a free into a full magazine stays masked from the inline checks
+ * to the slab and the release (free_overflow_masked). */
+inline constexpr bool kMaskedOverflow = KMM_NR_CPUS == 1 && kMagazineEvict == 0;
 
 /* Per-CPU partial slabs per cache and CPU (SMP builds only; uniprocessor
  * builds keep none, so their behaviour and figures are unchanged). */
@@ -461,13 +464,21 @@ public:
 	 * passed all their checks; they restored IRQs and call this (four
 	 * arguments, a tail call). It masks them again and looks afresh: a
 	 * full magazine (kMagazineEvict 0, the default) leaves x on its own
-	 * slab (`slab`, its head page, or NULL from kmem_cache_free's CPU-slab
-	 * path), with the list moves and a slab release; kMagazineEvict > 0
+	 * slab (`slab`, its head page), with the list moves and a slab
+	 * release; kMagazineEvict > 0
 	 * evicts that many oldest entries and pushes x; room again (an IRQ
 	 * popped) or the array's end: the push, wrapping the ring. Without a
 	 * magazine, with a flush request pending, or for a debug cache it
 	 * takes free_object's way instead. */
 	__attribute__((noinline)) void free_overflow(kmem_cache *s, struct page *slab, void *x);
+	/* One CPU, kMagazineEvict 0 (kMaskedOverflow): the same, entered
+	 * with IRQs still masked by the inline path, which first left its
+	 * saved flags with hand_over_irq_flags() (a fifth argument would cost
+	 * the tail call). A magazine that is exactly full goes straight to
+	 * the slab (no second mask, nothing re-read); any other case restores
+	 * IRQs and takes free_overflow. */
+	__attribute__((noinline)) void free_overflow_masked(kmem_cache *s, struct page *slab, void *x);
+	void hand_over_irq_flags(unsigned long flags) { overflow_flags_ = flags; }
 	/* The inline paths' out-of-line twins (slub_fast.h fast_hold): the
 	 * same operation with the full hold, for the calls whose try of the
 	 * common case failed. kmem_cache_alloc; kmalloc from its class's
@@ -535,6 +546,7 @@ private:
 	struct page *allocate_slab(kmem_cache *s, gfp_t gfp);
 	void discard_slab(kmem_cache *s, struct page *slab);
 	inline bool release_slab_masked(kmem_cache *s, struct page *slab);
+	inline void overflow_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, unsigned long flags);
 	/* A slab from allocate_slab joins s's count, or one leaves it for
 	 * discard_slab (nr_slabs, slabs_in_flight and the stats). Lock held. */
 	static void count_slab_locked(kmem_cache *s)
@@ -718,6 +730,11 @@ private:
 	/* kmalloc(GFP_DMA)'s classes (SLAB_CACHE_DMA), created at init when
 	 * the page allocator has a DMA zone, else NULL; up to kmalloc_max_. */
 	kmem_cache *kmalloc_dma_caches_[kNrKmallocClasses] = {};
+	/* IRQ flags of the inline free that calls free_overflow_masked: set
+	 * and read with IRQs masked on the one CPU, so no one else sees it.
+	 * (Not among the fields above: kfree's inline path loads map_start_
+	 * and map_bytes_ as one pair.) */
+	unsigned long overflow_flags_ = 0;
 	/* Slab pages in transit (allocate_slab, discard_slab): validate() may
 	 * meet at most begun-after-its-walk - ended-before-it of them. */
 	unsigned long transit_begun_ = 0;

@@ -336,9 +336,10 @@ __attribute__((always_inline)) inline struct page *fast_page(const SlabAllocator
 }
 
 /* cpu_push, then: pushed -> IRQs restored, true; the magazine's bound
- * stopped it -> IRQs restored, free_overflow(s, slab, x) (slab: x's head
- * page, or NULL for kmem_cache_free's CPU-slab path), true; refused -> IRQs
- * still masked, false (the caller restores them and reports). */
+ * stopped it -> free_overflow_masked(s, slab, x) (one CPU: IRQs still
+ * masked) or IRQs restored and free_overflow(s, slab, x) (slab: x's head
+ * page), true; refused -> IRQs still masked, false (the caller restores
+ * them and reports). */
 template <bool kTry>
 __attribute__((always_inline)) inline bool push_or_overflow(SlabAllocator &a, kmem_cache *s, CacheCpu &c,
 							       struct page *slab, void *x, unsigned long flags)
@@ -350,6 +351,11 @@ __attribute__((always_inline)) inline bool push_or_overflow(SlabAllocator &a, km
 		return true;
 	}
 	if (r == Push::kFull) {
+		if constexpr (kMaskedOverflow && !kTry) {
+			a.hand_over_irq_flags(flags);
+			a.free_overflow_masked(s, slab, x); /* restores IRQs */
+			return true;
+		}
 		fast_unhold<kTry>(flags);
 		a.free_overflow(s, slab, x);
 		return true;
@@ -362,14 +368,22 @@ __attribute__((always_inline)) inline bool push_or_overflow(SlabAllocator &a, km
  * (object_index_ok) and not visibly free (its slab is not empty; x is
  * neither the slab's page freelist head nor the CPU freelist head); else
  * free_object_inline (full checks, reports). */
+/* push_slab_object's tests that need no hold: x is an object of the slab
+ * whose head page is `head`, which is not empty and has not x at the head
+ * of its page freelist. */
+__attribute__((always_inline)) inline bool slab_object_ok(const kmem_cache *s, const struct page *head, const void *x)
+{
+	uintptr_t offset = reinterpret_cast<uintptr_t>(x) & s->slab_mask;
+	return __builtin_expect(object_index_ok(s, offset), 1) && __builtin_expect(slab_inuse(head) != 0, 1) &&
+	       /* 1 + offset / kSlabUnit fits page::freelist (slab_common.h) */
+	       __builtin_expect(uint32_t{slab_freelist(head)} != 1u + static_cast<uint32_t>(offset / kSlabUnit), 1);
+}
+
 template <bool kTry = kTryHold>
 __attribute__((always_inline)) inline void push_slab_object(SlabAllocator &a, kmem_cache *s, struct page *page, void *x)
 {
-	uintptr_t offset = reinterpret_cast<uintptr_t>(x) & s->slab_mask;
 	struct page *head = page_head(page);
-	if (__builtin_expect(object_index_ok(s, offset) && slab_inuse(head) != 0 &&
-				     /* 1 + offset / kSlabUnit fits page::freelist (slab_common.h) */
-				     uint32_t{slab_freelist(head)} != 1u + static_cast<uint32_t>(offset / kSlabUnit), 1)) {
+	if (__builtin_expect(slab_object_ok(s, head, x), 1)) {
 		unsigned long flags;
 		if (!fast_hold<kTry>(flags)) {
 			a.push_full_hold(s, head, x);
@@ -408,7 +422,7 @@ __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem
 	bool in_cpu_slab = offset < c.slab_bytes;
 	if (__builtin_expect(in_cpu_slab && object_index_ok(s, offset) && x != c.freelist, 1)) {
 		if constexpr (kMagazineMax > 0) {
-			if (__builtin_expect(push_or_overflow<false>(a, s, c, nullptr, x, flags), 1))
+			if (__builtin_expect(push_or_overflow<false>(a, s, c, c.slab, x, flags), 1))
 				return;
 		} else {
 			set_freepointer(s, x, c.freelist);
@@ -419,16 +433,25 @@ __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem
 			return;
 		}
 	}
-	fast_irq_restore(flags);
 	if constexpr (kMagazineMax > 0) {
-		if (!in_cpu_slab) { /* another slab of s (or misuse) */
+		if (!in_cpu_slab) {
+			/* another slab of s (or misuse): its page and checks, still
+			 * masked (pure lookups; a second mask would cost 3); it is
+			 * not the CPU slab's, so not on the CPU freelist either */
 			struct page *page = fast_page(a, reinterpret_cast<uintptr_t>(x));
 			if (__builtin_expect(page != nullptr && page_cache_id(page) == s->id, 1)) {
-				push_slab_object(a, s, page, x);
+				struct page *head = page_head(page);
+				if (__builtin_expect(slab_object_ok(s, head, x) &&
+							     push_or_overflow<false>(a, s, c, head, x, flags),
+						     1))
+					return;
+				fast_irq_restore(flags);
+				a.free_object_inline(s, head, x);
 				return;
 			}
 		}
 	}
+	fast_irq_restore(flags);
 	a.free_slow(s, x);
 }
 
