@@ -3,8 +3,10 @@
  * → banner → mm from the board's memory map → slab layer (the kmem_cache
  * boot cache, then the kmalloc caches) → self-tests → workload → report →
  * exit status (0 only if every test and the workload passed and validate()
- * of both layers finds nothing at the end). Called by the arch startup
- * after .data/.bss/constructors (kmm_main).
+ * of both layers finds nothing at the end). The steps up to the slab layer
+ * run from .preinit_array (boot_early), before the C++ static constructors,
+ * so a global constructor may allocate; the rest is kmm_main, which the
+ * arch startup calls after the constructors.
  */
 #include <kernel/boot.h>
 
@@ -81,9 +83,15 @@ void slab_init()
 	       boot_info.slab_boot_caches, max, boot_info.slab_boot_bytes);
 }
 
-} // namespace
+bool early_done;
 
-extern "C" int kmm_main(void)
+/* Board (early console, counter) → banner → mm → slab layer. Runs before
+ * the C++ static constructors (the start-up runs .preinit_array first,
+ * arch/startup.h), so that one which allocates — new, malloc through the
+ * libc shim, kmalloc — finds memory, as it would with newlib's own malloc.
+ * Needs nothing constructed: mm's and the kernel's globals are all
+ * constant-initialised (.data/.bss), which the start-up set up before. */
+void boot_early()
 {
 	kmm_board_init();
 	stack_paint();
@@ -95,6 +103,17 @@ extern "C" int kmm_main(void)
 	kmm_set_report_hook(report_line, nullptr);
 	mm_init_from_board();
 	slab_init();
+	early_done = true;
+}
+
+__attribute__((used, section(".preinit_array"))) void (*const boot_early_entry)(void) = boot_early;
+
+} // namespace
+
+extern "C" int kmm_main(void)
+{
+	if (!early_done) /* a start-up that ran no .preinit_array */
+		boot_early();
 
 	/* Misuse found while testing is a failed test, not a panic. */
 	kmm_set_bug_policy(KMM_BUG_REFUSE);

@@ -4,7 +4,8 @@
  * images built with KMM_LIBC_SHIM: malloc & co. and every form of C++
  * new/delete return kmm objects (ksize > 0) with the promised alignment,
  * and the edge cases (size 0, overflow, bad alignment, realloc) behave as
- * documented. Kernel-only: the host test binary keeps its libc's malloc.
+ * documented; a global constructor may use new and malloc (kernel/boot.cpp
+ * starts mm before the constructors). Kernel-only: the host test binary keeps its libc's malloc.
  */
 #include <kernel/ktest.h>
 #include <kmm/kmm.h>
@@ -177,6 +178,32 @@ void cxx_new_delete_forms(struct ktest *t)
 	KTEST_EXPECT_NULL(t, ::operator new((PAGE_SIZE << KMM_MAX_ORDER) + 1, std::nothrow));
 }
 
+/* A firmware-style global: its constructor allocates with new and malloc
+ * and it keeps both for the image's lifetime. Before kmm started from
+ * .preinit_array, its `new` panicked ("operator new before kmm_init()"). */
+struct GlobalWithHeap {
+	int *numbers;
+	char *text;
+	GlobalWithHeap() : numbers(new int[12]), text(static_cast<char *>(malloc(33)))
+	{
+		for (int i = 0; i < 12; ++i)
+			numbers[i] = i * i;
+		if (text != nullptr)
+			__builtin_memcpy(text, "allocated by a global constructor", 33);
+	}
+};
+GlobalWithHeap g_with_heap;
+
+void global_constructor_allocates(struct ktest *t)
+{
+	KTEST_ASSERT_NOT_NULL(t, g_with_heap.numbers);
+	KTEST_ASSERT_NOT_NULL(t, g_with_heap.text);
+	KTEST_EXPECT_GE(t, ksize(g_with_heap.numbers), 12 * sizeof(int));
+	KTEST_EXPECT_GE(t, ksize(g_with_heap.text), 33);
+	KTEST_EXPECT_EQ(t, g_with_heap.numbers[11], 121);
+	KTEST_EXPECT_EQ(t, __builtin_memcmp(g_with_heap.text, "allocated by a global constructor", 33), 0);
+}
+
 void free_of_foreign_pointer_refused(struct ktest *t)
 {
 	static const char kRodata[8] = "foreign";
@@ -191,6 +218,7 @@ const ktest_case cases[] = {
 	{"aligned_forms", aligned_forms},
 	{"cxx_new_delete_forms", cxx_new_delete_forms},
 	{"free_of_foreign_pointer_refused", free_of_foreign_pointer_refused},
+	{"global_constructor_allocates", global_constructor_allocates},
 };
 
 } // namespace

@@ -4,8 +4,10 @@
  * arch/include/arch/startup.h): a global with a dynamic constructor was
  * constructed exactly once (the init array ran), an initialised global
  * holds its initial value (.data was copied from its load address), a
- * zero-initialised one reads zero (.bss). Kernel-only: on the host the C
- * library's start-up does this.
+ * zero-initialised one reads zero (.bss), and a global constructor that
+ * allocates got memory (kernel/boot.cpp brings mm up from .preinit_array,
+ * before the constructors). Kernel-only: on the host the C library's
+ * start-up does this.
  *
  * QEMU starts every machine with zeroed RAM, so a skipped .bss loop shows
  * only when something is planted there first: every board's boot test
@@ -16,6 +18,7 @@
  */
 #include <kernel/ktest.h>
 #include <arch/startup.h>
+#include <kmm/kmm.h>
 
 namespace {
 
@@ -32,6 +35,20 @@ struct StartupProbe {
 	StartupProbe() : magic(kProbeMagic) { ++g_probe_constructions; }
 };
 StartupProbe g_probe;
+
+/* A global that allocates in its constructor and keeps the object for the
+ * image's lifetime, as firmware globals do. */
+constexpr size_t kEarlyBytes = 40;
+struct EarlyAllocation {
+	unsigned char *buffer;
+	EarlyAllocation() : buffer(static_cast<unsigned char *>(kmalloc(kEarlyBytes, GFP_KERNEL)))
+	{
+		if (buffer != nullptr)
+			for (size_t i = 0; i < kEarlyBytes; ++i)
+				buffer[i] = static_cast<unsigned char>(0xc0 + i);
+	}
+};
+EarlyAllocation g_early;
 
 /* volatile: never written, yet must stay in .data (not .rodata) and be
  * read from memory. Nothing writes either variable after start-up. */
@@ -51,6 +68,14 @@ void static_constructor_ran_once(struct ktest *t)
 	KTEST_EXPECT_EQ(t, g_probe_constructions, 1u);
 }
 
+void constructor_can_allocate(struct ktest *t)
+{
+	KTEST_ASSERT_NOT_NULL(t, g_early.buffer);
+	KTEST_EXPECT_GE(t, ksize(g_early.buffer), kEarlyBytes);
+	for (size_t i = 0; i < kEarlyBytes; ++i)
+		KTEST_EXPECT_EQ(t, g_early.buffer[i], static_cast<unsigned char>(0xc0 + i));
+}
+
 void data_holds_initial_values(struct ktest *t)
 {
 	KTEST_EXPECT_TRUE(t, within(&g_data_words, __data_start, __data_end));
@@ -68,6 +93,7 @@ void bss_is_zero(struct ktest *t)
 
 const ktest_case cases[] = {
 	{"static_constructor_ran_once", static_constructor_ran_once},
+	{"constructor_can_allocate", constructor_can_allocate},
 	{"data_holds_initial_values", data_holds_initial_values},
 	{"bss_is_zero", bss_is_zero},
 };
