@@ -201,11 +201,11 @@ __attribute__((noinline, cold)) void PageAllocator::check_poison(struct page *he
 		--last;
 	const Region *r = region_of(head);
 	reporter_->bug(kWho, "Poison overwritten");
-	reporter_->detail("%p-%p @offset=%zu in free block %p (pfn %#lx, order %u). First byte %#x instead of %#x",
+	reporter_->detail("%p-%p @offset=%zu in free block %p (pfn %#lx, order %u). First byte 0x%x instead of 0x%x",
 			  static_cast<const void *>(b + first), static_cast<const void *>(b + last), first,
 			  static_cast<const void *>(b), static_cast<unsigned long>(r != nullptr ? r->pfn(head) : 0),
 			  order, b[first], kPagePoisonByte);
-	reporter_->detail("FIX page_alloc: Restoring poison %p-%p=%#x", static_cast<const void *>(b + first),
+	reporter_->detail("FIX page_alloc: Restoring poison %p-%p=0x%x", static_cast<const void *>(b + first),
 			  static_cast<const void *>(b + last), kPagePoisonByte);
 	poison_block(head, order);
 	reporter_->finish_bug();

@@ -43,9 +43,12 @@ void kmem_cache_free(struct kmem_cache *s, void *x)
 }
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p)
 {
-	return g_slab.alloc_bulk(s, gfp, nr, p);
+	return g_slab.alloc_bulk(s, gfp, nr, p, __builtin_return_address(0));
 }
-void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p) { g_slab.free_bulk(s, nr, p); }
+void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p)
+{
+	g_slab.free_bulk(s, nr, p, __builtin_return_address(0));
+}
 int kmem_cache_shrink(struct kmem_cache *s) { return g_slab.shrink(s); }
 unsigned int kmem_cache_size(struct kmem_cache *s) { return g_slab.is_live(s) ? s->object_size : 0; }
 const char *kmem_cache_name(struct kmem_cache *s) { return g_slab.is_live(s) ? s->name : nullptr; }

@@ -324,9 +324,23 @@ kmem_cache *SlabAllocator::create(const char *name, unsigned int size, unsigned 
 				  void (*ctor)(void *))
 {
 	CacheLayout layout;
+	slab_flags_t asked = flags;
 	if (name != nullptr && (flags & ~KMM_SLAB_VALID_FLAGS) == 0)
 		flags = normalize_debug_flags(flags | debug_flags_for(name), ctor != nullptr);
 	const char *why = name == nullptr ? "NULL name" : calculate_layout(size, align, flags, ctor != nullptr, layout);
+	if (why != nullptr && name != nullptr && (flags & ~KMM_SLAB_VALID_FLAGS) == 0) {
+		/* The boot option's debug layout (red zones, tracking) may not
+		 * fit a slab where the plain one does: that cache then goes
+		 * without the option's flags, as the kmalloc caches do, rather
+		 * than fail (or panic with SLAB_PANIC) only because of it. */
+		slab_flags_t own = normalize_debug_flags(asked, ctor != nullptr);
+		if (own != flags && calculate_layout(size, align, own, ctor != nullptr, layout) == nullptr) {
+			reporter_.warn("kmem_cache_create(%s): slub_debug flags %#x do not fit (%s): created without them",
+				       name, static_cast<unsigned>(flags & ~own), why);
+			flags = own;
+			why = nullptr;
+		}
+	}
 	kmem_cache *s = nullptr;
 	if (why != nullptr) {
 		reporter_.bug(name != nullptr ? name : "kmem_cache", "kmem_cache_create: %s (size %u, align %u, flags %#x)",

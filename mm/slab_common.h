@@ -72,17 +72,18 @@ unsigned calculate_slab_order(size_t size);
 const char *calculate_layout(unsigned int size, unsigned int align, slab_flags_t flags, bool has_ctor,
 			     CacheLayout &out);
 
-/* The debug flags a cache really gets: any of Z P U T implies F; P is
- * dropped for ctor caches (Linux: their objects keep constructed state);
- * with KMM_SLAB_DEBUG=0 only F remains. */
+/* The debug flags a cache really gets: any of Z P U T implies F (asked
+ * for, so a ctor cache given P alone still gets F); P is then dropped for
+ * ctor caches (Linux: their objects keep constructed state); with
+ * KMM_SLAB_DEBUG=0 only F remains. */
 constexpr slab_flags_t normalize_debug_flags(slab_flags_t flags, bool has_ctor)
 {
 	if (KMM_SLAB_DEBUG == 0)
 		return flags & ~(SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE);
-	if (has_ctor)
-		flags &= ~SLAB_POISON;
 	if ((flags & (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE)) != 0)
 		flags |= SLAB_CONSISTENCY_CHECKS;
+	if (has_ctor)
+		flags &= ~SLAB_POISON;
 	return flags;
 }
 

@@ -120,6 +120,10 @@ slab_flags_t parse_slub_debug(const char *options, const char *name, bool *ok)
 		const char *end = p;
 		while (*end != '\0' && *end != ';')
 			++end;
+		if (end == p) { /* an empty block (";", "Z,a;;Z,b"): nothing, as Linux */
+			p = *end == ';' ? end + 1 : end;
+			continue;
+		}
 		/* "<letters>[,<names>]": letters up to the first ',' */
 		const char *comma = p;
 		while (comma < end && *comma != ',')
@@ -156,8 +160,15 @@ int SlabAllocator::set_debug_options(const char *options)
 	size_t n = 0;
 	while (options != nullptr && options[n] != '\0')
 		++n;
-	if (!ok || n >= sizeof(debug_options_))
+	if (!ok || n >= sizeof(debug_options_)) {
+		if (!ok)
+			reporter_.warn("slub_debug \"%s\": unknown flag letter (known: F Z P U T, '-' for none): ignored",
+				       options);
+		else
+			reporter_.warn("slub_debug: option of %zu bytes, at most %zu (KMM_SLUB_DEBUG_LEN - 1): ignored", n,
+				       sizeof(debug_options_) - 1);
 		return -KMM_EINVAL;
+	}
 	for (size_t i = 0; i <= n; ++i)
 		debug_options_[i] = options[i];
 	return 0;
@@ -286,6 +297,10 @@ void close_free(const kmem_cache *s, uintptr_t slot)
 	if constexpr (kSanitize) {
 		san_poison(at(slot), s->size);
 		san_unpoison(at(slot + s->offset), sizeof(void *));
+		/* a ctor cache's free object keeps its constructed state, which
+		 * stays readable (san_freed: the same without debugging) */
+		if (s->ctor != nullptr)
+			san_unpoison(at(slot + s->red_left), s->object_size);
 	}
 }
 size_t user_size(const kmem_cache *s, uintptr_t slot)
@@ -342,7 +357,7 @@ void SlabAllocator::report_bytes(kmem_cache *s, struct page *slab, uintptr_t slo
 				       : expected))
 			last = a;
 	reporter_.bug(s->name, "%s", what);
-	reporter_.detail("%p-%p @offset=%lu. First byte %#x instead of %#x", static_cast<const void *>(bad),
+	reporter_.detail("%p-%p @offset=%lu. First byte 0x%x instead of 0x%x", static_cast<const void *>(bad),
 			 reinterpret_cast<void *>(last), static_cast<unsigned long>(first - slot), *bad, expected);
 	if (s->track_offset != 0)
 		debug_print_tracks(s, slot);
@@ -383,7 +398,7 @@ unsigned SlabAllocator::check_slot_locked(kmem_cache *s, struct page *slab, uint
 			return;
 		++problems;
 		report_bytes(s, slab, slot, what, start, end, bad, v);
-		reporter_.detail("FIX %s: Restoring %s %p-%p=%#x", s->name, fix_what, reinterpret_cast<void *>(start),
+		reporter_.detail("FIX %s: Restoring %s %p-%p=0x%x", s->name, fix_what, reinterpret_cast<void *>(start),
 				 reinterpret_cast<void *>(end - 1), v);
 		__builtin_memset(at(start), v, end - start);
 	};
@@ -405,7 +420,7 @@ unsigned SlabAllocator::check_slot_locked(kmem_cache *s, struct page *slab, uint
 			++problems;
 			report_bytes(s, slab, slot, "Poison overwritten", object, object + s->object_size, bad,
 				     bad == at(object) + s->object_size - 1 ? kPoisonEnd : kPoisonFree);
-			reporter_.detail("FIX %s: Restoring Poison %p-%p=%#x", s->name, reinterpret_cast<void *>(object),
+			reporter_.detail("FIX %s: Restoring Poison %p-%p=0x%x", s->name, reinterpret_cast<void *>(object),
 					 reinterpret_cast<void *>(object + s->object_size - 1), kPoisonFree);
 			fill_poison(s, object);
 		}
@@ -540,6 +555,44 @@ void SlabAllocator::debug_krealloc_in_place(kmem_cache *s, void *object, size_t 
 	fast_irq_restore(flags);
 }
 
+/* After a freelist was cut (validate) or dropped (a slab isolated as
+ * full): the free objects it no longer reaches are leaked and count as
+ * allocated from now on, but their patterns still say free (inactive red
+ * zones, orig 0), so every later validation would report each of them.
+ * Gives each slot that is not on the freelist and whose left red zone is
+ * a free one's an allocated object's red zones and no kmalloc red zone.
+ * Red-zoned caches only (without Z an allocated slot has no pattern to
+ * check). Lock held. */
+void SlabAllocator::hold_cut_objects_locked(kmem_cache *s, struct page *slab)
+{
+	if ((s->flags & SLAB_RED_ZONE) == 0 || s->red_left == 0)
+		return;
+	uintptr_t base = slab_base(pages_, slab);
+	unsigned held = 0;
+	for (unsigned first = 0; first < s->objects; first += 64) {
+		uint64_t is_free = 0;
+		for (void *p = freelist_decode(base, slab->freelist); p != nullptr; p = get_freepointer(s, p)) {
+			uintptr_t idx = (reinterpret_cast<uintptr_t>(p) - base) / s->size;
+			if (idx >= first && idx < first + 64u)
+				is_free |= uint64_t{1} << (idx - first);
+		}
+		for (unsigned k = 0; k < 64 && first + k < s->objects; ++k) {
+			if ((is_free & (uint64_t{1} << k)) != 0)
+				continue;
+			uintptr_t slot = base + uintptr_t{first + k} * s->size;
+			open_slot(s, slot);
+			if (find_not(slot, s->red_left, kRedInactive) == nullptr) {
+				set_orig(s, slot, s->object_size);
+				fill_red(s, slot, kRedActive);
+				++held;
+			}
+			close_allocated(s, slot);
+		}
+	}
+	if (held != 0)
+		reporter_.detail("FIX %s: %u free objects off the freelist are held as leaked objects", s->name, held);
+}
+
 /* ---- validate_slab_cache ---- */
 
 /* One slab of s: its freelist (cut at a corrupt free pointer, count
@@ -583,6 +636,8 @@ unsigned long SlabAllocator::validate_slab_locked(kmem_cache *s, struct page *sl
 		reporter_.detail("FIX %s: Object count fixed", s->name);
 		slab->inuse = static_cast<uint16_t>(s->objects - n);
 	}
+	if (debug && cut)
+		hold_cut_objects_locked(s, slab);
 	if (!debug || cut || (s->flags & (SLAB_RED_ZONE | SLAB_POISON)) == 0)
 		return problems;
 	/* Which slots are free: 64 at a time from the (now sound) freelist. */
@@ -721,7 +776,7 @@ bool SlabAllocator::kfree_large_guarded(struct page *head, const void *x)
 			continue;
 		bad = true;
 		reporter_.bug("kmalloc", "Guard page overwritten");
-		reporter_.detail("%p @offset=%ld from block %p. First byte %#x instead of %#x",
+		reporter_.detail("%p @offset=%ld from block %p. First byte 0x%x instead of 0x%x",
 				 static_cast<const void *>(b),
 				 static_cast<long>(reinterpret_cast<intptr_t>(b) - static_cast<intptr_t>(data)), at(data), *b,
 				 kRedActive);

@@ -560,6 +560,8 @@ bool SlabAllocator::take_object_locked(kmem_cache *s, struct page *slab, void *&
 		s->partial.remove(slab);
 		set_slab_freelist(slab, 0);
 		set_slab_inuse(slab, s->objects);
+		if constexpr (kSlabDebug)
+			hold_cut_objects_locked(s, slab);
 		place_slab_locked(s, slab);
 		return false;
 	}
@@ -626,7 +628,10 @@ void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, c
 	}
 }
 
-int SlabAllocator::alloc_bulk(kmem_cache *s, gfp_t gfp, size_t nr, void **p)
+/* A debug cache's objects go through its slow paths with the caller the
+ * API entry passed (SLAB_STORE_USER, SLAB_TRACE): through the inline
+ * paths they would be recorded as allocated or freed by this file. */
+int SlabAllocator::alloc_bulk(kmem_cache *s, gfp_t gfp, size_t nr, void **p, const void *caller)
 {
 	if (s == nullptr) {
 		refuse_null_cache("kmem_cache_alloc_bulk");
@@ -634,20 +639,24 @@ int SlabAllocator::alloc_bulk(kmem_cache *s, gfp_t gfp, size_t nr, void **p)
 	}
 	if (nr > static_cast<size_t>(__INT_MAX__))
 		return 0;
+	const bool debug = kSlabDebug && (s->flags & kSlabDebugFlags) != 0;
 	for (size_t i = 0; i < nr; ++i) {
-		p[i] = slab_alloc_fast(*this, s, gfp);
+		p[i] = debug ? alloc_slow(s, gfp, caller) : slab_alloc_fast(*this, s, gfp);
 		if (p[i] == nullptr) {
-			free_bulk(s, i, p);
+			free_bulk(s, i, p, caller);
 			return 0;
 		}
 	}
 	return static_cast<int>(nr);
 }
 
-void SlabAllocator::free_bulk(kmem_cache *s, size_t nr, void **p)
+void SlabAllocator::free_bulk(kmem_cache *s, size_t nr, void **p, const void *caller)
 {
+	const bool debug = kSlabDebug && s != nullptr && (s->flags & kSlabDebugFlags) != 0;
 	for (size_t i = 0; i < nr; ++i) {
-		if (s != nullptr)
+		if (debug)
+			free_slow(s, p[i], caller);
+		else if (s != nullptr)
 			slab_free_fast(*this, s, p[i]);
 		else
 			kfree_fast(*this, p[i]);
@@ -715,8 +724,12 @@ bool SlabAllocator::check_object(kmem_cache *s, const void *x, const char *actio
 void SlabAllocator::report_bad_object(kmem_cache *s, const void *x, const char *action)
 {
 	uintptr_t base = slab_start_of(s, x);
-	uintptr_t off = reinterpret_cast<uintptr_t>(x) - base - s->red_left;
-	if (off >= uintptr_t{s->objects} * s->size) {
+	uintptr_t at = reinterpret_cast<uintptr_t>(x) - base;
+	uintptr_t off = at - s->red_left;
+	if (at < s->red_left) { /* in the first object's left red zone */
+		reporter_.bug(s->name, "%s of pointer %p before the first object %p of slab %p (in its red zone)", action,
+			      x, reinterpret_cast<void *>(base + s->red_left), reinterpret_cast<void *>(base));
+	} else if (off >= uintptr_t{s->objects} * s->size) {
 		reporter_.bug(s->name, "%s of pointer %p past the last object of slab %p", action, x,
 			      reinterpret_cast<void *>(base));
 	} else if (!on_object_boundary(s, off)) {

@@ -370,8 +370,10 @@ public:
 	void shrink_all();
 	void *alloc(kmem_cache *s, gfp_t gfp);
 	void free(kmem_cache *s, void *x);
-	int alloc_bulk(kmem_cache *s, gfp_t gfp, size_t nr, void **p);
-	void free_bulk(kmem_cache *s, size_t nr, void **p);
+	/* caller: what SLAB_STORE_USER/SLAB_TRACE record for a debug cache
+	 * (the C API passes its return address) */
+	int alloc_bulk(kmem_cache *s, gfp_t gfp, size_t nr, void **p, const void *caller = nullptr);
+	void free_bulk(kmem_cache *s, size_t nr, void **p, const void *caller = nullptr);
 	/* Linux's /sys/kernel/slab/<cache>/min_partial. */
 	void set_min_partial(kmem_cache *s, unsigned min_partial);
 	/* Sets s's per-CPU magazine capacity (clamped to kMagazineMax; 0
@@ -683,6 +685,7 @@ private:
 	slab_flags_t debug_flags_for(const char *name) const;
 	uint64_t random_next();
 	unsigned check_slot_locked(kmem_cache *s, struct page *slab, uintptr_t slot, bool free, bool report_only_first);
+	void hold_cut_objects_locked(kmem_cache *s, struct page *slab);
 	void report_bytes(kmem_cache *s, struct page *slab, uintptr_t slot, const char *what, uintptr_t start,
 			  uintptr_t end, const uint8_t *bad, uint8_t expected);
 	unsigned long validate_slab_locked(kmem_cache *s, struct page *slab, bool debug);

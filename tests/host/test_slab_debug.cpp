@@ -90,6 +90,54 @@ TEST_F(SlabDebug, CorruptFreePointerOfAFreeObject)
 	slab.destroy(s);
 }
 
+/* On a red-zoned cache the objects a cut leaves off the freelist still
+ * carry a free object's patterns; they are held as leaked allocated objects
+ * from then on, so the next validation finds nothing (it used to report
+ * three problems for each of them). */
+TEST_F(SlabDebug, CorruptFreePointerOfARedZonedCacheIsRepairedOnce)
+{
+	kmem_cache *s = make("fp-z", 64, 0, SLAB_RED_ZONE);
+	uint8_t *v[4];
+	for (uint8_t *&p : v)
+		p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, v[1]);
+	slab.free(s, v[2]); /* the freelist: v[2] -> v[1] -> the rest */
+	uintptr_t bogus = 0x1234;
+	kmm_test::poke_bytes(v[2] - s->red_left + s->offset, &bogus, sizeof bogus);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_TRUE(said("held as leaked objects"));
+	EXPECT_EQ(check(s), 0u) << "repaired once, quiet after";
+	EXPECT_EQ(quiet_validate(), 0u);
+	slab.free(s, v[0]);
+	slab.free(s, v[3]);
+	EXPECT_EQ(check(s), 0u);
+	EXPECT_EQ(bugs(), 0u);
+	still_works(s);
+}
+
+/* The same cut when an allocation meets the corrupt pointer: the slab is
+ * isolated as full and its free objects held as leaked ones. */
+TEST_F(SlabDebug, CorruptFreePointerFoundOnAllocationIsRepairedOnce)
+{
+	kmem_cache *s = make("fp-z-alloc", 64, 0, SLAB_RED_ZONE);
+	uint8_t *v[3];
+	for (uint8_t *&p : v)
+		p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, v[1]); /* the freelist head */
+	uintptr_t bogus = 0x1234;
+	kmm_test::poke_bytes(v[1] - s->red_left + s->offset, &bogus, sizeof bogus);
+	t.cap.clear();
+	void *q = slab.alloc(s, GFP_KERNEL);
+	EXPECT_NE(q, nullptr);
+	EXPECT_TRUE(said("slab isolated as full"));
+	EXPECT_EQ(check(s), 0u) << "no report for the objects the isolation leaked";
+	slab.free(s, q);
+	slab.free(s, v[0]);
+	slab.free(s, v[2]);
+	EXPECT_EQ(check(s), 0u);
+	still_works(s);
+}
+
 TEST_F(SlabDebug, WriteTheFirstWordAfterFree)
 {
 	kmem_cache *s = make("TestSlub_1th_word_free", 64, 0, SLAB_POISON);
@@ -194,6 +242,26 @@ TEST_F(SlabDebug, TraceLinesForEveryAllocAndFree)
 	slab.destroy(s);
 }
 
+/* Bulk calls record the caller the C API passes (its return address),
+ * not the bulk loop inside kmm. */
+TEST_F(SlabDebug, BulkCallsTraceTheCallerTheyAreGiven)
+{
+	kmem_cache *s = make("traced-bulk", 32, 0, SLAB_TRACE | SLAB_STORE_USER);
+	const void *caller = reinterpret_cast<const void *>(uintptr_t{0x5a5a50});
+	void *p[3];
+	t.cap.clear();
+	ASSERT_EQ(slab.alloc_bulk(s, GFP_KERNEL, 3, p, caller), 3);
+	EXPECT_EQ(t.cap.count_containing("TRACE traced-bulk alloc"), 3u);
+	EXPECT_EQ(t.cap.count_containing("caller=0x5a5a50"), 3u);
+	t.cap.clear();
+	slab.free_bulk(s, 3, p, caller);
+	EXPECT_EQ(t.cap.count_containing("TRACE traced-bulk free"), 3u);
+	EXPECT_EQ(t.cap.count_containing("caller=0x5a5a50"), 3u);
+	EXPECT_EQ(bugs(), 0u);
+	EXPECT_EQ(check(s), 0u);
+	slab.destroy(s);
+}
+
 /* ---- misuse on debug caches ---- */
 
 TEST_F(SlabDebug, DoubleFree)
@@ -221,6 +289,47 @@ TEST_F(SlabDebug, FreeOfAnInteriorPointer)
 	EXPECT_EQ(bugs(), 1u);
 	EXPECT_TRUE(said("into the middle of object " + kmm_test::hex(reinterpret_cast<uintptr_t>(p))));
 	EXPECT_EQ(info(s).active_objs, 1u);
+	slab.free(s, p);
+	still_works(s);
+	slab.destroy(s);
+}
+
+/* A pointer into the first object's left red zone: before every object,
+ * not "past the last" (the offset used to wrap). */
+TEST_F(SlabDebug, FreeOfAPointerBeforeTheFirstObject)
+{
+	kmem_cache *s = make("before-first", 64, 0, SLAB_RED_ZONE);
+	ASSERT_GE(s->red_left, 4u);
+	std::vector<uint8_t *> held;
+	uint8_t *first = nullptr;
+	uintptr_t slab_bytes = uintptr_t{kmm::kPageSize} << s->order;
+	for (unsigned i = 0; i < s->objects && first == nullptr; ++i) {
+		held.push_back(static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL)));
+		if ((reinterpret_cast<uintptr_t>(held.back()) & (slab_bytes - 1)) == s->red_left)
+			first = held.back();
+	}
+	ASSERT_NE(first, nullptr);
+	t.cap.clear();
+	slab.free(s, first - 4);
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("before the first object " + kmm_test::hex(reinterpret_cast<uintptr_t>(first))));
+	EXPECT_FALSE(said("past the last object"));
+	EXPECT_EQ(info(s).active_objs, held.size());
+	for (uint8_t *p : held)
+		slab.free(s, p);
+	still_works(s);
+	slab.destroy(s);
+}
+
+/* A zero byte reads 0x0, as in Linux's reports (C's %#x would print 0). */
+TEST_F(SlabDebug, AZeroByteInARedZoneIsPrintedInHex)
+{
+	kmem_cache *s = make("zero-byte", 64, 0, SLAB_RED_ZONE);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	poke(p + 64, 0);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_TRUE(said("First byte 0x0 instead of 0xcc"));
+	EXPECT_TRUE(said("=0xcc"));
 	slab.free(s, p);
 	still_works(s);
 	slab.destroy(s);
@@ -307,6 +416,35 @@ TEST_F(SlabDebug, CtorCacheGetsRedZonesButNoPoison)
 	slab.destroy(s);
 }
 
+/* P is the only debug flag asked for and a ctor cache drops it: the cache
+ * still gets F (asked-for debugging implies it), so the double free of a
+ * magazine-less, checked cache is refused, not handed out twice later. */
+TEST_F(SlabDebug, CtorCacheWithPoisonAloneIsStillChecked)
+{
+	kmem_cache *s = make("ctor-poison", 24, 0, SLAB_POISON, [](void *p) { std::memset(p, 0x22, 24); });
+	EXPECT_EQ(s->flags & SLAB_POISON, 0u);
+	EXPECT_NE(s->flags & SLAB_CONSISTENCY_CHECKS, 0u);
+	EXPECT_EQ(s->mag_capacity, 0u);
+	void *v[4];
+	for (void *&p : v)
+		p = slab.alloc(s, GFP_KERNEL);
+	slab.free(s, v[1]);
+	slab.free(s, v[2]);
+	t.cap.clear();
+	slab.free(s, v[1]);
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("double free of object " + kmm_test::hex(reinterpret_cast<uintptr_t>(v[1]))));
+	std::set<void *> handed;
+	for (int i = 0; i < 3; ++i)
+		EXPECT_TRUE(handed.insert(slab.alloc(s, GFP_KERNEL)).second) << "an object handed out twice";
+	for (void *p : handed)
+		slab.free(s, p);
+	slab.free(s, v[0]);
+	slab.free(s, v[3]);
+	EXPECT_EQ(check(s), 0u);
+	slab.destroy(s);
+}
+
 /* ---- boot option ---- */
 
 TEST(SlubDebugOption, Parses)
@@ -324,6 +462,16 @@ TEST(SlubDebugOption, Parses)
 	EXPECT_EQ(kmm::parse_slub_debug(",dentry", "dentry", &ok), SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER);
 	kmm::parse_slub_debug("FQ", "a", &ok);
 	EXPECT_FALSE(ok);
+	/* empty blocks are nothing (they used to mean FZPU for every cache) */
+	EXPECT_EQ(kmm::parse_slub_debug(";", "a", &ok), 0u);
+	EXPECT_TRUE(ok);
+	EXPECT_EQ(kmm::parse_slub_debug(";;", "a", &ok), 0u);
+	EXPECT_EQ(kmm::parse_slub_debug(";Z,b", "a", &ok), 0u);
+	EXPECT_EQ(kmm::parse_slub_debug(";Z,b", "b", &ok), SLAB_RED_ZONE);
+	EXPECT_EQ(kmm::parse_slub_debug("Z,a;;Z,b", "a", &ok), SLAB_RED_ZONE);
+	EXPECT_EQ(kmm::parse_slub_debug("Z,a;;Z,b", "c", &ok), 0u);
+	EXPECT_EQ(kmm::parse_slub_debug("Z,a;", "c", &ok), 0u);
+	EXPECT_TRUE(ok);
 }
 
 class SlabDebugBoot : public ::testing::Test, public kmm_test::SlabWorld {
@@ -363,9 +511,41 @@ TEST_F(SlabDebugBoot, PoisonOptionLeavesAFreeDescriptorAsDestroyLeftIt)
 	EXPECT_EQ(pa.totals().free, free_before);
 }
 
+/* A cache whose plain layout fits a slab but whose layout with the boot
+ * option's debug flags does not is created without them (as the kmalloc
+ * caches are), with a warning; asked-for debug flags still fail. */
+TEST_F(SlabDebugBoot, OptionFlagsThatDoNotFitAreDroppedForThatCache)
+{
+	boot_with("FZPU");
+	const unsigned size = static_cast<unsigned>(kmm::kMaxSlabBytes);
+	t.cap.clear();
+	kmem_cache *s = slab.create("full-slab", size, 0, 0, nullptr);
+	ASSERT_NE(s, nullptr);
+	EXPECT_TRUE(said("kmem_cache_create(full-slab): slub_debug flags"));
+	EXPECT_TRUE(said("created without them"));
+	EXPECT_EQ(s->flags & SLAB_DEBUG_FLAGS, 0u);
+	void *p = slab.alloc(s, GFP_KERNEL);
+	ASSERT_NE(p, nullptr);
+	slab.free(s, p);
+	slab.destroy(s);
+	t.cap.clear();
+	EXPECT_EQ(slab.create("full-slab-z", size, 0, SLAB_RED_ZONE, nullptr), nullptr);
+	EXPECT_EQ(t.cap.bug_lines(), 1u);
+	kmem_cache *small = slab.create("small", 64, 0, 0, nullptr);
+	ASSERT_NE(small, nullptr);
+	EXPECT_NE(small->flags & SLAB_RED_ZONE, 0u) << "the option still applies where it fits";
+	slab.destroy(small);
+}
+
 TEST_F(SlabDebugBoot, RefusesAnUnknownLetter)
 {
+	t.cap.clear();
 	EXPECT_EQ(slab.set_debug_options("FX"), -KMM_EINVAL);
+	EXPECT_TRUE(said("unknown flag letter"));
+	std::string longer(KMM_SLUB_DEBUG_LEN, 'F');
+	t.cap.clear();
+	EXPECT_EQ(slab.set_debug_options(longer.c_str()), -KMM_EINVAL);
+	EXPECT_TRUE(said("at most 127"));
 	boot();
 	EXPECT_EQ(slab.kmalloc_cache(64)->flags & SLAB_DEBUG_FLAGS, 0u);
 }

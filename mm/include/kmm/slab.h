@@ -224,8 +224,9 @@ void kmm_slab_shrink_all(void);
  * kmm_slub_debug: Linux's slub_debug= boot option, e.g. "FZPU" (every cache),
  * "Z,kmalloc-32,kmalloc-64" or "FZ;U,dentry". Applies to caches created
  * after the call, so call it before the first slab use (the kmalloc caches
- * are created then). Returns 0, or -KMM_EINVAL for an unknown letter (the
- * option is then unchanged). "" or "-": no debugging. */
+ * are created then). Returns 0, or -KMM_EINVAL with a report for an unknown
+ * letter or a string of KMM_SLUB_DEBUG_LEN bytes or more (the option is then
+ * unchanged). "" or "-": no debugging; an empty block (";;") is skipped. */
 int kmm_slub_debug(const char *options);
 /* Checks every object of s: free pointers, object counts and, by the
  * cache's debug flags, poison, red zones and kmalloc red zones. Each problem
