@@ -140,6 +140,8 @@ size_t SlabAllocator::large_usable_size(size_t size) const
 
 void *SlabAllocator::kmalloc_large(size_t size, gfp_t gfp)
 {
+	if (__builtin_expect((gfp & ~KMM_GFP_VALID_MASK) != 0, 0))
+		gfp = fix_gfp(gfp, "kmalloc");
 	if constexpr (kSlabDebug)
 		if (kmalloc_guard_)
 			return kmalloc_large_guarded(size, gfp);
@@ -366,7 +368,9 @@ void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp)
 			__builtin_memset(static_cast<char *>(mutable_p) + new_size, 0, old - new_size);
 		return mutable_p; /* the sanitizers keep seeing all of ksize(p) */
 	}
-	void *n = kmalloc(new_size, gfp & ~__GFP_ZERO);
+	/* __GFP_ZERO: the new object zeroed whole, up to its ksize, as Linux
+	 * does, so that a later in-place growth (above) finds zeros there */
+	void *n = kmalloc(new_size, gfp);
 	if (n == nullptr)
 		return nullptr;
 	if constexpr (kSanitize)
@@ -375,8 +379,6 @@ void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp)
 	if (valid > new_size)
 		valid = new_size; /* a move to DMA memory that also shrinks */
 	__builtin_memcpy(n, p, valid);
-	if ((gfp & __GFP_ZERO) != 0 && new_size > valid)
-		__builtin_memset(static_cast<char *>(n) + valid, 0, new_size - valid);
 	kfree(p);
 	return n;
 }

@@ -140,8 +140,21 @@ static void thread_new_slab(const kmem_cache *s, uintptr_t base)
 	codec.store(reinterpret_cast<void *>(end - size), nullptr);
 }
 
+/* Flags outside KMM_GFP_VALID_MASK reach the slab layer's page requests
+ * only: the inline paths never test them. As Linux (kmalloc_fix_flags):
+ * warn and go on without them, so the request does not depend on whether
+ * the cache needed a new slab. */
+gfp_t SlabAllocator::fix_gfp(gfp_t gfp, const char *who)
+{
+	reporter_.warn("%s: unexpected gfp bits %#x (outside KMM_GFP_VALID_MASK %#x): dropped", who,
+		       gfp & ~KMM_GFP_VALID_MASK, KMM_GFP_VALID_MASK);
+	return gfp & KMM_GFP_VALID_MASK;
+}
+
 struct page *SlabAllocator::allocate_slab(kmem_cache *s, gfp_t gfp)
 {
+	if (__builtin_expect((gfp & ~KMM_GFP_VALID_MASK) != 0, 0))
+		gfp = fix_gfp(gfp, s->name);
 	count_unlocked(transit_begun_, 1); /* the page is kSlab with id 0 until the id is set */
 	/* the zone is the cache's (SLAB_CACHE_DMA), never the caller's */
 	gfp_t page_gfp = (gfp & ~(__GFP_ZERO | __GFP_COMP | __GFP_DMA)) | ((s->flags & SLAB_CACHE_DMA) != 0 ? __GFP_DMA : 0);

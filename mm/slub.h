@@ -546,6 +546,7 @@ private:
 
 	/* slub.cpp */
 	struct page *allocate_slab(kmem_cache *s, gfp_t gfp);
+	__attribute__((cold)) gfp_t fix_gfp(gfp_t gfp, const char *who);
 	void discard_slab(kmem_cache *s, struct page *slab);
 	inline bool release_slab_masked(kmem_cache *s, struct page *slab);
 	inline void overflow_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, unsigned long flags);

@@ -282,6 +282,38 @@ TEST_F(Kmalloc, KsizeOfMisusedPointersIsZeroWithAReport)
 
 /* ---- krealloc ---- */
 
+/* Unknown gfp bits: the inline paths never test them, so the slab layer's
+ * page requests fix them up as Linux does (a warning, then the request
+ * without them) instead of failing only when a new slab or a large block
+ * is needed. */
+TEST_F(Kmalloc, UnknownGfpBitsAreFixedUpNotRefusedWhenPagesAreNeeded)
+{
+	const gfp_t odd = GFP_KERNEL | 0x100u;
+	t.cap.clear();
+	void *cold = slab.kmalloc(32, odd); /* a class with no slab yet */
+	ASSERT_NE(cold, nullptr);
+	EXPECT_EQ(t.cap.count_containing("kmalloc-32: unexpected gfp bits 0x100 (outside KMM_GFP_VALID_MASK 0x3f): dropped"),
+		  1u);
+	void *warm = slab.kmalloc(32, odd);
+	EXPECT_NE(warm, nullptr);
+	t.cap.clear();
+	void *large = slab.kmalloc(3 * kPageSize, odd);
+	ASSERT_NE(large, nullptr);
+	EXPECT_EQ(t.cap.count_containing("kmalloc: unexpected gfp bits 0x100"), 1u);
+	kmem_cache *s = slab.create("gfp-odd", 40, 0, 0, nullptr);
+	ASSERT_NE(s, nullptr);
+	t.cap.clear();
+	void *o = slab.alloc(s, GFP_KERNEL | 0x80000000u | __GFP_NOWARN);
+	EXPECT_NE(o, nullptr);
+	EXPECT_EQ(t.cap.count_containing("gfp-odd: unexpected gfp bits 0x80000000"), 1u);
+	EXPECT_EQ(t.rep.bugs(), 0u);
+	slab.free(s, o);
+	slab.destroy(s);
+	slab.kfree(cold);
+	slab.kfree(warm);
+	slab.kfree(large);
+}
+
 TEST_F(Kmalloc, KreallocNullOrZeroSizePtrAllocates)
 {
 	void *p = slab.krealloc(nullptr, 40, GFP_KERNEL);
@@ -364,6 +396,35 @@ TEST_F(Kmalloc, KreallocZeroFlagZeroesTheGrowth)
 	for (int b = 10; b < 128; ++b)
 		EXPECT_EQ(q[b], 0) << b;
 	slab.kfree(q);
+}
+
+/* Every call with __GFP_ZERO (Linux's condition): a move zeroes the new
+ * object up to its ksize, so a later growth in place reads zeros — not
+ * what a previous user left there (slab, then a large block). */
+TEST_F(Kmalloc, KreallocZeroFlagThenGrowthInPlaceReadsZeros)
+{
+	auto dirty = [&](size_t size) {
+		void *d = slab.kmalloc(size, GFP_KERNEL);
+		std::memset(d, 0xee, slab.ksize(d));
+		slab.kfree(d);
+	};
+	dirty(128);
+	auto *p = static_cast<unsigned char *>(slab.kmalloc(10, GFP_KERNEL | __GFP_ZERO));
+	auto *q = static_cast<unsigned char *>(slab.krealloc(p, 100, GFP_KERNEL | __GFP_ZERO));
+	ASSERT_NE(q, nullptr);
+	auto *r = static_cast<unsigned char *>(slab.krealloc(q, 120, GFP_KERNEL | __GFP_ZERO));
+	ASSERT_EQ(r, q) << "grew in place";
+	for (int b = 0; b < 120; ++b)
+		ASSERT_EQ(r[b], 0) << b;
+	const size_t big = 2 * kmm::kPageSize + 1;
+	dirty(4 * kmm::kPageSize);
+	auto *l = static_cast<unsigned char *>(slab.krealloc(r, big, GFP_KERNEL | __GFP_ZERO));
+	ASSERT_NE(l, nullptr);
+	auto *m = static_cast<unsigned char *>(slab.krealloc(l, 4 * kmm::kPageSize, GFP_KERNEL | __GFP_ZERO));
+	ASSERT_EQ(m, l) << "grew in place";
+	for (size_t b = 0; b < 4 * kmm::kPageSize; ++b)
+		ASSERT_EQ(m[b], 0) << b;
+	slab.kfree(m);
 }
 
 TEST_F(Kmalloc, KreallocFailureLeavesTheOldObject)

@@ -36,6 +36,11 @@ typedef unsigned int gfp_t;
 #define GFP_NOWAIT  (__GFP_ATOMIC)
 #define GFP_DMA     (__GFP_DMA)
 
+/* Bits outside it: alloc_pages and friends refuse the request (a report);
+ * kmalloc and kmem_cache_alloc ignore them on their inline paths and drop
+ * them with a warning where they need pages (a new slab, a large block),
+ * as Linux's kmalloc_fix_flags does, so the result never depends on how
+ * warm the cache is. */
 #define KMM_GFP_VALID_MASK ((gfp_t)0x3fu)
 
 /* Memory zones: a region belongs to exactly one. */

@@ -22,7 +22,12 @@
  *                           on purpose: an overload make(gfp_t, args...)
  *                           would silently take the first argument of a T
  *                           built from an unsigned integer as the flags;
- *   destroy(p)              runs ~T() and frees it (NULL is a no-op).
+ *   destroy(p)              runs ~T() and frees it (NULL is a no-op). As
+ *                           with delete, ~T() runs first: a destroy that
+ *                           the free then refuses (p from another cache, a
+ *                           second destroy, a moved-from ObjectCache) is
+ *                           reported, but T's destructor has already run
+ *                           on p — the misuse is the caller's to fix.
  *   The cache has no slab ctor: T's constructor runs on every make(), its
  *   destructor on every destroy(), exactly like new/delete — also when T's
  *   constructor throws (exceptions enabled): the object is freed and the
@@ -109,6 +114,8 @@ private:
 } // namespace detail
 
 template <typename T> class ObjectCache {
+	static_assert(sizeof(T) <= 0xffffffffu, "kmem_cache_create takes an unsigned int size");
+
 public:
 	explicit ObjectCache(const char *name, slab_flags_t flags = 0)
 		: handle_(name, sizeof(T), alignof(T), flags, nullptr)
@@ -153,6 +160,7 @@ private:
 };
 
 template <typename T> class PreservingCache {
+	static_assert(sizeof(T) <= 0xffffffffu, "kmem_cache_create takes an unsigned int size");
 	static_assert(KMM_HPP_TRIVIALLY_DESTRUCTIBLE(T),
 		      "a slab never runs destructors: PreservingCache needs a trivially destructible T");
 	static_assert(__is_constructible(T), "the slab ctor runs T()");
