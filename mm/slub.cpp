@@ -1110,9 +1110,10 @@ void SlabAllocator::free_overflow_masked(kmem_cache *s, struct page *slab, void 
 		CacheCpu &c = this_cpu(s, flags);
 		uint32_t limit = mag_limit_of(c);
 		/* exactly full, and a magazine at all: free_overflow's common
-		 * case, without its other tests (one CPU: no flush requests; a
-		 * debug cache has no magazine, which validate() checks, nor has
-		 * the boot cache) */
+		 * case, without its other tests (one CPU: no flush requests;
+		 * every debug cache has F and so no magazine — setup_cache and
+		 * set_magazine_size see to it, validate() checks it — nor has
+		 * the boot cache: init and set_magazine_size see to that) */
 		if (__builtin_expect(mag_count(c) == limit && limit != 0, 1)) {
 			overflow_to_slab(s, c, slab, x, flags);
 			return;
@@ -1134,7 +1135,7 @@ void SlabAllocator::free_overflow(kmem_cache *s, struct page *slab, void *x)
 	if (__builtin_expect(limit == 0 || entries > limit || flush_pending(c) ||
 				     (kSlabDebug && (s->flags & kSlabDebugFlags) != 0), 0)) {
 		fast_irq_restore(flags);
-		free_object(s, slab != nullptr ? slab : slab_of(x), x, kSlabDebug ? __builtin_return_address(0) : nullptr);
+		free_object(s, slab, x, kSlabDebug ? __builtin_return_address(0) : nullptr);
 		return;
 	}
 	if (kMagazineEvict == 0 && entries == limit) {

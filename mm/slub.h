@@ -463,7 +463,8 @@ public:
 	 * tail-call it. The caller for SLAB_STORE_USER is its return address. */
 	__attribute__((noinline)) void free_object_inline(kmem_cache *s, struct page *page, void *x);
 	/* The inline paths' free that found the magazine at its bound: x
-	 * passed all their checks; they restored IRQs and call this (four
+	 * passed all their checks; on SMP (and whenever free_overflow_masked
+	 * does not apply) IRQs were restored and this is called (four
 	 * arguments, a tail call). It masks them again and looks afresh: a
 	 * full magazine (kMagazineEvict 0, the default) leaves x on its own
 	 * slab (`slab`, its head page), with the list moves and a slab

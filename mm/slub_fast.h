@@ -12,8 +12,10 @@
  *           (kmalloc: kmalloc_refill, the next slab from the lists, then
  *           kmalloc_slow).
  *   free:   checks, then push onto the magazine if it has room; if only
- *           the magazine's bound stopped the push, IRQs restored, then
- *           free_overflow (a full magazine: x back to its own slab, or
+ *           the magazine's bound stopped the push: one CPU,
+ *           free_overflow_masked with IRQs still masked; SMP, IRQs
+ *           restored, then free_overflow (a full magazine: x back to its
+ *           own slab, or
  *           with KMM_SLAB_MAGAZINE_EVICT the oldest entries; the array's
  *           end: the ring wraps; see slub.h), no check repeated; a failed
  *           check goes to free_object_inline -> free_object (full checks,
@@ -363,11 +365,6 @@ __attribute__((always_inline)) inline bool push_or_overflow(SlabAllocator &a, km
 	return false;
 }
 
-/* Frees x, a pointer into `page`, a page of a slab of s: onto the running
- * CPU's magazine (push_or_overflow) if it is an object's
- * (object_index_ok) and not visibly free (its slab is not empty; x is
- * neither the slab's page freelist head nor the CPU freelist head); else
- * free_object_inline (full checks, reports). */
 /* push_slab_object's tests that need no hold: x is an object of the slab
  * whose head page is `head`, which is not empty and has not x at the head
  * of its page freelist. */
@@ -379,6 +376,11 @@ __attribute__((always_inline)) inline bool slab_object_ok(const kmem_cache *s, c
 	       __builtin_expect(uint32_t{slab_freelist(head)} != 1u + static_cast<uint32_t>(offset / kSlabUnit), 1);
 }
 
+/* Frees x, a pointer into `page`, a page of a slab of s: onto the running
+ * CPU's magazine (push_or_overflow) if it is an object's
+ * (object_index_ok) and not visibly free (its slab is not empty; x is
+ * neither the slab's page freelist head nor the CPU freelist head); else
+ * free_object_inline (full checks, reports). */
 template <bool kTry = kTryHold>
 __attribute__((always_inline)) inline void push_slab_object(SlabAllocator &a, kmem_cache *s, struct page *page, void *x)
 {

@@ -8,7 +8,11 @@
 #   * after each link: fails the build if the map shows anything from libc
 #     or another runtime library (tools/cmake/check_no_libc.cmake), and
 #     prints the section sizes (KMM_SIZE: arm-none-eabi-size, …);
-#   * adds a CTest <target>.no_libc (label cross) running the same check.
+#   * adds a CTest <target>.no_libc (label cross) running the same check;
+#   * after each link, and as CTest <target>.constant_init (label cross):
+#     fails if an mm/kernel/arch/boards object (kernel/tests/ aside) has a
+#     dynamic initialiser (tools/cmake/check_constant_init.cmake): boot
+#     starts mm before the constructors run.
 include_guard(GLOBAL)
 
 function(kmm_image target)
@@ -18,6 +22,7 @@ function(kmm_image target)
   endif()
   set(map ${CMAKE_CURRENT_BINARY_DIR}/${target}.map)
   set(KMM_CHECK_NO_LIBC ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/check_no_libc.cmake)
+  set(KMM_CHECK_CONSTANT_INIT ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/check_constant_init.cmake)
   target_link_libraries(${target} PRIVATE kmm_arch_startup kmm_klib kmm_arch)
   target_link_options(${target} PRIVATE
     -nostdlib -nostartfiles
@@ -35,10 +40,14 @@ function(kmm_image target)
   add_custom_command(TARGET ${target} POST_BUILD
     COMMAND ${CMAKE_COMMAND} -DMAP=${map} -DBINARY_DIR=${PROJECT_BINARY_DIR}
             -P ${KMM_CHECK_NO_LIBC}
+    COMMAND ${CMAKE_COMMAND} -DMAP=${map} -P ${KMM_CHECK_CONSTANT_INIT}
     COMMAND ${KMM_SIZE} $<TARGET_FILE:${target}>
     VERBATIM)
   add_test(NAME ${target}.no_libc
     COMMAND ${CMAKE_COMMAND} -DMAP=${map} -DBINARY_DIR=${PROJECT_BINARY_DIR}
             -P ${KMM_CHECK_NO_LIBC})
   set_tests_properties(${target}.no_libc PROPERTIES LABELS cross)
+  add_test(NAME ${target}.constant_init
+    COMMAND ${CMAKE_COMMAND} -DMAP=${map} -P ${KMM_CHECK_CONSTANT_INIT})
+  set_tests_properties(${target}.constant_init PROPERTIES LABELS cross)
 endfunction()
