@@ -311,7 +311,7 @@ __attribute__((always_inline)) inline void *slab_alloc_fast(SlabAllocator &a, km
 	if (!fast_hold<kTry>(flags))
 		return a.alloc_full_hold(s, gfp);
 	CacheCpu &c = this_cpu(s, flags);
-	void *object;
+	void *object = nullptr; /* set when cpu_alloc succeeds (-Og cannot see that) */
 	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
 		fast_unhold<kTry>(flags);
 		if (__builtin_expect((gfp & kColdGfp) != 0, 0))
@@ -473,7 +473,7 @@ __attribute__((always_inline)) inline void *kmalloc_cache_fast(SlabAllocator &a,
 	if (!fast_hold<kTry>(flags))
 		return a.kmalloc_full_hold(s, size, gfp);
 	CacheCpu &c = this_cpu(s, flags);
-	void *object;
+	void *object = nullptr; /* set when cpu_alloc succeeds (-Og cannot see that) */
 	if (__builtin_expect(cpu_alloc(s, c, object), 1)) {
 		fast_unhold<kTry>(flags);
 		if (__builtin_expect((gfp & kColdGfp) != 0, 0))
