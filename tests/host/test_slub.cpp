@@ -133,6 +133,20 @@ TEST_F(SlabCache, CreateCopiesNameAndRegisters)
 	EXPECT_EQ(t.rep.bugs(), 0u);
 }
 
+/* The descriptors' slot: cache-line aligned only on SMP (CPUs write
+ * them); on one CPU the object plus its outside free pointer, 8-aligned
+ * (a 448-byte slot was one descriptor per 512-byte slab on 256-byte pages). */
+TEST_F(SlabCache, DescriptorSlotIsCacheLineAlignedOnlyOnSmp)
+{
+	const kmem_cache *boot = slab.boot_cache();
+	ASSERT_NE(boot, nullptr);
+	EXPECT_GE(boot->size, sizeof(kmem_cache) + sizeof(void *)) << "the free pointer lies past the object";
+	if constexpr (KMM_NR_CPUS > 1)
+		EXPECT_EQ(boot->size % KMM_L1_CACHE_BYTES, 0u);
+	else
+		EXPECT_LE(boot->size, sizeof(kmem_cache) + 2 * sizeof(void *));
+}
+
 TEST_F(SlabCache, BadArgumentsReturnNullWithAReport)
 {
 	struct Case {
