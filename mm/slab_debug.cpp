@@ -459,7 +459,7 @@ bool SlabAllocator::debug_alloc_locked(kmem_cache *s, struct page *slab, void *&
 	set_orig(s, slot, ok ? orig_size : s->object_size);
 	fill_red(s, slot, kRedActive);
 	set_track(s, slot, kTrackAlloc, ok ? caller : nullptr);
-	if ((s->flags & SLAB_TRACE) != 0)
+	if (ok && (s->flags & SLAB_TRACE) != 0) /* a damaged object is leaked, not handed out */
 		reporter_.detail("TRACE %s alloc %p inuse=%u caller=%p", s->name,
 				 reinterpret_cast<void *>(slot + s->red_left), slab->inuse, caller);
 	size_t user = user_size(s, slot);

@@ -242,6 +242,24 @@ TEST_F(SlabDebug, TraceLinesForEveryAllocAndFree)
 	slab.destroy(s);
 }
 
+/* An object found damaged while free is leaked, not handed out: no TRACE
+ * line says it was allocated; the object handed out instead gets one. */
+TEST_F(SlabDebug, NoTraceLineForADamagedObjectThatIsNotHandedOut)
+{
+	kmem_cache *s = make("traced-uaf", 64, 0, SLAB_POISON | SLAB_TRACE);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, p);
+	poke(p + 10, 0x01);
+	t.cap.clear();
+	void *q = slab.alloc(s, GFP_KERNEL);
+	ASSERT_NE(q, nullptr);
+	EXPECT_NE(q, p);
+	EXPECT_EQ(t.cap.count_containing("TRACE traced-uaf alloc"), 1u);
+	EXPECT_EQ(t.cap.count_containing("TRACE traced-uaf alloc " + kmm_test::hex(reinterpret_cast<uintptr_t>(p))), 0u);
+	slab.free(s, q);
+	still_works(s);
+}
+
 /* Bulk calls record the caller the C API passes (its return address),
  * not the bulk loop inside kmm. */
 TEST_F(SlabDebug, BulkCallsTraceTheCallerTheyAreGiven)
