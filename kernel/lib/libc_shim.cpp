@@ -6,7 +6,10 @@
  * newlib's reentrant entry points (_malloc_r, _free_r, _calloc_r,
  * _realloc_r, _reallocf_r, _memalign_r, _valloc_r, _pvalloc_r,
  * _malloc_usable_size_r), which newlib's own code (stdio buffers, strdup,
- * asprintf …) calls. C++ operator new/delete: kernel/lib/new_delete.cpp.
+ * asprintf …) calls; and newlib's statistics and tuning calls (mallinfo,
+ * malloc_stats, malloc_trim, mallopt, mstats and their _r forms), whose
+ * newlib versions would pull newlib's allocator in (see "statistics"
+ * below). C++ operator new/delete: kernel/lib/new_delete.cpp.
  *
  * Freestanding: only kmm's public C API (kmm/slab.h). Built as an object
  * library (kmm_libc_shim_<board>), so these strong definitions are linked
@@ -38,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <arch/arch.h>
 #include <kmm/kmm.h>
 
 #include "libc_shim.h"
@@ -82,6 +86,71 @@ void *shim_realloc(void *reent, void *p, size_t size)
 }
 
 bool power_of_two(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+struct mallinfo shim_mallinfo()
+{
+	struct mallinfo mi = {};
+	mi.fordblks = kmm_free_pages() * PAGE_SIZE; /* first: managed never shrinks */
+	mi.arena = kmm_managed_pages() * PAGE_SIZE;
+	mi.uordblks = mi.arena - mi.fordblks;
+	return mi;
+}
+
+int shim_trim()
+{
+	size_t before = kmm_free_pages();
+	kmm_slab_shrink_all();
+	kmm_drain_pages();
+	return kmm_free_pages() > before ? 1 : 0;
+}
+
+void console(const char *text)
+{
+	size_t len = 0;
+	while (text[len] != '\0')
+		++len;
+	kmm_arch_console_write(text, len);
+}
+
+void console_sink(void *, const char *text, size_t len) { kmm_arch_console_write(text, len); }
+
+/* "<label><n right-aligned in 10>\n", as newlib prints its figures. */
+void console_figure(const char *label, size_t n)
+{
+	char digits[24];
+	size_t i = sizeof(digits);
+	digits[--i] = '\0';
+	digits[--i] = '\n';
+	do {
+		digits[--i] = static_cast<char>('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	while (i > sizeof(digits) - 12)
+		digits[--i] = ' ';
+	console(label);
+	console(&digits[i]);
+}
+
+void shim_malloc_stats()
+{
+	struct mallinfo mi = shim_mallinfo();
+	console("malloc_stats (kmm):\n");
+	console_figure("system bytes     = ", mi.arena);
+	console_figure("in use bytes     = ", mi.uordblks);
+	console_figure("free bytes       = ", mi.fordblks);
+	console("buddyinfo:\n");
+	kmm_buddyinfo(console_sink, nullptr);
+	console("slabinfo:\n");
+	kmm_slabinfo(console_sink, nullptr);
+}
+
+void shim_mstats(const char *title)
+{
+	console("Memory allocation statistics ");
+	console(title != nullptr ? title : "");
+	console("\n");
+	shim_malloc_stats();
+}
 
 } // namespace
 
@@ -186,5 +255,34 @@ void *_pvalloc_r(void *reent, size_t size)
 	return _memalign_r(reent, PAGE_SIZE, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 }
 size_t _malloc_usable_size_r(void *, void *p) { return ksize(p); }
+
+/* ---- statistics and tuning (newlib's <malloc.h>) ----
+ * newlib defines these in archive members that reach into its own
+ * allocator (mstats.o → mallinfor.o → mallocr.o; mtrim.o → freer.o), so
+ * without them here a firmware that calls mallinfo() or malloc_trim()
+ * next to the shim fails to link (a second _malloc_r). What kmm reports:
+ *   * mallinfo: page-level, exact and cheap. arena = the bytes kmm manages,
+ *     fordblks = the bytes of its free pages (per-CPU lists included),
+ *     uordblks = arena - fordblks (slab pages count whole, their free
+ *     objects included; kmm_slabinfo() has the per-cache detail); the
+ *     other fields are 0 (newlib's own leaves smblks, usmblks, fsmblks,
+ *     hblks and hblkhd 0 as well);
+ *   * malloc_trim: gives back every empty slab and per-CPU page list
+ *     (kmm_slab_shrink_all, kmm_drain_pages); 1 if free pages grew. The
+ *     pad argument has no meaning for kmm;
+ *   * malloc_stats / mstats: the mallinfo figures, buddyinfo and slabinfo
+ *     on kmm's console (kmm_arch_console_write; newlib writes to stderr);
+ *   * mallopt: no option applies to kmm; returns 0 ("not done"). */
+
+struct mallinfo mallinfo(void) { return shim_mallinfo(); }
+struct mallinfo _mallinfo_r(void *) { return shim_mallinfo(); }
+int malloc_trim(size_t) { return shim_trim(); }
+int _malloc_trim_r(void *, size_t) { return shim_trim(); }
+void malloc_stats(void) { shim_malloc_stats(); }
+void _malloc_stats_r(void *) { shim_malloc_stats(); }
+void mstats(char *title) { shim_mstats(title); }
+void _mstats_r(void *, char *title) { shim_mstats(title); }
+int mallopt(int, int) { return 0; }
+int _mallopt_r(void *, int, int) { return 0; }
 
 } // extern "C"

@@ -45,6 +45,27 @@ void *valloc(size_t size);
 void *pvalloc(size_t size);
 size_t malloc_usable_size(void *p);
 
+/* newlib's <malloc.h> statistics and tuning calls (libc_shim.cpp says what
+ * kmm puts in them). struct mallinfo is newlib's (ten size_t fields),
+ * declared here for code without that header. */
+#ifndef _INCLUDE_MALLOC_H_
+struct mallinfo {
+	size_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+};
+#endif
+#ifdef __cplusplus /* a function named as its struct, as in C (and newlib's header) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
+struct mallinfo mallinfo(void);
+#ifdef __cplusplus
+#pragma GCC diagnostic pop
+#endif
+void malloc_stats(void);
+int malloc_trim(size_t pad);
+int mallopt(int param, int value);
+void mstats(char *title);
+
 #ifdef __cplusplus
 }
 #endif

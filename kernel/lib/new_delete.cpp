@@ -8,10 +8,16 @@
  *   * new: kmalloc of at least KMM_LIBC_SHIM_MIN_ALIGN bytes (so size 0 is
  *     a unique object, and every result is aligned to that); an alignment
  *     above it goes through kmm_libc_aligned_alloc (see there).
- *   * Out of memory: the nothrow forms return NULL; the others cannot throw
+ *   * Out of memory: as the standard says, every form calls the installed
+ *     std::new_handler (std::set_new_handler) and retries for as long as
+ *     one is installed (a handler frees memory, or uninstalls itself).
+ *     With none: the nothrow forms return NULL; the others cannot throw
  *     (firmware builds with -fno-exceptions, where the compiler assumes
- *     operator new never returns NULL), so they panic with a message —
- *     after kmm's OOM hook had its chance inside kmalloc.
+ *     operator new never returns NULL), so they panic with a message.
+ *     kmm's own OOM hook has already had its chance inside kmalloc.
+ *   * std::set_new_handler / std::get_new_handler are defined here (weak),
+ *     as -nostdlib images have no libsupc++; a firmware that links one
+ *     may bring its own pair, used together.
  *   * delete: kfree, whatever the form; size and alignment are not needed
  *     (kmm finds the object from its page descriptor) and kfree reports and
  *     refuses a pointer it never handed out.
@@ -34,12 +40,36 @@ __attribute__((weak)) extern const std::nothrow_t std::nothrow{};
 
 namespace {
 
-void *allocate(size_t size) { return kmalloc(kmm_libc_shim_size(size), GFP_KERNEL); }
+std::new_handler g_new_handler = nullptr;
+
+/* One failed attempt: run the new_handler if there is one (true: retry). */
+bool handled_failure()
+{
+	std::new_handler handler = std::get_new_handler();
+	if (handler == nullptr)
+		return false;
+	handler();
+	return true;
+}
+
+void *allocate(size_t size)
+{
+	void *p;
+	while ((p = kmalloc(kmm_libc_shim_size(size), GFP_KERNEL)) == nullptr && handled_failure()) {
+	}
+	return p;
+}
 
 void *allocate_aligned(size_t size, std::align_val_t align)
 {
 	size_t a = static_cast<size_t>(align);
-	return a <= KMM_LIBC_SHIM_MIN_ALIGN ? allocate(size) : kmm_libc_aligned_alloc(a, size);
+	if (a <= KMM_LIBC_SHIM_MIN_ALIGN)
+		return allocate(size);
+	void *p;
+	/* A bad alignment (not a power of two) is not out of memory: no retry. */
+	while ((p = kmm_libc_aligned_alloc(a, size)) == nullptr && (a & (a - 1)) == 0 && handled_failure()) {
+	}
+	return p;
 }
 
 __attribute__((noreturn, cold)) void out_of_memory()
@@ -59,6 +89,16 @@ void *or_panic(void *p)
 }
 
 } // namespace
+
+__attribute__((weak)) std::new_handler std::set_new_handler(std::new_handler handler) noexcept
+{
+	return __atomic_exchange_n(&g_new_handler, handler, __ATOMIC_ACQ_REL);
+}
+
+__attribute__((weak)) std::new_handler std::get_new_handler() noexcept
+{
+	return __atomic_load_n(&g_new_handler, __ATOMIC_ACQUIRE);
+}
 
 void *operator new(size_t size) { return or_panic(allocate(size)); }
 void *operator new[](size_t size) { return or_panic(allocate(size)); }

@@ -4,7 +4,9 @@
  * images built with KMM_LIBC_SHIM: malloc & co. and every form of C++
  * new/delete return kmm objects (ksize > 0) with the promised alignment,
  * and the edge cases (size 0, overflow, bad alignment, realloc) behave as
- * documented; a global constructor may use new and malloc (kernel/boot.cpp
+ * documented; a failed new calls the std::new_handler and retries;
+ * mallinfo and malloc_trim tell and give back kmm's free pages; a global
+ * constructor may use new and malloc (kernel/boot.cpp
  * starts mm before the constructors). Kernel-only: the host test binary keeps its libc's malloc.
  */
 #include <kernel/ktest.h>
@@ -178,6 +180,120 @@ void cxx_new_delete_forms(struct ktest *t)
 	KTEST_EXPECT_NULL(t, ::operator new((PAGE_SIZE << KMM_MAX_ORDER) + 1, std::nothrow));
 }
 
+/* std::set_new_handler: a failed new calls the handler and retries while
+ * one is installed. The test takes every free block of the largest order
+ * it can get (each one links to the next), so a new of that size fails. */
+struct page *g_reserve;  /* the held blocks, linked through their first word */
+unsigned g_handler_calls;
+
+void give_back_one_block()
+{
+	++g_handler_calls;
+	struct page *p = g_reserve;
+	if (p == nullptr)
+		return;
+	g_reserve = *static_cast<struct page **>(page_address(p));
+	__free_pages(p, compound_order(p));
+}
+
+void give_up_after_two_calls()
+{
+	if (++g_handler_calls == 2)
+		std::set_new_handler(nullptr);
+}
+
+void new_handler_is_called_and_new_retries(struct ktest *t)
+{
+	kmm_slab_shrink_all();
+	kmm_drain_pages();
+	unsigned order = KMM_MAX_ORDER + 1;
+	struct page *first = nullptr;
+	while (first == nullptr && order > 2)
+		first = alloc_pages(GFP_KERNEL | __GFP_COMP | __GFP_NOWARN, --order);
+	/* More than two pages, so that new of that size is a page block. */
+	KTEST_ASSERT_NOT_NULL(t, first);
+	g_reserve = first;
+	*static_cast<struct page **>(page_address(first)) = nullptr;
+	unsigned held = 1;
+	while (struct page *p = alloc_pages(GFP_KERNEL | __GFP_COMP | __GFP_NOWARN, order)) {
+		*static_cast<struct page **>(page_address(p)) = g_reserve;
+		g_reserve = p;
+		++held;
+	}
+	const size_t bytes = PAGE_SIZE << order;
+	size_t free_before = kmm_free_pages();
+
+	/* Nothrow, the handler gives up on its second call: NULL after two. */
+	g_handler_calls = 0;
+	KTEST_EXPECT_NULL(t, std::set_new_handler(give_up_after_two_calls));
+	KTEST_EXPECT_NULL(t, ::operator new(bytes, std::nothrow));
+	KTEST_EXPECT_EQ(t, g_handler_calls, 2);
+	KTEST_EXPECT_NULL(t, std::get_new_handler());
+
+	/* Throwing form: the handler frees one block, the retry gets it. */
+	g_handler_calls = 0;
+	std::set_new_handler(give_back_one_block);
+	KTEST_EXPECT_EQ(t, std::get_new_handler(), give_back_one_block);
+	void *p = ::operator new(bytes);
+	KTEST_EXPECT_EQ(t, g_handler_calls, 1);
+	KTEST_EXPECT_GE(t, ksize(p), bytes);
+	KTEST_EXPECT_EQ(t, kmm_free_pages(), free_before); /* its block, handed on */
+	::operator delete(p);
+	/* The aligned form goes the same way (the block just freed is held
+	 * again first). */
+	struct page *again = alloc_pages(GFP_KERNEL | __GFP_COMP | __GFP_NOWARN, order);
+	KTEST_ASSERT_NOT_NULL(t, again);
+	*static_cast<struct page **>(page_address(again)) = g_reserve;
+	g_reserve = again;
+	g_handler_calls = 0;
+	p = ::operator new[](bytes, std::align_val_t{2 * KMM_LIBC_SHIM_MIN_ALIGN});
+	KTEST_EXPECT_EQ(t, g_handler_calls, 1);
+	KTEST_EXPECT_EQ(t, addr(p) % (2 * KMM_LIBC_SHIM_MIN_ALIGN), 0);
+	::operator delete[](p, std::align_val_t{2 * KMM_LIBC_SHIM_MIN_ALIGN});
+	KTEST_EXPECT_EQ(t, std::set_new_handler(nullptr), give_back_one_block);
+	KTEST_EXPECT_GE(t, held, 1);
+	while (g_reserve != nullptr)
+		give_back_one_block();
+	KTEST_EXPECT_EQ(t, kmm_validate(), 0);
+}
+
+/* newlib's <malloc.h> calls: page-level mallinfo, trim, mallopt. */
+void mallinfo_trim_and_mallopt(struct ktest *t)
+{
+	struct mallinfo mi = mallinfo();
+	KTEST_EXPECT_EQ(t, mi.arena, kmm_managed_pages() * PAGE_SIZE);
+	KTEST_EXPECT_EQ(t, mi.fordblks, kmm_free_pages() * PAGE_SIZE);
+	KTEST_EXPECT_EQ(t, mi.uordblks + mi.fordblks, mi.arena);
+	void *block = malloc(4 * PAGE_SIZE);
+	KTEST_ASSERT_NOT_NULL(t, block);
+	struct mallinfo held = mallinfo();
+	KTEST_EXPECT_GE(t, mi.fordblks - held.fordblks, 4 * PAGE_SIZE);
+	KTEST_EXPECT_EQ(t, held.uordblks - mi.uordblks, mi.fordblks - held.fordblks);
+	free(block);
+
+	/* A cache left holding empty slabs: trim gives every one back. */
+	struct kmem_cache *c = kmem_cache_create("shim_trim", 1000, 0, 0, nullptr);
+	KTEST_ASSERT_NOT_NULL(t, c);
+	malloc_trim(0); /* what the other caches held, so that only c's count */
+	void *objects[24];
+	for (void *&o : objects)
+		o = kmem_cache_alloc(c, GFP_KERNEL);
+	for (void *o : objects)
+		kmem_cache_free(c, o);
+	struct kmem_cache_info info;
+	KTEST_ASSERT_EQ(t, kmem_cache_get_info(c, &info), 0);
+	bool cached = info.num_slabs > 0;
+	size_t free_pages = kmm_free_pages();
+	KTEST_EXPECT_EQ(t, malloc_trim(0), cached ? 1 : 0);
+	KTEST_EXPECT_EQ(t, kmm_free_pages() > free_pages, cached);
+	KTEST_ASSERT_EQ(t, kmem_cache_get_info(c, &info), 0);
+	KTEST_EXPECT_EQ(t, info.num_slabs, 0);
+	KTEST_EXPECT_EQ(t, info.magazine_objs, 0);
+	KTEST_EXPECT_EQ(t, malloc_trim(0), 0); /* nothing left to give back */
+	kmem_cache_destroy(c);
+	KTEST_EXPECT_EQ(t, mallopt(-1 /* M_TRIM_THRESHOLD */, 4096), 0);
+}
+
 /* A firmware-style global: its constructor allocates with new and malloc
  * and it keeps both for the image's lifetime. Before kmm started from
  * .preinit_array, its `new` panicked ("operator new before kmm_init()"). */
@@ -217,6 +333,8 @@ const ktest_case cases[] = {
 	{"small_requests_keep_the_minimum_alignment", small_requests_keep_the_minimum_alignment},
 	{"aligned_forms", aligned_forms},
 	{"cxx_new_delete_forms", cxx_new_delete_forms},
+	{"new_handler_is_called_and_new_retries", new_handler_is_called_and_new_retries},
+	{"mallinfo_trim_and_mallopt", mallinfo_trim_and_mallopt},
 	{"free_of_foreign_pointer_refused", free_of_foreign_pointer_refused},
 	{"global_constructor_allocates", global_constructor_allocates},
 };

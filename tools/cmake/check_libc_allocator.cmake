@@ -4,13 +4,15 @@
 #   cmake -DNM=arm-none-eabi-nm -DELF=<image>.elf -DMAP=<image>.map -P check_libc_allocator.cmake
 # Checks, on the symbol table (nm):
 #   none of newlib's allocator internals or heap hooks is present
-#   (_sbrk, _sbrk_r, nano_malloc, __malloc_av_, _malloc_trim_r, …);
+#   (_sbrk, _sbrk_r, nano_malloc, __malloc_av_, __malloc_lock, …);
 # and on the linker map's cross-reference table: each of malloc, free,
 # realloc, calloc, _malloc_r, _free_r, _realloc_r, _calloc_r, _memalign_r
-# that the image has is defined by the shim's object (libc_shim.cpp), and no
+# and the <malloc.h> statistics (mallinfo, malloc_trim, malloc_stats,
+# mallopt, mstats and their _r forms) that the image has is defined by the
+# shim's object (libc_shim.cpp), and no
 # libc archive member of an allocator (mallocr.o, freer.o, nano-mallocr.o,
-# nano-freer.o and the other nano-*r.o of libc_nano.a, syssbrk.o,
-# sbrkr.o …) was pulled in.
+# nano-freer.o and the other nano-*r.o of libc_nano.a, mstats.o, mtrim.o,
+# syssbrk.o, sbrkr.o …) was pulled in.
 cmake_minimum_required(VERSION 3.22)
 foreach(var NM ELF MAP)
   if(NOT ${var})
@@ -26,7 +28,7 @@ string(REPLACE "\n" ";" symbols "${symbols}")
 set(forbidden _sbrk _sbrk_r nano_malloc nano_free nano_realloc nano_calloc __malloc_av_
     __malloc_sbrk_base __malloc_top_pad __malloc_trim_threshold __malloc_max_sbrked_mem
     __malloc_max_total_mem __malloc_current_mallinfo __malloc_free_list __malloc_sbrk_start
-    _malloc_trim_r __malloc_lock __malloc_unlock _mallinfo_r _malloc_stats_r _mallopt_r)
+    __malloc_lock __malloc_unlock __malloc_update_mallinfo)
 set(bad "")
 foreach(line IN LISTS symbols)
   if(line MATCHES "^[0-9a-fA-F]* *([a-zA-Z]) (.+)$")
@@ -48,7 +50,7 @@ foreach(line IN LISTS lines)
   elseif(line MATCHES "^(Discarded input sections|Memory Configuration|Allocating common symbols)")
     set(in_members FALSE)
   endif()
-  if(in_members AND line MATCHES "\\((lib_a-|libc_a-)?(nano-)?(mallocr|malloc|freer|cfreer|reallocr|callocr|malignr|sbrkr|syssbrk|mlock|mallinfor|msizer|mallstatsr|malloptr|vallocr|pvallocr)\\.o\\)")
+  if(in_members AND line MATCHES "\\((lib_a-|libc_a-)?(nano-)?(mallocr|malloc|freer|cfreer|reallocr|callocr|malignr|sbrkr|syssbrk|mlock|mallinfor|msizer|mallstatsr|malloptr|vallocr|pvallocr|mstats|mtrim)\\.o\\)")
     list(APPEND bad "archive member ${line}")
   endif()
   if(line MATCHES "^Cross Reference Table")
@@ -56,7 +58,7 @@ foreach(line IN LISTS lines)
     continue()
   endif()
   if(in_cref)
-    if(line MATCHES "^(malloc|free|realloc|calloc|_malloc_r|_free_r|_realloc_r|_calloc_r|_memalign_r)[ \t]+([^ \t].*)$")
+    if(line MATCHES "^(malloc|free|realloc|calloc|_malloc_r|_free_r|_realloc_r|_calloc_r|_memalign_r|mallinfo|_mallinfo_r|malloc_trim|_malloc_trim_r|malloc_stats|_malloc_stats_r|mallopt|_mallopt_r|mstats|_mstats_r)[ \t]+([^ \t].*)$")
       set(sym "${CMAKE_MATCH_1}")
       set(definer "${CMAKE_MATCH_2}")
       if(NOT definer MATCHES "libc_shim")

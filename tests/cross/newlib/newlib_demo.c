@@ -2,7 +2,8 @@
  * tests/cross/newlib/newlib_demo.c — firmware written in C against newlib:
  * printf (stdout's buffer comes from _malloc_r), strdup, asprintf (which
  * grows its buffer with _realloc_r), malloc/calloc/realloc/free, errno on
- * failure, and C++ new/delete (cxx_user.cpp). Linked into
+ * failure, mallinfo/malloc_trim/mallopt/malloc_stats (<malloc.h>) and C++
+ * new/delete (cxx_user.cpp). Linked into
  * kmm-<board>-newlib.elf with the libc shim (kernel/lib/libc_shim.cpp):
  * every one of those allocations must be a kmm object (ksize() > 0), and
  * the image's symbol table must hold none of newlib's allocator
@@ -14,6 +15,7 @@
  */
 #define _GNU_SOURCE /* asprintf */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +79,15 @@ int kmm_main(void)
 	check(aligned != NULL && ((unsigned long)aligned & 255) == 0, "aligned_alloc(256, 300)");
 	free(aligned);
 	check(cxx_user_check() == 0, "C++ new/delete are kmm objects");
+
+	/* newlib's <malloc.h> statistics: newlib's own would link its malloc. */
+	struct mallinfo mi = mallinfo();
+	check(mi.arena == kmm_managed_pages() * PAGE_SIZE && mi.fordblks == kmm_free_pages() * PAGE_SIZE &&
+		      mi.uordblks == mi.arena - mi.fordblks,
+	      "mallinfo: kmm's managed and free pages");
+	check(malloc_trim(0) >= 0 && mallopt(M_TRIM_THRESHOLD, 4096) == 0, "malloc_trim; mallopt has nothing to tune");
+	fflush(stdout);
+	malloc_stats(); /* on kmm's console */
 #endif
 
 	errno = 0;
