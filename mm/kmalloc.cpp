@@ -362,11 +362,14 @@ void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp)
 			}
 		}
 		if constexpr (kSanitize)
-			if (s != nullptr)
+			if (s != nullptr) /* all of it for the memset */
 				san_object_resize(s, mutable_p, old, s->size, static_cast<char *>(mutable_p) + s->offset);
 		if ((gfp & __GFP_ZERO) != 0)
 			__builtin_memset(static_cast<char *>(mutable_p) + new_size, 0, old - new_size);
-		return mutable_p; /* the sanitizers keep seeing all of ksize(p) */
+		if constexpr (kSanitize)
+			if (s != nullptr) /* then, as kmalloc: addressable up to new_size */
+				san_object_resize(s, mutable_p, new_size, s->size, static_cast<char *>(mutable_p) + s->offset);
+		return mutable_p;
 	}
 	/* __GFP_ZERO: the new object zeroed whole, up to its ksize, as Linux
 	 * does, so that a later in-place growth (above) finds zeros there */

@@ -129,6 +129,8 @@ int PageAllocator::init()
 				while (idx + (size_t{1} << order) > run_end)
 					--order;
 				zone.add_free(&r.pages[idx], order);
+				if (poison_) /* kmm_page_poison(1) before init */
+					poison_block(&r.pages[idx], order);
 				zone.managed_pages += size_t{1} << order;
 				idx += size_t{1} << order;
 			}
@@ -462,9 +464,20 @@ __attribute__((noinline)) bool PageAllocator::free_general(struct page *head, un
 		pcp_give(head, order, *region);
 		return true;
 	}
+	/* The general path: poisoning and unlinking compound tails, both
+	 * O(pages), before the zone lock, which then covers the merge only. */
+	if (__builtin_expect(free_ok(head, order, expect, region), 1)) {
+		if (__builtin_expect(poison_, 0))
+			poison_block(head, order);
+		if (page_state(head) != kAllocated && page_state(head) != kExact && order > 0)
+			set_tails(head, order, kInterior);
+		LockGuard guard(lock_);
+		buddy_free(zones_[region->zone], *region, head, order);
+		return true;
+	}
 	{
 		LockGuard guard(lock_);
-		if (__builtin_expect(free_ok(head, order, expect, region), 1)) {
+		if (free_ok(head, order, expect, region)) { /* not expected: the state changed under us */
 			free_locked(*region, head, order);
 			return true;
 		}
@@ -566,6 +579,7 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 	}
 	struct page *head = r->page_at(a);
 	bool ok = true;
+	const bool poison = poison_; /* then poisoned outside the lock (O(pages)) */
 	{
 		LockGuard guard(lock_);
 		const Region *region;
@@ -588,12 +602,21 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 				       static_cast<unsigned long>(a), size);
 			ok = false;
 		}
-		if (ok)
+		if (ok && !poison)
 			for_each_exact_block(pages, [&](size_t idx, unsigned o) { free_locked(*r, head + idx, o); });
 	}
-	if (!ok)
+	if (!ok) {
 		reporter_->finish_bug();
-	return ok;
+		return false;
+	}
+	if (poison) { /* checked above; the blocks are still the caller's */
+		for_each_exact_block(pages, [&](size_t idx, unsigned o) { poison_block(head + idx, o); });
+		LockGuard guard(lock_);
+		for_each_exact_block(pages, [&](size_t idx, unsigned o) {
+			buddy_free(zones_[r->zone], *r, head + idx, o);
+		});
+	}
+	return true;
 }
 
 ZoneCounts PageAllocator::counts(unsigned zone) const

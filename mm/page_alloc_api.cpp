@@ -65,10 +65,14 @@ struct page *virt_to_page(const void *addr)
 }
 
 struct page *compound_head(struct page *page) { return page != nullptr ? kmm::page_head(page) : nullptr; }
+/* A compound head's order; 0 for any other page (Linux), whatever stale
+ * order a free, interior or plain page's descriptor still holds. */
 unsigned int compound_order(const struct page *page)
 {
-	return page != nullptr && page->state != kmm::kAllocated && page->state != kmm::kExact &&
-			       page->state != kmm::kTail
+	if (page == nullptr)
+		return 0;
+	uint8_t state = kmm::page_state(page);
+	return state == kmm::kCompound || state == kmm::kLargeKmalloc || state == kmm::kSlab || state == kmm::kSlabCpu
 		       ? page->order
 		       : 0;
 }

@@ -42,6 +42,27 @@ TEST_F(AsanThroughKmm, OverflowPastTheRequestedSize)
 	slab.kfree(const_cast<char *>(p));
 }
 
+/* krealloc in place, shrinking or growing inside the object: addressable
+ * up to the new size, as kmalloc of that size would be (Linux's KASAN
+ * alike); ksize() opens the whole object again. */
+TEST_F(AsanThroughKmm, InPlaceKreallocMovesTheAddressableEnd)
+{
+	auto *p = static_cast<char *>(slab.kmalloc(120, GFP_KERNEL));
+	ASSERT_EQ(slab.ksize(p), 128u);
+	auto *shrunk = static_cast<volatile char *>(slab.krealloc(p, 40, GFP_KERNEL));
+	ASSERT_EQ(shrunk, p) << "in place";
+	EXPECT_FALSE(__asan_address_is_poisoned(p + 39));
+	EXPECT_TRUE(__asan_address_is_poisoned(p + 40));
+	EXPECT_DEATH(shrunk[100] = 1, "AddressSanitizer: use-after-poison");
+	auto *grown = static_cast<char *>(slab.krealloc(p, 100, __GFP_ZERO));
+	ASSERT_EQ(grown, p) << "in place";
+	EXPECT_FALSE(__asan_address_is_poisoned(p + 99));
+	EXPECT_TRUE(__asan_address_is_poisoned(p + 100));
+	EXPECT_EQ(slab.ksize(p), 128u);
+	EXPECT_FALSE(__asan_address_is_poisoned(p + 127));
+	slab.kfree(p);
+}
+
 TEST_F(AsanThroughKmm, ReuseAfterFreeIsAddressableAgain)
 {
 	auto *p = static_cast<char *>(slab.kmalloc(64, GFP_KERNEL));

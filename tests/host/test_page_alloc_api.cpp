@@ -229,6 +229,47 @@ TEST_F(PageApi, CompoundPages)
 	EXPECT_EQ(kmm_bug_count(), 0u);
 }
 
+/* compound_order of a page that is no compound head is 0, whatever order
+ * its descriptor kept: pages of a plain block that was split and merged
+ * back (they once headed free blocks of orders 0 … max - 1), and free
+ * pages. */
+TEST_F(PageApi, CompoundOrderIsZeroForEveryPageThatIsNoCompoundHead)
+{
+	constexpr unsigned kMax = KMM_MAX_ORDER;
+	auto page_n = [](struct page *head, size_t n) {
+		return virt_to_page(static_cast<char *>(page_address(head)) + n * kPage);
+	};
+	/* One max-order block exactly: the smallest region that holds it and
+	 * its descriptors. */
+	for (size_t extra = 1; kmm_managed_pages() != (size_t{1} << kMax); ++extra) {
+		ASSERT_LT(extra, 64u);
+		kmm_shutdown();
+		ASSERT_EQ(kmm_add_region(arena.at(0), kBlock + extra * kPage, KMM_ZONE_NORMAL), 0);
+		if (kmm_init() != 0)
+			continue;
+	}
+	struct page *half = alloc_pages(GFP_KERNEL, kMax - 1);
+	struct page *one = alloc_pages(GFP_KERNEL, 0); /* splits the other half down */
+	ASSERT_NE(half, nullptr);
+	ASSERT_NE(one, nullptr);
+	EXPECT_EQ(compound_order(page_n(one, 1)), 0u); /* the order-0 buddy left free */
+	__free_pages(one, 0);
+	__free_pages(half, kMax - 1);
+	kmm_drain_pages(); /* merged back into one max-order block */
+	struct page *big = alloc_pages(GFP_KERNEL, kMax);
+	ASSERT_NE(big, nullptr);
+	size_t nonzero = 0;
+	for (size_t i = 0; i < (size_t{1} << kMax); ++i)
+		nonzero += compound_order(page_n(big, i)) != 0;
+	EXPECT_EQ(nonzero, 0u);
+	__free_pages(big, kMax);
+	struct page *comp = alloc_pages(GFP_KERNEL | __GFP_COMP, kMax);
+	ASSERT_NE(comp, nullptr);
+	EXPECT_EQ(compound_order(comp), kMax);
+	__free_pages(comp, kMax);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+}
+
 TEST_F(PageApi, AllocPagesExactUsesExactlyTheNeededPages)
 {
 	boot_blocks(2);

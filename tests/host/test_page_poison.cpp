@@ -6,6 +6,9 @@
  */
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <vector>
+
 #include "slub.h"
 #include "support/poke.h"
 #include "support/slab_fixture.h"
@@ -46,6 +49,26 @@ TEST_F(PagePoison, FreePagesHoldThePattern)
 	EXPECT_EQ(addr(z)[kmm::kPageSize - 1], 0) << "__GFP_ZERO still zeroes";
 	pa.free(z, 0);
 	EXPECT_EQ(t.rep.bugs(), 0u);
+}
+
+/* Poisoning switched on before init (a boot option): init poisons the
+ * blocks it carves, so no first allocation reports a false overwrite. */
+TEST(PagePoisonAtBoot, SwitchedOnBeforeInitReportsNothing)
+{
+	kmm_test::Arena arena{size_t{1} << 20, kmm_test::kBlockBytes};
+	kmm_test::TestAllocator t{KMM_PCP_HIGH};
+	std::memset(reinterpret_cast<void *>(arena.base()), 0x5a, arena.size()); /* not the pattern */
+	t.pa.set_poison(true);
+	ASSERT_EQ(t.pa.add_region(arena.base(), arena.size(), KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(t.pa.init(), 0);
+	std::vector<struct page *> held;
+	while (struct page *p = t.pa.alloc(GFP_KERNEL | __GFP_NOWARN, 0))
+		held.push_back(p); /* every page checked once */
+	EXPECT_GT(held.size(), 0u);
+	EXPECT_EQ(t.rep.bugs(), 0u) << t.cap.last();
+	for (struct page *p : held)
+		EXPECT_TRUE(t.pa.free(p, 0));
+	EXPECT_EQ(t.pa.validate(), 0u);
 }
 
 TEST_F(PagePoison, WriteAfterFreeIsCaughtOnTheNextAllocation)

@@ -13,7 +13,8 @@
  *                                every lock: the figure shows it)
  *   alloc_pages / __free_pages   order 0 and 3 through the per-CPU lists
  *                                (refill / drain a batch under the zone
- *                                lock), order 10 straight from the buddy
+ *                                lock), order 10 (plain and compound)
+ *                                straight from the buddy
  *   large kmalloc, create/destroy/shrink, kmm_drain_pages
  *   diagnostics                  validate(), slabinfo: whole walks
  *
@@ -141,16 +142,19 @@ void windows(struct ktest *t)
 	}
 	kmm_drain_pages();
 	irq_trace_reset();
-	for (unsigned i = 0; i < 4; ++i) {
-		struct page *p = alloc_pages(GFP_ATOMIC, KMM_MAX_ORDER);
+	for (unsigned i = 0; i < 4; ++i) { /* plain and compound: its tails are O(pages), unmasked */
+		gfp_t gfp = GFP_ATOMIC | ((i & 1) != 0 ? __GFP_COMP : 0);
+		struct page *p = alloc_pages(gfp, KMM_MAX_ORDER);
 		KTEST_EXPECT_NOT_NULL(t, p);
 		__free_pages(p, KMM_MAX_ORDER);
 	}
-	uint32_t buddy = irq_trace_print("alloc_pages + __free_pages of the max order (buddy split/merge)");
+	uint32_t buddy = irq_trace_print("alloc_pages + __free_pages of the max order, plain and __GFP_COMP");
 	irq_trace_reset();
-	for (unsigned i = 0; i < 64; ++i)
+	for (unsigned i = 0; i < 64; ++i) { /* an order with a per-CPU list, and one above */
 		kfree(kmalloc(16 * 1024, GFP_ATOMIC));
-	uint32_t large = irq_trace_print("kmalloc(16 KiB) + kfree: large kmalloc, compound pages");
+		kfree(kmalloc(PAGE_SIZE << (KMM_PCP_MAX_ORDER + 1), GFP_ATOMIC));
+	}
+	uint32_t large = irq_trace_print("kmalloc(16 KiB and 2^(pcp max order + 1) pages) + kfree: large kmalloc");
 
 	/* Fill every per-CPU list to its high mark, then drain them all. */
 	for (unsigned order = 0; order <= 3; ++order) {
