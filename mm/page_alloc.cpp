@@ -158,6 +158,8 @@ void PageAllocator::reset()
 	pcp_orders_ = kPcpEnabled && pcp_high_ != 0 ? kPcpMaxOrder + 1 : 0;
 	oom_count_ = 0;
 	alloc_failures_ = 0;
+	for (auto &flag : in_oom_hook_)
+		flag = 0;
 }
 
 inline struct page *PageAllocator::alloc_locked(gfp_t gfp, unsigned order)
@@ -286,9 +288,14 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 		reclaim_hook_(reclaim_ctx_); /* no lock held */
 		p = retry(KMM_NR_ZONES);
 	}
-	if (p == nullptr && may_retry && oom_hook_ != nullptr) {
+	/* Not inside the hook on this CPU: an allocation the hook makes (or an
+	 * interrupt taken meanwhile) fails here instead of recursing. */
+	uint8_t &in_hook = in_oom_hook_[this_cpu()];
+	if (p == nullptr && may_retry && oom_hook_ != nullptr && __atomic_load_n(&in_hook, __ATOMIC_RELAXED) == 0) {
 		__atomic_fetch_add(&oom_count_, 1ul, __ATOMIC_RELAXED);
+		__atomic_store_n(&in_hook, uint8_t{1}, __ATOMIC_RELAXED);
 		oom_hook_(oom_ctx_, gfp, order); /* may free memory; no lock held */
+		__atomic_store_n(&in_hook, uint8_t{0}, __ATOMIC_RELAXED);
 		p = retry(KMM_NR_ZONES);
 	}
 	if (p == nullptr) {

@@ -248,6 +248,7 @@ private:
 	bool poison_ = false;
 	kmm_oom_fn oom_hook_ = nullptr;
 	void *oom_ctx_ = nullptr;
+	uint8_t in_oom_hook_[KMM_NR_CPUS] = {}; /* per CPU: the OOM hook is running */
 	void (*reclaim_hook_)(void *ctx) = nullptr;
 	void *reclaim_ctx_ = nullptr;
 	unsigned long oom_count_ = 0;

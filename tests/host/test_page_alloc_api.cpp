@@ -396,6 +396,47 @@ struct OomCtx {
 	}
 };
 
+/* A hook that allocates (a log line through malloc, say) while memory is
+ * exhausted: its own failing allocation does not run the hook again (on
+ * that CPU) but fails at once, so the hook cannot recurse without end. */
+struct AllocatingOomHook {
+	int calls = 0, depth = 0, max_depth = 0;
+	struct page *inner = nullptr;
+	static void hook(void *ctx, gfp_t, unsigned int)
+	{
+		auto *c = static_cast<AllocatingOomHook *>(ctx);
+		++c->calls;
+		if (++c->depth > c->max_depth)
+			c->max_depth = c->depth;
+		if (c->depth < 50) /* the test's own stop, should recursion come back */
+			c->inner = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+		--c->depth;
+	}
+};
+
+TEST_F(PageApi, AnOomHookThatAllocatesDoesNotRecurse)
+{
+	boot_blocks(1);
+	std::vector<struct page *> held;
+	while (struct page *p = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0))
+		held.push_back(p);
+	AllocatingOomHook ctx;
+	kmm_set_oom_hook(&AllocatingOomHook::hook, &ctx);
+	EXPECT_EQ(alloc_page(GFP_KERNEL | __GFP_NOWARN), nullptr);
+	EXPECT_EQ(ctx.calls, 1);
+	EXPECT_EQ(ctx.max_depth, 1);
+	EXPECT_EQ(ctx.inner, nullptr);
+	/* The hook runs again for the next failing allocation. */
+	EXPECT_EQ(alloc_page(GFP_KERNEL | __GFP_NOWARN), nullptr);
+	EXPECT_EQ(ctx.calls, 2);
+	EXPECT_EQ(kmm_oom_count(), 2u);
+	kmm_set_oom_hook(nullptr, nullptr);
+	for (struct page *q : held)
+		__free_page(q);
+	EXPECT_EQ(kmm_validate(), 0u);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+}
+
 TEST_F(PageApi, OomHookRunsFirstThenTheAllocationRetriesOnce)
 {
 	boot_blocks(1);
