@@ -245,7 +245,7 @@ void SlabAllocator::kfree_slow(const void *x, const void *caller)
 	struct page *slab = find_slab(x, "kmalloc", "kfree");
 	if (slab == nullptr)
 		return;
-	kmem_cache *s = caches_[slab->cache_id];
+	kmem_cache *s = slot(slab->cache_id);
 	if (kMagazineMax > 0 && (!kSlabDebug || (s->flags & kSlabDebugFlags) == 0)) {
 		/* an object outside region 0 (on mps2-an385: PSRAM, most of the
 		 * RAM): found through the region search, then the inline path's
@@ -275,7 +275,7 @@ size_t SlabAllocator::usable_size(const void *x, const char *action, kmem_cache 
 	struct page *slab = find_slab(x, "kmalloc", action);
 	if (slab == nullptr)
 		return 0;
-	kmem_cache *s = caches_[slab->cache_id];
+	kmem_cache *s = slot(slab->cache_id);
 	if (!check_object(s, x, action))
 		return 0;
 	if (__builtin_expect(s == &boot_cache_, 0)) {

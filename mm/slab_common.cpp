@@ -147,8 +147,8 @@ bool SlabAllocator::is_live(const kmem_cache *s) const
 {
 	if (s == nullptr)
 		return false;
-	for (kmem_cache *c : caches_) /* never dereferences s: it may be garbage */
-		if (c == s)
+	for (unsigned id = 0; id <= KMM_MAX_CACHES; ++id) /* never dereferences s: it may be garbage */
+		if (slot(id) == s)
 			return true;
 	return false;
 }
@@ -400,15 +400,15 @@ void SlabAllocator::shrink_all()
 {
 	/* Memory pressure on one CPU may walk the table while another CPU
 	 * destroys a cache in it. A walk counts itself on the side of
-	 * reclaim_epoch_ it read, before it loads any slot. destroy() empties
-	 * the slot, then flips the epoch and waits for the old side's count
-	 * to reach 0 before it frees the kmem_cache. Everything is
-	 * sequentially consistent: a walk that loaded the cache counted itself
-	 * before the slot emptied, hence before the flip, on the old side; a
-	 * walk that counts itself after the flip, or reads the new side, loads
-	 * the empty slot. Walks that start later count on the other side, so
-	 * a stream of reclaims cannot hold destroy() back. (shrink() would
-	 * report such a cache as not live: shrink_cache, no check.) */
+	 * reclaim_epoch_ it read, before it loads any slot, and uncounts
+	 * itself there when it ends. destroy() empties the slot, then waits
+	 * until it has seen each side's count at 0 (flipping the epoch, so
+	 * that new walks go to the other side) before it frees the
+	 * kmem_cache. Everything is sequentially consistent: a walk that
+	 * loaded the cache counted itself before the slot emptied, so it is in
+	 * one of the two counts until it ends; a walk that counts itself later
+	 * loads the empty slot. (shrink() would report such a cache as not
+	 * live: shrink_cache, no check.) */
 	unsigned &depth = walk_depth(); /* this CPU's (only it and its IRQs touch it) */
 	__atomic_add_fetch(&depth, 1u, __ATOMIC_RELAXED);
 	const unsigned side = static_cast<unsigned>(__atomic_load_n(&reclaim_epoch_, __ATOMIC_SEQ_CST) & 1);
@@ -528,11 +528,22 @@ void SlabAllocator::destroy(kmem_cache *s)
 		reporter_.finish_bug();
 		return;
 	}
-	/* SMP: a reclaim walk on another CPU may still hold s (shrink_all):
-	 * wait for the walks on the side before the flip */
-	const unsigned side = static_cast<unsigned>(__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST) & 1);
-	while (__atomic_load_n(&reclaimers_[side], __ATOMIC_SEQ_CST) != 0)
-		spin_pause(); /* the decrement sends no event: no WFE */
+	/* SMP: a reclaim walk on another CPU may still hold s (shrink_all).
+	 * Such a walk counted itself, on one side, before the slot emptied,
+	 * and stays counted there until it ends. So once each side's count has
+	 * been seen at 0 since then, every such walk is over — whatever other
+	 * destroys flip meanwhile (waiting for "the side before my flip" alone
+	 * missed a walk whose side an earlier, still-waiting destroy had
+	 * flipped away: two destroys during one walk). Each flip sends new
+	 * walks to the other side, so a stream of them cannot hold this back. */
+	bool seen_empty[2] = {false, false};
+	while (!seen_empty[0] || !seen_empty[1]) {
+		const unsigned side =
+			static_cast<unsigned>(__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST) & 1);
+		while (__atomic_load_n(&reclaimers_[side], __ATOMIC_SEQ_CST) != 0)
+			spin_pause(); /* the decrement sends no event: no WFE */
+		seen_empty[side] = true;
+	}
 	free_descriptor(s);
 }
 

@@ -353,7 +353,7 @@ unsigned long SlabAllocator::validate()
 	};
 
 	for (unsigned id = 1; id <= KMM_MAX_CACHES; ++id) {
-		kmem_cache *s = caches_[id];
+		kmem_cache *s = slot(id);
 		if (s == nullptr)
 			continue;
 		cur = s;
@@ -510,10 +510,10 @@ unsigned long SlabAllocator::validate()
 	for_each_slab_page(
 		[&](struct page *p) {
 			const uint16_t id = page_cache_id(p);
-			if (id > KMM_MAX_CACHES || (id != 0 && caches_[id] == nullptr))
+			if (id > KMM_MAX_CACHES || (id != 0 && slot(id) == nullptr))
 				problem("slab page of no live cache", pages_.page_address(p));
 			else if (const Region *r = pages_.region_of(p);
-				 id != 0 && (caches_[id]->flags & SLAB_CACHE_DMA) != 0 && r != nullptr &&
+				 id != 0 && (slot(id)->flags & SLAB_CACHE_DMA) != 0 && r != nullptr &&
 				 r->zone != KMM_ZONE_DMA)
 				problem("slab of a SLAB_CACHE_DMA cache outside the DMA zone", pages_.page_address(p));
 			if (id == 0) {

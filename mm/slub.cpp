@@ -712,7 +712,7 @@ struct page *SlabAllocator::find_slab(const void *x, const char *who, const char
 		reporter_.finish_bug();
 		return nullptr;
 	}
-	if (head->cache_id > KMM_MAX_CACHES || caches_[head->cache_id] == nullptr) {
+	if (head->cache_id > KMM_MAX_CACHES || slot(head->cache_id) == nullptr) {
 		reporter_.bug(who, "%s of pointer %p in a slab of no live cache (cache id %u)", action, x,
 			      head->cache_id);
 		reporter_.finish_bug();
@@ -767,7 +767,7 @@ void SlabAllocator::free_slow(kmem_cache *s, void *x, const void *caller)
 		struct page *slab = page_head(page);
 		uint8_t state = page_state(slab);
 		if ((state == kSlab || state == kSlabCpu) && slab->cache_id <= KMM_MAX_CACHES &&
-		    caches_[slab->cache_id] == s) {
+		    slot(slab->cache_id) == s) {
 			if (kMagazineMax > 0 && (!kSlabDebug || (s->flags & kSlabDebugFlags) == 0)) /* outside region 0: the inline checks and push */
 				push_slab_object(*this, s, slab, x);
 			else
@@ -786,7 +786,7 @@ void SlabAllocator::free_misuse(kmem_cache *s, void *x)
 	if (slab == nullptr)
 		return;
 	reporter_.bug(s->name, "kmem_cache_free of object %p to the wrong cache: it belongs to %s", x,
-		      caches_[slab->cache_id]->name);
+		      slot(slab->cache_id)->name);
 	reporter_.finish_bug();
 }
 

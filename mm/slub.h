@@ -395,6 +395,8 @@ public:
 		walk_hook_arg_ = arg;
 		walk_hook_ = fn;
 	}
+	/* Tests: how many times destroy() flipped the walks' epoch. */
+	unsigned long reclaim_epoch() const { return __atomic_load_n(&reclaim_epoch_, __ATOMIC_SEQ_CST); }
 	/* True if s is a cache of this allocator that has not been destroyed. */
 	bool is_live(const kmem_cache *s) const;
 	/* kmem_cache_alloc/free/alloc_bulk with a NULL cache: reported as no
@@ -411,7 +413,10 @@ public:
 	/* Other CPUs' drains that were asked for rather than done (kRequest,
 	 * or a refused cross-CPU call) since init. */
 	unsigned long remote_drain_requests() const { return __atomic_load_n(&remote_drain_requests_, __ATOMIC_RELAXED); }
-	kmem_cache *cache(unsigned id) const { return id <= KMM_MAX_CACHES ? caches_[id] : nullptr; }
+	kmem_cache *cache(unsigned id) const { return id <= KMM_MAX_CACHES ? slot(id) : nullptr; }
+	/* A slot of caches_[], read without registry_lock_ (create and destroy
+	 * of other caches write it meanwhile): relaxed, one plain load. */
+	kmem_cache *slot(unsigned id) const { return __atomic_load_n(&caches_[id], __ATOMIC_RELAXED); }
 	kmem_cache *boot_cache() { return &boot_cache_; }
 
 	/* ---- kmalloc (kmalloc.cpp) ---- */
@@ -746,8 +751,8 @@ private:
 	unsigned long transit_ended_ = 0;
 	/* shrink_all walks in progress, counted on the side (parity) of
 	 * reclaim_epoch_ they started in; destroy flips the epoch and waits
-	 * for the old side to drain before it frees a cache it took out of
-	 * the table (slab_common.cpp). Away from the fast paths' fields. */
+	 * until it has seen each side drained before it frees a cache it took
+	 * out of the table (slab_common.cpp). Away from the fast paths' fields. */
 	unsigned long reclaim_epoch_ = 0;
 	unsigned long reclaimers_[2] = {};
 	/* Reclaim walks each CPU is inside (an IRQ may nest one in another):

@@ -504,7 +504,7 @@ __attribute__((always_inline)) inline void kfree_fast(SlabAllocator &a, const vo
 {
 	struct page *page = fast_page(a, reinterpret_cast<uintptr_t>(x));
 	if (__builtin_expect(page != nullptr, 1)) {
-		kmem_cache *s = a.caches_[page_cache_id(page)];
+		kmem_cache *s = a.slot(page_cache_id(page));
 		if (__builtin_expect(s != nullptr, 1)) {
 			void *object = const_cast<void *>(x);
 			if constexpr (kMagazineMax > 0) {
