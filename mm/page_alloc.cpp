@@ -471,24 +471,31 @@ __attribute__((noinline)) bool PageAllocator::free_general(struct page *head, un
 		pcp_give(head, order, *region);
 		return true;
 	}
-	/* The general path: poisoning and unlinking compound tails, both
-	 * O(pages), before the zone lock, which then covers the merge only. */
-	if (__builtin_expect(free_ok(head, order, expect, region), 1)) {
+	/* The general path: the checks under the zone lock, which claims the
+	 * block (head -> kInterior: of two racing frees of one block, a double
+	 * free on two CPUs, the second is reported); then poisoning and
+	 * unlinking compound tails, both O(pages), outside it; then the lock
+	 * again for the merge only. */
+	uint8_t state = 0;
+	bool claimed = false;
+	{
+		LockGuard guard(lock_);
+		if (__builtin_expect(free_ok(head, order, expect, region), 1)) {
+			state = page_state(head);
+			set_page_state(head, kInterior);
+			claimed = true;
+		} else {
+			check_free_locked(head, order, expect, region); /* reports why */
+		}
+	}
+	if (__builtin_expect(claimed, 1)) {
 		if (__builtin_expect(poison_, 0))
 			poison_block(head, order);
-		if (page_state(head) != kAllocated && page_state(head) != kExact && order > 0)
+		if (state != kAllocated && state != kExact && order > 0)
 			set_tails(head, order, kInterior);
 		LockGuard guard(lock_);
 		buddy_free(zones_[region->zone], *region, head, order);
 		return true;
-	}
-	{
-		LockGuard guard(lock_);
-		if (free_ok(head, order, expect, region)) { /* not expected: the state changed under us */
-			free_locked(*region, head, order);
-			return true;
-		}
-		check_free_locked(head, order, expect, region); /* reports why */
 	}
 	reporter_->finish_bug();
 	return false;
@@ -611,6 +618,8 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 		}
 		if (ok && !poison)
 			for_each_exact_block(pages, [&](size_t idx, unsigned o) { free_locked(*r, head + idx, o); });
+		else if (ok) /* claimed: a second free_pages_exact meanwhile is refused */
+			for_each_exact_block(pages, [&](size_t idx, unsigned) { set_page_state(head + idx, kInterior); });
 	}
 	if (!ok) {
 		reporter_->finish_bug();

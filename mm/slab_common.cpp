@@ -534,15 +534,17 @@ void SlabAllocator::destroy(kmem_cache *s)
 	 * been seen at 0 since then, every such walk is over — whatever other
 	 * destroys flip meanwhile (waiting for "the side before my flip" alone
 	 * missed a walk whose side an earlier, still-waiting destroy had
-	 * flipped away: two destroys during one walk). Each flip sends new
-	 * walks to the other side, so a stream of them cannot hold this back. */
-	bool seen_empty[2] = {false, false};
-	while (!seen_empty[0] || !seen_empty[1]) {
-		const unsigned side =
-			static_cast<unsigned>(__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST) & 1);
+	 * flipped away: two destroys during one walk). Two rounds: the side
+	 * this flip left, then the other after a second flip; each flip sends
+	 * new walks to the other side, so a stream of them cannot hold a round
+	 * back (other destroys' flips may, for as long as they keep coming). */
+	const unsigned first = static_cast<unsigned>(__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST) & 1);
+	for (unsigned round = 0; round < 2; ++round) {
+		const unsigned side = first ^ round;
+		if (round != 0)
+			__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST);
 		while (__atomic_load_n(&reclaimers_[side], __ATOMIC_SEQ_CST) != 0)
 			spin_pause(); /* the decrement sends no event: no WFE */
-		seen_empty[side] = true;
 	}
 	free_descriptor(s);
 }

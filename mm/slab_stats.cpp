@@ -510,10 +510,11 @@ unsigned long SlabAllocator::validate()
 	for_each_slab_page(
 		[&](struct page *p) {
 			const uint16_t id = page_cache_id(p);
-			if (id > KMM_MAX_CACHES || (id != 0 && slot(id) == nullptr))
+			const kmem_cache *owner = id <= KMM_MAX_CACHES ? slot(id) : nullptr; /* one load */
+			if (id > KMM_MAX_CACHES || (id != 0 && owner == nullptr))
 				problem("slab page of no live cache", pages_.page_address(p));
 			else if (const Region *r = pages_.region_of(p);
-				 id != 0 && (slot(id)->flags & SLAB_CACHE_DMA) != 0 && r != nullptr &&
+				 id != 0 && (owner->flags & SLAB_CACHE_DMA) != 0 && r != nullptr &&
 				 r->zone != KMM_ZONE_DMA)
 				problem("slab of a SLAB_CACHE_DMA cache outside the DMA zone", pages_.page_address(p));
 			if (id == 0) {

@@ -785,8 +785,9 @@ void SlabAllocator::free_misuse(kmem_cache *s, void *x)
 	struct page *slab = find_slab(x, s->name, "kmem_cache_free");
 	if (slab == nullptr)
 		return;
+	const kmem_cache *owner = slot(slab->cache_id); /* one load: it may be destroyed meanwhile */
 	reporter_.bug(s->name, "kmem_cache_free of object %p to the wrong cache: it belongs to %s", x,
-		      slot(slab->cache_id)->name);
+		      owner != nullptr ? owner->name : "a cache destroyed meanwhile");
 	reporter_.finish_bug();
 }
 

@@ -11,7 +11,8 @@
  * newlib versions would pull newlib's allocator in (see "statistics"
  * below). C++ operator new/delete: kernel/lib/new_delete.cpp.
  *
- * Freestanding: only kmm's public C API (kmm/slab.h). Built as an object
+ * Freestanding: only kmm's public C API (kmm/kmm.h) and, for
+ * malloc_stats' output, the arch console (arch/arch.h). Built as an object
  * library (kmm_libc_shim_<board>), so these strong definitions are linked
  * whatever the link order, and libc's archive members for the same symbols
  * (newlib's mallocr.o, freer.o … and with them _sbrk) are never pulled in.

@@ -47,7 +47,9 @@ size_t malloc_usable_size(void *p);
 
 /* newlib's <malloc.h> statistics and tuning calls (libc_shim.cpp says what
  * kmm puts in them). struct mallinfo is newlib's (ten size_t fields),
- * declared here for code without that header. */
+ * declared here for code without that header; include newlib's <malloc.h>
+ * first where both are wanted (this file's _r functions take void *, not
+ * struct _reent *, so the shim itself does not include it). */
 #ifndef _INCLUDE_MALLOC_H_
 struct mallinfo {
 	size_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;

@@ -42,8 +42,8 @@ TEST_F(AsanThroughKmm, OverflowPastTheRequestedSize)
 	slab.kfree(const_cast<char *>(p));
 }
 
-/* krealloc in place, shrinking or growing inside the object: addressable
- * up to the new size, as kmalloc of that size would be (Linux's KASAN
+/* krealloc in place, shrinking or growing inside the object, with or
+ * without __GFP_ZERO: addressable up to the new size (Linux's KASAN
  * alike); ksize() opens the whole object again. */
 TEST_F(AsanThroughKmm, InPlaceKreallocMovesTheAddressableEnd)
 {

@@ -40,7 +40,8 @@ enum kmm_bug_policy {
 /* OOM hook: runs once when an allocation finds no memory; it may free memory
  * (drop caches, shrink pools). The allocation is then retried once. It may
  * allocate, but while it runs, an allocation on its CPU that finds no
- * memory (its own, or an interrupt's) fails without running it again. */
+ * memory (its own, or any task's or interrupt's there) fails without
+ * running it again. */
 typedef void (*kmm_oom_fn)(void *ctx, gfp_t gfp, unsigned int order);
 
 void kmm_set_report_hook(kmm_report_fn fn, void *ctx);
