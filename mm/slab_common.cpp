@@ -543,8 +543,13 @@ void SlabAllocator::destroy(kmem_cache *s)
 		const unsigned side = first ^ round;
 		if (round != 0)
 			__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST);
-		while (__atomic_load_n(&reclaimers_[side], __ATOMIC_SEQ_CST) != 0)
+		while (__atomic_load_n(&reclaimers_[side], __ATOMIC_SEQ_CST) != 0) {
 			spin_pause(); /* the decrement sends no event: no WFE */
+			/* Called with IRQs masked (an IRQ handler): a walk on
+			 * another CPU may wait for a drain call to this one. */
+			if constexpr (KMM_NR_CPUS > 1)
+				kmm_arch_cpu_call_poll();
+		}
 	}
 	free_descriptor(s);
 }

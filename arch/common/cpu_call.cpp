@@ -95,6 +95,12 @@ void kmm_cpu_call_serve(void)
 	stop_if_asked(b);
 }
 
+void kmm_arch_cpu_call_poll(void)
+{
+	if (caller_irqs_masked()) /* else the IPI handler serves: never both */
+		kmm_cpu_call_serve();
+}
+
 void kmm_arch_cpu_calls_enable(void)
 {
 	unsigned cpu = kmm_arch_cpu_id();

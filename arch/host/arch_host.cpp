@@ -412,6 +412,9 @@ extern "C" int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *
 	return 0;
 }
 
+/* Nothing to serve: a call takes the target's slot from outside. */
+extern "C" void kmm_arch_cpu_call_poll(void) {}
+
 /* Holds every other slot, in index order (two stoppers cannot deadlock;
  * stop_lock makes them take turns anyway), then revokes the biased ones
  * with one membarrier. */

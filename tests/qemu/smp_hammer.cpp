@@ -32,6 +32,10 @@
  *   stop   CPUs 1-3 count in loops; while kmm_arch_cpus_stop() holds
  *          them no count moves, after the resume every one does; with
  *          IRQs masked the stop is refused
+ *   destroy_masked
+ *          CPU 0 destroys caches with its IRQs masked (as from an IRQ
+ *          handler) while CPUs 1-3 run reclaim walks that call it: the
+ *          destroy serves those calls while it waits for the walks
  *   park   parks CPUs 1-3 for the rest of the boot
  *
  * Each CPU keeps a table of live blocks stamped with its id and a
@@ -659,6 +663,61 @@ void stop_others(struct ktest *t)
 	smp_run_on_all(count_stopper, t);
 }
 
+/* A kmem_cache_destroy with IRQs masked on CPU 0 (as an interrupt
+ * handler would call it) while CPUs 1-3 run reclaim walks, whose drains
+ * call every CPU, CPU 0 included: the destroy waits for the walks that
+ * may hold its cache and serves their calls to it meanwhile
+ * (kmm_arch_cpu_call_poll). Before, the first such wait hung: CPU 0 waited
+ * for a walk that waited for CPU 0. */
+volatile bool g_walk_run;
+unsigned long g_walks[kCpus];
+constexpr unsigned kMaskedDestroys = 8; /* each waits for walks in progress: ~0.1 s under QEMU */
+
+void walk_or_destroy(unsigned cpu, void *ctx)
+{
+	if (cpu != 0) {
+		while (__atomic_load_n(&g_walk_run, __ATOMIC_ACQUIRE)) {
+			kmm_slab_shrink_all();
+			__atomic_store_n(&g_walks[cpu], g_walks[cpu] + 1, __ATOMIC_RELAXED);
+		}
+		return;
+	}
+	auto *t = static_cast<struct ktest *>(ctx);
+	for (unsigned k = 1; k < kCpus; ++k) /* every walker is walking */
+		while (__atomic_load_n(&g_walks[k], __ATOMIC_RELAXED) == 0)
+			;
+	unsigned destroyed = 0;
+	for (unsigned i = 0; i < kMaskedDestroys; ++i) {
+		struct kmem_cache *s = kmem_cache_create("smp_masked_destroy", 96, 0, 0, nullptr);
+		if (s == nullptr)
+			break;
+		kmem_cache_free(s, kmem_cache_alloc(s, GFP_KERNEL));
+		unsigned long flags = kmm_arch_irq_save();
+		kmem_cache_destroy(s);
+		kmm_arch_irq_restore(flags);
+		++destroyed;
+	}
+	__atomic_store_n(&g_walk_run, false, __ATOMIC_RELEASE);
+	KTEST_EXPECT_EQ(t, destroyed, kMaskedDestroys);
+}
+
+void destroy_masked(struct ktest *t)
+{
+	KTEST_ASSERT_EQ(t, smp_boot_cpus(), kCpus);
+	const unsigned long bugs = kmm_bug_count();
+	g_walk_run = true;
+	for (unsigned long &n : g_walks)
+		n = 0;
+	smp_run_on_all(walk_or_destroy, t);
+	unsigned long walks = 0;
+	for (unsigned k = 1; k < kCpus; ++k)
+		walks += g_walks[k];
+	KTEST_EXPECT_EQ(t, kmm_slab_validate(), 0ul);
+	KTEST_EXPECT_EQ(t, kmm_bug_count(), bugs); /* no leak or misuse report */
+	printk("# smp_hammer: destroy_masked: %u destroys with IRQs masked on CPU 0 during %lu reclaim walks on CPUs 1-%u\n",
+	       kMaskedDestroys, walks, kCpus - 1);
+}
+
 void park(struct ktest *) { smp_park_others(); }
 
 const ktest_case cases[] = {
@@ -668,6 +727,7 @@ const ktest_case cases[] = {
 	{"drain", drain_remote},
 	{"oom", oom},
 	{"stop", stop_others},
+	{"destroy_masked", destroy_masked},
 	{"park", park},
 };
 

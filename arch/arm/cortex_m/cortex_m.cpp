@@ -87,6 +87,7 @@ int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *arg)
 	return 0;
 }
 void kmm_arch_cpu_calls_enable(void) {}
+void kmm_arch_cpu_call_poll(void) {}
 int kmm_arch_cpus_stop(void) { return 0; } /* there is no other CPU */
 void kmm_arch_cpus_resume(void) {}
 void kmm_arch_cpu_relax(void) { __asm__ volatile("nop" ::: "memory"); }

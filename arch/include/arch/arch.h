@@ -31,6 +31,12 @@ unsigned int kmm_arch_cpu_id(void);
  * could deadlock against a call to it). The caller holds no lock that fn
  * or the target CPU's IRQ-masked sections take. cpu may be the caller's. */
 int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *arg);
+/* For a CPU that waits with IRQs masked (an interrupt handler, say) for
+ * another CPU that may itself wait for a kmm_arch_cpu_call to this one:
+ * runs such a call now if one is posted, as the IPI would. Nothing with
+ * IRQs enabled (the IPI is taken then) and where no call needs serving
+ * (one CPU; the host, whose calls take the slot from outside). */
+void kmm_arch_cpu_call_poll(void);
 
 /* Stops every other CPU that takes cross-CPU calls where its IRQs are
  * enabled (so it is inside no IRQ-masked section: it holds no lock and is
