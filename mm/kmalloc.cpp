@@ -367,7 +367,7 @@ void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp)
 		if ((gfp & __GFP_ZERO) != 0)
 			__builtin_memset(static_cast<char *>(mutable_p) + new_size, 0, old - new_size);
 		if constexpr (kSanitize)
-			if (s != nullptr) /* then, as kmalloc: addressable up to new_size */
+			if (s != nullptr) /* then addressable up to new_size (KASAN alike) */
 				san_object_resize(s, mutable_p, new_size, s->size, static_cast<char *>(mutable_p) + s->offset);
 		return mutable_p;
 	}

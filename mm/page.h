@@ -7,7 +7,9 @@
  *   state        meaning                                    valid fields
  *   kFree        head of a free buddy block                 order, lru (zone free list)
  *   kInterior    inside a block (free or allocated), not    —
- *                its head; also non-compound tails
+ *                its head; also non-compound tails, and
+ *                the head of a block a free has claimed
+ *                (between its two zone-lock holds)
  *   kAllocated   head of a block from alloc_pages           order
  *   kExact       head of a block alloc_pages_exact kept     order, next = the
  *                (only free_pages_exact frees it)           allocation's first page

@@ -535,15 +535,18 @@ void SlabAllocator::destroy(kmem_cache *s)
 	 * destroys flip meanwhile (waiting for "the side before my flip" alone
 	 * missed a walk whose side an earlier, still-waiting destroy had
 	 * flipped away: two destroys during one walk). Two rounds: the side
-	 * this flip left, then the other after a second flip; each flip sends
-	 * new walks to the other side, so a stream of them cannot hold a round
-	 * back (other destroys' flips may, for as long as they keep coming). */
+	 * this flip left, then the other after a second flip. While a round
+	 * waits, new walks must go to the other side: should other destroys'
+	 * flips have sent them back to this one, it flips once more (extra
+	 * flips cost nothing), so a stream of walks cannot hold a round back. */
 	const unsigned first = static_cast<unsigned>(__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST) & 1);
 	for (unsigned round = 0; round < 2; ++round) {
 		const unsigned side = first ^ round;
 		if (round != 0)
 			__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST);
 		while (__atomic_load_n(&reclaimers_[side], __ATOMIC_SEQ_CST) != 0) {
+			if ((__atomic_load_n(&reclaim_epoch_, __ATOMIC_SEQ_CST) & 1) == side)
+				__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST);
 			spin_pause(); /* the decrement sends no event: no WFE */
 			/* Called with IRQs masked (an IRQ handler): a walk on
 			 * another CPU may wait for a drain call to this one. */

@@ -43,6 +43,7 @@ struct alignas(64) Mailbox {
 	uint32_t done;
 	uint32_t stop;    /* set by the stopper: stop here */
 	uint32_t stopped; /* set by this CPU while it is stopped */
+	uint32_t serving; /* this CPU runs fn (only it touches this) */
 };
 Mailbox g_box[KMM_ARCH_MAX_CPUS];
 uint32_t g_stop_lock;
@@ -87,8 +88,10 @@ void kmm_cpu_call_serve(void)
 		return;
 	Mailbox &b = g_box[cpu];
 	uint32_t posted = __atomic_load_n(&b.posted, __ATOMIC_ACQUIRE);
-	if (posted != b.done) {
+	if (posted != b.done && b.serving == 0) { /* a poll inside fn: not fn again */
+		b.serving = 1;
 		b.fn(b.arg);
+		b.serving = 0;
 		__atomic_store_n(&b.done, posted, __ATOMIC_RELEASE);
 		kmm_arch_cpu_wake_all();
 	}

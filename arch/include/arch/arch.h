@@ -33,14 +33,17 @@ unsigned int kmm_arch_cpu_id(void);
 int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *arg);
 /* For a CPU that waits with IRQs masked (an interrupt handler, say) for
  * another CPU that may itself wait for a kmm_arch_cpu_call to this one:
- * runs such a call now if one is posted, as the IPI would. Nothing with
- * IRQs enabled (the IPI is taken then) and where no call needs serving
- * (one CPU; the host, whose calls take the slot from outside). */
+ * runs such a call now if one is posted, as the IPI would — and stops
+ * there if kmm_arch_cpus_stop() asks (so the caller must hold no lock
+ * that a call's fn or a stopper's reader takes). Nothing with IRQs
+ * enabled (the IPI is taken then) and where no call needs serving (one
+ * CPU; the host, whose calls take the slot from outside). */
 void kmm_arch_cpu_call_poll(void);
 
 /* Stops every other CPU that takes cross-CPU calls where its IRQs are
  * enabled (so it is inside no IRQ-masked section: it holds no lock and is
- * in no per-CPU fast path) and keeps it there until kmm_arch_cpus_resume():
+ * in no per-CPU fast path), or where it polls in an IRQ-masked wait that
+ * holds no lock (kmm_arch_cpu_call_poll), and keeps it there until kmm_arch_cpus_resume():
  * the caller may then read other CPUs' per-CPU data as if the system were
  * halted. One stop at a time (another caller waits). Returns 0, or a
  * negative value, with nothing stopped, for a caller with IRQs masked.
