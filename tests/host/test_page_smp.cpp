@@ -8,7 +8,9 @@
  * validate() is clean and, drained, the buddy state equals the one after
  * init. PageSmpPressure: an allocation that finds no free page drains an
  * idle CPU's lists too; PageSmpZones: so does a Normal request before it
- * falls back to the DMA zone. Runs under the host-tsan preset too.
+ * falls back to the DMA zone. PageSmpDoubleFree: two CPUs freeing one block
+ * above the per-CPU orders at once: one succeeds, one is reported. Runs
+ * under the host-tsan preset too.
  */
 #include <gtest/gtest.h>
 
@@ -138,6 +140,49 @@ TEST_P(PageSmp, ThreadsAllocateAndFreeAcrossCpusAndNothingIsLost)
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, PageSmp, ::testing::Values(2u, 4u, 8u));
+
+/* Two CPUs free the same block above the per-CPU orders at the same
+ * moment (a double free): the free checks and claims the block under the
+ * zone lock, so in every round exactly one free succeeds and the other is
+ * reported and refused; nothing is lost or listed twice. (With the checks
+ * outside the lock both passed and the block went onto a free list
+ * twice.) Plain and compound blocks in turn. */
+TEST(PageSmpDoubleFree, RacingFreesOfOneBlockAboveThePerCpuOrders)
+{
+	Arena arena(kBlockBytes * 2, kBlockBytes);
+	kmm_test::TestAllocator t(KMM_PCP_HIGH);
+	kmm::PageAllocator &pa = t.pa;
+	ASSERT_EQ(pa.add_region(arena.at(0), kBlockBytes * 2, KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(pa.init(), 0);
+	const kmm_test::BuddySnapshot initial = kmm_test::snapshot(pa);
+	constexpr unsigned kOrder = kmm::kPcpMaxOrder + 2 <= kmm::kMaxOrder ? kmm::kPcpMaxOrder + 2 : kmm::kMaxOrder;
+	static_assert(kOrder > kmm::kPcpMaxOrder, "an order without a per-CPU list");
+	constexpr unsigned kRounds = 1000;
+	unsigned wrong_rounds = 0;
+	for (unsigned round = 0; round < kRounds; ++round) {
+		const bool compound = (round & 1) != 0;
+		struct page *p = pa.alloc(GFP_KERNEL | (compound ? __GFP_COMP : 0), kOrder,
+					  compound ? kmm::kCompound : kmm::kAllocated);
+		ASSERT_NE(p, nullptr);
+		std::atomic<int> ready{0};
+		std::atomic<unsigned> freed{0};
+		auto racer = [&] {
+			ready.fetch_add(1);
+			while (ready.load() < 2) {
+			}
+			if (pa.free(p, kOrder))
+				freed.fetch_add(1);
+		};
+		std::thread other(racer);
+		racer();
+		other.join();
+		wrong_rounds += freed.load() != 1;
+	}
+	EXPECT_EQ(wrong_rounds, 0u) << "rounds where not exactly one of the two frees succeeded";
+	EXPECT_EQ(t.rep.bugs(), static_cast<unsigned long>(kRounds)) << "one report per round: the losing free";
+	EXPECT_EQ(pa.validate(), 0u);
+	EXPECT_EQ(kmm_test::snapshot(pa), initial) << "every block back, none listed twice";
+}
 
 /* On the helper's thread (its own CPU slot): `per_order` blocks of every
  * per-CPU order taken and given back, so they stay parked on that CPU's
