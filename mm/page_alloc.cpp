@@ -438,15 +438,6 @@ __attribute__((noinline)) bool PageAllocator::check_free_locked(struct page *hea
 	return true;
 }
 
-inline void PageAllocator::free_locked(const Region &region, struct page *head, unsigned order)
-{
-	if (__builtin_expect(poison_, 0))
-		poison_block(head, order);
-	if (page_state(head) != kAllocated && page_state(head) != kExact && order > 0)
-		set_tails(head, order, kInterior);
-	buddy_free(zones_[region.zone], region, head, order);
-}
-
 __attribute__((noinline)) bool PageAllocator::free_general(struct page *head, unsigned order, PageState expect)
 {
 	if (head == nullptr)
@@ -491,7 +482,7 @@ __attribute__((noinline)) bool PageAllocator::free_general(struct page *head, un
 	if (__builtin_expect(claimed, 1)) {
 		if (__builtin_expect(poison_, 0))
 			poison_block(head, order);
-		if (state != kAllocated && state != kExact && order > 0)
+		if (state != kAllocated && order > 0) /* compound: its tails */
 			set_tails(head, order, kInterior);
 		LockGuard guard(lock_);
 		buddy_free(zones_[region->zone], *region, head, order);
@@ -593,7 +584,6 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 	}
 	struct page *head = r->page_at(a);
 	bool ok = true;
-	const bool poison = poison_; /* then poisoned outside the lock (O(pages)) */
 	{
 		LockGuard guard(lock_);
 		const Region *region;
@@ -616,22 +606,17 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 				       static_cast<unsigned long>(a), size);
 			ok = false;
 		}
-		if (ok && !poison)
-			for_each_exact_block(pages, [&](size_t idx, unsigned o) { free_locked(*r, head + idx, o); });
-		else if (ok) /* claimed: a second free_pages_exact meanwhile is refused */
+		if (ok) /* claimed, as free_general does: a second free_pages_exact meanwhile is refused */
 			for_each_exact_block(pages, [&](size_t idx, unsigned) { set_page_state(head + idx, kInterior); });
 	}
 	if (!ok) {
 		reporter_->finish_bug();
 		return false;
 	}
-	if (poison) { /* checked above; the blocks are still the caller's */
+	if (__builtin_expect(poison_, 0)) /* O(pages): outside the lock */
 		for_each_exact_block(pages, [&](size_t idx, unsigned o) { poison_block(head + idx, o); });
-		LockGuard guard(lock_);
-		for_each_exact_block(pages, [&](size_t idx, unsigned o) {
-			buddy_free(zones_[r->zone], *r, head + idx, o);
-		});
-	}
+	LockGuard guard(lock_);
+	for_each_exact_block(pages, [&](size_t idx, unsigned o) { buddy_free(zones_[r->zone], *r, head + idx, o); });
 	return true;
 }
 

@@ -220,7 +220,6 @@ private:
 	 * path; check_free_locked reports what is wrong (slow path). */
 	bool free_ok(const struct page *head, unsigned order, PageState expect, const Region *&region) const;
 	bool check_free_locked(struct page *head, unsigned order, PageState expect, const Region *&region);
-	void free_locked(const Region &region, struct page *head, unsigned order);
 	void set_tails(struct page *head, unsigned order, PageState tail_state);
 	void poison_block(const struct page *head, unsigned order);
 	void check_poison(struct page *head, unsigned order);

@@ -534,16 +534,11 @@ void SlabAllocator::destroy(kmem_cache *s)
 	 * been seen at 0 since then, every such walk is over — whatever other
 	 * destroys flip meanwhile (waiting for "the side before my flip" alone
 	 * missed a walk whose side an earlier, still-waiting destroy had
-	 * flipped away: two destroys during one walk). Two rounds: the side
-	 * this flip left, then the other after a second flip. While a round
-	 * waits, new walks must go to the other side: should other destroys'
-	 * flips have sent them back to this one, it flips once more (extra
-	 * flips cost nothing), so a stream of walks cannot hold a round back. */
-	const unsigned first = static_cast<unsigned>(__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST) & 1);
-	for (unsigned round = 0; round < 2; ++round) {
-		const unsigned side = first ^ round;
-		if (round != 0)
-			__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST);
+	 * flipped away: two destroys during one walk). While it waits for a
+	 * side, new walks must go to the other: if the epoch sends them to
+	 * this one, it flips it (extra flips, other destroys' too, cost
+	 * nothing), so a stream of walks cannot hold the wait back. */
+	for (unsigned side = 0; side < 2; ++side) {
 		while (__atomic_load_n(&reclaimers_[side], __ATOMIC_SEQ_CST) != 0) {
 			if ((__atomic_load_n(&reclaim_epoch_, __ATOMIC_SEQ_CST) & 1) == side)
 				__atomic_fetch_add(&reclaim_epoch_, 1ul, __ATOMIC_SEQ_CST);

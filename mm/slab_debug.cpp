@@ -570,12 +570,7 @@ void SlabAllocator::hold_cut_objects_locked(kmem_cache *s, struct page *slab)
 	uintptr_t base = slab_base(pages_, slab);
 	unsigned held = 0;
 	for (unsigned first = 0; first < s->objects; first += 64) {
-		uint64_t is_free = 0;
-		for (void *p = freelist_decode(base, slab->freelist); p != nullptr; p = get_freepointer(s, p)) {
-			uintptr_t idx = (reinterpret_cast<uintptr_t>(p) - base) / s->size;
-			if (idx >= first && idx < first + 64u)
-				is_free |= uint64_t{1} << (idx - first);
-		}
+		const uint64_t is_free = free_slot_bits(s, slab, base, first);
 		for (unsigned k = 0; k < 64 && first + k < s->objects; ++k) {
 			if ((is_free & (uint64_t{1} << k)) != 0)
 				continue;
@@ -642,12 +637,7 @@ unsigned long SlabAllocator::validate_slab_locked(kmem_cache *s, struct page *sl
 		return problems;
 	/* Which slots are free: 64 at a time from the (now sound) freelist. */
 	for (unsigned first = 0; first < s->objects; first += 64) {
-		uint64_t is_free = 0;
-		for (void *p = freelist_decode(base, slab->freelist); p != nullptr; p = get_freepointer(s, p)) {
-			uintptr_t idx = (reinterpret_cast<uintptr_t>(p) - base) / s->size;
-			if (idx >= first && idx < first + 64u)
-				is_free |= uint64_t{1} << (idx - first);
-		}
+		const uint64_t is_free = free_slot_bits(s, slab, base, first);
 		for (unsigned k = 0; k < 64 && first + k < s->objects; ++k) {
 			uintptr_t slot = base + uintptr_t{first + k} * s->size;
 			bool free = (is_free & (uint64_t{1} << k)) != 0;

@@ -264,16 +264,9 @@ void SlabAllocator::report_leaks_locked(kmem_cache *s)
 		if (slab->cache_id != s->id)
 			return;
 		uintptr_t base = slab_base(pages_, slab);
-		void *head = freelist_decode(base, slab->freelist);
 		/* Free objects of 64 at a time, marked in a bitmap: O(objects^2 / 64). */
 		for (unsigned first = 0; first < s->objects; first += 64) {
-			uint64_t is_free = 0;
-			unsigned long n = 0;
-			for (void *p = head; p != nullptr && n <= s->objects; p = get_freepointer(s, p), ++n) {
-				uintptr_t idx = (reinterpret_cast<uintptr_t>(p) - base) / s->size;
-				if (idx >= first && idx < first + 64u)
-					is_free |= uint64_t{1} << (idx - first);
-			}
+			const uint64_t is_free = free_slot_bits(s, slab, base, first);
 			for (unsigned k = 0; k < 64 && first + k < s->objects; ++k) {
 				if ((is_free & (uint64_t{1} << k)) != 0)
 					continue;

@@ -847,6 +847,22 @@ inline void set_freepointer(const kmem_cache *s, void *object, void *next)
 	FreePointerCodec(s).store(object, next);
 }
 
+/* Which of the slots first … first + 63 of the slab at base are on its
+ * freelist: bit k for slot first + k. The walk stops after `objects`
+ * entries, so a cycle cannot hang it. Diagnostics only (O(objects)). */
+inline uint64_t free_slot_bits(const kmem_cache *s, const struct page *slab, uintptr_t base, unsigned first)
+{
+	uint64_t bits = 0;
+	unsigned long n = 0;
+	for (void *p = freelist_decode(base, slab->freelist); p != nullptr && n <= s->objects;
+	     p = get_freepointer(s, p), ++n) {
+		uintptr_t idx = (reinterpret_cast<uintptr_t>(p) - base) / s->size;
+		if (idx >= first && idx < first + 64u)
+			bits |= uint64_t{1} << (idx - first);
+	}
+	return bits;
+}
+
 /* offset % size == 0, for offset < 2^32, without a division. */
 inline bool on_object_boundary(const kmem_cache *s, uintptr_t offset)
 {
