@@ -131,7 +131,7 @@ extern "C" int kmm_main(void)
 	int status = failed_tests == 0 && workload_problems == 0 && mm_problems == 0 && new_bugs == 0
 			     ? KMM_EXIT_OK
 			     : KMM_EXIT_TEST_FAILED;
-	printk("kmm: %u self-tests failed, %lu workload problems, %lu validate problems, %lu misuse reports after "
+	printk("kmm: %u self-tests failed, %lu workload problems, %lu validate/stack problems, %lu misuse reports after "
 	       "the self-tests: exit status %d\n",
 	       failed_tests, workload_problems, mm_problems, new_bugs, status);
 	return status;

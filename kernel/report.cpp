@@ -4,7 +4,8 @@
  * validate() of both layers, mm's footprint in this image (flash from the
  * linker's __kmm_mm_* symbols; RAM = static data + page descriptors + slab
  * metadata), the deepest the stack ever got (painted at boot) and the
- * counter since reset. Also the stack painting itself.
+ * counter since reset. Also the stack painting itself. Returns the
+ * problems found: validate()'s, plus one for a stack that reached its end.
  */
 #include <kernel/boot.h>
 
@@ -75,8 +76,17 @@ unsigned long report_print(void)
 	printk("footprint: mm RAM %zu B = static %zu (data %zu + bss %zu) + page descriptors %zu + slab metadata "
 	       "%zu (%u caches at boot)\n",
 	       ram, data + bss, data, bss, kmm_memmap_bytes(), boot_info.slab_boot_bytes, boot_info.slab_boot_caches);
-	printk("stack:     peak %zu of %zu B\n", stack_peak_bytes(), stack_size);
+	/* The lowest word written: the stack reached its end and most likely
+	 * went past it (into .bss on the RAM-loaded boards; off the start of
+	 * RAM on Cortex-M). A problem of the boot, like a validate one. */
+	size_t peak = stack_peak_bytes();
+	unsigned long stack_problems = peak >= stack_size ? 1 : 0;
+	if (stack_problems != 0)
+		printk("stack:     peak %zu of %zu B: OVERFLOW, the lowest word was written; raise KMM_STACK_SIZE\n",
+		       peak, stack_size);
+	else
+		printk("stack:     peak %zu of %zu B\n", peak, stack_size);
 	printk("counter:   %llu %s since boot\n", static_cast<unsigned long long>(ticks), kmm_board_counter_unit());
 	printk("---- end of report ----\n");
-	return page_problems + slab_problems;
+	return page_problems + slab_problems + stack_problems;
 }

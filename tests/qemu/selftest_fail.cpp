@@ -13,12 +13,17 @@
  *   - a workload scenario that double-frees: a misuse report after the
  *     self-tests, which fails the boot also in release builds (only in
  *     those: with KMM_DEBUG >= 1 the policy after the self-tests panics,
- *     which qemu.B.panic covers).
+ *     which qemu.B.panic covers);
+ *   - stack_reaches_its_end: a self-test that writes the main stack's
+ *     lowest word, as a stack that ran to its end does (the report must
+ *     say OVERFLOW and count a problem).
  * Proof that the harness turns each of them into a failed QEMU run.
  */
 #include <kernel/ktest.h>
 #include <kernel/workload.h>
 #include <kmm/config.h>
+
+extern "C" uint32_t __stack_bottom[]; /* the linker script */
 
 namespace {
 
@@ -41,10 +46,20 @@ void undeclared_misuse(struct ktest *t)
 	kfree(p);
 }
 
+/* Passes its own checks; only the report can tell. (A real overflow
+ * would write here and then below the stack: off the start of RAM on
+ * Cortex-M, into .bss on the RAM-loaded boards.) */
+void stack_reaches_its_end(struct ktest *t)
+{
+	*reinterpret_cast<volatile uint32_t *>(__stack_bottom) = 0;
+	KTEST_EXPECT_EQ(t, *reinterpret_cast<volatile uint32_t *>(__stack_bottom), 0u);
+}
+
 const ktest_case cases[] = {
 	{"must_fail", must_fail},
 	{"leaks_a_page", leaks_a_page},
 	{"undeclared_misuse", undeclared_misuse},
+	{"stack_reaches_its_end", stack_reaches_its_end},
 };
 
 size_t cannot_set_up()

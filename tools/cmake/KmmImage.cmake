@@ -4,6 +4,8 @@
 #   * links the arch startup objects, the linker script (-L linker/ so the
 #     script can INCLUDE the arch's section layout, KMM_LINKER_LAYOUT:
 #     cortex-m.ld or ram.ld) and -lgcc, and nothing else;
+#   * sizes the main stack: KMM_STACK_SIZE (cache) if set, else the
+#     script's default, which may depend on KMM_UNOPTIMISED (Debug);
 #   * writes <target>.map;
 #   * after each link: fails the build if the map shows anything from libc
 #     or another runtime library (tools/cmake/check_no_libc.cmake), and
@@ -14,6 +16,18 @@
 #     dynamic initialiser (tools/cmake/check_constant_init.cmake): boot
 #     starts mm before the constructors run.
 include_guard(GLOBAL)
+
+# kmm_image_stack(<target>): the main stack's size for the linker script.
+# The cache variable KMM_STACK_SIZE (bytes) overrides the script's default
+# (as KMM_STACK_SIZE_SET); an unoptimised build says so (KMM_UNOPTIMISED),
+# and a script may then pick a larger default (lm3s6965evb: -O0 frames peak
+# at 2,656 B where -Os peaks at 1,576).
+function(kmm_image_stack target)
+  if(KMM_STACK_SIZE)
+    target_link_options(${target} PRIVATE -Wl,--defsym=KMM_STACK_SIZE_SET=${KMM_STACK_SIZE})
+  endif()
+  target_link_options(${target} PRIVATE $<$<CONFIG:Debug>:-Wl,--defsym=KMM_UNOPTIMISED=1>)
+endfunction()
 
 function(kmm_image target)
   cmake_parse_arguments(ARG "" "LINKER_SCRIPT" "LINK_DIRS" ${ARGN})
@@ -29,6 +43,7 @@ function(kmm_image target)
     -L${PROJECT_SOURCE_DIR}/linker
     -T${ARG_LINKER_SCRIPT}
     -Wl,--gc-sections -Wl,-Map=${map} -Wl,--cref)
+  kmm_image_stack(${target})
   foreach(dir IN LISTS ARG_LINK_DIRS)
     target_link_options(${target} PRIVATE -L${dir})
   endforeach()

@@ -11,12 +11,14 @@
 #       c; c_nano = newlib-nano, compiled and linked with
 #       --specs=nano.specs) and libgcc
 #       (-nostdlib: no crt0, no libnosys — the image brings its system
-#       calls, tests/cross/newlib/newlib_glue.c); writes <target>.map with
+#       calls, tests/cross/newlib/newlib_glue.c); the stack as
+#       kmm_image_stack (KmmImage.cmake); writes <target>.map with
 #       a cross-reference table; prints the sizes.
 #   kmm_libc_allocator_test(NAME <test> IMAGE <target> [WILL_FAIL])
 #       CTest (label cross): tools/cmake/check_libc_allocator.cmake on the
 #       image's symbol table (nm) and map: no libc allocator may be linked.
 include_guard(GLOBAL)
+include(${CMAKE_CURRENT_LIST_DIR}/KmmImage.cmake) # kmm_image_stack
 
 separate_arguments(_kmm_cpu_flags UNIX_COMMAND "${KMM_CPU_FLAGS} ${KMM_LINK_CPU_FLAGS}")
 execute_process(COMMAND ${CMAKE_C_COMPILER} ${_kmm_cpu_flags} -print-file-name=libc.a
@@ -46,6 +48,7 @@ function(kmm_newlib_image target)
     -L${PROJECT_SOURCE_DIR}/linker
     -T${ARG_LINKER_SCRIPT}
     -Wl,--gc-sections -Wl,-Map=${map} -Wl,--cref)
+  kmm_image_stack(${target})
   target_link_libraries(${target} PRIVATE -Wl,--start-group ${ARG_LIBC} gcc -Wl,--end-group)
   if(ARG_LIBC STREQUAL "c_nano")
     # What a newlib-nano user builds with: nano.specs also puts nano's

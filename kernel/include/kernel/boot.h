@@ -28,7 +28,8 @@ extern struct kmm_boot_info boot_info;
 
 /* The end-of-boot report: pages, buddyinfo, slabinfo, slab path counters,
  * misuse/OOM counts, mm footprint, stack use, counter (kernel/report.cpp).
- * Returns the problems validate() of both layers finds at the end. */
+ * Returns the problems validate() of both layers finds at the end, plus
+ * one if the stack reached its end (its lowest word was written). */
 unsigned long report_print(void);
 /* Fills the stack below the current frame with a pattern, so report_print
  * can tell how deep it ever got. */
