@@ -255,12 +255,13 @@ inline struct page *PageAllocator::finish_alloc(struct page *p, gfp_t gfp, unsig
 __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp, unsigned order,
 									PageState head_state)
 {
+	/* Misuse, not a failed allocation: reported even under __GFP_NOWARN,
+	 * which only silences the out-of-memory warning below (as Linux's
+	 * kmalloc_fix_flags and kmm's slab layer warn whatever the flags). */
 	if (order > kMaxOrder || (gfp & ~KMM_GFP_VALID_MASK) != 0) {
-		if ((gfp & __GFP_NOWARN) == 0 || order > kMaxOrder) {
-			reporter_->bug(kWho, "alloc_pages: invalid %s (order %u, gfp %#x; max order %u)",
-				       order > kMaxOrder ? "order" : "gfp flags", order, gfp, kMaxOrder);
-			reporter_->finish_bug();
-		}
+		reporter_->bug(kWho, "alloc_pages: invalid %s (order %u, gfp %#x; max order %u)",
+			       order > kMaxOrder ? "order" : "gfp flags", order, gfp, kMaxOrder);
+		reporter_->finish_bug();
 		return nullptr;
 	}
 	/* Each try drains the per-CPU lists of `zone` (KMM_NR_ZONES: all of

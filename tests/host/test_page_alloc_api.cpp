@@ -535,6 +535,31 @@ TEST_F(PageApi, AllocWithAnOrderAboveTheMaximumIsRefused)
 	EXPECT_EQ(kmm_validate(), 0u);
 }
 
+/* Bits outside KMM_GFP_VALID_MASK are misuse: every entry point refuses
+ * them with a report, __GFP_NOWARN or not (it silences allocation
+ * failures only). With it they used to be refused without a word. */
+TEST_F(PageApi, InvalidGfpBitsAreReportedEvenWithNowarn)
+{
+	boot_blocks(1);
+	size_t free0 = kmm_free_pages();
+	const gfp_t bad = GFP_KERNEL | __GFP_NOWARN | 0x100u;
+	EXPECT_EQ(alloc_pages(bad, 0), nullptr);
+	EXPECT_EQ(alloc_page(bad | __GFP_COMP), nullptr);
+	EXPECT_EQ(__get_free_pages(bad, 2), 0ul);
+	EXPECT_EQ(get_zeroed_page(bad), 0ul);
+	EXPECT_EQ(alloc_pages_exact(3 * kPage, bad), nullptr);
+	EXPECT_EQ(kmm_bug_count(), 5u);
+	EXPECT_EQ(cap.count_containing("BUG page_alloc: alloc_pages: invalid gfp flags"), 5u);
+	EXPECT_EQ(kmm_free_pages(), free0);
+	EXPECT_EQ(kmm_validate(), 0u);
+	/* A valid __GFP_NOWARN request that fails stays quiet. */
+	cap.clear();
+	while (struct page *p = alloc_page(GFP_KERNEL | __GFP_NOWARN))
+		(void)p;
+	EXPECT_TRUE(cap.lines.empty()) << cap.last();
+	EXPECT_EQ(kmm_bug_count(), 5u);
+}
+
 TEST_F(PageApi, FreePagesExactWithAWrongSizeIsRefused)
 {
 	boot_blocks(1);
