@@ -85,11 +85,26 @@ int PageAllocator::init()
 	if (nr_regions_ == 0)
 		return -KMM_EINVAL;
 	for (unsigned i = 0; i < nr_regions_; ++i) {
-		if (!region_setup(regions_[i], reserved_, nr_reserved_)) {
-			reporter_->warn("region %u [%#lx-%#lx) cannot hold its %zu-byte page descriptors "
-					"and one page", i, static_cast<unsigned long>(regions_[i].given.start),
-					static_cast<unsigned long>(regions_[i].given.end),
-					regions_[i].nr_pages * sizeof(struct page));
+		const Region &r = regions_[i];
+		RegionSetup setup = region_setup(regions_[i], reserved_, nr_reserved_);
+		if (setup != RegionSetup::kOk) {
+			/* A region reserved whole is a contradictory map (-EINVAL),
+			 * not a shortage of memory; say which it is. */
+			if (setup == RegionSetup::kAllReserved)
+				reporter_->warn("region %u [%#lx-%#lx): all %zu of its pages are reserved "
+						"(kmm_reserve), nothing to manage", i,
+						static_cast<unsigned long>(r.given.start),
+						static_cast<unsigned long>(r.given.end), r.nr_pages);
+			else if (r.reserved_pages > 0)
+				reporter_->warn("region %u [%#lx-%#lx) cannot hold its %zu-byte page descriptors "
+						"and one page beside its reserved pages (%zu of %zu reserved)", i,
+						static_cast<unsigned long>(r.given.start),
+						static_cast<unsigned long>(r.given.end), r.nr_pages * sizeof(struct page),
+						r.reserved_pages, r.nr_pages);
+			else
+				reporter_->warn("region %u [%#lx-%#lx) cannot hold its %zu-byte page descriptors "
+						"and one page", i, static_cast<unsigned long>(r.given.start),
+						static_cast<unsigned long>(r.given.end), r.nr_pages * sizeof(struct page));
 			for (unsigned j = 0; j < nr_regions_; ++j) {
 				AddrRange given = regions_[j].given;
 				unsigned zone = regions_[j].zone;
@@ -97,7 +112,7 @@ int PageAllocator::init()
 				regions_[j].given = given;
 				regions_[j].zone = zone;
 			}
-			return -KMM_ENOMEM;
+			return setup == RegionSetup::kAllReserved ? -KMM_EINVAL : -KMM_ENOMEM;
 		}
 	}
 	for (auto &zone : zones_)

@@ -15,21 +15,32 @@ bool page_is_reserved(uintptr_t addr, const AddrRange *reserved, unsigned nr_res
 	return addr == 0; /* page 0 would make page_address() look like NULL */
 }
 
+/* Failure paths only: how many of the region's pages are reserved, for
+ * the report (init tells a region reserved whole from one too small). */
+size_t count_reserved(uintptr_t first, size_t nr_pages, const AddrRange *reserved, unsigned nr_reserved)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < nr_pages; ++i)
+		if (page_is_reserved(first + (uintptr_t{i} << kPageShift), reserved, nr_reserved))
+			++n;
+	return n;
+}
+
 } // namespace
 
-bool region_setup(Region &region, const AddrRange *reserved, unsigned nr_reserved)
+RegionSetup region_setup(Region &region, const AddrRange *reserved, unsigned nr_reserved)
 {
 	uintptr_t first = (region.given.start + kPageMask) & ~kPageMask;
 	uintptr_t last = region.given.end & ~kPageMask; /* exclusive */
 	if (first < region.given.start || last <= first)
-		return false;
+		return RegionSetup::kTooSmall;
 	region.start = first;
 	region.base_pfn = first >> kPageShift;
 	region.nr_pages = (last - first) >> kPageShift;
 	size_t memmap_bytes = region.nr_pages * sizeof(struct page);
 	region.memmap_pages = (memmap_bytes + kPageMask) >> kPageShift;
 	if (region.memmap_pages >= region.nr_pages)
-		return false;
+		return RegionSetup::kTooSmall;
 
 	/* Highest run of memmap_pages pages free of reserved ranges. */
 	size_t run = 0;
@@ -44,8 +55,10 @@ bool region_setup(Region &region, const AddrRange *reserved, unsigned nr_reserve
 			break;
 		}
 	}
-	if (memmap_first == region.nr_pages)
-		return false;
+	if (memmap_first == region.nr_pages) {
+		region.reserved_pages = count_reserved(first, region.nr_pages, reserved, nr_reserved);
+		return region.reserved_pages == region.nr_pages ? RegionSetup::kAllReserved : RegionSetup::kTooSmall;
+	}
 	region.pages = reinterpret_cast<struct page *>(first + (uintptr_t{memmap_first} << kPageShift));
 
 	size_t usable = 0;
@@ -67,7 +80,7 @@ bool region_setup(Region &region, const AddrRange *reserved, unsigned nr_reserve
 			++usable;
 		}
 	}
-	return usable > 0;
+	return usable > 0 ? RegionSetup::kOk : RegionSetup::kTooSmall;
 }
 
 } // namespace kmm

@@ -53,11 +53,17 @@ struct Region {
 	struct page *page_at(uintptr_t addr) const { return pages + ((addr - start) >> kPageShift); }
 };
 
+enum class RegionSetup {
+	kOk,
+	kTooSmall,    /* no room for its own array plus one usable page */
+	kAllReserved, /* every page is reserved: nothing to manage */
+};
+
 /* Lays out one region at init: places the descriptor array in the highest
- * run of pages that no reserved range touches, fills every descriptor
- * (kReserved or kInterior) and returns false if the region cannot hold its
- * own array plus one usable page. */
-bool region_setup(Region &region, const AddrRange *reserved, unsigned nr_reserved);
+ * run of pages that no reserved range touches and fills every descriptor
+ * (kReserved or kInterior). On failure, reserved_pages holds how many of
+ * nr_pages are reserved (for init's report). */
+RegionSetup region_setup(Region &region, const AddrRange *reserved, unsigned nr_reserved);
 
 } // namespace kmm
 

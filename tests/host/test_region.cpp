@@ -12,6 +12,7 @@
 
 #include <cstring>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "page_alloc.h"
@@ -379,6 +380,44 @@ TEST_F(Region, NoUsablePageLeftBesideTheDescriptorsFailsInit)
 	EXPECT_EQ(pa.init(), -KMM_ENOMEM);
 	EXPECT_EQ(pa.validate(), 0u);
 	EXPECT_EQ(pa.totals().managed, 0u);
+}
+
+/* A region every page of which is reserved is a map that contradicts
+ * itself: -EINVAL and a warning saying so. It used to be -ENOMEM with
+ * "cannot hold its N-byte page descriptors and one page", which sends the
+ * reader looking for a size problem. */
+TEST_F(Region, ARegionReservedWholeIsReportedAsSuch)
+{
+	const size_t pages = 2 * kBlockPages;
+	ASSERT_EQ(pa.add_region(arena.at(0), kBlockBytes, KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(pa.add_region(arena.at(2 * kBlockBytes), pages * kPageSize, KMM_ZONE_DMA), 0);
+	/* Two ranges, overhanging both ends of the second region. */
+	ASSERT_EQ(pa.reserve(arena.at(2 * kBlockBytes) - 1, 2), 0);
+	ASSERT_EQ(pa.reserve(arena.at(2 * kBlockBytes + kPageSize), pages * kPageSize), 0);
+	EXPECT_EQ(pa.init(), -KMM_EINVAL);
+	EXPECT_FALSE(pa.initialized());
+	ASSERT_EQ(t.cap.lines.size(), 1u);
+	EXPECT_EQ(t.cap.lines[0], "region 1 [" + hex(arena.at(2 * kBlockBytes)) + "-" +
+					  hex(arena.at(2 * kBlockBytes + pages * kPageSize)) + "): all " +
+					  std::to_string(pages) + " of its pages are reserved (kmm_reserve), nothing to manage");
+	EXPECT_EQ(t.rep.bugs(), 0u);
+	EXPECT_EQ(pa.totals().managed, 0u);
+	EXPECT_EQ(pa.totals().memmap, 0u);
+	EXPECT_EQ(pa.validate(), 0u);
+	/* A region not quite reserved whole is short of room: -ENOMEM, and the
+	 * warning tells the reservations apart. */
+	pa.reset();
+	t.cap.clear();
+	ASSERT_EQ(pa.add_region(arena.at(0), 8 * kPageSize, KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(pa.reserve(arena.at(0), 7 * kPageSize), 0);
+	EXPECT_EQ(pa.init(), -KMM_ENOMEM);
+	ASSERT_EQ(t.cap.lines.size(), 1u);
+	EXPECT_NE(t.cap.lines[0].find("cannot hold its"), std::string::npos) << t.cap.lines[0];
+	EXPECT_NE(t.cap.lines[0].find("(7 of 8 reserved)"), std::string::npos) << t.cap.lines[0];
+	pa.reset();
+	ASSERT_EQ(pa.add_region(arena.at(0), kBlockBytes, KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(pa.init(), 0);
+	expect_map({expect_region(arena.at(0), kBlockBytes, KMM_ZONE_NORMAL)});
 }
 
 /* With 64 KiB pages a region's descriptors fit in one page, so no run of

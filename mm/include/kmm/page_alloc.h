@@ -37,9 +37,10 @@ struct page; /* opaque to users: a page frame descriptor */
 int kmm_add_region(uintptr_t start, size_t size, unsigned int zone);
 /* Pages touching [start, start+size) are never handed out. Same codes. */
 int kmm_reserve(uintptr_t start, size_t size);
-/* Builds descriptors and free lists. -KMM_EINVAL if no region is usable,
- * -KMM_ENOMEM if a region cannot hold its own descriptors, -KMM_EBUSY if
- * already initialised. */
+/* Builds descriptors and free lists. -KMM_EINVAL if there is no region or
+ * a region is reserved whole, -KMM_ENOMEM if a region cannot hold its own
+ * descriptors plus one page, -KMM_EBUSY if already initialised. A failure
+ * warns naming the region and why. */
 int kmm_init(void);
 /* Forgets all memory and returns to the pre-init state (tests, re-boot). */
 void kmm_shutdown(void);
