@@ -189,14 +189,22 @@ void windows(struct ktest *t)
 	       static_cast<unsigned long>(buddy), static_cast<unsigned long>(large), static_cast<unsigned long>(create),
 	       static_cast<unsigned long>(shrink), static_cast<unsigned long>(destroy), static_cast<unsigned long>(drain),
 	       static_cast<unsigned long>(overhead));
-	/* Loose bounds: a regression by a large factor fails the run. */
-	KTEST_EXPECT_LE(t, fast, 200u);
-	KTEST_EXPECT_LE(t, kmalloc_slow, 4000u);
-	KTEST_EXPECT_LE(t, kfree_slow, 4000u);
-	KTEST_EXPECT_LE(t, sensitive, 4000u); /* bounded walks (a whole freelist: ~19,000) */
-	KTEST_EXPECT_LE(t, ctor_alloc, 4000u);
-	KTEST_EXPECT_LE(t, pages_max, 8000u);
-	KTEST_EXPECT_LE(t, buddy, 4000u);
+	/* Loose bounds: a regression by a large factor fails the run. They
+	 * are for optimised code (the presets build MinSizeRel); an -O0 build
+	 * runs 2.5-3 times the instructions in the same windows (kfree slow
+	 * 10,600 against 3,520), so there they are four times as loose. */
+#ifdef __OPTIMIZE__
+	constexpr uint32_t k = 1;
+#else
+	constexpr uint32_t k = 4;
+#endif
+	KTEST_EXPECT_LE(t, fast, 200u * k);
+	KTEST_EXPECT_LE(t, kmalloc_slow, 4000u * k);
+	KTEST_EXPECT_LE(t, kfree_slow, 4000u * k);
+	KTEST_EXPECT_LE(t, sensitive, 4000u * k); /* bounded walks (a whole freelist: ~19,000) */
+	KTEST_EXPECT_LE(t, ctor_alloc, 4000u * k);
+	KTEST_EXPECT_LE(t, pages_max, 8000u * k);
+	KTEST_EXPECT_LE(t, buddy, 4000u * k);
 }
 
 const ktest_case cases[] = {
