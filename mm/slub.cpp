@@ -641,6 +641,15 @@ void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, c
 	}
 }
 
+/* Bulk calls with nr > 0 and no array: refused with a report, before any
+ * p[i] is read or written (on a Cortex-M, address 0 is the vector table,
+ * so neither would fault). */
+void SlabAllocator::refuse_null_array(const char *caller, size_t nr)
+{
+	reporter_.bug("kmem_cache", "%s of %zu objects with a NULL array: refused", caller, nr);
+	reporter_.finish_bug();
+}
+
 /* A debug cache's objects go through its slow paths with the caller the
  * API entry passed (SLAB_STORE_USER, SLAB_TRACE): through the inline
  * paths they would be recorded as allocated or freed by this file. */
@@ -652,6 +661,10 @@ int SlabAllocator::alloc_bulk(kmem_cache *s, gfp_t gfp, size_t nr, void **p, con
 	}
 	if (nr > static_cast<size_t>(__INT_MAX__))
 		return 0;
+	if (__builtin_expect(p == nullptr && nr != 0, 0)) {
+		refuse_null_array("kmem_cache_alloc_bulk", nr);
+		return 0;
+	}
 	const bool debug = kSlabDebug && (s->flags & kSlabDebugFlags) != 0;
 	for (size_t i = 0; i < nr; ++i) {
 		p[i] = debug ? alloc_slow(s, gfp, caller) : slab_alloc_fast(*this, s, gfp);
@@ -665,6 +678,10 @@ int SlabAllocator::alloc_bulk(kmem_cache *s, gfp_t gfp, size_t nr, void **p, con
 
 void SlabAllocator::free_bulk(kmem_cache *s, size_t nr, void **p, const void *caller)
 {
+	if (__builtin_expect(p == nullptr && nr != 0, 0)) {
+		refuse_null_array("kmem_cache_free_bulk", nr);
+		return;
+	}
 	const bool debug = kSlabDebug && s != nullptr && (s->flags & kSlabDebugFlags) != 0;
 	for (size_t i = 0; i < nr; ++i) {
 		if (debug)

@@ -402,6 +402,8 @@ public:
 	/* kmem_cache_alloc/free/alloc_bulk with a NULL cache: reported as no
 	 * live cache; returns NULL. */
 	__attribute__((noinline, cold)) void *refuse_null_cache(const char *caller);
+	/* alloc_bulk/free_bulk with nr > 0 and a NULL array: reported. */
+	__attribute__((noinline, cold)) void refuse_null_array(const char *caller, size_t nr);
 	/* SMP: how shrink/reclaim/destroy reach other CPUs' caches (slub.cpp
 	 * "SMP"). kSync (the default): drained at once on that CPU through
 	 * kmm_arch_cpu_call (an IPI; on the host, holding its slot), falling

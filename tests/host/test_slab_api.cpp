@@ -111,6 +111,35 @@ TEST_F(SlabApi, BulkCalls)
 	kmem_cache_destroy(s);
 }
 
+/* A bulk call with objects to move and no array (p NULL, nr > 0) is
+ * refused with one report before p[0] is touched: nothing allocated,
+ * nothing freed, the cache as before. With nr == 0 it is a quiet no-op. */
+TEST_F(SlabApi, BulkCallsWithANullArrayAreRefused)
+{
+	struct kmem_cache *s = kmem_cache_create("api-bulk-null", 100, 0, 0, nullptr);
+	ASSERT_NE(s, nullptr);
+	void *held = kmem_cache_alloc(s, GFP_KERNEL);
+	ASSERT_NE(held, nullptr);
+	const kmem_cache_info before = info(s);
+	cap.clear();
+	EXPECT_EQ(kmem_cache_alloc_bulk(s, GFP_KERNEL, 0, nullptr), 0);
+	kmem_cache_free_bulk(s, 0, nullptr);
+	kmem_cache_free_bulk(nullptr, 0, nullptr);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	EXPECT_EQ(kmem_cache_alloc_bulk(s, GFP_KERNEL, 3, nullptr), 0);
+	EXPECT_EQ(cap.count_containing("kmem_cache_alloc_bulk of 3 objects with a NULL array: refused"), 1u);
+	kmem_cache_free_bulk(s, 2, nullptr);
+	EXPECT_EQ(cap.count_containing("kmem_cache_free_bulk of 2 objects with a NULL array: refused"), 1u);
+	kmem_cache_free_bulk(nullptr, 2, nullptr); /* the kfree form */
+	EXPECT_EQ(cap.count_containing("kmem_cache_free_bulk of 2 objects with a NULL array: refused"), 2u);
+	EXPECT_EQ(kmm_bug_count(), 3u);
+	const kmem_cache_info after = info(s);
+	EXPECT_EQ(after.active_objs, before.active_objs);
+	EXPECT_EQ(after.num_slabs, before.num_slabs);
+	kmem_cache_free(s, held);
+	kmem_cache_destroy(s);
+}
+
 TEST_F(SlabApi, KzallocKcallocAndOverflow)
 {
 	auto *z = static_cast<unsigned char *>(kzalloc(300, GFP_KERNEL));

@@ -90,9 +90,10 @@ void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp);
 /* NULL is a no-op. Misuse is reported and refused (see above). */
 void kmem_cache_free(struct kmem_cache *s, void *x);
 /* Allocates nr objects into p[]: returns nr, or 0 with nothing allocated
- * (also for nr > INT_MAX). */
+ * (also for nr > INT_MAX; p NULL with nr > 0 is reported and refused). */
 int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p);
-/* Frees p[0..nr); s == NULL means kfree() each (as Linux). */
+/* Frees p[0..nr); s == NULL means kfree() each (as Linux). p NULL with
+ * nr > 0 is reported and refused. */
 void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p);
 /* Empties the cache's per-CPU magazines into their slabs, puts each CPU
  * slab (and CPU partial slab) back on the cache's lists, then returns every
