@@ -377,9 +377,14 @@ void SlabAllocator::report_bytes(kmem_cache *s, struct page *slab, uintptr_t slo
 
 void SlabAllocator::report_freepointer(kmem_cache *s, const void *object, const void *next, const char *fix)
 {
+	/* a sound pointer reported all the same closes a loop */
+	const char *what = "not an object of its slab";
+	if (next == object)
+		what = "itself";
+	else if (object != nullptr && freepointer_ok(s, object, next))
+		what = "an object earlier on the same freelist (a loop)";
 	reporter_.bug(s->name, "Freepointer corrupt");
-	reporter_.detail("Free object %p holds free pointer %p: %s", object, next,
-			 next == object ? "itself" : "not an object of its slab");
+	reporter_.detail("Free object %p holds free pointer %p: %s", object, next, what);
 	reporter_.detail("FIX %s: %s", s->name, fix);
 }
 
@@ -590,6 +595,40 @@ void SlabAllocator::hold_cut_objects_locked(kmem_cache *s, struct page *slab)
 
 /* ---- validate_slab_cache ---- */
 
+namespace {
+
+/* The freelist from head went on past `objects` entries with pointers
+ * that are all sound: it loops back on itself (a slab has no more slots).
+ * Returns the entry that closes the loop (its free pointer leads back to
+ * an earlier one) and in *distinct the number of different entries.
+ * Floyd's method: no memory, O(objects). Lock held. */
+void *freelist_loop_end(const kmem_cache *s, void *head, unsigned *distinct)
+{
+	void *in = head; /* `objects` steps on, it is inside the loop */
+	for (unsigned i = 0; i < s->objects; ++i)
+		in = get_freepointer(s, in);
+	unsigned len = 1;
+	for (void *p = get_freepointer(s, in); p != in; p = get_freepointer(s, p))
+		++len;
+	/* b runs len entries ahead of a: they meet at the loop's first entry,
+	 * and b's previous one is the last */
+	void *a = head, *b = head, *b_prev = nullptr;
+	for (unsigned i = 0; i < len; ++i) {
+		b_prev = b;
+		b = get_freepointer(s, b);
+	}
+	unsigned before = 0;
+	for (; a != b; ++before) {
+		a = get_freepointer(s, a);
+		b_prev = b;
+		b = get_freepointer(s, b);
+	}
+	*distinct = before + len;
+	return b_prev;
+}
+
+} // namespace
+
 /* One slab of s: its freelist (cut at a corrupt free pointer, count
  * fixed), then, for a debug cache, every slot's patterns. Lock held. */
 unsigned long SlabAllocator::validate_slab_locked(kmem_cache *s, struct page *slab, bool debug)
@@ -610,13 +649,23 @@ unsigned long SlabAllocator::validate_slab_locked(kmem_cache *s, struct page *sl
 	for (void *p = head; p != nullptr;) {
 		++n;
 		void *next = get_freepointer(s, p);
-		if (!freepointer_ok(s, p, next) || n >= s->objects) {
-			if (next == nullptr)
-				break;
+		if (next == nullptr)
+			break;
+		if (!freepointer_ok(s, p, next)) {
 			++problems;
 			report_freepointer(s, p, next, "freelist cut there, the rest leaked");
 			set_freepointer(s, p, nullptr);
 			cut = true;
+			break;
+		}
+		if (n >= s->objects) {
+			/* A loop: counting on would take its entries for more
+			 * free objects (inuse 0 under live ones). Close it where
+			 * it closes; every free object stays on the list. */
+			void *end = freelist_loop_end(s, head, &n);
+			++problems;
+			report_freepointer(s, end, get_freepointer(s, end), "freelist loop cut there");
+			set_freepointer(s, end, nullptr);
 			break;
 		}
 		p = next;
@@ -668,20 +717,27 @@ unsigned long SlabAllocator::validate_slab_cache(kmem_cache *s)
 				problems += validate_slab_locked(s, p, debug);
 		/* CPU freelists (non-debug caches): cut at a corrupt pointer. */
 		for (CacheCpu &c : s->cpu) {
-			void *prev = nullptr;
 			unsigned n = 0;
-			for (void *p = c.freelist; p != nullptr && n <= s->objects; ++n) {
+			for (void *p = c.freelist; p != nullptr;) {
+				++n;
 				void *next = get_freepointer(s, p);
+				if (next == nullptr)
+					break;
 				if (!freepointer_ok(s, p, next)) {
 					++problems;
 					report_freepointer(s, p, next, "CPU freelist cut there, the rest leaked");
 					set_freepointer(s, p, nullptr);
 					break;
 				}
-				prev = p;
+				if (n >= s->objects) { /* a loop: it would hand objects out twice */
+					void *end = freelist_loop_end(s, c.freelist, &n);
+					++problems;
+					report_freepointer(s, end, get_freepointer(s, end), "CPU freelist loop cut there");
+					set_freepointer(s, end, nullptr);
+					break;
+				}
 				p = next;
 			}
-			(void)prev;
 		}
 		/* Slabs whose count changed move to the list it asks for. */
 		for (PageList *list : lists) {

@@ -138,6 +138,60 @@ TEST_F(SlabDebug, CorruptFreePointerFoundOnAllocationIsRepairedOnce)
 	still_works(s);
 }
 
+/* A free pointer turned back to an object earlier on its slab's freelist
+ * (a loop): each pointer is sound, so the walk used to count the loop's
+ * entries again and again, and set inuse to 0 under the slab's live
+ * objects (the slab then looked empty and could go back to the buddy).
+ * The loop is closed where it closes; both free objects stay free. */
+TEST_F(SlabDebug, LoopInASlabFreelistIsCutWithoutLosingTheCount)
+{
+	kmem_cache *s = make("fp-loop", 64, 0, SLAB_POISON);
+	std::vector<void *> v = alloc_n(s, s->objects); /* one full slab */
+	ASSERT_GE(v.size(), 6u);
+	slab.free(s, v[3]);
+	slab.free(s, v[5]); /* the freelist: v[5] -> v[3] */
+	kmm::set_freepointer(s, static_cast<uint8_t *>(v[3]) - s->red_left, static_cast<uint8_t *>(v[5]) - s->red_left);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("a loop"));
+	EXPECT_FALSE(said("Object count fixed"));
+	EXPECT_EQ(info(s).active_objs, s->objects - 2u) << "the live objects still count";
+	EXPECT_EQ(quiet_validate(), 0u);
+	EXPECT_EQ(check(s), 0u);
+	std::set<void *> got{slab.alloc(s, GFP_KERNEL), slab.alloc(s, GFP_KERNEL)};
+	EXPECT_EQ(got, (std::set<void *>{v[3], v[5]}));
+	void *third = slab.alloc(s, GFP_KERNEL);
+	EXPECT_EQ(got.count(third), 0u) << "handed out twice";
+	slab.free(s, third);
+	for (void *p : v)
+		slab.free(s, p);
+	EXPECT_EQ(bugs(), 0u);
+	still_works(s);
+	slab.destroy(s);
+}
+
+/* The same loop in a CPU freelist (a cache without debugging): it used to
+ * go unreported, and the fast path then handed one object out twice. */
+TEST_F(SlabDebug, LoopInACpuFreelistIsCut)
+{
+	kmem_cache *s = make_unbuffered("cpu-loop", 64);
+	std::vector<void *> v = alloc_n(s, 2); /* one slab */
+	slab.free(s, v[0]);
+	slab.free(s, v[1]); /* the CPU freelist: v[1] -> v[0] -> the rest */
+	ASSERT_EQ(s->cpu[0].freelist, v[1]);
+	kmm::set_freepointer(s, v[0], v[1]);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_TRUE(said("CPU freelist loop cut there"));
+	EXPECT_EQ(check(s), 0u);
+	EXPECT_EQ(quiet_validate(), 0u);
+	std::set<void *> got{slab.alloc(s, GFP_KERNEL), slab.alloc(s, GFP_KERNEL), slab.alloc(s, GFP_KERNEL)};
+	EXPECT_EQ(got.size(), 3u) << "handed out twice";
+	for (void *p : got)
+		slab.free(s, p);
+	EXPECT_EQ(quiet_validate(), 0u);
+	slab.destroy(s);
+}
+
 TEST_F(SlabDebug, WriteTheFirstWordAfterFree)
 {
 	kmem_cache *s = make("TestSlub_1th_word_free", 64, 0, SLAB_POISON);
