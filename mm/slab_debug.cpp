@@ -537,14 +537,19 @@ size_t SlabAllocator::debug_orig_size(const kmem_cache *s, const void *object) c
 
 /* An allocated object of a debug cache now holds new_size bytes (krealloc
  * in place; ksize: the whole object): with __GFP_ZERO the bytes past the
- * old request are zeroed (Linux __do_krealloc), the kmalloc red zone moves. */
+ * old request are zeroed (Linux __do_krealloc), the kmalloc red zone moves.
+ * Its red zones are checked first: bytes written past the old request
+ * would otherwise become part of the new one, never reported. */
 void SlabAllocator::debug_krealloc_in_place(kmem_cache *s, void *object, size_t old, size_t new_size, gfp_t gfp)
 {
 	uintptr_t slot = reinterpret_cast<uintptr_t>(object) - s->red_left;
+	struct page *slab = page_head(pages_.virt_to_page(object));
+	unsigned problems;
 	unsigned long flags = fast_irq_save();
 	{
 		SlabLockIrqsOff guard(s->lock);
 		open_slot(s, slot);
+		problems = check_slot_locked(s, slab, slot, false, false); /* reported and restored */
 		if ((gfp & __GFP_ZERO) != 0) {
 			if (old < new_size)
 				__builtin_memset(static_cast<char *>(object) + old, 0, new_size - old);
@@ -558,6 +563,8 @@ void SlabAllocator::debug_krealloc_in_place(kmem_cache *s, void *object, size_t 
 		close_allocated(s, slot);
 	}
 	fast_irq_restore(flags);
+	if (problems != 0)
+		reporter_.finish_bug();
 }
 
 /* After a freelist was cut (validate) or dropped (a slab isolated as

@@ -678,6 +678,36 @@ TEST_F(SlabDebugBoot, KreallocRedzoneAndZeroing)
 	EXPECT_EQ(t.cap.bug_lines(), 0u);
 }
 
+/* A write past the request, then a krealloc that stays in place or a
+ * ksize: the written bytes used to become part of the new request
+ * unreported (kfree and validate_slab_cache then found nothing). */
+TEST_F(SlabDebugBoot, KreallocInPlaceAndKsizeReportAWritePastTheRequest)
+{
+	boot_with("Z,kmalloc-32");
+	kmem_cache *k32 = slab.kmalloc_cache(18);
+	auto *p = static_cast<uint8_t *>(slab.kmalloc(18, GFP_KERNEL));
+	std::memset(p, 0x42, 18);
+	poke(p + 20, 0xab);
+	t.cap.clear();
+	EXPECT_EQ(slab.krealloc(p, 30, GFP_KERNEL), p) << "in place";
+	EXPECT_EQ(t.cap.bug_lines(), 1u);
+	EXPECT_TRUE(said("BUG kmalloc-32: kmalloc Redzone overwritten"));
+	EXPECT_TRUE(said("@offset=" + std::to_string(k32->red_left + 20) + ". First byte 0xab instead of 0xcc"));
+	for (int i = 0; i < 18; ++i)
+		EXPECT_EQ(p[i], 0x42) << i;
+	EXPECT_EQ(check(k32), 0u);
+	poke(p + 31, 0xab);
+	t.cap.clear();
+	EXPECT_EQ(slab.ksize(p), 32u);
+	EXPECT_EQ(t.cap.bug_lines(), 1u);
+	EXPECT_TRUE(said("kmalloc Redzone overwritten"));
+	EXPECT_EQ(check(k32), 0u);
+	t.cap.clear();
+	slab.kfree(p);
+	EXPECT_EQ(t.cap.bug_lines(), 0u);
+	EXPECT_EQ(check(k32), 0u);
+}
+
 TEST_F(SlabDebugBoot, EveryCacheDebuggedStillWorks)
 {
 	boot_with("FZPU");
