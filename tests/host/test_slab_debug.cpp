@@ -138,6 +138,31 @@ TEST_F(SlabDebug, CorruptFreePointerFoundOnAllocationIsRepairedOnce)
 	still_works(s);
 }
 
+/* A corrupt free pointer and, in the same slab, a live object written
+ * past its end: one validation finds both (the slab's slots used to go
+ * unchecked after the cut, so a second call found the overflow). */
+TEST_F(SlabDebug, CorruptFreePointerDoesNotHideOtherDamageInItsSlab)
+{
+	kmem_cache *s = make("fp-and-rz", 64, 0, SLAB_RED_ZONE);
+	uint8_t *v[4];
+	for (uint8_t *&p : v)
+		p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, v[1]);
+	slab.free(s, v[2]); /* the freelist: v[2] -> v[1] -> the rest */
+	poke(v[0] + 64, 0x01);
+	uintptr_t bogus = 0x1234;
+	kmm_test::poke_bytes(v[2] - s->red_left + s->offset, &bogus, sizeof bogus);
+	EXPECT_EQ(check(s), 2u);
+	EXPECT_TRUE(said("Freepointer corrupt"));
+	EXPECT_TRUE(said("Right Redzone overwritten"));
+	EXPECT_EQ(check(s), 0u) << "a second call right after finds nothing";
+	slab.free(s, v[0]);
+	slab.free(s, v[3]);
+	EXPECT_EQ(bugs(), 0u);
+	EXPECT_EQ(check(s), 0u);
+	still_works(s);
+}
+
 /* A free pointer turned back to an object earlier on its slab's freelist
  * (a loop): each pointer is sound, so the walk used to count the loop's
  * entries again and again, and set inuse to 0 under the slab's live
