@@ -286,6 +286,24 @@ void fill_red(const kmem_cache *s, uintptr_t slot, uint8_t red)
 	}
 }
 
+/* An object leaked after a report (damaged while free or while allocated,
+ * or left off a cut freelist) must not come back through a stale free:
+ * that would hand the damaged object out again. Every cache whose checks
+ * can find damage (P, Z) keeps its free pointer outside the object, unused
+ * while the object is allocated; a leaked object gets a free pointer to
+ * itself there, which no other allocated object has (take_object_locked
+ * refuses it). Slot open. */
+bool fp_outside(const kmem_cache *s) { return s->offset >= s->red_left + s->object_size; }
+void mark_leaked(const kmem_cache *s, uintptr_t slot)
+{
+	if (fp_outside(s))
+		set_freepointer(s, at(slot), at(slot));
+}
+bool marked_leaked(const kmem_cache *s, uintptr_t slot)
+{
+	return fp_outside(s) && get_freepointer(s, at(slot)) == at(slot);
+}
+
 /* Sanitizer state of a slot: open for kmm's checks, then closed by state. */
 void open_slot(const kmem_cache *s, uintptr_t slot)
 {
@@ -458,9 +476,11 @@ bool SlabAllocator::debug_alloc_locked(kmem_cache *s, struct page *slab, void *&
 	uintptr_t slot = reinterpret_cast<uintptr_t>(object);
 	open_slot(s, slot);
 	bool ok = check_slot_locked(s, slab, slot, true, false) == 0;
-	if (!ok)
+	if (!ok) {
 		reporter_.detail("FIX %s: Object %p leaked (damaged while free, never handed out)", s->name,
 				 reinterpret_cast<void *>(slot + s->red_left));
+		mark_leaked(s, slot);
+	}
 	set_orig(s, slot, ok ? orig_size : s->object_size);
 	fill_red(s, slot, kRedActive);
 	set_track(s, slot, kTrackAlloc, ok ? caller : nullptr);
@@ -497,9 +517,16 @@ void SlabAllocator::free_debug(kmem_cache *s, struct page *slab, void *x, const 
 			if (s->track_offset != 0)
 				debug_print_tracks(s, slot);
 			close_free(s, slot);
+		} else if (marked_leaked(s, slot)) {
+			double_free = true;
+			reporter_.bug(s->name, "free of object %p, leaked after an earlier report: refused", x);
+			if (s->track_offset != 0)
+				debug_print_tracks(s, slot);
+			close_allocated(s, slot);
 		} else if (check_slot_locked(s, slab, slot, false, false) != 0) {
 			damaged = true;
 			reporter_.detail("FIX %s: Object %p leaked (damaged while allocated, not freed)", s->name, x);
+			mark_leaked(s, slot);
 			close_allocated(s, slot);
 		} else {
 			set_orig(s, slot, 0);
@@ -591,6 +618,7 @@ void SlabAllocator::hold_cut_objects_locked(kmem_cache *s, struct page *slab)
 			if (find_not(slot, s->red_left, kRedInactive) == nullptr) {
 				set_orig(s, slot, s->object_size);
 				fill_red(s, slot, kRedActive);
+				mark_leaked(s, slot);
 				++held;
 			}
 			close_allocated(s, slot);

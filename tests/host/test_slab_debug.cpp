@@ -280,6 +280,42 @@ TEST_F(SlabDebug, WriteAfterFreeFoundOnAllocationLeaksTheObject)
 	still_works(s);
 }
 
+/* An object leaked after a report stays leaked: a stale pointer freed
+ * again (the use after free that damaged it, then a double free) used to
+ * be accepted without a word, and the damaged object was handed out
+ * again; so was a second kfree of an object whose overflow made the
+ * first one refused. */
+TEST_F(SlabDebug, ALeakedDamagedObjectIsNotFreedLater)
+{
+	kmem_cache *s = make("leaked-stays", 64, 0, SLAB_POISON | SLAB_RED_ZONE);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, p);
+	poke(p + 10, 0x01); /* write after free */
+	void *q = slab.alloc(s, GFP_KERNEL);
+	ASSERT_NE(q, p);
+	t.cap.clear();
+	slab.free(s, p); /* the stale pointer */
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("leaked after an earlier report: refused"));
+	EXPECT_EQ(info(s).active_objs, 2u) << "q and the leaked p";
+	void *r = slab.alloc(s, GFP_KERNEL);
+	EXPECT_NE(r, p) << "the damaged object handed out again";
+	auto *o = static_cast<uint8_t *>(r);
+	poke(o + 64, 0x02); /* overflow: its free is refused */
+	t.cap.clear();
+	slab.free(s, o);
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("damaged while allocated, not freed"));
+	slab.free(s, o);
+	EXPECT_EQ(bugs(), 2u) << "the second free is refused too";
+	EXPECT_EQ(info(s).active_objs, 3u);
+	t.cap.clear();
+	slab.free(s, q);
+	EXPECT_EQ(bugs(), 0u);
+	EXPECT_EQ(check(s), 0u);
+	still_works(s);
+}
+
 TEST_F(SlabDebug, LeakThenDestroyShowsTheAllocator)
 {
 	kmem_cache *s = make("TestSlub_leak_destroy", 64, 0, SLAB_STORE_USER);
