@@ -664,9 +664,11 @@ void *freelist_loop_end(const kmem_cache *s, void *head, unsigned *distinct)
 
 } // namespace
 
-/* One slab of s: its freelist (cut at a corrupt free pointer, count
- * fixed), then, for a debug cache, every slot's patterns. Lock held. */
-unsigned long SlabAllocator::validate_slab_locked(kmem_cache *s, struct page *slab, bool debug)
+/* One slab's freelist: cut at a corrupt free pointer, a loop closed where
+ * it closes, the count fixed to what the list holds; on a debug cache the
+ * free objects a cut or a loop left off the list are held as leaked ones.
+ * Returns the problems found (each reported). Lock held. */
+unsigned long SlabAllocator::repair_freelist_locked(kmem_cache *s, struct page *slab, bool debug)
 {
 	unsigned long problems = 0;
 	uintptr_t base = slab_base(pages_, slab);
@@ -701,6 +703,7 @@ unsigned long SlabAllocator::validate_slab_locked(kmem_cache *s, struct page *sl
 			++problems;
 			report_freepointer(s, end, get_freepointer(s, end), "freelist loop cut there");
 			set_freepointer(s, end, nullptr);
+			cut = true; /* free objects the loop left off the list are lost, as after a cut */
 			break;
 		}
 		p = next;
@@ -719,8 +722,51 @@ unsigned long SlabAllocator::validate_slab_locked(kmem_cache *s, struct page *sl
 	 * slab's other slots are checked in this same pass. */
 	if (debug && cut)
 		hold_cut_objects_locked(s, slab);
+	return problems;
+}
+
+/* alloc_checked, before it takes an object off slab (on its partial list):
+ * the freelist must hold exactly objects - inuse entries. Each free
+ * pointer is checked as it is followed (take_object_locked), but a loop
+ * (sound pointers leading back to an earlier free object) passes that,
+ * and the slab would hand an object out twice, or take a live object's
+ * data for a free pointer. O(free objects), like free_debug's search.
+ * True if the list holds its count (a corrupt pointer on the way is left
+ * to take_object_locked, which reports it when it gets there). Else it is
+ * repaired as validate_slab_cache does (reported, nothing on it lost) and
+ * the slab moves to the list its count asks for; *discard: an empty slab
+ * beyond min_partial, to be freed after unlocking. Lock held. */
+bool SlabAllocator::check_freelist_locked(kmem_cache *s, struct page *slab, struct page *&discard)
+{
+	uintptr_t base = slab_base(pages_, slab);
+	const unsigned nfree = s->objects - slab->inuse;
+	unsigned n = 0;
+	void *p = freelist_decode(base, slab->freelist);
+	uintptr_t head_off = reinterpret_cast<uintptr_t>(p) - base;
+	bool sound = p == nullptr || (head_off < s->object_area && on_object_boundary(s, head_off));
+	for (; sound && p != nullptr && n < nfree; ++n) {
+		void *next = get_freepointer(s, p);
+		if (next != nullptr && !freepointer_ok(s, p, next))
+			return true;
+		p = next;
+	}
+	if (sound && p == nullptr && n == nfree)
+		return true;
+	repair_freelist_locked(s, slab, kSlabDebug);
+	s->partial.remove(slab);
+	if (place_slab_locked(s, slab))
+		discard = slab;
+	return false;
+}
+
+/* One slab of s: its freelist (repair_freelist_locked), then, for a debug
+ * cache, every slot's patterns. Lock held. */
+unsigned long SlabAllocator::validate_slab_locked(kmem_cache *s, struct page *slab, bool debug)
+{
+	unsigned long problems = repair_freelist_locked(s, slab, debug);
 	if (!debug || (s->flags & (SLAB_RED_ZONE | SLAB_POISON)) == 0)
 		return problems;
+	uintptr_t base = slab_base(pages_, slab);
 	/* Which slots are free: 64 at a time from the (now sound) freelist. */
 	for (unsigned first = 0; first < s->objects; first += 64) {
 		const uint64_t is_free = free_slot_bits(s, slab, base, first);

@@ -561,8 +561,10 @@ void *SlabAllocator::alloc_from_lists(kmem_cache *s, gfp_t gfp, size_t size)
 }
 
 /* SLAB_CONSISTENCY_CHECKS: one object from the first partial slab, with
- * its free pointer checked before it is followed. Lock held. False if the
- * slab's freelist was corrupt (reported; the slab is isolated as full). */
+ * its free pointer checked before it is followed (alloc_checked has had
+ * check_freelist_locked count the list first: a loop passes this check).
+ * Lock held. False if the slab's freelist was corrupt (reported; the slab
+ * is isolated as full). */
 bool SlabAllocator::take_object_locked(kmem_cache *s, struct page *slab, void *&object)
 {
 	uintptr_t base = slab_base(pages_, slab);
@@ -593,6 +595,7 @@ void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, c
 	struct page *fresh = nullptr;
 	for (;;) {
 		bool corrupt = false;
+		struct page *discard = nullptr;
 		{
 			SlabLockGuard guard(s->lock);
 			if (fresh != nullptr) {
@@ -607,7 +610,7 @@ void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, c
 				s->partial.push_front(slab);
 			if (slab != nullptr) {
 				void *object;
-				if (take_object_locked(s, slab, object)) {
+				if (check_freelist_locked(s, slab, discard) && take_object_locked(s, slab, object)) {
 					if constexpr (kSlabDebug) {
 						/* object becomes the user's pointer; false:
 						 * damaged, reported and leaked */
@@ -628,6 +631,8 @@ void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, c
 			}
 		}
 		if (corrupt) {
+			if (discard != nullptr)
+				discard_slab(s, discard);
 			reporter_.finish_bug();
 			continue;
 		}

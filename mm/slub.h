@@ -697,6 +697,8 @@ private:
 	void hold_cut_objects_locked(kmem_cache *s, struct page *slab);
 	void report_bytes(kmem_cache *s, struct page *slab, uintptr_t slot, const char *what, uintptr_t start,
 			  uintptr_t end, const uint8_t *bad, uint8_t expected);
+	unsigned long repair_freelist_locked(kmem_cache *s, struct page *slab, bool debug);
+	bool check_freelist_locked(kmem_cache *s, struct page *slab, struct page *&discard);
 	unsigned long validate_slab_locked(kmem_cache *s, struct page *slab, bool debug);
 	void debug_init_slab(kmem_cache *s, uintptr_t base);
 	void *randomize_freelist(kmem_cache *s, uintptr_t base);

@@ -9,6 +9,7 @@
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -31,6 +32,55 @@ protected:
 	}
 	size_t bugs() const { return t.cap.bug_lines(); }
 	bool said(const std::string &needle) const { return t.cap.count_containing(needle) != 0; }
+
+	/* A loop in a slab freelist of the debug cache s met by allocations,
+	 * before any validate_slab_cache: v[2] -> v[1] -> v[2] ..., v[0]
+	 * (freed first) left off the list. Every free pointer is sound (in
+	 * the slab, on a boundary, not itself), so checking each one as it is
+	 * followed never saw the loop: v[2] was handed out twice (F, U, T:
+	 * its free pointer lies in the object, and a zeroed object's NULL
+	 * ended the list with the count right), or, on a red-zoned cache,
+	 * reported as a clobbered red zone and leaked under its owner, whose
+	 * free was then refused. The allocation finds the loop, reports it
+	 * once and closes it where it closes; v[0], lost to the loop, stays
+	 * counted (leaked); no object has two owners, and nothing else is
+	 * reported or refused. */
+	void loop_met_by_allocation(kmem_cache *s)
+	{
+		std::vector<void *> v = alloc_n(s, s->objects); /* one full slab */
+		ASSERT_GE(v.size(), 4u);
+		slab.free(s, v[0]);
+		slab.free(s, v[1]);
+		slab.free(s, v[2]); /* the freelist: v[2] -> v[1] -> v[0] */
+		auto slot = [&](void *x) { return static_cast<uint8_t *>(x) - s->red_left; };
+		kmm::set_freepointer(s, slot(v[1]), slot(v[2]));
+		std::set<void *> live(v.begin() + 3, v.end());
+		t.cap.clear();
+		for (int k = 0; k < 3; ++k) { /* the slab's count of free objects */
+			void *p = slab.alloc(s, GFP_KERNEL | __GFP_ZERO);
+			ASSERT_NE(p, nullptr);
+			EXPECT_TRUE(live.insert(p).second) << "handed out twice while live: " << p;
+		}
+		EXPECT_EQ(bugs(), 1u);
+		EXPECT_TRUE(said("BUG " + std::string(s->name) + ": Freepointer corrupt"));
+		EXPECT_TRUE(said("a loop"));
+		EXPECT_TRUE(said("freelist loop cut there"));
+		EXPECT_TRUE(said("Object count fixed")) << "v[0] counted in use";
+		if ((s->flags & SLAB_RED_ZONE) != 0) {
+			EXPECT_TRUE(said("1 free objects off the freelist are held as leaked objects"));
+		}
+		EXPECT_EQ(live.count(v[0]), 0u) << "v[0] was off the list";
+		EXPECT_EQ(info(s).active_objs, live.size() + 1u) << "the live objects and the lost v[0]";
+		EXPECT_EQ(quiet_validate(), 0u);
+		EXPECT_EQ(check(s), 0u) << "nothing left for validate_slab_cache to repair";
+		for (void *p : live)
+			slab.free(s, p);
+		EXPECT_EQ(bugs(), 0u) << "no free refused";
+		EXPECT_EQ(info(s).active_objs, 1u) << "v[0] stays leaked";
+		EXPECT_EQ(check(s), 0u);
+		EXPECT_EQ(quiet_validate(), 0u);
+		still_works(s);
+	}
 };
 
 /* ---- slub_kunit equivalents ---- */
@@ -215,6 +265,59 @@ TEST_F(SlabDebug, LoopInACpuFreelistIsCut)
 		slab.free(s, p);
 	EXPECT_EQ(quiet_validate(), 0u);
 	slab.destroy(s);
+}
+
+TEST_F(SlabDebug, LoopMetByAllocationOnAChecksOnlyCache)
+{
+	loop_met_by_allocation(make("loop-alloc-f", 64, 0, SLAB_CONSISTENCY_CHECKS));
+}
+
+TEST_F(SlabDebug, LoopMetByAllocationOnATrackedCache)
+{
+	loop_met_by_allocation(make("loop-alloc-u", 64, 0, SLAB_STORE_USER));
+}
+
+TEST_F(SlabDebug, LoopMetByAllocationOnATracedCache)
+{
+	loop_met_by_allocation(make("loop-alloc-t", 64, 0, SLAB_TRACE));
+}
+
+TEST_F(SlabDebug, LoopMetByAllocationOnARedZonedPoisonedCache)
+{
+	loop_met_by_allocation(make("loop-alloc-fzp", 64, 0, SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON));
+}
+
+/* A loop through every free object of the slab, met by allocations: no
+ * object was handed out twice, but the slab went full with the loop still
+ * its freelist, so later frees of its objects were refused as double
+ * frees (and the objects leaked). Closed at the first allocation, nothing
+ * lost. */
+TEST_F(SlabDebug, LoopOfEveryFreeObjectMetByAllocationLosesNothing)
+{
+	kmem_cache *s = make("loop-alloc-all", 64, 0, SLAB_CONSISTENCY_CHECKS);
+	std::vector<void *> v = alloc_n(s, s->objects); /* one full slab */
+	ASSERT_GE(v.size(), 3u);
+	slab.free(s, v[0]);
+	slab.free(s, v[1]); /* the freelist: v[1] -> v[0] */
+	kmm::set_freepointer(s, v[0], v[1]);
+	t.cap.clear();
+	std::set<void *> got{slab.alloc(s, GFP_KERNEL), slab.alloc(s, GFP_KERNEL)};
+	EXPECT_EQ(got, (std::set<void *>{v[0], v[1]}));
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("freelist loop cut there"));
+	EXPECT_FALSE(said("Object count fixed"));
+	void *third = slab.alloc(s, GFP_KERNEL);
+	EXPECT_EQ(std::count(v.begin(), v.end(), third), 0) << "handed out twice";
+	EXPECT_EQ(quiet_validate(), 0u);
+	t.cap.clear();
+	slab.free(s, third);
+	for (void *p : v)
+		slab.free(s, p);
+	EXPECT_EQ(bugs(), 0u) << "no free refused";
+	EXPECT_EQ(info(s).active_objs, 0u);
+	still_works(s);
+	slab.destroy(s);
+	EXPECT_EQ(bugs(), 0u) << "nothing leaked";
 }
 
 TEST_F(SlabDebug, WriteTheFirstWordAfterFree)
