@@ -9,6 +9,9 @@
  *   kfree slow path              a free into a full magazine goes to its slab
  *   kfree_sensitive              its already-free check beside 511 free
  *                                objects (bounded freelist walks)
+ *   debug cache (F)              alloc counts the slab's free objects, free
+ *                                searches them: O(objects a slab), printed
+ *                                (debug mode; no bound)
  *   kmem_cache with a ctor       new slabs run the ctor per object (outside
  *                                every lock: the figure shows it)
  *   alloc_pages / __free_pages   order 0 and 3 through the per-CPU lists
@@ -92,6 +95,29 @@ void windows(struct ktest *t)
 	irq_trace_reset();
 	kfree_sensitive(g_objects[0]);
 	uint32_t sensitive = irq_trace_print("kfree_sensitive(8 B) beside 511 free objects (freelist walks)");
+
+	/* A debug cache (SLAB_CONSISTENCY_CHECKS) of 8-byte objects, 512 a
+	 * slab: every allocation first counts the slab's free objects
+	 * (alloc_checked), every free searches them for a double free, both
+	 * under the cache lock with IRQs masked. O(free objects in the slab):
+	 * the worst case is a slab with 511 free objects. */
+	struct kmem_cache *dbg = kmem_cache_create("win_dbg_f", 8, 0, SLAB_CONSISTENCY_CHECKS, nullptr);
+	KTEST_ASSERT_NOT_NULL(t, dbg);
+	for (unsigned i = 0; i < kObjects; ++i)
+		g_objects[i] = kmem_cache_alloc(dbg, GFP_ATOMIC);
+	for (unsigned i = 1; i < kObjects; ++i)
+		kmem_cache_free(dbg, g_objects[i]);
+	irq_trace_reset();
+	for (unsigned i = 1; i < kObjects; ++i) /* the first with 511 free, the last with 1 */
+		g_objects[i] = kmem_cache_alloc(dbg, GFP_ATOMIC);
+	uint32_t debug_alloc = irq_trace_print("kmem_cache_alloc x 511 on a debug cache (F), 8 B: freelist counted");
+	for (unsigned i = 0; i < kObjects; ++i)
+		KTEST_EXPECT_NOT_NULL(t, g_objects[i]);
+	irq_trace_reset();
+	for (unsigned i = kObjects; i-- > 0;) /* the last with 511 free beside it */
+		kmem_cache_free(dbg, g_objects[i]);
+	uint32_t debug_free = irq_trace_print("kmem_cache_free x 512 on the debug cache: double-free search");
+	kmem_cache_destroy(dbg);
 
 	/* A ctor cache: 256-byte objects, 15 per 4 KiB slab, heavy ctor. */
 	struct kmem_cache *s = kmem_cache_create("win_ctor", 256, 0, 0, heavy_ctor);
@@ -180,6 +206,8 @@ void windows(struct ktest *t)
 	irq_trace_print("kmm_slabinfo (diagnostics)");
 
 	printk("# irq-window: kfree_sensitive %lu\n", static_cast<unsigned long>(sensitive));
+	printk("# irq-window: debug cache (F, 8 B objects, 512 a slab): alloc %lu, free %lu instructions\n",
+	       static_cast<unsigned long>(debug_alloc), static_cast<unsigned long>(debug_free));
 	printk("# irq-window: summary: fast paths %lu, kmalloc slow %lu, kfree slow %lu, ctor cache alloc %lu / free %lu, "
 	       "pages %lu, buddy max order %lu, large kmalloc %lu, create %lu, shrink %lu, destroy %lu, drain %lu "
 	       "instructions (hooks ~%lu)\n",
