@@ -530,7 +530,7 @@ void SlabAllocator::free_debug(kmem_cache *s, struct page *slab, void *x, const 
 			close_allocated(s, slot);
 		} else {
 			set_orig(s, slot, 0);
-			free_to_slab_locked(s, c, slab, reinterpret_cast<void *>(slot), discard);
+			free_to_slab_locked(s, c, slab, reinterpret_cast<void *>(slot), discard, true); /* searched above */
 			if ((s->flags & SLAB_POISON) != 0)
 				fill_poison(s, slot + s->red_left);
 			fill_red(s, slot, kRedInactive);

@@ -817,11 +817,13 @@ namespace {
 bool on_chain(const kmem_cache *s, void *head, const void *x)
 {
 	unsigned n = 0;
-	for (void *p = head; p != nullptr && n <= s->objects; p = get_freepointer(s, p), ++n) {
+	for (void *p = head; p != nullptr && n <= s->objects; ++n) {
 		if (p == x)
 			return true;
-		if (!freepointer_ok(s, p, get_freepointer(s, p)))
+		void *next = get_freepointer(s, p); /* decoded once a step */
+		if (!freepointer_ok(s, p, next))
 			return false; /* corrupt: never followed (validate_slab_cache repairs) */
+		p = next;
 	}
 	return false;
 }
@@ -854,24 +856,26 @@ struct page *SlabAllocator::cache_slab_of(const kmem_cache *s, const void *x) co
  * returned in `discard`, to be freed after the lock (at most one a call).
  * Catches the double frees the cache affords: x at the CPU or page
  * freelist head, an empty slab; with SLAB_CONSISTENCY_CHECKS (kMayCheck:
- * the caller may see such a cache) x anywhere on the freelist. IRQs
- * masked, lock held. */
-template <bool kMayCheck, bool kCountOut>
+ * the caller may see such a cache; it keeps a full list too) x anywhere
+ * on the freelist, unless the caller has searched already (kSearch false:
+ * free_debug). IRQs masked, lock held. */
+template <bool kMayCheck, bool kCountOut, bool kSearch>
 __attribute__((always_inline)) inline SlabAllocator::FreeResult
 SlabAllocator::free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, struct page *&discard)
 {
 	bool checked = kMayCheck && (s->flags & SLAB_CONSISTENCY_CHECKS) != 0;
+	bool search = kSearch && checked;
 	uintptr_t base = slab_start_of(s, x);
 	void *head = freelist_decode(base, slab->freelist);
 	if (slab == c.slab) {
-		if (x == c.freelist || x == head || (checked && on_chain(s, c.freelist, x)))
+		if (x == c.freelist || x == head || (search && on_chain(s, c.freelist, x)))
 			return FreeResult::kDoubleFree;
 		set_freepointer(s, x, c.freelist);
 		c.freelist = x;
 		return FreeResult::kFreed;
 	}
 	uint16_t inuse = slab->inuse;
-	if (inuse == 0 || x == head || (checked && on_chain(s, head, x)))
+	if (inuse == 0 || x == head || (search && on_chain(s, head, x)))
 		return FreeResult::kDoubleFree;
 	set_freepointer(s, x, head);
 	set_slab_freelist(slab, freelist_encode_offset(reinterpret_cast<uintptr_t>(x) - base));
@@ -905,10 +909,13 @@ SlabAllocator::free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void 
 }
 
 SlabAllocator::FreeResult SlabAllocator::free_to_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab, void *x,
-							      PageList &discard)
+							      PageList &discard, bool searched)
 {
 	struct page *empty = nullptr;
-	FreeResult r = free_to_slab<true>(s, c, slab, x, empty);
+	/* searched: the caller (free_debug) has looked for x on the whole
+	 * freelist already; the full list is kept all the same */
+	FreeResult r = searched ? free_to_slab<true, true, false>(s, c, slab, x, empty)
+				: free_to_slab<true>(s, c, slab, x, empty);
 	if (empty != nullptr)
 		discard.push_front(empty);
 	return r;

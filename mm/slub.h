@@ -607,7 +607,8 @@ private:
 	void *alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, const void *caller);
 	bool take_object_locked(kmem_cache *s, struct page *slab, void *&object);
 	enum class FreeResult : uint8_t { kFreed, kDoubleFree };
-	FreeResult free_to_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, PageList &discard);
+	FreeResult free_to_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, PageList &discard,
+				       bool searched = false);
 	unsigned long flush_magazine(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad);
 	/* Address of a slab's first page: region 0 without the region loop
 	 * (as slab_of), any other through the page allocator. */
@@ -621,7 +622,7 @@ private:
 	/* The bodies of the two above, inline in free_overflow (slub.cpp).
 	 * kCountOut false: an empty slab beyond min_partial is returned in
 	 * `discard` still counted in, for release_slab_masked. */
-	template <bool kMayCheck, bool kCountOut = true>
+	template <bool kMayCheck, bool kCountOut = true, bool kSearch = true>
 	inline FreeResult free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, struct page *&discard);
 	inline unsigned long evict_oldest(kmem_cache *s, CacheCpu &c, uint32_t count, PageList &discard, void *&bad);
 	__attribute__((noinline, cold)) void report_double_free(kmem_cache *s, void *x);
