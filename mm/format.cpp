@@ -134,9 +134,17 @@ size_t vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 					out.put(' ');
 			break;
 		}
-		case 'c':
+		case 'c': {
+			unsigned pad = width > 1 ? width - 1 : 0;
+			if (!left)
+				while (pad-- > 0)
+					out.put(' ');
 			out.put(static_cast<char>(va_arg(ap, int)));
+			if (left)
+				while (pad-- > 0)
+					out.put(' ');
 			break;
+		}
 		case '%':
 			out.put('%');
 			break;

@@ -96,6 +96,8 @@ TEST(Format, WidthAndFlags)
 	EXPECT_LIKE_LIBC("[%2s]", "longer");
 	EXPECT_LIKE_LIBC("[%s]", "");
 	EXPECT_LIKE_LIBC("%c%c%c", 'k', 'm', 'm');
+	EXPECT_LIKE_LIBC("[%3c]", 'k'); /* a width pads %c too */
+	EXPECT_LIKE_LIBC("[%-3c]", 'k');
 	EXPECT_LIKE_LIBC("100%% sure");
 	EXPECT_LIKE_LIBC("no conversions at all");
 }
