@@ -20,25 +20,29 @@ struct Out {
 	}
 };
 
-/* prefix: "0x"/"0X" before the digits (inside the width, before any zero
- * padding): '#' on a nonzero %x/%X, and every %p. */
-void put_number(Out &out, unsigned long long value, unsigned base, bool upper, bool negative,
-		unsigned width, bool left, bool zero, bool prefix = false)
+/* sign: '-', '+', ' ' or 0. prefix: "0x"/"0X" before the digits (inside
+ * the width, before any zero padding): '#' on a nonzero %x/%X, and every %p.
+ * precision: the least number of digits, or -1 for none (then '0' pads). */
+void put_number(Out &out, unsigned long long value, unsigned base, bool upper, char sign, unsigned width,
+		bool left, bool zero, int precision, bool prefix = false)
 {
 	char digits[24];
 	unsigned n = 0;
 	const char *set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-	do {
+	while (value != 0 || (n == 0 && precision != 0)) { /* C: "%.0d" of 0 is "" */
 		digits[n++] = set[value % base];
 		value /= base;
-	} while (value != 0);
-	unsigned total = n + (negative ? 1u : 0u) + (prefix ? 2u : 0u);
+	}
+	unsigned leading = precision > 0 && static_cast<unsigned>(precision) > n ? static_cast<unsigned>(precision) - n : 0;
+	if (precision >= 0)
+		zero = false; /* C: a precision overrides the '0' flag */
+	unsigned total = leading + n + (sign != 0 ? 1u : 0u) + (prefix ? 2u : 0u);
 	unsigned pad = width > total ? width - total : 0;
 	if (!left && !zero)
 		while (pad-- > 0)
 			out.put(' ');
-	if (negative)
-		out.put('-');
+	if (sign != 0)
+		out.put(sign);
 	if (prefix) {
 		out.put('0');
 		out.put(upper ? 'X' : 'x');
@@ -46,6 +50,8 @@ void put_number(Out &out, unsigned long long value, unsigned base, bool upper, b
 	if (!left && zero)
 		while (pad-- > 0)
 			out.put('0');
+	while (leading-- > 0)
+		out.put('0');
 	while (n > 0)
 		out.put(digits[--n]);
 	if (left)
@@ -53,8 +59,26 @@ void put_number(Out &out, unsigned long long value, unsigned base, bool upper, b
 			out.put(' ');
 }
 
+void put_padded(Out &out, const char *s, size_t n, unsigned width, bool left)
+{
+	size_t pad = width > n ? width - n : 0;
+	if (!left)
+		while (pad-- > 0)
+			out.put(' ');
+	for (size_t i = 0; i < n; ++i)
+		out.put(s[i]);
+	if (left)
+		while (pad-- > 0)
+			out.put(' ');
+}
+
 } // namespace
 
+/* Parses every C99 conversion specification the compiler's printf format
+ * check accepts (flags "-+ #0", width and precision as digits or '*',
+ * length hh h l ll z j t L), so that each argument is consumed in step even
+ * where the conversion is not supported: a skipped argument would shift
+ * every later one (a %s reading an integer as a pointer). */
 size_t vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 {
 	Out out{buf, cap, 0};
@@ -65,6 +89,7 @@ size_t vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 		}
 		++p;
 		bool left = false, zero = false, alt = false;
+		char plus = 0; /* '+' or ' ': the sign of a non-negative %d */
 		for (;; ++p) {
 			if (*p == '-')
 				left = true;
@@ -72,86 +97,137 @@ size_t vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 				zero = true;
 			else if (*p == '#')
 				alt = true;
+			else if (*p == '+')
+				plus = '+';
+			else if (*p == ' ')
+				plus = plus != 0 ? plus : ' ';
 			else
 				break;
 		}
 		unsigned width = 0;
-		while (*p >= '0' && *p <= '9')
-			width = width * 10 + static_cast<unsigned>(*p++ - '0');
-		int longs = 0;
-		bool size_mod = false;
-		while (*p == 'l') {
-			++longs;
+		if (*p == '*') {
+			int w = va_arg(ap, int);
+			if (w < 0) { /* C: a negative width is '-' and its magnitude */
+				left = true;
+				width = 0u - static_cast<unsigned>(w);
+			} else {
+				width = static_cast<unsigned>(w);
+			}
 			++p;
 		}
-		if (*p == 'z') {
-			size_mod = true;
+		while (*p >= '0' && *p <= '9')
+			width = width * 10 + static_cast<unsigned>(*p++ - '0');
+		int precision = -1;
+		if (*p == '.') {
+			++p;
+			precision = 0;
+			if (*p == '*') {
+				int v = va_arg(ap, int);
+				precision = v < 0 ? -1 : v; /* C: negative is none */
+				++p;
+			}
+			while (*p >= '0' && *p <= '9')
+				precision = precision * 10 + (*p++ - '0');
+		}
+		/* kind: 'h' hh, 'H' h, 'i' int, 'l' long, 'q' long long,
+		 * 'z' size_t, 'j' intmax_t, 't' ptrdiff_t */
+		char kind = 'i';
+		bool long_double = false;
+		if (*p == 'h') {
+			kind = p[1] == 'h' ? 'h' : 'H';
+			p += p[1] == 'h' ? 2 : 1;
+		} else if (*p == 'l') {
+			kind = p[1] == 'l' ? 'q' : 'l';
+			p += p[1] == 'l' ? 2 : 1;
+		} else if (*p == 'z' || *p == 'j' || *p == 't') {
+			kind = *p++;
+		} else if (*p == 'L') {
+			long_double = true;
 			++p;
 		}
 		switch (*p) {
 		case 'd':
 		case 'i': {
-			long long v = size_mod ? static_cast<long long>(va_arg(ap, ptrdiff_t))
-				: longs >= 2 ? va_arg(ap, long long)
-				: longs == 1 ? va_arg(ap, long)
-					     : va_arg(ap, int);
+			long long v = kind == 'q' ? va_arg(ap, long long)
+				: kind == 'l' ? va_arg(ap, long)
+				: kind == 'z' || kind == 't' ? static_cast<long long>(va_arg(ap, ptrdiff_t))
+				: kind == 'j' ? static_cast<long long>(va_arg(ap, intmax_t))
+				: kind == 'h' ? static_cast<signed char>(va_arg(ap, int))
+				: kind == 'H' ? static_cast<short>(va_arg(ap, int))
+					      : va_arg(ap, int);
 			unsigned long long mag = v < 0 ? 0ull - static_cast<unsigned long long>(v)
 						       : static_cast<unsigned long long>(v);
-			put_number(out, mag, 10, false, v < 0, width, left, zero);
+			put_number(out, mag, 10, false, v < 0 ? '-' : plus, width, left, zero, precision);
 			break;
 		}
 		case 'u':
 		case 'x':
-		case 'X': {
-			unsigned long long v = size_mod ? va_arg(ap, size_t)
-				: longs >= 2 ? va_arg(ap, unsigned long long)
-				: longs == 1 ? va_arg(ap, unsigned long)
-					     : va_arg(ap, unsigned int);
-			put_number(out, v, *p == 'u' ? 10u : 16u, *p == 'X', false, width, left, zero,
-				   alt && *p != 'u' && v != 0);
+		case 'X':
+		case 'o': {
+			unsigned long long v = kind == 'q' ? va_arg(ap, unsigned long long)
+				: kind == 'l' ? va_arg(ap, unsigned long)
+				: kind == 'z' || kind == 't' ? va_arg(ap, size_t)
+				: kind == 'j' ? static_cast<unsigned long long>(va_arg(ap, uintmax_t))
+				: kind == 'h' ? static_cast<unsigned char>(va_arg(ap, unsigned int))
+				: kind == 'H' ? static_cast<unsigned short>(va_arg(ap, unsigned int))
+					      : va_arg(ap, unsigned int);
+			unsigned base = *p == 'u' ? 10u : *p == 'o' ? 8u : 16u;
+			if (*p == 'o' && alt) { /* C: '#' makes the first digit a 0 */
+				int digits = 0;
+				for (unsigned long long t = v; t != 0; t /= 8)
+					++digits;
+				if (precision <= digits)
+					precision = digits + 1;
+			}
+			put_number(out, v, base, *p == 'X', 0, width, left, zero, precision,
+				   alt && base == 16 && v != 0);
 			break;
 		}
 		case 'p': {
 			uintptr_t v = reinterpret_cast<uintptr_t>(va_arg(ap, void *));
-			put_number(out, v, 16, false, false, width, left, zero, true);
+			put_number(out, v, 16, false, 0, width, left, zero, -1, true);
 			break;
 		}
 		case 's': {
 			const char *s = va_arg(ap, const char *);
 			if (s == nullptr)
 				s = "(null)";
-			size_t n = 0;
-			while (s[n] != '\0')
+			size_t n = 0; /* a precision bounds the read, as in C */
+			while ((precision < 0 || n < static_cast<size_t>(precision)) && s[n] != '\0')
 				++n;
-			size_t pad = width > n ? width - n : 0;
-			if (!left)
-				while (pad-- > 0)
-					out.put(' ');
-			for (size_t i = 0; i < n; ++i)
-				out.put(s[i]);
-			if (left)
-				while (pad-- > 0)
-					out.put(' ');
+			put_padded(out, s, n, width, left);
 			break;
 		}
 		case 'c': {
-			unsigned pad = width > 1 ? width - 1 : 0;
-			if (!left)
-				while (pad-- > 0)
-					out.put(' ');
-			out.put(static_cast<char>(va_arg(ap, int)));
-			if (left)
-				while (pad-- > 0)
-					out.put(' ');
+			char c = static_cast<char>(va_arg(ap, int));
+			put_padded(out, &c, 1, width, left);
 			break;
 		}
+		case 'n': /* never written to: its pointer is consumed only */
+			(void)va_arg(ap, void *);
+			break;
 		case '%':
 			out.put('%');
 			break;
 		case '\0':
 			--p; /* a lone '%' at the end: stop at the NUL */
 			break;
-		default:
+		case 'f':
+		case 'F':
+		case 'e':
+		case 'E':
+		case 'g':
+		case 'G':
+		case 'a':
+		case 'A': /* not printed (no floating point in mm/): consumed, copied */
+			if (long_double)
+				(void)va_arg(ap, long double);
+			else
+				(void)va_arg(ap, double);
+			out.put('%');
+			out.put(*p);
+			break;
+		default: /* unknown: copied, no argument consumed */
 			out.put('%');
 			out.put(*p);
 			break;

@@ -1,9 +1,11 @@
 /*
  * mm/format.h — a small printf for freestanding code: kmm_vsnprintf() into a
  * caller's buffer, and SinkWriter, which formats a line at a time into a
- * kmm_sink_fn. Never allocates. Supports %d %i %u %x %X %p %s %c %% with the
- * flags '-', '0' and '#' (0x prefix on a nonzero %x/%X, as in C), a width,
- * and the length modifiers l, ll, z.
+ * kmm_sink_fn. Never allocates. Supports %d %i %u %o %x %X %p %s %c %% with
+ * the flags '-', '0', '+', ' ' and '#' (0x prefix on a nonzero %x/%X, as in
+ * C), a width and a precision (digits or '*'), and the length modifiers hh,
+ * h, l, ll, z, j, t. Floating-point conversions are copied (their argument
+ * consumed), %n writes nothing, an unknown conversion is copied.
  */
 #ifndef KMM_MM_FORMAT_H
 #define KMM_MM_FORMAT_H

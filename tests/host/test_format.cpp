@@ -125,6 +125,31 @@ TEST(Format, ReportLinesKeepTheirArgumentsInStep)
 	EXPECT_EQ(fmt("mode:%#x size %zu at %#lx", 0x14u, size_t{5}, 0x1000UL), "mode:0x14 size 5 at 0x1000");
 }
 
+TEST(Format, EveryConversionTheCompilerAcceptsKeepsTheArgumentsInStep)
+{
+	/* The printf format attribute lets these through; each must consume
+	 * exactly its arguments, or the %s after it reads an integer. */
+	EXPECT_LIKE_LIBC("[%+d|%s]", 5, "ok");
+	EXPECT_LIKE_LIBC("[% d|%s]", 5, "ok");
+	EXPECT_LIKE_LIBC("[%+05d|% d|%+d]", 5, -5, INT_MIN);
+	EXPECT_LIKE_LIBC("[%hu|%s]", 70000u, "ok");
+	EXPECT_LIKE_LIBC("[%hhx|%hhd|%hd|%s]", 0x1ffu, 0x80, 40000, "ok");
+	EXPECT_LIKE_LIBC("[%jd|%ju|%td|%s]", INTMAX_MIN, UINTMAX_MAX, static_cast<ptrdiff_t>(-3), "ok");
+	EXPECT_LIKE_LIBC("[%*d|%-*d|%*d|%s]", 6, 42, 6, 42, -6, 42, "ok");
+	EXPECT_LIKE_LIBC("[%.3s|%.*s|%.0s|%s]", "kmalloc-32", 4, "kmalloc-32", "x", "ok");
+	EXPECT_LIKE_LIBC("[%.5d|%8.3d|%.0d|%-6.2x|%s]", 42, -7, 0, 0xau, "ok");
+	EXPECT_EQ(fmt_raw("[%08.3d]", 7), "[     007]"); /* C: a precision overrides the 0 flag */
+	EXPECT_LIKE_LIBC("[%o|%#o|%#o|%#.4o|%s]", 8u, 8u, 0u, 8u, "ok");
+	EXPECT_EQ(fmt("[%f|%s]", 1.5, "ok"), "[%f|ok]"); /* no floating point: copied, consumed */
+	EXPECT_EQ(fmt("[%Lg|%s]", 1.5L, "ok"), "[%g|ok]");
+	int untouched = 7;
+	EXPECT_EQ(fmt("[ab%n|%s]", &untouched, "ok"), "[ab|ok]"); /* %n writes nothing */
+	EXPECT_EQ(untouched, 7);
+	/* A precision bounds the read of %s: the text need not end in a NUL. */
+	const char name[4] = {'d', 'm', 'a', '!'};
+	EXPECT_EQ(fmt("%.3s", name), "dma");
+}
+
 TEST(Format, Pointers)
 {
 	int x = 0;

@@ -1,7 +1,7 @@
 /*
  * kernel/printk.h — console output for the kernel: printk() formats into a
- * fixed stack buffer with mm's freestanding formatter (kmm::vformat: %d %i
- * %u %x %X %p %s %c %%, flags '-' '0', width, l/ll/z) and writes it to the
+ * fixed stack buffer with mm's freestanding formatter (kmm::vformat: C's
+ * integer, %p, %s and %c conversions; see mm/format.h) and writes it to the
  * arch console. Never allocates; lines longer than the buffer are cut.
  * Safe before mm is initialised and from fault handlers.
  */
