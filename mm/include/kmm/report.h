@@ -27,7 +27,11 @@ typedef void (*kmm_sink_fn)(void *ctx, const char *text, size_t len);
 /* Reports: one call per line of text (no trailing newline, no prefix), e.g.
  * "BUG page_alloc: double free of page 0x20001000 (pfn 0x20001, order 0)"
  * or the warning "page allocation failure: order:3, mode:0x0". Without a
- * hook each line goes to the console prefixed "kmm: ". */
+ * hook each line goes to the console prefixed "kmm: ". The hook runs with
+ * kmm's locks held and may be called again for the next line: it must not
+ * call into kmm (an allocation or free there deadlocks, or reports and so
+ * calls the hook again without end). Lines are at most 191 characters;
+ * longer ones are cut, still counted once. */
 typedef void (*kmm_report_fn)(void *ctx, const char *line);
 
 /* What happens after a misuse report. In both modes the offending call is
