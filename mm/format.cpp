@@ -81,6 +81,9 @@ void put_padded(Out &out, const char *s, size_t n, unsigned width, bool left)
  * every later one (a %s reading an integer as a pointer). */
 size_t vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 {
+	/* widths and precisions are clamped to this: the output never gets
+	 * longer than the buffer, so more could only spin */
+	const unsigned kMaxField = cap < 65536 ? static_cast<unsigned>(cap) : 65536u;
 	Out out{buf, cap, 0};
 	for (const char *p = fmt; *p != '\0'; ++p) {
 		if (*p != '%') {
@@ -101,6 +104,8 @@ size_t vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 				plus = '+';
 			else if (*p == ' ')
 				plus = plus != 0 ? plus : ' ';
+			else if (*p == '\'' || *p == 'I')
+				; /* POSIX grouping, glibc's locale digits: accepted, no effect */
 			else
 				break;
 		}
@@ -115,8 +120,14 @@ size_t vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 			}
 			++p;
 		}
-		while (*p >= '0' && *p <= '9')
-			width = width * 10 + static_cast<unsigned>(*p++ - '0');
+		while (*p >= '0' && *p <= '9') {
+			if (width < kMaxField)
+				width = width * 10 + static_cast<unsigned>(*p - '0');
+			++p;
+		}
+		/* nothing wider than the buffer can show: no long padding loops
+		 * (a '*' of INT_MIN asks for 2^31) */
+		width = width < kMaxField ? width : kMaxField;
 		int precision = -1;
 		if (*p == '.') {
 			++p;
@@ -126,8 +137,12 @@ size_t vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 				precision = v < 0 ? -1 : v; /* C: negative is none */
 				++p;
 			}
-			while (*p >= '0' && *p <= '9')
-				precision = precision * 10 + (*p++ - '0');
+			while (*p >= '0' && *p <= '9') {
+				if (precision < static_cast<int>(kMaxField))
+					precision = precision * 10 + (*p - '0');
+				++p;
+			}
+			precision = precision < static_cast<int>(kMaxField) ? precision : static_cast<int>(kMaxField);
 		}
 		/* kind: 'h' hh, 'H' h, 'i' int, 'l' long, 'q' long long,
 		 * 'z' size_t, 'j' intmax_t, 't' ptrdiff_t */
@@ -143,6 +158,7 @@ size_t vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 			kind = *p++;
 		} else if (*p == 'L') {
 			long_double = true;
+			kind = 'q'; /* GCC: L on an integer conversion is ll */
 			++p;
 		}
 		switch (*p) {
@@ -176,7 +192,10 @@ size_t vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 				int digits = 0;
 				for (unsigned long long t = v; t != 0; t /= 8)
 					++digits;
-				if (precision <= digits)
+				/* zero padding already leads with a 0 (and a precision
+				 * here would switch the '0' flag off: "%#08o") */
+				bool zero_padded = precision < 0 && zero && !left && width > static_cast<unsigned>(digits);
+				if (!zero_padded && precision <= digits)
 					precision = digits + 1;
 			}
 			put_number(out, v, base, *p == 'X', 0, width, left, zero, precision,

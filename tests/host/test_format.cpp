@@ -148,6 +148,32 @@ TEST(Format, EveryConversionTheCompilerAcceptsKeepsTheArgumentsInStep)
 	/* A precision bounds the read of %s: the text need not end in a NUL. */
 	const char name[4] = {'d', 'm', 'a', '!'};
 	EXPECT_EQ(fmt("%.3s", name), "dma");
+	/* glibc's flags ' and I and GCC's L on an integer (= ll) pass the
+	 * format check too (the C locale groups nothing) */
+	EXPECT_LIKE_LIBC("[%'d|%s]", 1234567, "ok");
+	EXPECT_LIKE_LIBC("[%Ld|%Lx|%s]", LLONG_MIN, 0xfedcba9876543210ULL, "ok");
+	EXPECT_EQ(fmt("[%Id|%s]", 42, "ok"), "[42|ok]");
+	/* '#' on %o with zero padding: the padding already leads with a 0 */
+	EXPECT_LIKE_LIBC("[%#08o|%#8o|%#-8o|%#.3o]", 8u, 8u, 8u, 8u);
+}
+
+/* A width or precision larger than the buffer is clamped to it: the
+ * output is still exactly the buffer's worth of padding (what this checks;
+ * before the clamp the same output took 2^31 rounds of the padding loop
+ * for a '*' of INT_MIN, which no test here times). */
+TEST(Format, HugeWidthsAndPrecisionsAreClampedToTheBuffer)
+{
+	char buf[16];
+	volatile int most_negative = INT_MIN; /* hidden from the format check */
+	size_t n = kmm::format(buf, sizeof buf, "%*d|", static_cast<int>(most_negative), 7);
+	EXPECT_EQ(n, sizeof buf - 1);
+	EXPECT_EQ(std::string(buf), "7              ");
+	n = kmm::format(buf, sizeof buf, "%.*d", INT_MAX, 7);
+	EXPECT_EQ(std::string(buf), "000000000000000");
+	volatile int w = 2000000000; /* not seen by the format check */
+	n = kmm::format(buf, sizeof buf, "[%*s]", static_cast<int>(w), "x");
+	EXPECT_EQ(n, sizeof buf - 1);
+	EXPECT_EQ(buf[0], '[');
 }
 
 TEST(Format, Pointers)
