@@ -7,6 +7,7 @@
  */
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -94,6 +95,24 @@ TEST_F(KmmPmr, EveryAlignmentUpToAMaxOrderBlockIsHonoured)
 		}
 	}
 	EXPECT_TRUE(cap.lines.empty()) << cap.last();
+}
+
+/* Blocks held together, so they come from different slots: a small
+ * power-of-two size (kmalloc-8's objects are 8 apart) must still meet
+ * the default alignment, alignof(max_align_t). */
+TEST_F(KmmPmr, SmallBlocksHeldTogetherMeetTheDefaultAlignment)
+{
+	kmm::KmallocResource res;
+	constexpr size_t kAlign = alignof(std::max_align_t);
+	void *held[64];
+	for (size_t bytes : {size_t{1}, size_t{2}, size_t{4}, size_t{8}, size_t{12}, size_t{16}}) {
+		for (void *&p : held) {
+			p = res.allocate(bytes); /* the default alignment */
+			EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % kAlign, 0u) << bytes << " bytes";
+		}
+		for (void *p : held)
+			res.deallocate(p, bytes);
+	}
 }
 
 TEST_F(KmmPmr, ZeroBytesIsAUniqueRealBlock)

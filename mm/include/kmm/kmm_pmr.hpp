@@ -7,8 +7,10 @@
  *
  * kmm::KmallocResource(gfp = GFP_KERNEL)
  *   allocate(bytes, align):
- *     align <= kmalloc's minimum (8 bytes, 16 on 64-bit): kmalloc(bytes),
- *     0 bytes counting as 1 (a real, unique block, not ZERO_SIZE_PTR);
+ *     align <= kmalloc's minimum (8 bytes, 16 on 64-bit): kmalloc of
+ *     bytes, at least align (a power-of-two size, e.g. 8, is aligned only
+ *     to itself), 0 bytes counting as 1 (a real, unique block, not
+ *     ZERO_SIZE_PTR);
  *     larger power-of-two align: kmalloc of bytes rounded up to a multiple
  *     of align. kmalloc aligns a power-of-two size to itself and places
  *     the 96/192-byte classes' objects at multiples of 32/64, so that
@@ -79,8 +81,11 @@ private:
 	{
 		if (align == 0 || (align & (align - 1)) != 0 || align > (PAGE_SIZE << KMM_MAX_ORDER))
 			return nullptr;
+		/* kMinAlign holds for sizes that are not a power of two; a power
+		 * of two is aligned to itself only (kmalloc(8): 8), so ask for
+		 * at least `align` bytes */
 		if (align <= kMinAlign)
-			return kmalloc(bytes, gfp_);
+			return kmalloc(bytes < align ? align : bytes, gfp_);
 		std::size_t size;
 		if (__builtin_add_overflow(bytes, align - 1, &size))
 			return nullptr;
