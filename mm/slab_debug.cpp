@@ -739,7 +739,8 @@ unsigned long SlabAllocator::repair_freelist_locked(kmem_cache *s, struct page *
 bool SlabAllocator::check_freelist_locked(kmem_cache *s, struct page *slab, struct page *&discard)
 {
 	uintptr_t base = slab_base(pages_, slab);
-	const unsigned nfree = s->objects - slab->inuse;
+	/* a corrupt inuse above objects must not make the walk unbounded */
+	const unsigned nfree = slab->inuse <= s->objects ? s->objects - slab->inuse : 0u;
 	unsigned n = 0;
 	void *p = freelist_decode(base, slab->freelist);
 	uintptr_t head_off = reinterpret_cast<uintptr_t>(p) - base;

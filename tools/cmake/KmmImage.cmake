@@ -19,14 +19,18 @@ include_guard(GLOBAL)
 
 # kmm_image_stack(<target>): the main stack's size for the linker script.
 # The cache variable KMM_STACK_SIZE (bytes) overrides the script's default
-# (as KMM_STACK_SIZE_SET); an unoptimised build says so (KMM_UNOPTIMISED),
+# (as KMM_STACK_SIZE_SET); an unoptimised build (Debug, or no build type)
+# says so (KMM_UNOPTIMISED),
 # and a script may then pick a larger default (lm3s6965evb: -O0 frames peak
 # at 2,704 B where -Os peaks at 1,608).
 function(kmm_image_stack target)
   if(KMM_STACK_SIZE)
     target_link_options(${target} PRIVATE -Wl,--defsym=KMM_STACK_SIZE_SET=${KMM_STACK_SIZE})
   endif()
-  target_link_options(${target} PRIVATE $<$<CONFIG:Debug>:-Wl,--defsym=KMM_UNOPTIMISED=1>)
+  # (The gcc driver passes -T last, after these: ld's DEFINED() sees a
+  # --defsym only if it comes before the script. An empty build type
+  # compiles at -O0 as Debug does.)
+  target_link_options(${target} PRIVATE $<$<OR:$<CONFIG:Debug>,$<CONFIG:>>:-Wl,--defsym=KMM_UNOPTIMISED=1>)
 endfunction()
 
 function(kmm_image target)
