@@ -1,7 +1,7 @@
 /*
  * mm/kmalloc_util.cpp — Linux's small helpers over kmalloc and the object
  * caches (kmm/slab.h): kmem_cache_zalloc, kmemdup, kmemdup_nul, kstrdup,
- * kstrndup, krealloc_array and the kvmalloc family (kmalloc_size_roundup
+ * kstrndup, krealloc_array, kmm_kmalloc_aligned and the kvmalloc family (kmalloc_size_roundup
  * and kfree_sensitive need mm's insides: slab_api.cpp). Only the public C API is used; the file is its own
  * object, so an image that calls none of them links none of them.
  */
@@ -22,6 +22,30 @@ size_t bounded_strlen(const char *s, size_t max)
 extern "C" {
 
 void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp) { return kmem_cache_alloc(s, gfp | __GFP_ZERO); }
+
+void *kmm_kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
+{
+	if (align == 0 || (align & (align - 1)) != 0)
+		return nullptr;
+	size_t bytes = size != 0 ? size : 1;
+	if (__builtin_add_overflow(bytes, align - 1, &bytes))
+		return nullptr;
+	bytes &= ~(align - 1);
+	const auto aligned = [align](const void *p) { return (reinterpret_cast<uintptr_t>(p) & (align - 1)) == 0; };
+	void *p = kmalloc(bytes, gfp);
+	if (p == nullptr || aligned(p))
+		return p;
+	kfree(p); /* not expected (above): a power-of-two size is aligned to itself */
+	size_t pow2 = size_t{1} << (sizeof(size_t) * 8 - static_cast<unsigned>(__builtin_clzl(bytes - 1)));
+	if (pow2 < bytes)
+		return nullptr;
+	p = kmalloc(pow2, gfp);
+	if (p != nullptr && !aligned(p)) {
+		kfree(p);
+		p = nullptr;
+	}
+	return p;
+}
 
 void *kmemdup(const void *src, size_t len, gfp_t gfp)
 {

@@ -169,24 +169,7 @@ void *kmm_libc_aligned_alloc(size_t align, size_t size)
 		return nullptr;
 	if (align <= KMM_LIBC_SHIM_MIN_ALIGN)
 		return kmalloc(kmm_libc_shim_size(size), kGfp);
-	size_t bytes = size != 0 ? size : 1;
-	if (__builtin_add_overflow(bytes, align - 1, &bytes))
-		return nullptr;
-	bytes &= ~(align - 1);
-	void *p = kmalloc(bytes, kGfp);
-	if (p == nullptr || (reinterpret_cast<uintptr_t>(p) & (align - 1)) == 0)
-		return p;
-	/* Not expected (see above): a power-of-two size is aligned to itself. */
-	kfree(p);
-	size_t pow2 = size_t{1} << (sizeof(size_t) * 8 - static_cast<unsigned>(__builtin_clzl(bytes - 1)));
-	if (pow2 < bytes)
-		return nullptr;
-	p = kmalloc(pow2, kGfp);
-	if (p != nullptr && (reinterpret_cast<uintptr_t>(p) & (align - 1)) != 0) {
-		kfree(p);
-		p = nullptr;
-	}
-	return p;
+	return kmm_kmalloc_aligned(size, align, kGfp);
 }
 
 /* ---- the C standard and POSIX names ---- */

@@ -6,16 +6,11 @@
  * allocator: every byte comes from kmalloc.
  *
  * kmm::KmallocResource(gfp = GFP_KERNEL)
- *   allocate(bytes, align):
- *     align <= kmalloc's minimum (8 bytes, 16 on 64-bit): kmalloc of
- *     bytes, at least align (a power-of-two size, e.g. 8, is aligned only
- *     to itself), 0 bytes counting as 1 (a real, unique block, not
- *     ZERO_SIZE_PTR);
- *     larger power-of-two align: kmalloc of bytes rounded up to a multiple
- *     of align. kmalloc aligns a power-of-two size to itself and places
- *     the 96/192-byte classes' objects at multiples of 32/64, so that
- *     block is aligned; the result is checked anyway and, should it not
- *     be, a power-of-two size is used instead;
+ *   allocate(bytes, align): kmm_kmalloc_aligned (kmm/slab.h): kmalloc of
+ *     bytes (0 counting as 1: a real, unique block, not ZERO_SIZE_PTR)
+ *     rounded up to a multiple of align, which kmalloc aligns to align;
+ *     also for a small align (a power-of-two size such as 8 is aligned
+ *     only to itself);
  *     align above a max-order buddy block, or not a power of two, or out
  *     of memory: std::bad_alloc (what memory_resource promises; built
  *     with -fno-exceptions: __builtin_trap, as KmallocAllocator).
@@ -35,7 +30,6 @@
 #define KMM_KMM_PMR_HPP
 
 #include <cstddef>
-#include <cstdint>
 #include <memory_resource>
 #include <new>
 
@@ -49,13 +43,10 @@ public:
 	explicit KmallocResource(gfp_t gfp = GFP_KERNEL) noexcept : gfp_(gfp) {}
 	gfp_t gfp() const noexcept { return gfp_; }
 
-	/* kmalloc's alignment for any size (the header above). */
-	static constexpr std::size_t kMinAlign = sizeof(void *) >= 8 ? 16 : 8;
-
 private:
 	void *do_allocate(std::size_t bytes, std::size_t align) override
 	{
-		void *p = try_allocate(bytes != 0 ? bytes : 1, align);
+		void *p = try_allocate(bytes, align);
 		if (p == nullptr)
 			fail();
 		return p;
@@ -72,37 +63,13 @@ private:
 #endif
 	}
 
-	static bool aligned(const void *p, std::size_t align)
-	{
-		return (reinterpret_cast<std::uintptr_t>(p) & (align - 1)) == 0;
-	}
-
 	void *try_allocate(std::size_t bytes, std::size_t align) const
 	{
-		if (align == 0 || (align & (align - 1)) != 0 || align > (PAGE_SIZE << KMM_MAX_ORDER))
+		if (align > (PAGE_SIZE << KMM_MAX_ORDER))
 			return nullptr;
-		/* kMinAlign holds for sizes that are not a power of two; a power
-		 * of two is aligned to itself only (kmalloc(8): 8), so ask for
-		 * at least `align` bytes */
-		if (align <= kMinAlign)
-			return kmalloc(bytes < align ? align : bytes, gfp_);
-		std::size_t size;
-		if (__builtin_add_overflow(bytes, align - 1, &size))
-			return nullptr;
-		size &= ~(align - 1);
-		void *p = kmalloc(size, gfp_);
-		if (p == nullptr || aligned(p, align))
-			return p;
-		kfree(p); /* not expected (above): a power-of-two size is aligned to itself */
-		std::size_t pow2 = std::size_t{1} << (sizeof(std::size_t) * 8 - static_cast<unsigned>(__builtin_clzl(size - 1)));
-		if (pow2 < size)
-			return nullptr;
-		p = kmalloc(pow2, gfp_);
-		if (p != nullptr && !aligned(p, align)) {
-			kfree(p);
-			p = nullptr;
-		}
-		return p;
+		/* a multiple of align: also what a small power-of-two size
+		 * (kmalloc(8): 8-aligned only) needs to meet align */
+		return kmm_kmalloc_aligned(bytes, align, gfp_);
 	}
 
 	[[noreturn]] static void fail()

@@ -151,6 +151,15 @@ char *kstrdup(const char *s, gfp_t gfp);
 char *kstrndup(const char *s, size_t max, gfp_t gfp);
 /* krealloc to n * size bytes; NULL (p intact, no report) on overflow. */
 void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp);
+/* kmalloc aligned to `align` (a power of two): kmalloc of size (at least
+ * 1) rounded up to a multiple of align, which kmalloc aligns to align (a
+ * power-of-two size to itself; the 96/192 classes' objects sit at
+ * multiples of 32/64; larger sizes get a power-of-two class or a page
+ * block). Checked all the same (a debug layout may move objects), with a
+ * power-of-two size as the fallback. NULL: align not a power of two, the
+ * rounding overflows, or no memory. kmm's own (no Linux name); the libc
+ * shim's aligned_alloc and kmm::KmallocResource use it. Free with kfree. */
+void *kmm_kmalloc_aligned(size_t size, size_t align, gfp_t gfp);
 /* What ksize() of kmalloc(size) would be: the class size, or the whole
  * page block above the largest class (whole pages with the debug guard
  * pages of kmm_kmalloc_guard_pages); 0 for 0; size itself where kmalloc
