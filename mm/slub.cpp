@@ -813,22 +813,6 @@ void SlabAllocator::free_misuse(kmem_cache *s, void *x)
 	reporter_.finish_bug();
 }
 
-namespace {
-bool on_chain(const kmem_cache *s, void *head, const void *x)
-{
-	unsigned n = 0;
-	for (void *p = head; p != nullptr && n <= s->objects; ++n) {
-		if (p == x)
-			return true;
-		void *next = get_freepointer(s, p); /* decoded once a step */
-		if (!freepointer_ok(s, p, next))
-			return false; /* corrupt: never followed (validate_slab_cache repairs) */
-		p = next;
-	}
-	return false;
-}
-} // namespace
-
 /* The head page of the slab holding x, a pointer into some slab: region
  * 0 without the region loop (as kfree_fast). */
 __attribute__((always_inline)) inline struct page *SlabAllocator::slab_of(const void *x) const
@@ -868,14 +852,15 @@ SlabAllocator::free_to_slab(kmem_cache *s, CacheCpu &c, struct page *slab, void 
 	uintptr_t base = slab_start_of(s, x);
 	void *head = freelist_decode(base, slab->freelist);
 	if (slab == c.slab) {
-		if (x == c.freelist || x == head || (search && on_chain(s, c.freelist, x)))
+		if (x == c.freelist || x == head ||
+		    (search && on_freelist(s, c.freelist, reinterpret_cast<uintptr_t>(x))))
 			return FreeResult::kDoubleFree;
 		set_freepointer(s, x, c.freelist);
 		c.freelist = x;
 		return FreeResult::kFreed;
 	}
 	uint16_t inuse = slab->inuse;
-	if (inuse == 0 || x == head || (search && on_chain(s, head, x)))
+	if (inuse == 0 || x == head || (search && on_freelist(s, head, reinterpret_cast<uintptr_t>(x))))
 		return FreeResult::kDoubleFree;
 	set_freepointer(s, x, head);
 	set_slab_freelist(slab, freelist_encode_offset(reinterpret_cast<uintptr_t>(x) - base));
