@@ -10,6 +10,7 @@
  */
 #include "page_alloc.h"
 
+#include "format.h"
 #include "sanitize.h"
 
 namespace kmm {
@@ -95,16 +96,16 @@ int PageAllocator::init()
 						"(kmm_reserve), nothing to manage", i,
 						static_cast<unsigned long>(r.given.start),
 						static_cast<unsigned long>(r.given.end), r.nr_pages);
-			else if (r.reserved_pages > 0)
+			else {
+				char reserved[64] = ""; /* only when the reservations are why */
+				if (r.reserved_pages > 0)
+					format(reserved, sizeof reserved, " beside its reserved pages (%zu of %zu reserved)",
+					       r.reserved_pages, r.nr_pages);
 				reporter_->warn("region %u [%#lx-%#lx) cannot hold its %zu-byte page descriptors "
-						"and one page beside its reserved pages (%zu of %zu reserved)", i,
-						static_cast<unsigned long>(r.given.start),
+						"and one page%s", i, static_cast<unsigned long>(r.given.start),
 						static_cast<unsigned long>(r.given.end), r.nr_pages * sizeof(struct page),
-						r.reserved_pages, r.nr_pages);
-			else
-				reporter_->warn("region %u [%#lx-%#lx) cannot hold its %zu-byte page descriptors "
-						"and one page", i, static_cast<unsigned long>(r.given.start),
-						static_cast<unsigned long>(r.given.end), r.nr_pages * sizeof(struct page));
+						reserved);
+			}
 			for (unsigned j = 0; j < nr_regions_; ++j) {
 				AddrRange given = regions_[j].given;
 				unsigned zone = regions_[j].zone;

@@ -61,8 +61,9 @@ enum class RegionSetup {
 
 /* Lays out one region at init: places the descriptor array in the highest
  * run of pages that no reserved range touches and fills every descriptor
- * (kReserved or kInterior). On failure, reserved_pages holds how many of
- * nr_pages are reserved (for init's report). */
+ * (kReserved or kInterior). When no run free of reserved pages can hold
+ * the array, reserved_pages holds how many of nr_pages are reserved (for
+ * init's report; 0 on the other failures). */
 RegionSetup region_setup(Region &region, const AddrRange *reserved, unsigned nr_reserved);
 
 } // namespace kmm
