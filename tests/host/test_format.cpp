@@ -170,6 +170,15 @@ TEST(Format, HugeWidthsAndPrecisionsAreClampedToTheBuffer)
 	EXPECT_EQ(std::string(buf), "7              ");
 	n = kmm::format(buf, sizeof buf, "%.*d", INT_MAX, 7);
 	EXPECT_EQ(std::string(buf), "000000000000000");
+	/* The clamped precision also bounds the read of %s: a text with no
+	 * NUL is read as far as the buffer shows, not INT_MAX bytes (ASan
+	 * reports the overread without the clamp). */
+	char unterminated[32];
+	std::memset(unterminated, 'a', sizeof unterminated);
+	volatile int all = INT_MAX;
+	n = kmm::format(buf, sizeof buf, "%.*s", static_cast<int>(all), unterminated);
+	EXPECT_EQ(n, sizeof buf - 1);
+	EXPECT_EQ(std::string(buf), std::string(sizeof buf - 1, 'a'));
 	volatile int w = 2000000000; /* not seen by the format check */
 	n = kmm::format(buf, sizeof buf, "[%*s]", static_cast<int>(w), "x");
 	EXPECT_EQ(n, sizeof buf - 1);

@@ -33,6 +33,19 @@ protected:
 	size_t bugs() const { return t.cap.bug_lines(); }
 	bool said(const std::string &needle) const { return t.cap.count_containing(needle) != 0; }
 
+	/* Four live objects of the red-zoned cache s, then v[1] and v[2]
+	 * freed (the freelist: v[2] -> v[1] -> the rest) and v[2]'s free
+	 * pointer overwritten with an address outside the slab. */
+	void corrupt_a_free_pointer(kmem_cache *s, uint8_t *(&v)[4])
+	{
+		for (uint8_t *&p : v)
+			p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+		slab.free(s, v[1]);
+		slab.free(s, v[2]);
+		uintptr_t bogus = 0x1234;
+		kmm_test::poke_bytes(v[2] - s->red_left + s->offset, &bogus, sizeof bogus);
+	}
+
 	/* A loop in a slab freelist of the debug cache s met by allocations,
 	 * before any validate_slab_cache: v[2] -> v[1] -> v[2] ..., v[0]
 	 * (freed first) left off the list. Every free pointer is sound (in
@@ -148,12 +161,7 @@ TEST_F(SlabDebug, CorruptFreePointerOfARedZonedCacheIsRepairedOnce)
 {
 	kmem_cache *s = make("fp-z", 64, 0, SLAB_RED_ZONE);
 	uint8_t *v[4];
-	for (uint8_t *&p : v)
-		p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
-	slab.free(s, v[1]);
-	slab.free(s, v[2]); /* the freelist: v[2] -> v[1] -> the rest */
-	uintptr_t bogus = 0x1234;
-	kmm_test::poke_bytes(v[2] - s->red_left + s->offset, &bogus, sizeof bogus);
+	corrupt_a_free_pointer(s, v);
 	EXPECT_EQ(check(s), 1u);
 	EXPECT_TRUE(said("held as leaked objects"));
 	EXPECT_EQ(check(s), 0u) << "repaired once, quiet after";
@@ -195,13 +203,8 @@ TEST_F(SlabDebug, CorruptFreePointerDoesNotHideOtherDamageInItsSlab)
 {
 	kmem_cache *s = make("fp-and-rz", 64, 0, SLAB_RED_ZONE);
 	uint8_t *v[4];
-	for (uint8_t *&p : v)
-		p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
-	slab.free(s, v[1]);
-	slab.free(s, v[2]); /* the freelist: v[2] -> v[1] -> the rest */
-	poke(v[0] + 64, 0x01);
-	uintptr_t bogus = 0x1234;
-	kmm_test::poke_bytes(v[2] - s->red_left + s->offset, &bogus, sizeof bogus);
+	corrupt_a_free_pointer(s, v);
+	poke(v[0] + 64, 0x01); /* and a live object written past its end */
 	EXPECT_EQ(check(s), 2u);
 	EXPECT_TRUE(said("Freepointer corrupt"));
 	EXPECT_TRUE(said("Right Redzone overwritten"));
