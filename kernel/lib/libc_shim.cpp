@@ -33,10 +33,24 @@
  *     realloc returns a minimum-size block instead); realloc's failure leaves p
  *     intact; calloc checks n * size for overflow;
  *   * free of a pointer kmm never handed out, a middle pointer or a double
- *     free is reported ("BUG kmalloc…") and refused by kmm;
- *   * failures set errno to ENOMEM (EINVAL for a bad alignment) through
- *     kmm_libc_shim_set_errno(), weak here (no errno without a libc): the
- *     newlib images define it (tests/cross/newlib/newlib_glue.c);
+ *     free is reported ("BUG kmalloc…") and refused by kmm; realloc and
+ *     reallocf of such a pointer report it once (ksize) and return NULL
+ *     with EINVAL, freeing nothing;
+ *   * realloc to half the block's usable size or less moves the data to a
+ *     block of the new size and frees the old one (as newlib-nano does;
+ *     full newlib and glibc split the block), so a shrunk buffer gives its
+ *     memory back; should that allocation fail, the old block is returned.
+ *     Any other realloc is krealloc (in place while the block fits);
+ *   * memalign(A, n), the legacy form, is lenient as newlib's and glibc's:
+ *     A at or below the minimum alignment is malloc(n) (0 included), and
+ *     glibc's rounding of any other A up to a power of two;
+ *     aligned_alloc and posix_memalign are strict (EINVAL);
+ *   * failures set errno to ENOMEM (EINVAL for a bad alignment or pointer)
+ *     through kmm_libc_shim_set_errno(). Its weak default here writes
+ *     newlib's errno, *__errno(), when the firmware links it (any code that
+ *     reads errno does; a weak reference, so nothing else is pulled in);
+ *     an RTOS whose _r calls pass another task's struct _reent, or a libc
+ *     with another errno, defines the hook;
  *   * IRQ-safe as kmm is (kmm never sleeps); no libc lock is needed.
  */
 #include <stddef.h>
@@ -74,7 +88,9 @@ void *shim_calloc(void *reent, size_t n, size_t size)
 	return p != nullptr ? p : fail(reent, kEnomem);
 }
 
-void *shim_realloc(void *reent, void *p, size_t size)
+/* realloc: see the guarantees above. *refused: p is no block of the heap
+ * (reported once, by ksize), so reallocf must not free it either. */
+void *shim_realloc(void *reent, void *p, size_t size, bool *refused = nullptr)
 {
 	if (p == nullptr)
 		return shim_malloc(reent, size);
@@ -82,8 +98,49 @@ void *shim_realloc(void *reent, void *p, size_t size)
 		kfree(p);
 		return nullptr;
 	}
-	void *n = krealloc(p, size, kGfp);
+	size_t old = ksize(p);
+	if (old == 0) {
+		if (refused != nullptr)
+			*refused = true;
+		return fail(reent, kEinval);
+	}
+	size_t want = kmm_libc_shim_size(size);
+	if (want <= old / 2) {
+		void *n = kmalloc(want, kGfp | __GFP_NOWARN);
+		if (n == nullptr)
+			return p; /* the old block still holds the data */
+		__builtin_memcpy(n, p, want);
+		kfree(p);
+		return n;
+	}
+	void *n = krealloc(p, want, kGfp);
 	return n != nullptr ? n : fail(reent, kEnomem);
+}
+
+/* reallocf: realloc, and p freed when that failed for want of memory. */
+void *shim_reallocf(void *reent, void *p, size_t size)
+{
+	bool refused = false;
+	void *n = shim_realloc(reent, p, size, &refused);
+	if (n == nullptr && size != 0 && !refused)
+		kfree(p);
+	return n;
+}
+
+/* memalign's leniency (see the guarantees above), then aligned_alloc. */
+void *shim_memalign(void *reent, size_t align, size_t size)
+{
+	if (align <= KMM_LIBC_SHIM_MIN_ALIGN)
+		return shim_malloc(reent, size);
+	if ((align & (align - 1)) != 0) {
+		unsigned shift = static_cast<unsigned>(sizeof(size_t) * 8) -
+				 static_cast<unsigned>(__builtin_clzl(static_cast<unsigned long>(align)));
+		if (shift >= sizeof(size_t) * 8)
+			return fail(reent, kEinval);
+		align = size_t{1} << shift;
+	}
+	void *p = kmm_kmalloc_aligned(size, align, kGfp);
+	return p != nullptr ? p : fail(reent, kEnomem);
 }
 
 bool power_of_two(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
@@ -157,10 +214,15 @@ void shim_mstats(const char *title)
 
 extern "C" {
 
+/* newlib's errno location (errno is *__errno()): weak, so it is only
+ * used where the firmware links it. */
+int *__errno(void) __attribute__((weak));
+
 __attribute__((weak)) void kmm_libc_shim_set_errno(void *reent, int err)
 {
-	(void)reent;
-	(void)err;
+	(void)reent; /* newlib passes _REENT, whose errno *__errno() is */
+	if (__errno != nullptr)
+		*__errno() = err;
 }
 
 void *kmm_libc_aligned_alloc(size_t align, size_t size)
@@ -179,27 +241,21 @@ void free(void *p) { kfree(p); }
 void cfree(void *p) { kfree(p); }
 void *calloc(size_t n, size_t size) { return shim_calloc(nullptr, n, size); }
 void *realloc(void *p, size_t size) { return shim_realloc(nullptr, p, size); }
-void *reallocf(void *p, size_t size)
-{
-	void *n = shim_realloc(nullptr, p, size);
-	if (n == nullptr && size != 0)
-		kfree(p);
-	return n;
-}
+void *reallocf(void *p, size_t size) { return shim_reallocf(nullptr, p, size); }
 size_t malloc_usable_size(void *p) { return ksize(p); }
 
-void *memalign(size_t align, size_t size)
+void *memalign(size_t align, size_t size) { return shim_memalign(nullptr, align, size); }
+void *aligned_alloc(size_t align, size_t size)
 {
 	void *p = kmm_libc_aligned_alloc(align, size);
 	return p != nullptr ? p : fail(nullptr, power_of_two(align) ? kEnomem : kEinval);
 }
-void *aligned_alloc(size_t align, size_t size) { return memalign(align, size); }
-void *valloc(size_t size) { return memalign(PAGE_SIZE, size); }
+void *valloc(size_t size) { return aligned_alloc(PAGE_SIZE, size); }
 void *pvalloc(size_t size)
 {
 	if (size > ~size_t{0} - (PAGE_SIZE - 1)) /* the round-up would wrap to 0 */
 		return fail(nullptr, kEnomem);
-	return memalign(PAGE_SIZE, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+	return aligned_alloc(PAGE_SIZE, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 }
 
 int posix_memalign(void **out, size_t align, size_t size)
@@ -219,18 +275,8 @@ void *_malloc_r(void *reent, size_t size) { return shim_malloc(reent, size); }
 void _free_r(void *, void *p) { kfree(p); }
 void *_calloc_r(void *reent, size_t n, size_t size) { return shim_calloc(reent, n, size); }
 void *_realloc_r(void *reent, void *p, size_t size) { return shim_realloc(reent, p, size); }
-void *_reallocf_r(void *reent, void *p, size_t size)
-{
-	void *n = shim_realloc(reent, p, size);
-	if (n == nullptr && size != 0)
-		kfree(p);
-	return n;
-}
-void *_memalign_r(void *reent, size_t align, size_t size)
-{
-	void *p = kmm_libc_aligned_alloc(align, size);
-	return p != nullptr ? p : fail(reent, power_of_two(align) ? kEnomem : kEinval);
-}
+void *_reallocf_r(void *reent, void *p, size_t size) { return shim_reallocf(reent, p, size); }
+void *_memalign_r(void *reent, size_t align, size_t size) { return shim_memalign(reent, align, size); }
 void *_valloc_r(void *reent, size_t size) { return _memalign_r(reent, PAGE_SIZE, size); }
 void *_pvalloc_r(void *reent, size_t size)
 {

@@ -30,7 +30,9 @@ extern "C" {
 /* align must be a power of two (else NULL); any size (0 → 1 byte). */
 void *kmm_libc_aligned_alloc(size_t align, size_t size);
 /* Sets errno (reent: newlib's struct _reent *, or NULL for the global
- * errno). Weak no-op in the shim; a libc-linked image overrides it. */
+ * errno). Weak in the shim: its default writes *__errno() where newlib's
+ * errno is linked, else nothing; define it for another libc, or for an
+ * RTOS whose _r calls pass a struct _reent other than the running one's. */
 void kmm_libc_shim_set_errno(void *reent, int err);
 
 /* The libc names, for code without a libc's headers (the kernel's tests). */
@@ -38,6 +40,8 @@ void *malloc(size_t size);
 void free(void *p);
 void *calloc(size_t n, size_t size);
 void *realloc(void *p, size_t size);
+void *reallocf(void *p, size_t size);
+void cfree(void *p);
 void *aligned_alloc(size_t align, size_t size);
 int posix_memalign(void **out, size_t align, size_t size);
 void *memalign(size_t align, size_t size);

@@ -107,6 +107,7 @@ void aligned_forms(struct ktest *t)
 			}
 			free(a);
 			void *m = memalign(align, size);
+			KTEST_EXPECT_NOT_NULL(t, m);
 			KTEST_EXPECT_EQ(t, addr(m) % align, 0);
 			free(m);
 			void *pm = nullptr;
@@ -122,6 +123,64 @@ void aligned_forms(struct ktest *t)
 	KTEST_EXPECT_EQ(t, posix_memalign(&bad, sizeof(void *) / 2, 8), 22); /* EINVAL: below sizeof(void *) */
 	KTEST_EXPECT_NULL(t, bad);
 	KTEST_EXPECT_NULL(t, aligned_alloc(48, 96));
+	KTEST_EXPECT_NULL(t, aligned_alloc(0, 8));
+	/* memalign, the legacy form, is lenient as newlib's and glibc's: 0 or
+	 * a small alignment is malloc, any other is rounded up to a power of
+	 * two */
+	void *m0 = memalign(0, 8);
+	KTEST_EXPECT_NOT_NULL(t, m0);
+	KTEST_EXPECT_EQ(t, addr(m0) % KMM_LIBC_SHIM_MIN_ALIGN, 0);
+	void *m48 = memalign(48, 96);
+	KTEST_EXPECT_NOT_NULL(t, m48);
+	KTEST_EXPECT_EQ(t, addr(m48) % 64, 0);
+	KTEST_EXPECT_NULL(t, memalign(~size_t{0} / 2 + 2, 8)); /* rounds up past size_t: refused */
+	free(m0);
+	free(m48);
+}
+
+/* A realloc to half the usable size or less moves to a block of the new
+ * size, so a buffer allocated for the worst case and shrunk to fit gives
+ * its memory back (krealloc alone keeps the block); the data stays. */
+void realloc_shrink_gives_memory_back(struct ktest *t)
+{
+	size_t big = 2 * kmalloc_max_cache_size(); /* a large block: pages */
+	unsigned char *p = static_cast<unsigned char *>(malloc(big));
+	KTEST_ASSERT_NOT_NULL(t, p);
+	for (size_t i = 0; i < 40; ++i)
+		p[i] = static_cast<unsigned char>(i + 1);
+	size_t free_before = kmm_free_pages();
+	unsigned char *q = static_cast<unsigned char *>(realloc(p, 40));
+	KTEST_ASSERT_NOT_NULL(t, q);
+	KTEST_EXPECT_LT(t, ksize(q), big / 2);
+	KTEST_EXPECT_GT(t, kmm_free_pages(), free_before);
+	size_t wrong = 0;
+	for (size_t i = 0; i < 40; ++i)
+		wrong += static_cast<size_t>(q[i]) != i + 1;
+	KTEST_EXPECT_EQ(t, wrong, 0);
+	/* a shrink by less than half stays in place (40 B: kmalloc-64) */
+	unsigned char *r = static_cast<unsigned char *>(realloc(q, 33));
+	KTEST_EXPECT_EQ(t, r, q);
+	/* reallocf, cfree, valloc: the other names */
+	void *g = reallocf(r, 300);
+	KTEST_ASSERT_NOT_NULL(t, g);
+	KTEST_EXPECT_EQ(t, static_cast<unsigned char *>(g)[29], 30);
+	cfree(g);
+	void *v = valloc(1);
+	KTEST_EXPECT_NOT_NULL(t, v);
+	KTEST_EXPECT_EQ(t, addr(v) % PAGE_SIZE, 0);
+	free(v);
+}
+
+/* realloc and reallocf of a pointer kmm never handed out: one report
+ * each (reallocf does not free it a second time), NULL, nothing freed. */
+void realloc_of_foreign_pointer_reported_once(struct ktest *t)
+{
+	static char foreign[32];
+	t->expected_bugs = 2;
+	size_t free_before = kmm_free_pages();
+	KTEST_EXPECT_NULL(t, realloc(foreign, 64));
+	KTEST_EXPECT_NULL(t, reallocf(foreign, 64));
+	KTEST_EXPECT_EQ(t, kmm_free_pages(), free_before);
 }
 
 struct alignas(64) Line {
@@ -334,6 +393,8 @@ const ktest_case cases[] = {
 	{"calloc_zeroes_and_checks_overflow", calloc_zeroes_and_checks_overflow},
 	{"small_requests_keep_the_minimum_alignment", small_requests_keep_the_minimum_alignment},
 	{"aligned_forms", aligned_forms},
+	{"realloc_shrink_gives_memory_back", realloc_shrink_gives_memory_back},
+	{"realloc_of_foreign_pointer_reported_once", realloc_of_foreign_pointer_reported_once},
 	{"cxx_new_delete_forms", cxx_new_delete_forms},
 	{"new_handler_is_called_and_new_retries", new_handler_is_called_and_new_retries},
 	{"mallinfo_trim_and_mallopt", mallinfo_trim_and_mallopt},

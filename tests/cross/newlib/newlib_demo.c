@@ -16,6 +16,7 @@
 #define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <malloc.h>
+#include <reent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,13 @@ int kmm_main(void)
 	errno = 0;
 	void *huge = malloc((size_t)-1 / 2);
 	check(huge == NULL && errno == ENOMEM, "malloc failure: NULL and errno ENOMEM");
+	errno = 0;
+	huge = _malloc_r(_REENT, (size_t)-1 / 2);
+	check(huge == NULL && errno == ENOMEM, "_malloc_r failure: NULL and errno ENOMEM");
+#if !defined(KMM_NEWLIB_DEMO_NO_SHIM) /* newlib's own aligned_alloc needs a posix_memalign it lacks */
+	errno = 0;
+	check(aligned_alloc(48, 8) == NULL && errno == EINVAL, "aligned_alloc(48): NULL and errno EINVAL");
+#endif
 
 	check(kmm_validate() == 0 && kmm_slab_validate() == 0, "kmm_validate and kmm_slab_validate");
 	printf("newlib demo: %s\n", failures == 0 ? "all checks passed" : "FAILED");

@@ -1,8 +1,9 @@
 /*
  * tests/cross/newlib/newlib_glue.c — what newlib needs from a bare-metal
  * image, and nothing that allocates: the system calls behind stdio (_write
- * to the arch console; the rest as for a console-only device) and errno
- * for the libc shim (kmm_libc_shim_set_errno). No _sbrk: with the shim,
+ * to the arch console; the rest as for a console-only device). errno needs
+ * nothing: the libc shim's default hook writes newlib's *__errno() (the
+ * demo's errno checks prove it). No _sbrk: with the shim,
  * nothing may need one (tools/cmake/check_libc_allocator.cmake checks);
  * sbrk_heap.c gives the images that use newlib's own malloc a static heap.
  */
@@ -12,14 +13,6 @@
 
 #include <arch/arch.h>
 #include <arch/target.h>
-
-void kmm_libc_shim_set_errno(void *reent, int err)
-{
-	if (reent != NULL)
-		((struct _reent *)reent)->_errno = err;
-	else
-		errno = err;
-}
 
 int _write(int fd, const char *buf, int len)
 {
