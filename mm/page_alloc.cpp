@@ -637,16 +637,12 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 	return true;
 }
 
-ZoneCounts PageAllocator::counts(unsigned zone) const
+ZoneCounts PageAllocator::counts_locked(unsigned zone) const
 {
 	ZoneCounts c;
-	for (const auto &pc : pcp_) {
-		unsigned long flags = const_cast<SpinLock &>(pc.lock).lock();
+	for (const auto &pc : pcp_)
 		for (unsigned o = 0; o <= kPcpMaxOrder; ++o)
 			c.pcp += size_t{pc.lists[zone][o].count} << o;
-		const_cast<SpinLock &>(pc.lock).unlock(flags);
-	}
-	LockGuard guard(lock_);
 	c.managed = zones_[zone].managed_pages;
 	c.free = zones_[zone].free_pages + c.pcp;
 	for (unsigned i = 0; i < nr_regions_; ++i) {
@@ -658,18 +654,25 @@ ZoneCounts PageAllocator::counts(unsigned zone) const
 	return c;
 }
 
+ZoneCounts PageAllocator::counts(unsigned zone) const
+{
+	return all_locked([&] { return counts_locked(zone); });
+}
+
 ZoneCounts PageAllocator::totals() const
 {
-	ZoneCounts t;
-	for (unsigned z = 0; z < KMM_NR_ZONES; ++z) {
-		ZoneCounts c = counts(z);
-		t.managed += c.managed;
-		t.free += c.free;
-		t.reserved += c.reserved;
-		t.memmap += c.memmap;
-		t.pcp += c.pcp;
-	}
-	return t;
+	return all_locked([&] {
+		ZoneCounts t;
+		for (unsigned z = 0; z < KMM_NR_ZONES; ++z) {
+			ZoneCounts c = counts_locked(z);
+			t.managed += c.managed;
+			t.free += c.free;
+			t.reserved += c.reserved;
+			t.memmap += c.memmap;
+			t.pcp += c.pcp;
+		}
+		return t;
+	});
 }
 
 void PageAllocator::free_blocks(unsigned zone, size_t out[KMM_NR_ORDERS]) const

@@ -180,6 +180,10 @@ public:
 	unsigned long oom_count() const { return __atomic_load_n(&oom_count_, __ATOMIC_RELAXED); }
 	unsigned long alloc_failures() const { return __atomic_load_n(&alloc_failures_, __ATOMIC_RELAXED); }
 	Reporter &reporter() const { return *reporter_; }
+	/* One zone's, and every zone's, page counts: each a consistent
+	 * snapshot (every per-CPU lock, then the zone lock, held while it is
+	 * read), so free never exceeds managed even while other CPUs or an
+	 * IRQ move pages between the lists. IRQs masked for O(CPUs * orders). */
 	ZoneCounts counts(unsigned zone) const;
 	ZoneCounts totals() const;
 	/* Free blocks per order in a zone (a snapshot taken under the lock). */
@@ -208,6 +212,24 @@ public:
 
 private:
 	friend struct PageAllocatorPeer; /* white-box tests: corruption injection */
+
+	/* counts() of one zone with every lock held (all_locked). */
+	ZoneCounts counts_locked(unsigned zone) const;
+	/* fn() with every per-CPU lock (in CPU order) and then the zone lock
+	 * held: the lock order of this file's head. */
+	template <typename Fn> auto all_locked(Fn fn) const
+	{
+		unsigned long pcp_flags[KMM_NR_CPUS];
+		for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu)
+			pcp_flags[cpu] = const_cast<SpinLock &>(pcp_[cpu].lock).lock();
+		auto result = [&] {
+			LockGuard guard(lock_);
+			return fn();
+		}();
+		for (unsigned cpu = KMM_NR_CPUS; cpu-- > 0;)
+			const_cast<SpinLock &>(pcp_[cpu].lock).unlock(pcp_flags[cpu]);
+		return result;
+	}
 
 	/* Everything but the per-CPU list hit of alloc()/free(): other orders
 	 * and flags, refills, other regions, compound tails, misuse, OOM. */

@@ -378,7 +378,10 @@ int SlabAllocator::shrink(kmem_cache *s)
 	if (!check_cache(s, "kmem_cache_shrink"))
 		return -KMM_EINVAL;
 	shrink_cache(s);
-	return 0;
+	/* Linux's value: 0 if every slab went back, 1 if some remain (live
+	 * objects, or another CPU's caches left to its next slow path) */
+	SlabLockGuard guard(s->lock);
+	return s->nr_slabs != 0 ? 1 : 0;
 }
 
 void SlabAllocator::shrink_cache(kmem_cache *s)

@@ -97,7 +97,11 @@ int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p);
 void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p);
 /* Empties the cache's per-CPU magazines into their slabs, puts each CPU
  * slab (and CPU partial slab) back on the cache's lists, then returns every
- * empty slab to the page allocator. Returns 0. */
+ * empty slab to the page allocator. Returns 0 if the cache holds no slab
+ * after that, 1 if some remain (live objects; on SMP also what another CPU
+ * that could not be drained at once still caches), as Linux; -KMM_EINVAL
+ * (reported) for NULL or a cache that is not live. Process or IRQ context;
+ * O(slabs + magazine entries). */
 int kmem_cache_shrink(struct kmem_cache *s);
 /* The object size given at creation. */
 unsigned int kmem_cache_size(struct kmem_cache *s);
