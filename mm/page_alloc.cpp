@@ -191,10 +191,22 @@ inline struct page *PageAllocator::alloc_locked(gfp_t gfp, unsigned order)
 
 void PageAllocator::set_tails(struct page *head, unsigned order, PageState tail_state)
 {
+	/* validate() may read the tails meanwhile (a block in transit): a
+	 * kTail it sees must point at head, so linking stores the links
+	 * first and unlinking clears them last */
 	size_t n = size_t{1} << order;
-	for (size_t i = 1; i < n; ++i) {
-		set_page_state(&head[i], tail_state);
-		head[i].next = tail_state == kTail ? head : nullptr;
+	if (tail_state == kTail) {
+		for (size_t i = 1; i < n; ++i)
+			__atomic_store_n(&head[i].next, head, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		for (size_t i = 1; i < n; ++i)
+			set_page_state(&head[i], kTail);
+	} else {
+		for (size_t i = 1; i < n; ++i)
+			set_page_state(&head[i], tail_state);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		for (size_t i = 1; i < n; ++i)
+			__atomic_store_n(&head[i].next, static_cast<struct page *>(nullptr), __ATOMIC_RELAXED);
 	}
 }
 
@@ -255,8 +267,10 @@ inline struct page *PageAllocator::finish_alloc(struct page *p, gfp_t gfp, unsig
 {
 	if (__builtin_expect(poison_, 0))
 		check_poison(p, order);
-	if (head_state != kAllocated && order > 0)
+	if (head_state != kAllocated && order > 0) {
 		set_tails(p, order, kTail);
+		transit_end(); /* begun where the head took head_state */
+	}
 	if ((gfp & __GFP_ZERO) != 0)
 		__builtin_memset(page_address(p), 0, kPageSize << order);
 	return p;
@@ -287,8 +301,11 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 			drain_pcp(zone);
 		LockGuard guard(lock_);
 		struct page *q = alloc_locked(gfp, order);
-		if (q != nullptr)
+		if (q != nullptr) {
 			set_page_state(q, static_cast<uint8_t>(head_state));
+			if (head_state != kAllocated && order > 0)
+				transit_begin();
+		}
 		return q;
 	};
 	/* Zone fallback: Normal's parked pages before any DMA page. Other
@@ -397,8 +414,11 @@ __attribute__((noinline)) struct page *PageAllocator::alloc_general(gfp_t gfp, u
 		/* The request's own zone; the fallback to DMA is alloc_slow's. */
 		LockGuard guard(lock_);
 		p = buddy_alloc(zones_[zone], order);
-		if (__builtin_expect(p != nullptr, 1))
+		if (__builtin_expect(p != nullptr, 1)) {
 			set_page_state(p, static_cast<uint8_t>(head_state));
+			if (head_state != kAllocated && order > 0)
+				transit_begin();
+		}
 	}
 	if (__builtin_expect(p == nullptr, 0))
 		return alloc_slow(gfp, order, head_state);
@@ -474,8 +494,13 @@ __attribute__((noinline)) bool PageAllocator::free_general(struct page *head, un
 	/* The checks need no lock: a block being freed correctly belongs to
 	 * the caller, and the memory map is fixed after init. */
 	if (__builtin_expect(pcp_on(order), 1) && __builtin_expect(free_ok(head, order, expect, region), 1)) {
-		if (page_state(head) != kAllocated && order > 0)
+		if (page_state(head) != kAllocated && order > 0) {
+			transit_begin();
 			set_tails(head, order, kInterior);
+			pcp_give(head, order, *region);
+			transit_end();
+			return true;
+		}
 		pcp_give(head, order, *region);
 		return true;
 	}
@@ -491,6 +516,7 @@ __attribute__((noinline)) bool PageAllocator::free_general(struct page *head, un
 		if (__builtin_expect(free_ok(head, order, expect, region), 1)) {
 			state = page_state(head);
 			set_page_state(head, kInterior);
+			transit_begin();
 			claimed = true;
 		} else {
 			check_free_locked(head, order, expect, region); /* reports why */
@@ -503,6 +529,7 @@ __attribute__((noinline)) bool PageAllocator::free_general(struct page *head, un
 			set_tails(head, order, kInterior);
 		LockGuard guard(lock_);
 		buddy_free(zones_[region->zone], *region, head, order);
+		transit_end();
 		return true;
 	}
 	reporter_->finish_bug();
@@ -624,7 +651,10 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 			ok = false;
 		}
 		if (ok) /* claimed, as free_general does: a second free_pages_exact meanwhile is refused */
-			for_each_exact_block(pages, [&](size_t idx, unsigned) { set_page_state(head + idx, kInterior); });
+			for_each_exact_block(pages, [&](size_t idx, unsigned) {
+				set_page_state(head + idx, kInterior);
+				transit_begin();
+			});
 	}
 	if (!ok) {
 		reporter_->finish_bug();
@@ -633,7 +663,10 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 	if (__builtin_expect(poison_, 0)) /* O(pages): outside the lock */
 		for_each_exact_block(pages, [&](size_t idx, unsigned o) { poison_block(head + idx, o); });
 	LockGuard guard(lock_);
-	for_each_exact_block(pages, [&](size_t idx, unsigned o) { buddy_free(zones_[r->zone], *r, head + idx, o); });
+	for_each_exact_block(pages, [&](size_t idx, unsigned o) {
+		buddy_free(zones_[r->zone], *r, head + idx, o);
+		transit_end();
+	});
 	return true;
 }
 

@@ -274,6 +274,22 @@ private:
 	void *reclaim_ctx_ = nullptr;
 	unsigned long oom_count_ = 0;
 	unsigned long alloc_failures_ = 0;
+	/* Blocks in transit: between the step of an alloc or free that
+	 * changed the head under a lock and the work it does outside the
+	 * locks (linking or unlinking compound tails, poisoning), a block's
+	 * pages are half-way between two valid shapes. Each such operation
+	 * counts itself begun (under the lock of its first step, or before
+	 * its first store outside one) and ended (after its last store), so
+	 * validate() can tell a block in transit from a corrupt one: it
+	 * accepts at most begun - ended half-way blocks (page_check.cpp). */
+	unsigned long transit_begun_ = 0;
+	unsigned long transit_ended_ = 0;
+	void transit_begin(unsigned long n = 1)
+	{
+		__atomic_fetch_add(&transit_begun_, n, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE); /* before the stores it announces */
+	}
+	void transit_end(unsigned long n = 1) { __atomic_fetch_add(&transit_ended_, n, __ATOMIC_RELEASE); }
 };
 
 /* ---- the fast paths: a per-CPU list pop or push, everything else out of
@@ -312,6 +328,8 @@ inline struct page *PageAllocator::pcp_take(unsigned zone, unsigned order, PageS
 	if (p != nullptr) {
 		p->next = nullptr;
 		set_page_state(p, static_cast<uint8_t>(head_state));
+		if (head_state != kAllocated && order > 0)
+			transit_begin(); /* its tails: finish_alloc */
 	}
 	pc.lock.unlock(flags);
 	return p;

@@ -40,6 +40,41 @@ unsigned long PageAllocator::validate_locked() const
 	};
 	if (!initialized_)
 		return 0;
+	/* Blocks in transit (page_alloc.h): one whose pages are half-way
+	 * between two valid shapes is accepted while no more such blocks have
+	 * been seen than operations begun (read now: monotonic, and one that
+	 * entered transit after this point is not counted yet) and not ended
+	 * before the walk (read first). With nothing in flight, every one is
+	 * a problem, as before. */
+	const unsigned long ended = __atomic_load_n(&transit_ended_, __ATOMIC_ACQUIRE);
+	unsigned long in_transit = 0;
+	auto transit_allowed = [&] {
+		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* the pages' states were read before */
+		unsigned long begun = __atomic_load_n(&transit_begun_, __ATOMIC_RELAXED);
+		if (in_transit >= begun - ended)
+			return false;
+		++in_transit;
+		return true;
+	};
+	/* Pages [1, n) of the block at head each interior or a tail linked to
+	 * it: the shape of a block whose tails are being linked or unlinked. */
+	auto half_linked = [](const struct page *head, size_t n) {
+		for (size_t k = 1; k < n; ++k) {
+			uint8_t st = __atomic_load_n(&head[k].state, __ATOMIC_ACQUIRE); /* then its link (set_tails) */
+			if (st == kInterior)
+				continue;
+			if (st != kTail)
+				return false;
+			if (__atomic_load_n(&head[k].next, __ATOMIC_RELAXED) != head) {
+				/* unlinking clears the link after the state: a cleared
+				 * link means the state is kInterior by now */
+				__atomic_thread_fence(__ATOMIC_ACQUIRE);
+				if (page_state(&head[k]) != kInterior)
+					return false;
+			}
+		}
+		return true;
+	};
 
 	size_t pcp_heads_seen[KMM_NR_ZONES][kPcpMaxOrder + 1] = {};
 	size_t free_heads_seen[KMM_NR_ZONES] = {};
@@ -50,13 +85,23 @@ unsigned long PageAllocator::validate_locked() const
 		while (idx < r.nr_pages) {
 			const struct page &p = r.pages[idx];
 			uintptr_t addr = r.address(&p);
-			if (p.state == kReserved) {
+			const uint8_t state = page_state(&p);
+			if (state == kReserved) {
 				++idx;
 				continue;
 			}
-			if (!is_block_head(p.state)) {
-				problem(p.state == kInterior || p.state == kTail ? "block page outside any block"
-										 : "corrupt page state",
+			if (!is_block_head(state)) {
+				/* a head claimed by a free (kInterior), its merge to come */
+				if (state == kInterior && p.order <= kMaxOrder) {
+					size_t n = size_t{1} << p.order;
+					if (((r.base_pfn + idx) & (n - 1)) == 0 && idx + n <= r.nr_pages && half_linked(&p, n) &&
+					    transit_allowed()) {
+						idx += n;
+						continue;
+					}
+				}
+				problem(state == kInterior || state == kTail ? "block page outside any block"
+									     : "corrupt page state",
 					addr);
 				++idx;
 				continue;
@@ -69,9 +114,8 @@ unsigned long PageAllocator::validate_locked() const
 				++idx;
 				continue;
 			}
-			bool tails = p.state != kFree && p.state != kPcp && p.state != kAllocated && p.state != kExact &&
-				     order > 0;
-			if (p.state == kPcp) {
+			bool tails = state != kFree && state != kPcp && state != kAllocated && state != kExact && order > 0;
+			if (state == kPcp) {
 				if (order > kPcpMaxOrder)
 					problem("per-CPU list page of an order above the per-CPU lists'", addr);
 				else
@@ -79,19 +123,24 @@ unsigned long PageAllocator::validate_locked() const
 			}
 			for (size_t k = 1; k < n; ++k) {
 				const struct page &t = r.pages[idx + k];
-				bool ok = tails ? (t.state == kTail && t.next == &p) : t.state == kInterior;
+				const uint8_t tstate = page_state(&t);
+				bool ok = tails ? (tstate == kTail && __atomic_load_n(&t.next, __ATOMIC_RELAXED) == &p)
+						: tstate == kInterior;
 				if (!ok) {
+					/* a compound block whose tails are being linked or unlinked */
+					if (tails && half_linked(&p, n) && transit_allowed())
+						break;
 					problem(tails ? "compound tail not linked to its head" : "page inside a block is not interior",
 						r.address(&t));
 					break;
 				}
 			}
-			if (p.state == kFree) {
+			if (state == kFree) {
 				++free_heads_seen[r.zone];
 				free_pages_seen[r.zone] += n;
 				if (order < kMaxOrder) {
 					size_t bidx = static_cast<size_t>((pfn ^ n) - r.base_pfn);
-					if (bidx < r.nr_pages && r.pages[bidx].state == kFree && r.pages[bidx].order == order)
+					if (bidx < r.nr_pages && page_state(&r.pages[bidx]) == kFree && r.pages[bidx].order == order)
 						problem("free buddies of equal order not merged", addr);
 				}
 			}
