@@ -3,8 +3,10 @@
  * ARMv8-M Mainline): IRQ save/restore through PRIMASK (weak, see below), the CPU id (always
  * 0: uniprocessor), and the default counter: DWT CYCCNT when the core has
  * one, else SysTick free-running on the core clock (24 bits, widened in
- * software: read it at least once per 2^24 clocks). Faults and startup are
- * in startup.cpp.
+ * software: read it at least once per 2^24 clocks). A SysTick that is
+ * running already (an RTOS tick) is only read, never reprogrammed: the
+ * count then wraps at its reload value, so read it once per tick period.
+ * Faults and startup are in startup.cpp.
  */
 #include <arch/arch.h>
 #include <arch/target.h>
@@ -34,11 +36,13 @@ constexpr uintptr_t kSystRvr = 0xE000E014u; /* reload value */
 constexpr uintptr_t kSystCvr = 0xE000E018u; /* current value (counts down) */
 constexpr uint32_t kSystEnableCoreClock = 1u | (1u << 2); /* ENABLE | CLKSOURCE, no TICKINT */
 constexpr uint32_t kSystMask = 0x00ffffffu;
+constexpr uint32_t kSystEnable = 1u;
 
 enum CounterSource { kUnknown, kCyccnt, kSysTick };
 CounterSource g_source = kUnknown;
 kmm_counter32 g_cyccnt;
 uint32_t g_systick_last;
+uint32_t g_systick_modulus = kSystMask + 1; /* reload value + 1 */
 uint64_t g_systick_total;
 
 CounterSource counter_start()
@@ -51,10 +55,14 @@ CounterSource counter_start()
 		if ((reg(kDwtCtrl) & kDwtCtrlCyccntena) != 0)
 			return kCyccnt;
 	}
-	reg(kSystCsr) = 0;
-	reg(kSystRvr) = kSystMask;
-	reg(kSystCvr) = 0; /* any write clears it */
-	reg(kSystCsr) = kSystEnableCoreClock;
+	if ((reg(kSystCsr) & kSystEnable) != 0) {
+		/* running already (an RTOS tick): read it, never reprogram it */
+		g_systick_modulus = (reg(kSystRvr) & kSystMask) + 1;
+	} else {
+		reg(kSystRvr) = kSystMask;
+		reg(kSystCvr) = 0; /* any write clears it */
+		reg(kSystCsr) = kSystEnableCoreClock;
+	}
 	g_systick_last = reg(kSystCvr) & kSystMask;
 	return kSysTick;
 }
@@ -115,7 +123,8 @@ __attribute__((weak)) uint64_t kmm_board_counter(void)
 		now = kmm_counter_extend(&g_cyccnt, reg(kDwtCyccnt));
 	} else {
 		uint32_t value = reg(kSystCvr) & kSystMask;
-		g_systick_total += (g_systick_last - value) & kSystMask; /* it counts down */
+		/* it counts down from the reload value (one wrap at most is seen) */
+		g_systick_total += (g_systick_last + g_systick_modulus - value) % g_systick_modulus;
 		g_systick_last = value;
 		now = g_systick_total;
 	}
