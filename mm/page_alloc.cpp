@@ -41,6 +41,19 @@ const char *state_name(uint8_t state)
 	}
 }
 
+/* [start, start + size) as an end address; false if empty or if it wraps
+ * past the top of the address space. One that ends exactly at the top
+ * ends at UINTPTR_MAX instead (2^N has no uintptr_t): for a region that
+ * drops its last page, which is partial then, for a reservation its last
+ * byte, which no region manages. */
+bool range_end(uintptr_t start, size_t size, uintptr_t &end)
+{
+	if (size == 0 || size - 1 > UINTPTR_MAX - start)
+		return false;
+	end = size > UINTPTR_MAX - start ? UINTPTR_MAX : start + size;
+	return true;
+}
+
 } // namespace
 
 int PageAllocator::add_region(uintptr_t start, size_t size, unsigned zone)
@@ -48,9 +61,9 @@ int PageAllocator::add_region(uintptr_t start, size_t size, unsigned zone)
 	LockGuard guard(lock_);
 	if (initialized_)
 		return -KMM_EBUSY;
-	if (zone >= KMM_NR_ZONES || size == 0 || size > UINTPTR_MAX - start)
+	uintptr_t end;
+	if (zone >= KMM_NR_ZONES || !range_end(start, size, end))
 		return -KMM_EINVAL;
-	uintptr_t end = start + size;
 	if (((start + kPageMask) & ~kPageMask) >= (end & ~kPageMask) || start + kPageMask < start)
 		return -KMM_EINVAL; /* no whole page inside */
 	for (unsigned i = 0; i < nr_regions_; ++i)
@@ -70,11 +83,12 @@ int PageAllocator::reserve(uintptr_t start, size_t size)
 	LockGuard guard(lock_);
 	if (initialized_)
 		return -KMM_EBUSY;
-	if (size == 0 || size > UINTPTR_MAX - start)
+	uintptr_t end;
+	if (!range_end(start, size, end))
 		return -KMM_EINVAL;
 	if (nr_reserved_ == KMM_MAX_RESERVED)
 		return -KMM_ENOSPC;
-	reserved_[nr_reserved_++] = AddrRange{start, start + size};
+	reserved_[nr_reserved_++] = AddrRange{start, end};
 	return 0;
 }
 

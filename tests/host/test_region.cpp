@@ -169,6 +169,26 @@ TEST_F(Region, AddRegionRejectsBadArguments)
 	EXPECT_EQ(t.rep.bugs(), 0u); /* bad arguments are return codes, not BUG reports */
 }
 
+/* A range that ends exactly at the top of the address space (start + size
+ * = 2^N, which has no uintptr_t) is accepted: the region drops its last
+ * page, the reservation its last byte. One byte more wraps: refused. (No
+ * init: there is no memory up there on the host.) */
+TEST_F(Region, ARangeEndingAtTheTopOfTheAddressSpaceIsAccepted)
+{
+	const uintptr_t top_start = UINTPTR_MAX - 16 * kPageSize + 1; /* page-aligned */
+	EXPECT_EQ(pa.add_region(top_start, 16 * kPageSize + 1, KMM_ZONE_NORMAL), -KMM_EINVAL);
+	EXPECT_EQ(pa.reserve(top_start, 16 * kPageSize + 1), -KMM_EINVAL);
+	EXPECT_EQ(pa.nr_regions(), 0u);
+	EXPECT_EQ(pa.add_region(top_start, 16 * kPageSize, KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(pa.nr_regions(), 1u);
+	EXPECT_EQ(pa.region(0).given.start, top_start);
+	EXPECT_EQ(pa.region(0).given.end, UINTPTR_MAX);
+	EXPECT_EQ(pa.reserve(UINTPTR_MAX - 9, 10), 0);
+	/* the range still overlaps what lies below the top */
+	EXPECT_EQ(pa.add_region(top_start - kPageSize, 2 * kPageSize, KMM_ZONE_NORMAL), -KMM_EINVAL);
+	EXPECT_EQ(t.rep.bugs(), 0u);
+}
+
 TEST_F(Region, ReserveAndInitRejectBadCalls)
 {
 	EXPECT_EQ(pa.init(), -KMM_EINVAL); /* no region */
