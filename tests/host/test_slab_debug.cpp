@@ -875,6 +875,34 @@ TEST_F(SlabDebugBoot, KreallocInPlaceAndKsizeReportAWritePastTheRequest)
 	EXPECT_EQ(check(k32), 0u);
 }
 
+/* ksize and krealloc of an object freed earlier (deep in its debug
+ * cache's freelist, not its head) name a use after free and change
+ * nothing; they used to check the free object's patterns as if it were
+ * allocated and report its red zone as overwritten. */
+TEST_F(SlabDebugBoot, KsizeAndKreallocOfAFreedObjectAreAUseAfterFree)
+{
+	boot_with("FZP,kmalloc-64");
+	kmem_cache *k64 = slab.kmalloc_cache(64);
+	void *old = slab.kmalloc(64, GFP_KERNEL);
+	void *later = slab.kmalloc(64, GFP_KERNEL);
+	ASSERT_NE(old, nullptr);
+	ASSERT_NE(later, nullptr);
+	slab.kfree(old);
+	slab.kfree(later); /* old is no longer the freelist head */
+	t.cap.clear();
+	EXPECT_EQ(slab.ksize(old), 0u);
+	EXPECT_EQ(t.cap.bug_lines(), 1u);
+	EXPECT_TRUE(said("BUG kmalloc-64: ksize of object")) << t.cap.last();
+	EXPECT_TRUE(said("it is already free"));
+	EXPECT_FALSE(said("Redzone"));
+	t.cap.clear();
+	EXPECT_EQ(slab.krealloc(old, 100, GFP_KERNEL), nullptr);
+	EXPECT_EQ(t.cap.bug_lines(), 1u);
+	EXPECT_TRUE(said("krealloc of object")) << t.cap.last();
+	EXPECT_FALSE(said("Redzone"));
+	EXPECT_EQ(check(k64), 0u);
+}
+
 TEST_F(SlabDebugBoot, EveryCacheDebuggedStillWorks)
 {
 	boot_with("FZPU");
