@@ -224,21 +224,10 @@ void *SlabAllocator::randomize_freelist(kmem_cache *s, uintptr_t base)
 
 namespace {
 
-uint8_t *at(uintptr_t a) { return reinterpret_cast<uint8_t *>(a); }
-
-/* First byte of [p, p + n) that is not v, or NULL. */
-const uint8_t *find_not(uintptr_t p, size_t n, uint8_t v)
-{
-	for (size_t i = 0; i < n; ++i)
-		if (at(p)[i] != v)
-			return at(p) + i;
-	return nullptr;
-}
-
 SlabTrack get_track(const kmem_cache *s, uintptr_t slot, TrackItem item)
 {
 	SlabTrack t;
-	__builtin_memcpy(&t, at(slot + s->track_offset + item * sizeof(SlabTrack)), sizeof(t));
+	__builtin_memcpy(&t, bytes_at(slot + s->track_offset + item * sizeof(SlabTrack)), sizeof(t));
 	return t;
 }
 
@@ -247,13 +236,13 @@ void set_track(const kmem_cache *s, uintptr_t slot, TrackItem item, const void *
 	if (s->track_offset == 0)
 		return;
 	SlabTrack t{caller, kmm_arch_counter(), KMM_NR_CPUS == 1 ? 0u : kmm_arch_cpu_id(), 0};
-	__builtin_memcpy(at(slot + s->track_offset + item * sizeof(SlabTrack)), &t, sizeof(t));
+	__builtin_memcpy(bytes_at(slot + s->track_offset + item * sizeof(SlabTrack)), &t, sizeof(t));
 }
 
 uint32_t get_orig(const kmem_cache *s, uintptr_t slot)
 {
 	uint32_t v;
-	__builtin_memcpy(&v, at(slot + s->orig_offset), sizeof(v));
+	__builtin_memcpy(&v, bytes_at(slot + s->orig_offset), sizeof(v));
 	return v;
 }
 
@@ -262,13 +251,13 @@ void set_orig(const kmem_cache *s, uintptr_t slot, size_t size)
 	if (s->orig_offset == 0)
 		return;
 	uint32_t v = static_cast<uint32_t>(size);
-	__builtin_memcpy(at(slot + s->orig_offset), &v, sizeof(v));
+	__builtin_memcpy(bytes_at(slot + s->orig_offset), &v, sizeof(v));
 }
 
 void fill_poison(const kmem_cache *s, uintptr_t object)
 {
-	__builtin_memset(at(object), kPoisonFree, s->object_size - 1);
-	at(object)[s->object_size - 1] = kPoisonEnd;
+	__builtin_memset(bytes_at(object), kPoisonFree, s->object_size - 1);
+	bytes_at(object)[s->object_size - 1] = kPoisonEnd;
 }
 
 /* Red zones (and the kmalloc red zone of an allocated object) to `red`. */
@@ -276,13 +265,13 @@ void fill_red(const kmem_cache *s, uintptr_t slot, uint8_t red)
 {
 	if ((s->flags & SLAB_RED_ZONE) == 0)
 		return;
-	__builtin_memset(at(slot), red, s->red_left);
+	__builtin_memset(bytes_at(slot), red, s->red_left);
 	uintptr_t end = slot + s->red_left + s->object_size;
-	__builtin_memset(at(end), red, slot + s->inuse - end);
+	__builtin_memset(bytes_at(end), red, slot + s->inuse - end);
 	if (red == kRedActive && s->orig_offset != 0) {
 		uint32_t orig = get_orig(s, slot);
 		if (orig < s->object_size)
-			__builtin_memset(at(slot + s->red_left + orig), red, s->object_size - orig);
+			__builtin_memset(bytes_at(slot + s->red_left + orig), red, s->object_size - orig);
 	}
 }
 
@@ -297,28 +286,28 @@ bool fp_outside(const kmem_cache *s) { return s->offset >= s->red_left + s->obje
 void mark_leaked(const kmem_cache *s, uintptr_t slot)
 {
 	if (fp_outside(s))
-		set_freepointer(s, at(slot), at(slot));
+		set_freepointer(s, bytes_at(slot), bytes_at(slot));
 }
 bool marked_leaked(const kmem_cache *s, uintptr_t slot)
 {
-	return fp_outside(s) && get_freepointer(s, at(slot)) == at(slot);
+	return fp_outside(s) && get_freepointer(s, bytes_at(slot)) == bytes_at(slot);
 }
 
 /* Sanitizer state of a slot: open for kmm's checks, then closed by state. */
 void open_slot(const kmem_cache *s, uintptr_t slot)
 {
 	if constexpr (kSanitize)
-		san_unpoison(at(slot), s->size);
+		san_unpoison(bytes_at(slot), s->size);
 }
 void close_free(const kmem_cache *s, uintptr_t slot)
 {
 	if constexpr (kSanitize) {
-		san_poison(at(slot), s->size);
-		san_unpoison(at(slot + s->offset), sizeof(void *));
+		san_poison(bytes_at(slot), s->size);
+		san_unpoison(bytes_at(slot + s->offset), sizeof(void *));
 		/* a ctor cache's free object keeps its constructed state, which
 		 * stays readable (san_freed: the same without debugging) */
 		if (s->ctor != nullptr)
-			san_unpoison(at(slot + s->red_left), s->object_size);
+			san_unpoison(bytes_at(slot + s->red_left), s->object_size);
 	}
 }
 size_t user_size(const kmem_cache *s, uintptr_t slot)
@@ -329,8 +318,8 @@ void close_allocated(const kmem_cache *s, uintptr_t slot)
 {
 	if constexpr (kSanitize) {
 		size_t user = user_size(s, slot); /* read while the slot is open */
-		san_poison(at(slot), s->size);
-		san_unpoison(at(slot + s->red_left), user);
+		san_poison(bytes_at(slot), s->size);
+		san_unpoison(bytes_at(slot + s->red_left), user);
 	}
 }
 
@@ -342,7 +331,7 @@ void SlabAllocator::debug_print_tracks(const kmem_cache *s, uintptr_t slot)
 {
 	static const char *const kWhat[2] = {"Allocated", "Freed"};
 	SlabTrack tracks[2];
-	const uint8_t *where = at(slot + s->track_offset);
+	const uint8_t *where = bytes_at(slot + s->track_offset);
 	bool closed = san_is_poisoned(where); /* the leak report: the slot is not open */
 	if (closed)
 		san_unpoison(where, sizeof(tracks));
@@ -369,7 +358,7 @@ void SlabAllocator::report_bytes(kmem_cache *s, struct page *slab, uintptr_t slo
 	uintptr_t first = reinterpret_cast<uintptr_t>(bad);
 	uintptr_t last = first;
 	for (uintptr_t a = first; a < end; ++a)
-		if (*at(a) != (a == end - 1 && expected == kPoisonFree && (s->flags & SLAB_POISON) != 0 &&
+		if (*bytes_at(a) != (a == end - 1 && expected == kPoisonFree && (s->flags & SLAB_POISON) != 0 &&
 					   end == slot + s->red_left + s->object_size
 				       ? kPoisonEnd
 				       : expected))
@@ -388,7 +377,7 @@ void SlabAllocator::report_bytes(kmem_cache *s, struct page *slab, uintptr_t slo
 		line = slot;
 	size_t n = 0;
 	for (uintptr_t a = line; a < line + 16 && a < slot + s->size; ++a)
-		n += format(hex + n, sizeof(hex) - n, " %02x", *at(a));
+		n += format(hex + n, sizeof(hex) - n, " %02x", *bytes_at(a));
 	reporter_.detail("Bytes %p:%s", reinterpret_cast<void *>(line), hex);
 	(void)start;
 }
@@ -416,14 +405,14 @@ unsigned SlabAllocator::check_slot_locked(kmem_cache *s, struct page *slab, uint
 	uintptr_t object = slot + s->red_left;
 	uint8_t red = free ? kRedInactive : kRedActive;
 	auto check = [&](const char *what, const char *fix_what, uintptr_t start, uintptr_t end, uint8_t v) {
-		const uint8_t *bad = find_not(start, end - start, v);
+		const uint8_t *bad = first_byte_not(start, end - start, v);
 		if (bad == nullptr || (report_only_first && problems != 0))
 			return;
 		++problems;
 		report_bytes(s, slab, slot, what, start, end, bad, v);
 		reporter_.detail("FIX %s: Restoring %s %p-%p=0x%x", s->name, fix_what, reinterpret_cast<void *>(start),
 				 reinterpret_cast<void *>(end - 1), v);
-		__builtin_memset(at(start), v, end - start);
+		__builtin_memset(bytes_at(start), v, end - start);
 	};
 	if ((s->flags & SLAB_RED_ZONE) != 0) {
 		check("Left Redzone overwritten", "Left Redzone", slot, object, red);
@@ -436,13 +425,13 @@ unsigned SlabAllocator::check_slot_locked(kmem_cache *s, struct page *slab, uint
 		}
 	}
 	if (free && (s->flags & SLAB_POISON) != 0) {
-		const uint8_t *bad = find_not(object, s->object_size - 1, kPoisonFree);
-		if (bad == nullptr && at(object)[s->object_size - 1] != kPoisonEnd)
-			bad = at(object) + s->object_size - 1;
+		const uint8_t *bad = first_byte_not(object, s->object_size - 1, kPoisonFree);
+		if (bad == nullptr && bytes_at(object)[s->object_size - 1] != kPoisonEnd)
+			bad = bytes_at(object) + s->object_size - 1;
 		if (bad != nullptr && !(report_only_first && problems != 0)) {
 			++problems;
 			report_bytes(s, slab, slot, "Poison overwritten", object, object + s->object_size, bad,
-				     bad == at(object) + s->object_size - 1 ? kPoisonEnd : kPoisonFree);
+				     bad == bytes_at(object) + s->object_size - 1 ? kPoisonEnd : kPoisonFree);
 			reporter_.detail("FIX %s: Restoring Poison %p-%p=0x%x", s->name, reinterpret_cast<void *>(object),
 					 reinterpret_cast<void *>(object + s->object_size - 1), kPoisonFree);
 			fill_poison(s, object);
@@ -458,7 +447,7 @@ void SlabAllocator::debug_init_slab(kmem_cache *s, uintptr_t base)
 	for (unsigned i = 0; i < s->objects; ++i) {
 		uintptr_t slot = base + uintptr_t{i} * s->size;
 		if (s->track_offset != 0)
-			__builtin_memset(at(slot + s->track_offset), 0, 2 * sizeof(SlabTrack));
+			__builtin_memset(bytes_at(slot + s->track_offset), 0, 2 * sizeof(SlabTrack));
 		set_orig(s, slot, 0);
 		if ((s->flags & SLAB_POISON) != 0)
 			fill_poison(s, slot + s->red_left);
@@ -555,10 +544,10 @@ size_t SlabAllocator::debug_orig_size(const kmem_cache *s, const void *object) c
 {
 	uintptr_t slot = reinterpret_cast<uintptr_t>(object) - s->red_left;
 	if constexpr (kSanitize)
-		san_unpoison(at(slot + s->orig_offset), sizeof(uint32_t));
+		san_unpoison(bytes_at(slot + s->orig_offset), sizeof(uint32_t));
 	size_t v = get_orig(s, slot);
 	if constexpr (kSanitize)
-		san_poison(at(slot + s->orig_offset), sizeof(uint32_t));
+		san_poison(bytes_at(slot + s->orig_offset), sizeof(uint32_t));
 	return v;
 }
 
@@ -615,7 +604,7 @@ void SlabAllocator::hold_cut_objects_locked(kmem_cache *s, struct page *slab)
 				continue;
 			uintptr_t slot = base + uintptr_t{first + k} * s->size;
 			open_slot(s, slot);
-			if (find_not(slot, s->red_left, kRedInactive) == nullptr) {
+			if (first_byte_not(slot, s->red_left, kRedInactive) == nullptr) {
 				set_orig(s, slot, s->object_size);
 				fill_red(s, slot, kRedActive);
 				mark_leaked(s, slot);
@@ -876,13 +865,13 @@ void *SlabAllocator::kmalloc_large_guarded(size_t size, gfp_t gfp)
 	uintptr_t data = base + kPageSize;
 	uintptr_t after = data + (data_pages << kPageShift);
 	uintptr_t end = base + (size_t{kPageSize} << order);
-	__builtin_memset(at(base), kRedActive, kPageSize);
-	__builtin_memset(at(after), kRedActive, end - after);
+	__builtin_memset(bytes_at(base), kRedActive, kPageSize);
+	__builtin_memset(bytes_at(after), kRedActive, end - after);
 	if ((gfp & __GFP_ZERO) != 0)
-		__builtin_memset(at(data), 0, data_pages << kPageShift);
-	san_poison(at(base), kPageSize);
-	san_poison(at(after), end - after);
-	return at(data);
+		__builtin_memset(bytes_at(data), 0, data_pages << kPageShift);
+	san_poison(bytes_at(base), kPageSize);
+	san_poison(bytes_at(after), end - after);
+	return bytes_at(data);
 }
 
 /* kfree of a large block: false if it has no guard pages; else checks the
@@ -895,25 +884,25 @@ bool SlabAllocator::kfree_large_guarded(struct page *head, const void *x)
 	uintptr_t data = base + kPageSize;
 	if (reinterpret_cast<uintptr_t>(x) != data) {
 		reporter_.bug("kmalloc", "kfree of pointer %p into the middle of large kmalloc block %p (guarded, "
-			      "order %u)", x, at(data), head->order);
+			      "order %u)", x, bytes_at(data), head->order);
 		reporter_.finish_bug();
 		return true;
 	}
 	uintptr_t after = data + (uintptr_t{head->inuse} << kPageShift);
 	uintptr_t end = base + (size_t{kPageSize} << head->order);
-	san_unpoison(at(base), kPageSize);
-	san_unpoison(at(after), end - after);
+	san_unpoison(bytes_at(base), kPageSize);
+	san_unpoison(bytes_at(after), end - after);
 	bool bad = false;
 	const uintptr_t ranges[2][2] = {{base, data}, {after, end}};
 	for (const auto &r : ranges) {
-		const uint8_t *b = find_not(r[0], r[1] - r[0], kRedActive);
+		const uint8_t *b = first_byte_not(r[0], r[1] - r[0], kRedActive);
 		if (b == nullptr)
 			continue;
 		bad = true;
 		reporter_.bug("kmalloc", "Guard page overwritten");
 		reporter_.detail("%p @offset=%ld from block %p. First byte 0x%x instead of 0x%x",
 				 static_cast<const void *>(b),
-				 static_cast<long>(reinterpret_cast<intptr_t>(b) - static_cast<intptr_t>(data)), at(data), *b,
+				 static_cast<long>(reinterpret_cast<intptr_t>(b) - static_cast<intptr_t>(data)), bytes_at(data), *b,
 				 kRedActive);
 	}
 	head->freelist = 0;

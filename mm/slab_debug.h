@@ -2,8 +2,9 @@
  * mm/slab_debug.h — what the slab debug features share with the core: the
  * byte patterns, the per-object tracking record, the debug part of a
  * cache's layout, the boot-option parser and the PRNG behind the freelist
- * secret and randomisation. The checks, reports and fix-ups themselves are
- * in slab_debug.cpp; docs/DEBUGGING.md describes them.
+ * secret and randomisation, and the byte helpers of the debug code. The
+ * checks, reports and fix-ups themselves are in slab_debug.cpp;
+ * docs/DEBUGGING.md describes them.
  *
  * Layout of one slot of a debug cache (slab_common.cpp computes it; the
  * freelist and page::freelist hold slot addresses, users get slot +
@@ -73,6 +74,18 @@ DebugLayout debug_layout(uint32_t object_size, size_t align, slab_flags_t flags,
 /* The flags the boot option `options` (kmm_slub_debug syntax) gives the
  * cache `name`; *ok is false if options has an unknown letter. */
 slab_flags_t parse_slub_debug(const char *options, const char *name, bool *ok);
+
+/* The bytes at address a (the debug code works on slot addresses). */
+inline uint8_t *bytes_at(uintptr_t a) { return reinterpret_cast<uint8_t *>(a); }
+
+/* First byte of [p, p + n) that is not v, or NULL. */
+inline const uint8_t *first_byte_not(uintptr_t p, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; ++i)
+		if (bytes_at(p)[i] != v)
+			return bytes_at(p) + i;
+	return nullptr;
+}
 
 /* SplitMix64: the per-allocator PRNG of the freelist secret and order. */
 inline uint64_t splitmix64(uint64_t &state)
