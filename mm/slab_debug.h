@@ -1,9 +1,11 @@
 /*
  * mm/slab_debug.h — what the slab debug features share with the core: the
  * byte patterns, the per-object tracking record, the debug part of a
- * cache's layout, the boot-option parser and the PRNG behind the freelist
- * secret and randomisation, and the byte helpers of the debug code. The
- * checks, reports and fix-ups themselves are in slab_debug.cpp;
+ * cache's layout, the boot-option parser, the PRNG behind the freelist
+ * secret and randomisation, and the byte helpers of the files below. The
+ * checks, reports and fix-ups are in slab_debug.cpp, the layout and the
+ * boot option in slab_debug_options.cpp, the PRNG, freelist randomisation,
+ * the entropy hook and large-kmalloc guard pages in slab_harden.cpp;
  * docs/DEBUGGING.md describes them.
  *
  * Layout of one slot of a debug cache (slab_common.cpp computes it; the

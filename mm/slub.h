@@ -358,7 +358,7 @@ public:
 	 * shows in the statistics (no phantom alloc and free). */
 	void unpop(kmem_cache *s, void *object);
 
-	/* ---- debugging (slab_debug.cpp; docs/DEBUGGING.md) ---- */
+	/* ---- debugging (slab_debug*.cpp, slab_harden.cpp; docs/DEBUGGING.md) ---- */
 	/* The boot option (kmm_slub_debug syntax) for caches created from now
 	 * on; 0 or -KMM_EINVAL (unchanged) for an unknown letter. */
 	int set_debug_options(const char *options);
@@ -537,9 +537,14 @@ private:
 	}
 	bool has_dma_zone() const { return pages_.counts(KMM_ZONE_DMA).managed != 0; }
 
-	/* slab_debug.cpp */
+	/* slab_debug_options.cpp */
 	slab_flags_t debug_flags_for(const char *name) const;
+	/* slab_harden.cpp */
 	uint64_t random_next();
+	void *randomize_freelist(kmem_cache *s, uintptr_t base);
+	void *kmalloc_large_guarded(size_t size, gfp_t gfp);
+	bool kfree_large_guarded(struct page *head, const void *x);
+	/* slab_debug.cpp */
 	unsigned check_slot_locked(kmem_cache *s, struct page *slab, uintptr_t slot, bool free, bool report_only_first);
 	void hold_cut_objects_locked(kmem_cache *s, struct page *slab);
 	void report_bytes(kmem_cache *s, struct page *slab, uintptr_t slot, const char *what, uintptr_t start,
@@ -548,15 +553,12 @@ private:
 	bool check_freelist_locked(kmem_cache *s, struct page *slab, struct page *&discard);
 	unsigned long validate_slab_locked(kmem_cache *s, struct page *slab, bool debug);
 	void debug_init_slab(kmem_cache *s, uintptr_t base);
-	void *randomize_freelist(kmem_cache *s, uintptr_t base);
 	void report_freepointer(kmem_cache *s, const void *object, const void *next, const char *fix);
 	bool debug_alloc_locked(kmem_cache *s, struct page *slab, void *&object, size_t orig_size, const void *caller);
 	void free_debug(kmem_cache *s, struct page *slab, void *x, const void *caller);
 	void debug_print_tracks(const kmem_cache *s, uintptr_t slot);
 	size_t debug_orig_size(const kmem_cache *s, const void *object) const;
 	void debug_krealloc_in_place(kmem_cache *s, void *object, size_t old, size_t new_size, gfp_t gfp);
-	void *kmalloc_large_guarded(size_t size, gfp_t gfp);
-	bool kfree_large_guarded(struct page *head, const void *x);
 
 	/* slab_stats.cpp */
 	void report_leaks_locked(kmem_cache *s);
@@ -615,7 +617,7 @@ private:
 	void *walk_hook_arg_ = nullptr;
 	kmem_cache boot_cache_;  /* caches_[kBootCacheId]: holds every other kmem_cache */
 	kmem_cache unready_;     /* kmalloc_caches_[] before init: an empty cache */
-	/* slab_debug.cpp: the boot option, the PRNG, large kmalloc guards */
+	/* the boot option (slab_debug_options.cpp); the PRNG, large kmalloc guards (slab_harden.cpp) */
 	char debug_options_[KMM_SLUB_DEBUG_LEN] = KMM_SLUB_DEBUG;
 	uint64_t random_seed_ = 0;      /* kmm_arch_entropy() at init */
 	uintptr_t random_counter_ = 0;  /* atomic: one step per random_next() */

@@ -141,7 +141,7 @@
 #define KMM_SLAB_STATS 1
 #endif
 
-/* ---- slab debugging and hardening (mm/slab_debug.*, docs/DEBUGGING.md) ---- */
+/* ---- slab debugging and hardening (mm/slab_debug*, mm/slab_harden.cpp, docs/DEBUGGING.md) ---- */
 
 /* 1: the debug features are compiled in: per-cache flags SLAB_RED_ZONE,
  * SLAB_POISON, SLAB_STORE_USER, SLAB_TRACE (with SLAB_CONSISTENCY_CHECKS),

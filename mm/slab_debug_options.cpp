@@ -1,0 +1,159 @@
+/*
+ * mm/slab_debug_options.cpp — which debug features a cache gets and the
+ * slot layout they give it (docs/DEBUGGING.md): debug_layout(), the
+ * kmm_slub_debug boot option (its parser, set_debug_options) and the flags
+ * it gives a cache by name (debug_flags_for).
+ *
+ * Pure functions, and the allocator's option string (debug_options_,
+ * written by set_debug_options): no cache or slab is touched here.
+ * slab_common.cpp asks for the flags and the layout when it creates a
+ * cache; the checks those flags switch on are in slab_debug.cpp.
+ */
+#include "slab_debug.h"
+
+#include "slub.h"
+
+namespace kmm {
+
+/* ---- layout and options (pure) ---- */
+
+DebugLayout debug_layout(uint32_t object_size, size_t align, slab_flags_t flags, bool has_ctor)
+{
+	DebugLayout d;
+	size_t object = (size_t{object_size} + kSlabUnit - 1) & ~(kSlabUnit - 1);
+	bool red = (flags & SLAB_RED_ZONE) != 0;
+	size_t red_left = red ? (kSlabUnit + align - 1) & ~(align - 1) : 0;
+	size_t p = red_left + object + (red ? kSlabUnit : 0);
+	d.red_left = static_cast<uint32_t>(red_left);
+	d.inuse = static_cast<uint32_t>(p);
+	/* Outside the object with poison (the pattern fills it), a ctor
+	 * (the state is kept) or red zones (the right zone of an object
+	 * smaller than a word would overlap it). */
+	if ((flags & (SLAB_POISON | SLAB_RED_ZONE)) != 0 || has_ctor) {
+		d.offset = static_cast<uint32_t>(p);
+		p += sizeof(void *);
+	} else {
+		d.offset = d.red_left;
+	}
+	if ((flags & SLAB_STORE_USER) != 0) {
+		p = (p + alignof(SlabTrack) - 1) & ~(alignof(SlabTrack) - 1);
+		d.track_offset = static_cast<uint32_t>(p);
+		p += 2 * sizeof(SlabTrack);
+	}
+	if (red) {
+		d.orig_offset = static_cast<uint32_t>(p);
+		p += sizeof(uint32_t);
+	}
+	d.size = static_cast<uint32_t>(p);
+	return d;
+}
+
+namespace {
+
+slab_flags_t letter_flag(char c)
+{
+	switch (c) {
+	case 'F': case 'f': return SLAB_CONSISTENCY_CHECKS;
+	case 'Z': case 'z': return SLAB_RED_ZONE;
+	case 'P': case 'p': return SLAB_POISON;
+	case 'U': case 'u': return SLAB_STORE_USER;
+	case 'T': case 't': return SLAB_TRACE;
+	default: return 0;
+	}
+}
+
+/* Does the cache list [p, end) (comma-separated; a trailing '*' matches a
+ * prefix) name `name`? */
+bool list_names(const char *p, const char *end, const char *name)
+{
+	while (p < end) {
+		const char *q = p;
+		while (q < end && *q != ',')
+			++q;
+		size_t n = static_cast<size_t>(q - p);
+		bool prefix = n > 0 && p[n - 1] == '*';
+		size_t cmp = prefix ? n - 1 : n;
+		size_t i = 0;
+		while (i < cmp && name[i] != '\0' && name[i] == p[i])
+			++i;
+		if (i == cmp && (prefix || name[i] == '\0') && n > 0)
+			return true;
+		p = q < end ? q + 1 : q;
+	}
+	return false;
+}
+
+} // namespace
+
+slab_flags_t parse_slub_debug(const char *options, const char *name, bool *ok)
+{
+	*ok = true;
+	slab_flags_t result = 0;
+	const char *p = options;
+	while (p != nullptr && *p != '\0') {
+		const char *end = p;
+		while (*end != '\0' && *end != ';')
+			++end;
+		if (end == p) { /* an empty block (";", "Z,a;;Z,b"): nothing, as Linux */
+			p = *end == ';' ? end + 1 : end;
+			continue;
+		}
+		/* "<letters>[,<names>]": letters up to the first ',' */
+		const char *comma = p;
+		while (comma < end && *comma != ',')
+			++comma;
+		slab_flags_t flags = 0;
+		bool all = true; /* no letters at all: Linux's "slub_debug" = FZPU */
+		for (const char *c = p; c < comma; ++c) {
+			if (*c == '-' || *c == ' ') {
+				all = false;
+				continue;
+			}
+			slab_flags_t f = letter_flag(*c);
+			if (f == 0)
+				*ok = false;
+			flags |= f;
+			all = false;
+		}
+		if (all)
+			flags = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
+		bool applies = comma == end || (name != nullptr && list_names(comma + 1, end, name));
+		if (applies)
+			result = flags; /* the last matching block wins */
+		p = *end == ';' ? end + 1 : end;
+	}
+	return result;
+}
+
+/* ---- the boot option ---- */
+
+int SlabAllocator::set_debug_options(const char *options)
+{
+	bool ok;
+	parse_slub_debug(options, nullptr, &ok);
+	size_t n = 0;
+	while (options != nullptr && options[n] != '\0')
+		++n;
+	if (!ok || n >= sizeof(debug_options_)) {
+		if (!ok)
+			reporter_.warn("slub_debug \"%s\": unknown flag letter (known: F Z P U T, '-' for none): ignored",
+				       options);
+		else
+			reporter_.warn("slub_debug: option of %zu bytes, at most %zu (KMM_SLUB_DEBUG_LEN - 1): ignored", n,
+				       sizeof(debug_options_) - 1);
+		return -KMM_EINVAL;
+	}
+	for (size_t i = 0; i <= n; ++i)
+		debug_options_[i] = options[i];
+	return 0;
+}
+
+slab_flags_t SlabAllocator::debug_flags_for(const char *name) const
+{
+	if constexpr (!kSlabDebug)
+		return 0;
+	bool ok;
+	return parse_slub_debug(debug_options_, name, &ok);
+}
+
+} // namespace kmm
