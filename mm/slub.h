@@ -741,6 +741,16 @@ __attribute__((always_inline)) inline bool object_index_ok(const kmem_cache *s, 
 	return q < s->objects;
 }
 
+/* object_index_ok for an offset already known to lie below the object area
+ * (slab_free_fast's CPU-slab range test, slab_bytes = objects * size): on
+ * 64-bit only the boundary test is left to do; 32-bit's one test is both. */
+__attribute__((always_inline)) inline bool object_index_ok_below_area(const kmem_cache *s, uintptr_t offset)
+{
+	if constexpr (sizeof(uintptr_t) == 8)
+		return on_object_boundary(s, offset);
+	return object_index_ok(s, offset);
+}
+
 /* A decoded free pointer `next` read from the free object `object`: NULL,
  * or another object (slot) of the same slab. Catches a pointer to itself
  * (a naive double free) or out of the slab (corruption). */

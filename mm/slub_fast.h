@@ -422,7 +422,7 @@ __attribute__((always_inline)) inline void slab_free_fast(SlabAllocator &a, kmem
 	CacheCpu &c = this_cpu(s, flags);
 	uintptr_t offset = reinterpret_cast<uintptr_t>(x) - c.slab_start;
 	bool in_cpu_slab = offset < c.slab_bytes;
-	if (__builtin_expect(in_cpu_slab && object_index_ok(s, offset) && x != c.freelist, 1)) {
+	if (__builtin_expect(in_cpu_slab && object_index_ok_below_area(s, offset) && x != c.freelist, 1)) {
 		if constexpr (kMagazineMax > 0) {
 			if (__builtin_expect(push_or_overflow<false>(a, s, c, c.slab, x, flags), 1))
 				return;
