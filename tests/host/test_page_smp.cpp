@@ -331,8 +331,8 @@ TEST(PageSmpCounts, FreeCountIsASnapshotWhileAnotherCpuMovesPages)
  * per-CPU push, a head claimed by a free above the per-CPU orders until
  * its merge. Each is counted in transit, so validate() accepts it (and
  * only as many as are in flight: a quiescent corrupt block is still
- * reported, test_buddy's BuddyValidate). Before the transit count, each of
- * these failed within a few thousand runs. */
+ * reported, BuddyValidate in test_buddy_validate.cpp). Before the transit
+ * count, each of these failed within a few thousand runs. */
 class PageSmpValidate : public ::testing::TestWithParam<std::pair<unsigned, kmm::PageState>> {};
 
 TEST_P(PageSmpValidate, CleanWhileAnotherCpuAllocatesAndFrees)
