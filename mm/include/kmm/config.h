@@ -1,8 +1,12 @@
 /*
  * kmm/config.h — every build-time knob of kmm with its documented default.
  *
- * Boards and builds override a knob by defining it before this header is seen
- * (in CMake: target_compile_definitions(kmm_mm PUBLIC KMM_PAGE_SHIFT=8)).
+ * Builds override a knob by defining it before this header is seen. In
+ * CMake: -DKMM_CONFIG_DEFINES="KMM_PAGE_SHIFT=8;KMM_MAX_ORDER=6" (a cache
+ * variable, set before add_subdirectory(kmm) when kmm is a subproject):
+ * mm/CMakeLists.txt applies it to both kmm_mm and the arch library (through
+ * kmm_config), which must agree. target_compile_definitions(kmm_mm …)
+ * reaches kmm_mm alone, not the arch. Boards add their own (boards/).
  * This header is valid C and C++ and uses no library header.
  */
 #ifndef KMM_CONFIG_H
@@ -27,6 +31,12 @@
 #error "KMM_MAX_ORDER must be 0 ... 20"
 #endif
 #define KMM_NR_ORDERS (KMM_MAX_ORDER + 1)
+/* The largest block, PAGE_SIZE << KMM_MAX_ORDER bytes, must be a size_t
+ * (pointer-wide) value: past that it wraps to 0, and alloc_pages_exact and
+ * large kmalloc would refuse every size. Bites on 32-bit targets only. */
+#if defined(__SIZEOF_POINTER__) && KMM_PAGE_SHIFT + KMM_MAX_ORDER >= __SIZEOF_POINTER__ * 8
+#error "KMM_PAGE_SHIFT + KMM_MAX_ORDER must be below the pointer width (the largest block, PAGE_SIZE << KMM_MAX_ORDER, must fit a size_t)"
+#endif
 
 /* Physical RAM regions kmm_add_region() accepts, and reserved ranges
  * kmm_reserve() accepts (fixed tables: kmm never allocates its own bookkeeping). */
@@ -71,8 +81,10 @@
 #ifndef KMM_MAX_CACHES
 #define KMM_MAX_CACHES 64
 #endif
-#if KMM_MAX_CACHES < 16 || KMM_MAX_CACHES > 65535
-#error "KMM_MAX_CACHES must be 16 ... 65535"
+/* At most 65534: ids are 16-bit (page::cache_id) and 0xffff marks a
+ * destroyed cache (kDeadCacheId, mm/slub.h), so no live cache may have it. */
+#if KMM_MAX_CACHES < 16 || KMM_MAX_CACHES > 65534
+#error "KMM_MAX_CACHES must be 16 ... 65534 (0xffff is the id of a destroyed cache)"
 #endif
 
 /* Largest slab order (Linux slub_max_order, PAGE_ALLOC_COSTLY_ORDER = 3).
