@@ -17,8 +17,13 @@
  *   deallocate(p, bytes, align): kfree(p) (the sizes are not checked:
  *     kfree knows the block; a pointer kmm never handed out is reported
  *     and refused as by kfree).
- *   is_equal: true for any KmallocResource (each frees the others'
- *     blocks), whatever its gfp; otherwise identity.
+ *   is_equal: true for the same object. Built with RTTI, also for any
+ *     other KmallocResource (each frees the others' blocks), whatever its
+ *     gfp. Without RTTI (-fno-rtti) it cannot tell another KmallocResource
+ *     from a foreign resource and answers false: std::pmr containers over
+ *     two distinct KmallocResources then count as having unequal
+ *     allocators (a move assignment moves element by element; swapping
+ *     them is undefined), so share one resource (kmalloc_resource()).
  * kmm::kmalloc_resource(): one GFP_KERNEL instance, like
  *   std::pmr::new_delete_resource().
  *

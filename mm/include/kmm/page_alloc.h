@@ -6,9 +6,15 @@
  * struct page per frame, 16 bytes on 32-bit targets) is carved from the
  * managed memory itself; kmm_memmap_bytes() tells how much.
  *
- * All calls are safe from interrupt context: they hold kmm's page lock with
- * IRQs masked, for O(KMM_MAX_ORDER) steps at most (plus zeroing with
- * __GFP_ZERO and linking tails with __GFP_COMP, both O(pages)).
+ * Context: every call may run in interrupt context and with IRQs masked,
+ * on any CPU (kmm never sleeps; its locks mask IRQs), except the memory-map
+ * calls, kmm_init and kmm_shutdown: boot only, with no other kmm call
+ * running. IRQs stay masked for O(KMM_MAX_ORDER) steps per block moved; a
+ * per-CPU list refill or drain moves a batch of about KMM_PCP_HIGH/2
+ * blocks in one hold. Per-block O(pages) work — zeroing (__GFP_ZERO),
+ * poisoning (kmm_page_poison), compound tails (__GFP_COMP) — runs outside
+ * every lock. Measured windows: docs/BARE_METAL.md, "Longest IRQ-masked
+ * window".
  */
 #ifndef KMM_PAGE_ALLOC_H
 #define KMM_PAGE_ALLOC_H
@@ -30,7 +36,7 @@ struct page; /* opaque to users: a page frame descriptor */
 #define PAGE_SIZE  KMM_PAGE_SIZE
 #endif
 
-/* ---- memory map (before kmm_init) ----
+/* ---- memory map (boot: before kmm_init, no concurrent kmm call) ----
  * Any start and size: partial pages at either edge are dropped. Regions may
  * not overlap. Returns 0, -KMM_EINVAL (bad zone, empty, overlap, wraps),
  * -KMM_ENOSPC (table full) or -KMM_EBUSY (already initialised). */
@@ -40,50 +46,95 @@ int kmm_reserve(uintptr_t start, size_t size);
 /* Builds descriptors and free lists. -KMM_EINVAL if there is no region or
  * a region is reserved whole, -KMM_ENOMEM if a region cannot hold its own
  * descriptors plus one page, -KMM_EBUSY if already initialised. A failure
- * warns naming the region and why. */
+ * warns naming the region and why. O(pages * reserved ranges). */
 int kmm_init(void);
-/* Forgets all memory and returns to the pre-init state (tests, re-boot). */
+/* Forgets all memory and returns to the pre-init state (tests, re-boot):
+ * every pointer kmm handed out is invalid after it. No other kmm call may
+ * run meanwhile. */
 void kmm_shutdown(void);
 
-/* ---- pages ---- */
+/* ---- pages ----
+ * Allocations fail (NULL, or 0 for the address forms) when no block is
+ * free even after the memory-pressure steps (every CPU's page lists and
+ * the slab caches given back, then the OOM hook: report.h), with a "page
+ * allocation failure" warning unless __GFP_NOWARN; and with a BUG report
+ * for order > KMM_MAX_ORDER or gfp bits outside KMM_GFP_VALID_MASK.
+ * GFP_DMA takes KMM_ZONE_DMA memory only (gfp.h).
+ * Frees: NULL (0) is a no-op. Anything but exactly a block the matching
+ * call handed out — a double free, another order, a page inside a block,
+ * an address kmm does not manage, a page of alloc_pages_exact, a slab or
+ * a large kmalloc — is reported and refused, nothing changed.
+ * Both O(KMM_MAX_ORDER) with IRQs masked (see the top). */
+/* __GFP_ZERO: zeroed; __GFP_COMP: a compound block (compound_head and
+ * compound_order work on its pages). */
 struct page *alloc_pages(gfp_t gfp, unsigned int order);
 struct page *alloc_page(gfp_t gfp);
+/* order must be the allocation's. */
 void __free_pages(struct page *page, unsigned int order);
 void __free_page(struct page *page);
+/* page_address() of alloc_pages(gfp, order); __GFP_COMP is ignored. */
 unsigned long __get_free_pages(gfp_t gfp, unsigned int order);
+/* One page, zeroed. */
 unsigned long get_zeroed_page(gfp_t gfp);
+/* addr: a block's first byte (page-aligned), as __get_free_pages gave it;
+ * an unaligned or unmanaged addr is reported and refused. */
 void free_pages(unsigned long addr, unsigned int order);
 void free_page(unsigned long addr);
 /* Exactly ceil(size / PAGE_SIZE) pages, physically contiguous; the rest of
  * the power-of-two block goes back to the allocator at once. Only
  * free_pages_exact (same size, page-rounded) frees it: free_pages and
- * __free_pages refuse its pages. */
+ * __free_pages refuse its pages. Size 0 or above PAGE_SIZE <<
+ * KMM_MAX_ORDER: NULL with a warning (unless __GFP_NOWARN). __GFP_ZERO
+ * zeroes the pages kept; __GFP_COMP is ignored. IRQs masked for
+ * O(KMM_MAX_ORDER^2) steps (the split), zeroing outside. */
 void *alloc_pages_exact(size_t size, gfp_t gfp);
+/* NULL is a no-op; an addr or size that is not exactly one
+ * alloc_pages_exact allocation is reported and refused.
+ * O(KMM_MAX_ORDER^2) with IRQs masked. */
 void free_pages_exact(void *addr, size_t size);
 
+/* The first byte of the page's frame; NULL for a descriptor kmm does not
+ * manage (no report). O(regions), no lock. */
 void *page_address(const struct page *page);
-/* NULL (and a report) if addr is not in managed memory. */
+/* The descriptor of addr's page, whatever its state. NULL and a report if
+ * addr is in no region given to kmm_add_region (no report for NULL).
+ * O(regions), no lock. */
 struct page *virt_to_page(const void *addr);
-/* The head of the compound page (or the page itself). */
+/* The head of the compound page (or the page itself); NULL for NULL. */
 struct page *compound_head(struct page *page);
+/* The order of a compound head (__GFP_COMP, large kmalloc, slab); 0 for
+ * any other page and for NULL. */
 unsigned int compound_order(const struct page *page);
 
-/* Order of the smallest block holding size bytes (Linux get_order). */
+/* Order of the smallest block holding size bytes (Linux get_order); 0 for
+ * sizes up to a page, 0 included. */
 unsigned int get_order(size_t size);
 
-/* ---- figures ---- */
+/* ---- figures ----
+ * Each a consistent snapshot: every lock held (IRQs masked) while it is
+ * read, O(KMM_NR_CPUS + regions). */
 size_t kmm_managed_pages(void);  /* pages handed to the buddy allocator */
 size_t kmm_free_pages(void);     /* of those, free now */
 size_t kmm_reserved_pages(void); /* reserved by kmm_reserve() */
 size_t kmm_memmap_bytes(void);   /* bytes of RAM used by page descriptors */
 
 /* Returns every page parked on the per-CPU page lists to the buddy lists
- * (Linux drain_all_pages); allocation does this by itself under pressure. */
+ * (Linux drain_all_pages); allocation does this by itself under pressure.
+ * IRQs masked while one CPU's lists drain, all of them in one hold: the
+ * longest window of the allocation paths (docs/BARE_METAL.md). */
 void kmm_drain_pages(void);
 
-/* Walks every free list and descriptor; returns the number of problems. */
+/* Walks every free list and descriptor; returns the number of problems
+ * (each also a line on the report hook; not counted by kmm_bug_count),
+ * 0 before kmm_init. Every lock held, so IRQs are masked for the whole
+ * walk, O(managed pages): not for latency-critical moments (measured:
+ * docs/BARE_METAL.md, "Longest IRQ-masked window"). */
 unsigned long kmm_validate(void);
-/* /proc/buddyinfo layout, then counts and the fragmentation index per order. */
+/* /proc/buddyinfo layout, then counts and the fragmentation index per
+ * order. Never allocates; O(KMM_MAX_ORDER^2) per zone. Each figure is
+ * read under the locks, but the sink is called with no kmm lock held and
+ * IRQs as the caller left them, so lines read at different moments may
+ * disagree while others allocate. */
 void kmm_buddyinfo(kmm_sink_fn sink, void *ctx);
 
 #ifdef __cplusplus

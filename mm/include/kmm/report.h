@@ -27,11 +27,12 @@ typedef void (*kmm_sink_fn)(void *ctx, const char *text, size_t len);
 /* Reports: one call per line of text (no trailing newline, no prefix), e.g.
  * "BUG page_alloc: double free of page 0x20001000 (pfn 0x20001, order 0)"
  * or the warning "page allocation failure: order:3, mode:0x0". Without a
- * hook each line goes to the console prefixed "kmm: ". The hook runs with
- * kmm's locks held and may be called again for the next line: it must not
- * call into kmm (an allocation or free there deadlocks, or reports and so
- * calls the hook again without end). Lines are at most 191 characters;
- * longer ones are cut, still counted once. */
+ * hook each line goes to the console prefixed "kmm: ". The hook runs in the
+ * reporting call's context (an interrupt handler too), often with kmm's
+ * locks held and IRQs masked, and may be called again for the next line:
+ * it must not call into kmm (an allocation or free there deadlocks, or
+ * reports and so calls the hook again without end). Lines are at most 191
+ * characters; longer ones are cut, still counted once. */
 typedef void (*kmm_report_fn)(void *ctx, const char *line);
 
 /* What happens after a misuse report. In both modes the offending call is
@@ -41,20 +42,33 @@ enum kmm_bug_policy {
 	KMM_BUG_PANIC = 1,  /* report, then kmm_arch_panic() (KMM_DEBUG >= 1 default) */
 };
 
-/* OOM hook: runs once when an allocation finds no memory; it may free memory
- * (drop caches, shrink pools). The allocation is then retried once. It may
- * allocate, but while it runs, an allocation on its CPU that finds no
- * memory (its own, or any task's or interrupt's there) fails without
- * running it again. */
+/* OOM hook: runs once when an allocation finds no memory, after the per-CPU
+ * page lists and the slab caches were given back (not for __GFP_NORETRY);
+ * it may free memory (drop caches, shrink pools). The allocation is then
+ * retried once. It runs in the failing allocation's context with no kmm
+ * lock held: in an interrupt handler for an allocation made there
+ * (GFP_ATOMIC), and with IRQs masked if the caller masked them; so it must
+ * not sleep (`gfp` is the caller's: GFP_ATOMIC there). It may allocate, but while it
+ * runs, an allocation on its CPU that finds no memory (its own, or any
+ * task's or interrupt's there) fails without running it again. */
 typedef void (*kmm_oom_fn)(void *ctx, gfp_t gfp, unsigned int order);
 
+/* The setters are for boot, before the calls they affect: each stores its
+ * fields one by one, unsynchronised with a report or an allocation running
+ * meanwhile (another CPU or an interrupt could see a new fn with the old
+ * ctx). ctx is passed back to fn unchanged. O(1), never fail.
+ * kmm_set_report_hook(NULL, …): lines go to the console (the default). */
 void kmm_set_report_hook(kmm_report_fn fn, void *ctx);
+/* Read at each misuse report; the default is KMM_BUG_PANIC when KMM_DEBUG
+ * >= 1, else KMM_BUG_REFUSE. */
 void kmm_set_bug_policy(enum kmm_bug_policy policy);
+/* kmm_set_oom_hook(NULL, …): no hook (the default); an allocation that
+ * still finds no memory fails (NULL, and a warning unless __GFP_NOWARN). */
 void kmm_set_oom_hook(kmm_oom_fn fn, void *ctx);
 
-/* Misuse reports since init (refused calls). */
+/* Misuse reports since init (refused calls). Any context, O(1). */
 unsigned long kmm_bug_count(void);
-/* Times the OOM hook ran. */
+/* Times the OOM hook ran. Any context, O(1). */
 unsigned long kmm_oom_count(void);
 
 #ifdef __cplusplus

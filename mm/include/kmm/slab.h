@@ -11,10 +11,20 @@
  * cache with live objects) is reported as "BUG <cache>: …" through the report
  * hook and refused: the allocator's state is unchanged by a refused call.
  *
- * Thread safety: every call may run in interrupt context (kmm never sleeps).
- * Today the per-CPU fast path (a per-CPU magazine of free objects, then the
- * CPU slab) is safe on one CPU with IRQs masked; slow paths hold the
- * cache's lock with IRQs masked.
+ * Context: kmm never sleeps. Allocation and free calls (kmem_cache_alloc
+ * and _free and their bulk and zalloc forms, kmalloc and its helpers,
+ * kfree, ksize) may run in interrupt context and with IRQs masked, on any
+ * CPU: the fast path (this CPU's magazine of free objects, then its CPU
+ * slab) touches only this CPU's data, with IRQs masked; slow paths hold
+ * the cache's lock (a spinlock on SMP builds) with IRQs masked. So may
+ * kmem_cache_create, kmem_cache_shrink and kmm_slab_shrink_all. Except:
+ * kmem_cache_destroy, process context only; the figures and checks
+ * (kmem_cache_get_info, kmm_slabinfo, kmm_slabstats, kmm_slab_validate),
+ * which on SMP builds stop the other CPUs while they read and so want IRQs
+ * enabled and no lock held (with IRQs masked they cannot stop them and are
+ * exact only if those CPUs are quiescent), and mask IRQs for long (see
+ * each); kmm_slub_debug and kmm_page_poison, boot only. Measured
+ * IRQ-masked windows: docs/BARE_METAL.md, "Longest IRQ-masked window".
  */
 #ifndef KMM_SLAB_H
 #define KMM_SLAB_H
@@ -103,7 +113,10 @@ void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p);
  * (reported) for NULL or a cache that is not live. Process or IRQ context;
  * O(slabs + magazine entries). */
 int kmem_cache_shrink(struct kmem_cache *s);
-/* The object size given at creation. */
+/* The object size given at creation, and the name as kept (valid until
+ * the cache is destroyed); 0 and NULL for anything but a live cache (NULL,
+ * destroyed, never created), without a report. O(KMM_MAX_CACHES): s is
+ * looked up in the cache table. */
 unsigned int kmem_cache_size(struct kmem_cache *s);
 const char *kmem_cache_name(struct kmem_cache *s);
 
@@ -117,11 +130,15 @@ const char *kmem_cache_name(struct kmem_cache *s);
  * GFP_DMA: the object is in KMM_ZONE_DMA — from the dma-kmalloc-<class>
  * caches (SLAB_CACHE_DMA, created at init when the board has a DMA zone),
  * or DMA pages above the largest class; with no DMA zone, NULL and a
- * report. */
+ * report. O(1) on the fast path; a new slab costs O(objects per slab), a
+ * large block O(KMM_MAX_ORDER) masked plus O(pages) unmasked (its tails). */
 void *kmalloc(size_t size, gfp_t gfp);
+/* kmalloc(size, gfp | __GFP_ZERO): the memory comes zeroed. */
 void *kzalloc(size_t size, gfp_t gfp);
 /* n * size bytes; NULL (no report) if n * size overflows. */
 void *kmalloc_array(size_t n, size_t size, gfp_t gfp);
+/* kmalloc_array(n, size, gfp | __GFP_ZERO): zeroed; NULL (no report) if
+ * n * size overflows. */
 void *kcalloc(size_t n, size_t size, gfp_t gfp);
 /* NULL or ZERO_SIZE_PTR p: kmalloc(new_size). new_size 0: kfree(p), returns
  * ZERO_SIZE_PTR. If new_size fits ksize(p), p is returned unchanged (also when
@@ -136,7 +153,8 @@ void kfree(const void *x);
 /* Usable size of a kmalloc'ed (or kmem_cache) object: its class size, or the
  * whole block for a large kmalloc; 0 for NULL/ZERO_SIZE_PTR and for misuse. */
 size_t ksize(const void *x);
-/* Largest request served by a slab cache; above it, pages. */
+/* Largest request served by a slab cache; above it, pages. Starts the
+ * slab layer if needed; 0 if it cannot (before kmm_init). */
 size_t kmalloc_max_cache_size(void);
 
 /* ---- Linux's helpers over the calls above (mm/kmalloc_util.cpp; linked
@@ -216,22 +234,38 @@ struct kmem_cache_info {
 	unsigned int magazine_size;
 	unsigned long magazine_flushes;
 };
-/* Fills *info; returns 0, or -KMM_EINVAL if s is not a live cache. */
+/* Fills *info; returns 0, or -KMM_EINVAL (reported) if s is not a live
+ * cache. IRQs masked for O(partial slabs + CPU freelists + magazine
+ * entries^2) under the cache's lock. */
 int kmem_cache_get_info(struct kmem_cache *s, struct kmem_cache_info *info);
 
-/* /proc/slabinfo version 2.1, one line per cache, never allocating. */
+/* /proc/slabinfo version 2.1, one line per cache, never allocating.
+ * The whole dump, sink calls included, runs with the cache-registry lock
+ * held and IRQs masked (on SMP builds with the other CPUs stopped): the
+ * sink must not call into kmm (kmem_cache_create or _destroy take that
+ * lock: a deadlock on SMP builds) nor allocate (with the libc shim, malloc
+ * is kmalloc), and should be quick. O(caches * kmem_cache_get_info). */
 void kmm_slabinfo(kmm_sink_fn sink, void *ctx);
 /* Per-cache path counters, one line per cache: name, alloc fast/slow, free
- * fast/slow, slabs allocated/freed. Never allocates. */
+ * fast/slow, slabs allocated/freed. Never allocates; the sink runs as
+ * kmm_slabinfo's (lock held, IRQs masked: no kmm calls, no allocation). */
 void kmm_slabstats(kmm_sink_fn sink, void *ctx);
 /* Checks every cache's lists, counters and freelists (inside their slab, on
  * object boundaries, no cycles) and every slab page; returns the number of
- * problems (each also described on the report hook). */
+ * problems (each also described on the report hook), 0 before the slab
+ * layer starts. IRQs masked per cache for O(managed pages + its objects);
+ * on SMP builds the other CPUs are stopped for the whole call. Not for
+ * latency-critical moments (docs/BARE_METAL.md). */
 unsigned long kmm_slab_validate(void);
 /* kmem_cache_shrink() on every cache (magazines included). Any page
  * allocation under memory pressure does this by itself (the slab layer's
  * reclaim hook in the page allocator), after draining the per-CPU page
- * lists and before the OOM hook, each followed by a retry. */
+ * lists and before the OOM hook, each followed by a retry: so it also runs
+ * in IRQ context, for a GFP_ATOMIC allocation there. IRQs are masked per
+ * cache and CPU for O(magazine entries + objects per slab) (a CPU slab's
+ * freelist goes back to its page), then per empty slab freed; the whole
+ * call is O(caches * (slabs + magazine entries)). Measured:
+ * docs/BARE_METAL.md, "Longest IRQ-masked window". */
 void kmm_slab_shrink_all(void);
 
 /* ---- debugging (docs/DEBUGGING.md) ----
@@ -245,14 +279,19 @@ int kmm_slub_debug(const char *options);
 /* Checks every object of s: free pointers, object counts and, by the
  * cache's debug flags, poison, red zones and kmalloc red zones. Each problem
  * is reported ("BUG <cache>: ...") and repaired (patterns restored, a broken
- * freelist cut and its count fixed); returns the number of problems. */
+ * freelist cut and its count fixed); returns the number of problems (1,
+ * reported, if s is not a live cache). IRQs masked under the cache's lock
+ * for O(objects of s). */
 unsigned long kmm_validate_slab_cache(struct kmem_cache *s);
 /* Page allocator poisoning: free pages are filled with 0xaa and checked
  * when allocated ("BUG page_alloc: Poison overwritten"). Switching it on
  * poisons every free page and routes all page calls around the per-CPU
- * lists. Guard pages: a large kmalloc gets a guard page before and after
- * it, checked (and on ASan builds poisoned) until kfree. */
+ * lists: boot only, with no page call running. Switching on fills every
+ * free page with IRQs masked (zone lock held): O(free pages). Off: O(1). */
 void kmm_page_poison(int on);
+/* Guard pages: a large kmalloc gets a guard page before and after it,
+ * checked (and on ASan builds poisoned) until kfree. A block keeps what it
+ * was allocated with: kfree of one from before a switch works. */
 void kmm_kmalloc_guard_pages(int on);
 
 /* Entropy for the freelist secrets and randomisation: mm has a weak default
