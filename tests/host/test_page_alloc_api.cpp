@@ -642,6 +642,48 @@ TEST_F(PageApi, ShutdownForgetsTheMapAndTheCounts)
 	EXPECT_EQ(kmm_validate(), 0u);
 }
 
+/* Linux names kmm/page_alloc.h adds as aliases: __get_free_page and
+ * virt_to_head_page. */
+TEST_F(PageApi, GetFreePageAndVirtToHeadPage)
+{
+	boot_blocks(2);
+	const size_t free0 = kmm_free_pages();
+	unsigned long a = __get_free_page(GFP_KERNEL);
+	ASSERT_NE(a, 0ul);
+	EXPECT_TRUE(arena.holds(a));
+	EXPECT_EQ(a % kPage, 0u);
+	EXPECT_EQ(kmm_free_pages(), free0 - 1);
+	EXPECT_EQ(compound_order(virt_to_page(reinterpret_cast<void *>(a))), 0u);
+	free_pages(a, 0); /* an order-0 block: accepted */
+	EXPECT_EQ(kmm_free_pages(), free0);
+	/* gfp reaches __get_free_pages: no DMA zone here */
+	EXPECT_EQ(__get_free_page(GFP_DMA | __GFP_NOWARN), 0ul);
+
+	struct page *head = alloc_pages(GFP_KERNEL | __GFP_COMP, 2);
+	ASSERT_NE(head, nullptr);
+	char *base = static_cast<char *>(page_address(head));
+	EXPECT_EQ(virt_to_head_page(base), head);
+	EXPECT_EQ(virt_to_head_page(base + 3 * kPage + 5), head);
+	EXPECT_NE(virt_to_page(base + 3 * kPage + 5), head) << "a tail's own descriptor";
+	/* a plain block has no tails: each page is its own head (Linux) */
+	struct page *plain = alloc_pages(GFP_KERNEL, 1);
+	ASSERT_NE(plain, nullptr);
+	char *pbase = static_cast<char *>(page_address(plain));
+	EXPECT_EQ(virt_to_head_page(pbase + kPage), virt_to_page(pbase + kPage));
+	EXPECT_NE(virt_to_head_page(pbase + kPage), plain);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+
+	int outside = 0;
+	cap.clear();
+	EXPECT_EQ(virt_to_head_page(&outside), nullptr);
+	EXPECT_EQ(kmm_bug_count(), 1u);
+	EXPECT_EQ(cap.count_containing("virt_to_page of"), 1u);
+	__free_pages(plain, 1);
+	__free_pages(head, 2);
+	EXPECT_EQ(kmm_free_pages(), free0);
+	EXPECT_EQ(kmm_validate(), 0u);
+}
+
 TEST(PageApiGetOrder, MatchesLinux)
 {
 	EXPECT_EQ(get_order(1), 0u);

@@ -2,8 +2,9 @@
  * tests/host/test_slab_api.cpp — the public C API of the slab layer
  * (kmm/slab.h) over the global instance, as firmware uses it: lazy start
  * after kmm_init, kmem_cache_*, the kmalloc family incl. kzalloc/kcalloc/
- * kmalloc_array overflow, figures, /proc/slabinfo text, misuse through the
- * report hook, and kmm_shutdown forgetting everything.
+ * kmalloc_array overflow, the Linux aliases (*_node, kstrdup_const/
+ * kfree_const), figures, /proc/slabinfo text, misuse through the report
+ * hook, and kmm_shutdown forgetting everything.
  * Each test boots the global allocator on its own arena and shuts it down.
  */
 #include <gtest/gtest.h>
@@ -161,6 +162,82 @@ TEST_F(SlabApi, KzallocKcallocAndOverflow)
 	kfree(a);
 	EXPECT_EQ(kmalloc_array(0, 12, GFP_KERNEL), ZERO_SIZE_PTR);
 	EXPECT_EQ(kmm_bug_count(), 0u);
+}
+
+/* The *_node forms (kmm/slab.h): the node is ignored, everything else
+ * (size, gfp, overflow, the cache) passed through. */
+TEST_F(SlabApi, NodeAliasesIgnoreTheNode)
+{
+	void *a = kmalloc_node(100, GFP_KERNEL, 0);
+	ASSERT_NE(a, nullptr);
+	EXPECT_EQ(ksize(a), 128u);
+	kfree(a);
+	/* gfp reaches kmalloc: no DMA zone here, so GFP_DMA fails */
+	EXPECT_EQ(kmalloc_node(64, GFP_DMA | __GFP_NOWARN, 0), nullptr);
+
+	/* __GFP_ZERO reaches kmalloc: dirty objects of the class first */
+	std::vector<unsigned char *> dirty;
+	for (int k = 0; k < 8; ++k) {
+		auto *d = static_cast<unsigned char *>(kmalloc(192, GFP_KERNEL));
+		ASSERT_NE(d, nullptr);
+		std::memset(d, 0xa5, 192);
+		dirty.push_back(d);
+	}
+	for (unsigned char *d : dirty)
+		kfree(d);
+	auto *z = static_cast<unsigned char *>(kzalloc_node(192, GFP_KERNEL, 3));
+	ASSERT_NE(z, nullptr);
+	for (int b = 0; b < 192; ++b)
+		ASSERT_EQ(z[b], 0) << "byte " << b;
+	std::memset(z, 0xa5, 192);
+	kfree(z);
+	auto *c = static_cast<uint32_t *>(kcalloc_node(48, sizeof(uint32_t), GFP_KERNEL, 1));
+	ASSERT_NE(c, nullptr);
+	for (int k = 0; k < 48; ++k)
+		ASSERT_EQ(c[k], 0u);
+	kfree(c);
+
+	EXPECT_EQ(kcalloc_node(SIZE_MAX / 2 + 1, 2, GFP_KERNEL, 0), nullptr);
+	EXPECT_EQ(kmalloc_array_node(SIZE_MAX, SIZE_MAX, GFP_KERNEL, 0), nullptr);
+	void *arr = kmalloc_array_node(10, 12, GFP_KERNEL, -1);
+	ASSERT_NE(arr, nullptr);
+	EXPECT_EQ(ksize(arr), 128u);
+	kfree(arr);
+
+	struct kmem_cache *s = kmem_cache_create("api-node", 40, 0, 0, nullptr);
+	ASSERT_NE(s, nullptr);
+	void *x = kmem_cache_alloc_node(s, GFP_KERNEL, 2);
+	ASSERT_NE(x, nullptr);
+	EXPECT_EQ(info(s).active_objs, 1u);
+	kmem_cache_free(s, x);
+	EXPECT_EQ(info(s).active_objs, 0u);
+	kmem_cache_destroy(s);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	/* a NULL cache is refused as by kmem_cache_alloc */
+	EXPECT_EQ(kmem_cache_alloc_node(nullptr, GFP_KERNEL, 0), nullptr);
+	EXPECT_EQ(kmm_bug_count(), 1u);
+}
+
+/* kstrdup_const copies (kmm cannot tell .rodata apart), kfree_const frees
+ * what it returned; a literal given to kfree_const is refused as by kfree. */
+TEST_F(SlabApi, KstrdupConstCopiesAndKfreeConstFrees)
+{
+	static const char kLiteral[] = "rodata-name";
+	const char *c = kstrdup_const(kLiteral, GFP_KERNEL);
+	ASSERT_NE(c, nullptr);
+	EXPECT_NE(c, kLiteral);
+	EXPECT_STREQ(c, kLiteral);
+	kmem_cache *kc = kmm::global_slab().kmalloc_cache(sizeof(kLiteral));
+	ASSERT_NE(kc, nullptr);
+	const unsigned long live = info(kc).active_objs;
+	kfree_const(c);
+	EXPECT_EQ(info(kc).active_objs, live - 1);
+	EXPECT_EQ(kstrdup_const(nullptr, GFP_KERNEL), nullptr);
+	kfree_const(nullptr);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	kfree_const(kLiteral);
+	EXPECT_EQ(kmm_bug_count(), 1u);
+	EXPECT_STREQ(kLiteral, "rodata-name");
 }
 
 TEST_F(SlabApi, KmallocZeroAndKfreeNull)

@@ -74,6 +74,8 @@ void __free_pages(struct page *page, unsigned int order);
 void __free_page(struct page *page);
 /* page_address() of alloc_pages(gfp, order); __GFP_COMP is ignored. */
 unsigned long __get_free_pages(gfp_t gfp, unsigned int order);
+/* Linux's __get_free_page: __get_free_pages(gfp, 0). */
+static inline unsigned long __get_free_page(gfp_t gfp) { return __get_free_pages(gfp, 0); }
 /* One page, zeroed. */
 unsigned long get_zeroed_page(gfp_t gfp);
 /* addr: a block's first byte (page-aligned), as __get_free_pages gave it;
@@ -102,6 +104,9 @@ void *page_address(const struct page *page);
 struct page *virt_to_page(const void *addr);
 /* The head of the compound page (or the page itself); NULL for NULL. */
 struct page *compound_head(struct page *page);
+/* Linux's virt_to_head_page: compound_head(virt_to_page(addr)), so the
+ * head of a compound block, large kmalloc or slab; NULL as virt_to_page. */
+static inline struct page *virt_to_head_page(const void *addr) { return compound_head(virt_to_page(addr)); }
 /* The order of a compound head (__GFP_COMP, large kmalloc, slab); 0 for
  * any other page and for NULL. */
 unsigned int compound_order(const struct page *page);

@@ -153,9 +153,47 @@ void kfree(const void *x);
 /* Usable size of a kmalloc'ed (or kmem_cache) object: its class size, or the
  * whole block for a large kmalloc; 0 for NULL/ZERO_SIZE_PTR and for misuse. */
 size_t ksize(const void *x);
-/* Largest request served by a slab cache; above it, pages. Starts the
- * slab layer if needed; 0 if it cannot (before kmm_init). */
+/* Largest request served by a slab cache (KMALLOC_MAX_CACHE_SIZE); above
+ * it, pages. Starts the slab layer if needed; 0 if it cannot (before
+ * kmm_init). */
 size_t kmalloc_max_cache_size(void);
+
+/* Linux's limits as constants, derived as kmalloc.cpp does at init:
+ * KMALLOC_MAX_CACHE_SIZE, the largest size class: 8 KiB, or two pages
+ * where that is less, or one page where slabs are (KMM_SLAB_MAX_ORDER or
+ * KMM_MAX_ORDER 0). KMALLOC_MAX_SIZE, the largest kmalloc: one max-order
+ * block (less with kmm_kmalloc_guard_pages on: the guards take two of its
+ * pages). Either may still fail for lack of memory. */
+#define KMM_KMALLOC_SLAB_SHIFT (KMM_PAGE_SHIFT + ((KMM_SLAB_MAX_ORDER) > 0 && KMM_MAX_ORDER > 0 ? 1 : 0))
+#define KMALLOC_MAX_CACHE_SIZE (1UL << (KMM_KMALLOC_SLAB_SHIFT < 13 ? KMM_KMALLOC_SLAB_SHIFT : 13))
+#define KMALLOC_MAX_SIZE       (KMM_PAGE_SIZE << KMM_MAX_ORDER)
+
+/* Linux's NUMA forms: kmm has one node, so `node` is ignored. */
+static inline void *kmalloc_node(size_t size, gfp_t gfp, int node)
+{
+	(void)node;
+	return kmalloc(size, gfp);
+}
+static inline void *kzalloc_node(size_t size, gfp_t gfp, int node)
+{
+	(void)node;
+	return kzalloc(size, gfp);
+}
+static inline void *kmalloc_array_node(size_t n, size_t size, gfp_t gfp, int node)
+{
+	(void)node;
+	return kmalloc_array(n, size, gfp);
+}
+static inline void *kcalloc_node(size_t n, size_t size, gfp_t gfp, int node)
+{
+	(void)node;
+	return kcalloc(n, size, gfp);
+}
+static inline void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
+{
+	(void)node;
+	return kmem_cache_alloc(s, gfp);
+}
 
 /* ---- Linux's helpers over the calls above (mm/kmalloc_util.cpp; linked
  * only if used). Each allocates with kmalloc(…, gfp), so GFP_DMA and
@@ -171,6 +209,13 @@ char *kmemdup_nul(const char *s, size_t len, gfp_t gfp);
 char *kstrdup(const char *s, gfp_t gfp);
 /* A copy of at most max bytes of s, NUL-terminated; NULL s gives NULL. */
 char *kstrndup(const char *s, size_t max, gfp_t gfp);
+/* Linux's kstrdup_const/kfree_const. Linux returns a string in .rodata
+ * itself and kfree_const skips it; kmm cannot tell .rodata apart, so
+ * kstrdup_const always copies (kstrdup) and kfree_const always kfrees: pass
+ * kfree_const only what kstrdup_const (or kmalloc) returned — a string
+ * literal is reported and refused as by kfree. */
+static inline const char *kstrdup_const(const char *s, gfp_t gfp) { return kstrdup(s, gfp); }
+static inline void kfree_const(const void *x) { kfree(x); }
 /* krealloc to n * size bytes; NULL (p intact, no report) on overflow. */
 void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp);
 /* kmalloc aligned to `align` (a power of two): kmalloc of size (at least
