@@ -37,7 +37,9 @@ struct page; /* opaque to users: a page frame descriptor */
 #endif
 
 /* ---- memory map (boot: before kmm_init, no concurrent kmm call) ----
- * Any start and size: partial pages at either edge are dropped. Regions may
+ * Any start and size: partial pages at either edge are dropped; a range
+ * that ends exactly at the top of the address space (start + size = 2^N)
+ * is accepted and loses its last page (its end is kept as UINTPTR_MAX). Regions may
  * not overlap. Returns 0, -KMM_EINVAL (bad zone, empty, overlap, wraps),
  * -KMM_ENOSPC (table full) or -KMM_EBUSY (already initialised). */
 int kmm_add_region(uintptr_t start, size_t size, unsigned int zone);
@@ -120,7 +122,7 @@ unsigned int get_order(size_t size);
  * read, O(KMM_NR_CPUS + regions). */
 size_t kmm_managed_pages(void);  /* pages handed to the buddy allocator */
 size_t kmm_free_pages(void);     /* of those, free now */
-size_t kmm_reserved_pages(void); /* reserved by kmm_reserve() */
+size_t kmm_reserved_pages(void); /* reserved by kmm_reserve(), and page 0 of a region at address 0 */
 size_t kmm_memmap_bytes(void);   /* bytes of RAM used by page descriptors */
 
 /* Returns every page parked on the per-CPU page lists to the buddy lists

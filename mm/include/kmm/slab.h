@@ -169,6 +169,9 @@ size_t kmalloc_max_cache_size(void);
 #define KMALLOC_MAX_SIZE       (KMM_PAGE_SIZE << KMM_MAX_ORDER)
 
 /* Linux's NUMA forms: kmm has one node, so `node` is ignored. */
+#ifndef NUMA_NO_NODE
+#define NUMA_NO_NODE (-1)
+#endif
 static inline void *kmalloc_node(size_t size, gfp_t gfp, int node)
 {
 	(void)node;
