@@ -10,6 +10,7 @@
 #include <kmm/kmm.h>
 
 #include "support/arena.h"
+#include "support/global_kmm.h"
 
 /* Usable by the preprocessor, as Linux code uses them. */
 #if !(KMALLOC_MAX_CACHE_SIZE >= 256 && KMALLOC_MAX_SIZE >= KMALLOC_MAX_CACHE_SIZE)
@@ -20,26 +21,9 @@ namespace {
 
 constexpr size_t kBlock = size_t{PAGE_SIZE} << KMM_MAX_ORDER;
 
-class KmallocLimits : public ::testing::Test {
+class KmallocLimits : public kmm_test::GlobalKmm {
 protected:
-	kmm_test::Arena arena{4 * kBlock, kBlock};
-	kmm_test::ReportCapture cap;
-
-	void SetUp() override
-	{
-		kmm_set_report_hook(&kmm_test::ReportCapture::hook, &cap);
-		kmm_set_bug_policy(KMM_BUG_REFUSE);
-		ASSERT_EQ(kmm_add_region(arena.base(), arena.size(), KMM_ZONE_NORMAL), 0);
-		ASSERT_EQ(kmm_init(), 0);
-	}
-	void TearDown() override
-	{
-		kmm_kmalloc_guard_pages(0);
-		EXPECT_EQ(kmm_slab_validate(), 0u);
-		EXPECT_EQ(kmm_validate(), 0u);
-		kmm_shutdown();
-		kmm_set_report_hook(nullptr, nullptr);
-	}
+	KmallocLimits() : GlobalKmm(4 * kBlock) {}
 };
 
 TEST_F(KmallocLimits, LargestClassIsKmallocMaxCacheSize)

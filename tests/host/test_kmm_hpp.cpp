@@ -21,27 +21,14 @@
 #include <kmm/kmm.hpp>
 
 #include "support/arena.h"
+#include "support/global_kmm.h"
 
 namespace {
 
-class KmmHpp : public ::testing::Test {
+class KmmHpp : public kmm_test::GlobalKmm {
 protected:
-	kmm_test::Arena arena{size_t{8} << 20, size_t{PAGE_SIZE} << KMM_MAX_ORDER};
-	kmm_test::ReportCapture cap;
+	KmmHpp() : GlobalKmm(size_t{8} << 20) {}
 
-	void SetUp() override
-	{
-		kmm_set_report_hook(&kmm_test::ReportCapture::hook, &cap);
-		kmm_set_bug_policy(KMM_BUG_REFUSE);
-		ASSERT_EQ(kmm_add_region(arena.base(), arena.size(), KMM_ZONE_NORMAL), 0);
-		ASSERT_EQ(kmm_init(), 0);
-	}
-	void TearDown() override
-	{
-		EXPECT_EQ(kmm_slab_validate(), 0u);
-		kmm_shutdown();
-		kmm_set_report_hook(nullptr, nullptr);
-	}
 	static unsigned long active(struct kmem_cache *s)
 	{
 		kmem_cache_info i{};

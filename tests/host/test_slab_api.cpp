@@ -19,6 +19,7 @@
 #include "global.h"
 #include "slub.h"
 #include "support/arena.h"
+#include "support/global_kmm.h"
 
 using kmm_test::hex;
 
@@ -26,31 +27,10 @@ namespace {
 
 constexpr size_t kArenaBytes = size_t{8} << 20;
 
-class SlabApi : public ::testing::Test {
+class SlabApi : public kmm_test::GlobalKmm {
 protected:
-	kmm_test::Arena arena{kArenaBytes, size_t{PAGE_SIZE} << KMM_MAX_ORDER};
-	kmm_test::ReportCapture cap;
+	SlabApi() : GlobalKmm(kArenaBytes) {}
 
-	void SetUp() override
-	{
-		kmm_set_report_hook(&kmm_test::ReportCapture::hook, &cap);
-		kmm_set_bug_policy(KMM_BUG_REFUSE);
-		ASSERT_EQ(kmm_add_region(arena.base(), arena.size(), KMM_ZONE_NORMAL), 0);
-		ASSERT_EQ(kmm_init(), 0);
-	}
-	void TearDown() override
-	{
-		EXPECT_EQ(kmm_slab_validate(), 0u);
-		EXPECT_EQ(kmm_validate(), 0u);
-		kmm_shutdown();
-		kmm_set_report_hook(nullptr, nullptr);
-	}
-	static kmem_cache_info info(kmem_cache *s)
-	{
-		kmem_cache_info i{};
-		EXPECT_EQ(kmem_cache_get_info(s, &i), 0);
-		return i;
-	}
 	static std::string slabinfo()
 	{
 		kmm_test::TextSink sink;
