@@ -284,11 +284,9 @@ private:
 	 * accepts at most begun - ended half-way blocks (page_check.cpp). */
 	unsigned long transit_begun_ = 0;
 	unsigned long transit_ended_ = 0;
-	void transit_begin(unsigned long n = 1)
-	{
-		__atomic_fetch_add(&transit_begun_, n, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_RELEASE); /* before the stores it announces */
-	}
+	/* (validate() sees the count through the lock it shares with the
+	 * step that begins, or through set_tails' release stores) */
+	void transit_begin(unsigned long n = 1) { __atomic_fetch_add(&transit_begun_, n, __ATOMIC_RELAXED); }
 	void transit_end(unsigned long n = 1) { __atomic_fetch_add(&transit_ended_, n, __ATOMIC_RELEASE); }
 };
 

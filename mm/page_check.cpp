@@ -49,7 +49,8 @@ unsigned long PageAllocator::validate_locked() const
 	const unsigned long ended = __atomic_load_n(&transit_ended_, __ATOMIC_ACQUIRE);
 	unsigned long in_transit = 0;
 	auto transit_allowed = [&] {
-		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* the pages' states were read before */
+		/* after the acquire loads of the half-way pages (half_linked),
+		 * or under the lock of the step that began: sees its begin */
 		unsigned long begun = __atomic_load_n(&transit_begun_, __ATOMIC_RELAXED);
 		if (in_transit >= begun - ended)
 			return false;
@@ -65,11 +66,10 @@ unsigned long PageAllocator::validate_locked() const
 				continue;
 			if (st != kTail)
 				return false;
-			if (__atomic_load_n(&head[k].next, __ATOMIC_RELAXED) != head) {
-				/* unlinking clears the link after the state: a cleared
-				 * link means the state is kInterior by now */
-				__atomic_thread_fence(__ATOMIC_ACQUIRE);
-				if (page_state(&head[k]) != kInterior)
+			if (__atomic_load_n(&head[k].next, __ATOMIC_ACQUIRE) != head) {
+				/* unlinking clears the link (release) after the state: a
+				 * cleared link means the state is kInterior by now */
+				if (__atomic_load_n(&head[k].state, __ATOMIC_ACQUIRE) != kInterior)
 					return false;
 			}
 		}

@@ -66,6 +66,10 @@ void *kcalloc(size_t n, size_t size, gfp_t gfp) { return kmalloc_array(n, size, 
 void *krealloc(const void *p, size_t new_size, gfp_t gfp) { return g_slab.krealloc(p, new_size, gfp); }
 void kfree(const void *x) { kmm::kfree_fast(g_slab, x); }
 size_t ksize(const void *x) { return g_slab.ksize(x); }
+size_t kmm_kmalloc_size(const void *x, const char *who)
+{
+	return g_slab.kmalloc_size(x, who != nullptr ? who : "kmm_kmalloc_size");
+}
 size_t kmalloc_max_cache_size(void)
 {
 	g_slab.init();

@@ -271,6 +271,15 @@ public:
 	void *kmalloc(size_t size, gfp_t gfp);
 	void kfree(const void *x);
 	size_t ksize(const void *x);
+	/* kmm_kmalloc_size: ksize's value without its side effects (misuse
+	 * reported naming `who`); 0 for NULL/ZERO_SIZE_PTR. */
+	size_t kmalloc_size(const void *x, const char *who)
+	{
+		if (ZERO_OR_NULL_PTR(x))
+			return 0;
+		kmem_cache *s;
+		return usable_size(x, who, &s);
+	}
 	void *krealloc(const void *p, size_t new_size, gfp_t gfp);
 	/* Zeroes ksize(p) bytes, then kfree; refused (a report) for a pointer
 	 * kmalloc never gave or an object that is visibly free (object_free:

@@ -34,8 +34,8 @@
  *     intact; calloc checks n * size for overflow;
  *   * free of a pointer kmm never handed out, a middle pointer or a double
  *     free is reported ("BUG kmalloc…") and refused by kmm; realloc and
- *     reallocf of such a pointer report it once (ksize) and return NULL
- *     with EINVAL, freeing nothing;
+ *     reallocf of such a pointer report it once (kmm_kmalloc_size) and
+ *     return NULL with EINVAL, freeing nothing;
  *   * realloc to half the block's usable size or less moves the data to a
  *     block of the new size and frees the old one (as newlib-nano does;
  *     full newlib and glibc split the block), so a shrunk buffer gives its
@@ -89,16 +89,18 @@ void *shim_calloc(void *reent, size_t n, size_t size)
 }
 
 /* realloc: see the guarantees above. *refused: p is no block of the heap
- * (reported once, by ksize), so reallocf must not free it either. */
+ * (reported once, by kmm_kmalloc_size), so reallocf must not free it
+ * either. kmm_kmalloc_size, not ksize: ksize would let p use its whole
+ * class (debug red zone, sanitizers) for good, even when p stays. */
 void *shim_realloc(void *reent, void *p, size_t size, bool *refused = nullptr)
 {
-	if (p == nullptr)
+	if (ZERO_OR_NULL_PTR(p)) /* ZERO_SIZE_PTR: a kmalloc(0) of ported code */
 		return shim_malloc(reent, size);
 	if (size == 0) {
 		kfree(p);
 		return nullptr;
 	}
-	size_t old = ksize(p);
+	size_t old = kmm_kmalloc_size(p, "realloc");
 	if (old == 0) {
 		if (refused != nullptr)
 			*refused = true;
@@ -106,7 +108,8 @@ void *shim_realloc(void *reent, void *p, size_t size, bool *refused = nullptr)
 	}
 	size_t want = kmm_libc_shim_size(size);
 	if (want <= old / 2) {
-		void *n = kmalloc(want, kGfp | __GFP_NOWARN);
+		/* no reclaim or OOM hook for a call that cannot fail */
+		void *n = kmalloc(want, kGfp | __GFP_NOWARN | __GFP_NORETRY);
 		if (n == nullptr)
 			return p; /* the old block still holds the data */
 		__builtin_memcpy(n, p, want);

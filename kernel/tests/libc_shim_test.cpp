@@ -43,6 +43,11 @@ void malloc_family(struct ktest *t)
 	void *r = realloc(nullptr, 24);
 	KTEST_EXPECT_NOT_NULL(t, r);
 	free(r);
+	/* ZERO_SIZE_PTR (ported code's kmalloc(0)) is realloc'ed as NULL is */
+	void *zr = realloc(ZERO_SIZE_PTR, 24);
+	KTEST_EXPECT_NOT_NULL(t, zr);
+	KTEST_EXPECT_NE(t, zr, ZERO_SIZE_PTR);
+	free(zr);
 }
 
 /* Small requests held at once (a freed block would come back to the next

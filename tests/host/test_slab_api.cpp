@@ -456,6 +456,26 @@ TEST_F(SlabApi, ShutdownForgetsEverything)
 	kfree(p);
 }
 
+/* kmm_kmalloc_size: ksize's value, NULL/ZERO_SIZE_PTR 0 without a report,
+ * misuse 0 with one report naming the caller given. */
+TEST_F(SlabApi, KmallocSizeIsKsizesValueAndNamesItsCaller)
+{
+	void *p = kmalloc(20, GFP_KERNEL);
+	ASSERT_NE(p, nullptr);
+	EXPECT_EQ(kmm_kmalloc_size(p, "realloc"), ksize(p));
+	void *big = kmalloc(3 * kmalloc_max_cache_size(), GFP_KERNEL);
+	ASSERT_NE(big, nullptr);
+	EXPECT_EQ(kmm_kmalloc_size(big, "realloc"), ksize(big));
+	EXPECT_EQ(kmm_kmalloc_size(nullptr, "realloc"), 0u);
+	EXPECT_EQ(kmm_kmalloc_size(ZERO_SIZE_PTR, "realloc"), 0u);
+	EXPECT_EQ(cap.count_containing("BUG"), 0u);
+	static char foreign[16];
+	EXPECT_EQ(kmm_kmalloc_size(foreign, "realloc"), 0u);
+	EXPECT_EQ(cap.count_containing("BUG kmalloc: realloc of pointer"), 1u);
+	kfree(p);
+	kfree(big);
+}
+
 TEST_F(SlabApi, ShrinkAllAndValidate)
 {
 	size_t free0 = kmm_free_pages();

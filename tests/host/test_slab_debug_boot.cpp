@@ -198,6 +198,25 @@ TEST_F(SlabDebugBoot, KreallocRedzoneAndZeroing)
 /* A write past the request, then a krealloc that stays in place or a
  * ksize: the written bytes used to become part of the new request
  * unreported (kfree and validate_slab_cache then found nothing). */
+/* kmalloc_size (kmm_kmalloc_size, what the libc shim's realloc asks)
+ * gives ksize's value but leaves the kmalloc red zone where the request
+ * put it: a later write past the request is still caught by kfree. After
+ * ksize it would not be (the caller may use all of it). */
+TEST_F(SlabDebugBoot, KmallocSizeLeavesTheRedZoneWhereTheRequestPutIt)
+{
+	boot_with("Z,kmalloc-32");
+	auto *p = static_cast<uint8_t *>(slab.kmalloc(18, GFP_KERNEL));
+	ASSERT_NE(p, nullptr);
+	t.cap.clear();
+	EXPECT_EQ(slab.kmalloc_size(p, "realloc"), 32u);
+	EXPECT_EQ(t.cap.bug_lines(), 0u);
+	poke(p + 20, 0xab);
+	slab.kfree(p);
+	EXPECT_EQ(t.cap.bug_lines(), 1u);
+	EXPECT_TRUE(said("kmalloc Redzone overwritten"));
+	EXPECT_EQ(check(slab.kmalloc_cache(18)), 0u);
+}
+
 TEST_F(SlabDebugBoot, KreallocInPlaceAndKsizeReportAWritePastTheRequest)
 {
 	boot_with("Z,kmalloc-32");

@@ -42,7 +42,6 @@ enum CounterSource { kUnknown, kCyccnt, kSysTick };
 CounterSource g_source = kUnknown;
 kmm_counter32 g_cyccnt;
 uint32_t g_systick_last;
-uint32_t g_systick_modulus = kSystMask + 1; /* reload value + 1 */
 uint64_t g_systick_total;
 
 CounterSource counter_start()
@@ -55,10 +54,8 @@ CounterSource counter_start()
 		if ((reg(kDwtCtrl) & kDwtCtrlCyccntena) != 0)
 			return kCyccnt;
 	}
-	if ((reg(kSystCsr) & kSystEnable) != 0) {
-		/* running already (an RTOS tick): read it, never reprogram it */
-		g_systick_modulus = (reg(kSystRvr) & kSystMask) + 1;
-	} else {
+	/* running already (an RTOS tick): read it, never reprogram it */
+	if ((reg(kSystCsr) & kSystEnable) == 0) {
 		reg(kSystRvr) = kSystMask;
 		reg(kSystCvr) = 0; /* any write clears it */
 		reg(kSystCsr) = kSystEnableCoreClock;
@@ -109,7 +106,10 @@ void kmm_arch_cpu_park(void)
 
 __attribute__((weak)) const char *kmm_board_counter_unit(void)
 {
-	return g_source == kCyccnt ? "cycles (DWT CYCCNT)" : "core clocks (SysTick)";
+	if (g_source == kCyccnt)
+		return "cycles (DWT CYCCNT)";
+	/* CLKSOURCE: the core clock, or (an RTOS's choice) the reference clock */
+	return (reg(kSystCsr) & (1u << 2)) != 0 ? "core clocks (SysTick)" : "reference clocks (SysTick)";
 }
 
 /* Starts the counter on first use (so call it once early). */
@@ -122,9 +122,12 @@ __attribute__((weak)) uint64_t kmm_board_counter(void)
 	if (g_source == kCyccnt) {
 		now = kmm_counter_extend(&g_cyccnt, reg(kDwtCyccnt));
 	} else {
+		/* it counts down from the reload value, which an RTOS may set
+		 * (or change) at any time: read it each time (one wrap at most
+		 * is seen between two reads; a reload of 0 has stopped it) */
 		uint32_t value = reg(kSystCvr) & kSystMask;
-		/* it counts down from the reload value (one wrap at most is seen) */
-		g_systick_total += (g_systick_last + g_systick_modulus - value) % g_systick_modulus;
+		uint32_t modulus = (reg(kSystRvr) & kSystMask) + 1;
+		g_systick_total += (g_systick_last + modulus - value) % modulus;
 		g_systick_last = value;
 		now = g_systick_total;
 	}

@@ -153,6 +153,14 @@ void kfree(const void *x);
 /* Usable size of a kmalloc'ed (or kmem_cache) object: its class size, or the
  * whole block for a large kmalloc; 0 for NULL/ZERO_SIZE_PTR and for misuse. */
 size_t ksize(const void *x);
+/* kmm's own: ksize's value without granting the caller the whole object
+ * (ksize lifts a debug cache's kmalloc red zone and the sanitizers'
+ * poisoning to the class size; this leaves them where the request put
+ * them). For code that only decides by the size, e.g. a libc realloc.
+ * Misuse is reported as ksize's is, naming `who` ("realloc"); 0 then and
+ * for NULL/ZERO_SIZE_PTR. Any context; O(1), or O(free objects of the
+ * slab) on a SLAB_CONSISTENCY_CHECKS cache (the use-after-free search). */
+size_t kmm_kmalloc_size(const void *x, const char *who);
 /* Largest request served by a slab cache (KMALLOC_MAX_CACHE_SIZE); above
  * it, pages. Starts the slab layer if needed; 0 if it cannot (before
  * kmm_init). */
