@@ -283,18 +283,7 @@ size_t SlabAllocator::usable_size(const void *x, const char *action, kmem_cache 
 		reporter_.finish_bug();
 		return 0;
 	}
-	bool is_free = visibly_free(s, slab, x); /* the tests kfree's inline path makes */
-	if constexpr (kSlabDebug)
-		if (!is_free && (s->flags & SLAB_CONSISTENCY_CHECKS) != 0) {
-			/* a debug cache (no CPU slab, no magazine): its whole page
-			 * freelist, so a freed object is named as such, not as the
-			 * red zone damage its free patterns would look like */
-			uintptr_t slot = reinterpret_cast<uintptr_t>(x) - s->red_left;
-			SlabLockGuard guard(s->lock);
-			is_free = on_freelist(s, freelist_decode(slab_start_of(s, reinterpret_cast<void *>(slot)), slab->freelist),
-					      slot);
-		}
-	if (__builtin_expect(is_free, 0)) {
+	if (__builtin_expect(visibly_free(s, slab, x), 0)) {
 		/* a use after free */
 		reporter_.bug(s->name, "%s of object %p: it is already free", action, x);
 		reporter_.finish_bug();

@@ -281,7 +281,7 @@ inline struct page *PageAllocator::finish_alloc(struct page *p, gfp_t gfp, unsig
 {
 	if (__builtin_expect(poison_, 0))
 		check_poison(p, order);
-	if (head_state != kAllocated && order > 0) {
+	if (has_tails(head_state, order)) {
 		set_tails(p, order, kTail);
 		transit_end(); /* begun where the head took head_state */
 	}
@@ -317,7 +317,7 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 		struct page *q = alloc_locked(gfp, order);
 		if (q != nullptr) {
 			set_page_state(q, static_cast<uint8_t>(head_state));
-			if (head_state != kAllocated && order > 0)
+			if (has_tails(head_state, order))
 				transit_begin();
 		}
 		return q;
@@ -430,7 +430,7 @@ __attribute__((noinline)) struct page *PageAllocator::alloc_general(gfp_t gfp, u
 		p = buddy_alloc(zones_[zone], order);
 		if (__builtin_expect(p != nullptr, 1)) {
 			set_page_state(p, static_cast<uint8_t>(head_state));
-			if (head_state != kAllocated && order > 0)
+			if (has_tails(head_state, order))
 				transit_begin();
 		}
 	}
@@ -508,7 +508,7 @@ __attribute__((noinline)) bool PageAllocator::free_general(struct page *head, un
 	/* The checks need no lock: a block being freed correctly belongs to
 	 * the caller, and the memory map is fixed after init. */
 	if (__builtin_expect(pcp_on(order), 1) && __builtin_expect(free_ok(head, order, expect, region), 1)) {
-		if (page_state(head) != kAllocated && order > 0) {
+		if (has_tails(page_state(head), order)) {
 			transit_begin();
 			set_tails(head, order, kInterior);
 			pcp_give(head, order, *region);
@@ -539,7 +539,7 @@ __attribute__((noinline)) bool PageAllocator::free_general(struct page *head, un
 	if (__builtin_expect(claimed, 1)) {
 		if (__builtin_expect(poison_, 0))
 			poison_block(head, order);
-		if (state != kAllocated && order > 0) /* compound: its tails */
+		if (has_tails(state, order))
 			set_tails(head, order, kInterior);
 		LockGuard guard(lock_);
 		buddy_free(zones_[region->zone], *region, head, order);

@@ -72,6 +72,10 @@ struct PerCpuPages {
 	List lists[KMM_NR_ZONES][kPcpMaxOrder + 1];
 };
 
+/* A block whose head is in head_state has compound tails (kTail -> head)
+ * to link on allocation and unlink on free, outside the locks. */
+inline bool has_tails(uint8_t head_state, unsigned order) { return head_state != kAllocated && order > 0; }
+
 class PageAllocator {
 public:
 	/* pcp_high: the per-CPU page lists' high mark for order 0 (order o
@@ -207,7 +211,7 @@ public:
 	/* Walks every free list and descriptor; returns the number of problems
 	 * (each also described on the reporter as a detail line). */
 	unsigned long validate() const;
-	unsigned long validate_locked() const; /* per-CPU locks held */
+	unsigned long validate_locked() const; /* every lock held (all_locked) */
 	void buddyinfo(kmm_sink_fn sink, void *ctx) const;
 
 private:
@@ -326,7 +330,7 @@ inline struct page *PageAllocator::pcp_take(unsigned zone, unsigned order, PageS
 	if (p != nullptr) {
 		p->next = nullptr;
 		set_page_state(p, static_cast<uint8_t>(head_state));
-		if (head_state != kAllocated && order > 0)
+		if (has_tails(head_state, order))
 			transit_begin(); /* its tails: finish_alloc */
 	}
 	pc.lock.unlock(flags);

@@ -20,19 +20,11 @@ bool is_block_head(uint8_t s)
 
 unsigned long PageAllocator::validate() const
 {
-	/* Lock order: every per-CPU lock, then the zone lock. */
-	unsigned long pcp_flags[KMM_NR_CPUS];
-	for (unsigned cpu = 0; cpu < KMM_NR_CPUS; ++cpu)
-		pcp_flags[cpu] = const_cast<SpinLock &>(pcp_[cpu].lock).lock();
-	unsigned long problems = validate_locked();
-	for (unsigned cpu = KMM_NR_CPUS; cpu-- > 0;)
-		const_cast<SpinLock &>(pcp_[cpu].lock).unlock(pcp_flags[cpu]);
-	return problems;
+	return all_locked([&] { return validate_locked(); });
 }
 
 unsigned long PageAllocator::validate_locked() const
 {
-	LockGuard guard(lock_);
 	unsigned long problems = 0;
 	auto problem = [&](const char *what, uintptr_t addr) {
 		++problems;

@@ -515,7 +515,9 @@ private:
 	bool object_free(kmem_cache *s, const void *x);
 	/* x (an object of slab, a slab of s) is free by the tests kfree's
 	 * inline path makes: its slab is empty, or x heads the slab's or the
-	 * CPU freelist, or tops this CPU's magazine. O(1). */
+	 * CPU freelist, or tops this CPU's magazine: O(1). On a
+	 * SLAB_CONSISTENCY_CHECKS cache: x is anywhere on its slab's
+	 * freelist (O(free objects), under the cache lock). */
 	bool visibly_free(kmem_cache *s, struct page *slab, const void *x);
 	static constexpr unsigned kVisibleFreelist = 16;
 	/* Whether slot is on the freelist starting at head (at most

@@ -558,6 +558,14 @@ bool SlabAllocator::visibly_free(kmem_cache *s, struct page *slab, const void *x
 {
 	const void *slot = static_cast<const char *>(x) - s->red_left;
 	uintptr_t base = slab_start_of(s, slot);
+	if (kSlabDebug && (s->flags & SLAB_CONSISTENCY_CHECKS) != 0) {
+		/* a debug cache (no CPU slab, no magazine): its whole page
+		 * freelist, so a freed object is named as such, not as the red
+		 * zone damage its free patterns would look like */
+		SlabLockGuard guard(s->lock);
+		return slab->inuse == 0 ||
+		       on_freelist(s, freelist_decode(base, slab->freelist), reinterpret_cast<uintptr_t>(slot));
+	}
 	unsigned long flags = fast_irq_save();
 	bool is_free = visibly_free_masked(this_cpu(s), slab, x, slot, base);
 	fast_irq_restore(flags);

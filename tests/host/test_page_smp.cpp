@@ -34,6 +34,19 @@ using kmm_test::kBlockBytes;
 
 static_assert(KMM_NR_CPUS == 4, "this test is built against the 4-CPU variant");
 
+/* A page allocator over `blocks` max-order blocks of one Normal region,
+ * initialised (the setup of most tests below). */
+struct NormalPages {
+	Arena arena;
+	kmm_test::TestAllocator t{KMM_PCP_HIGH};
+	kmm::PageAllocator &pa = t.pa;
+	explicit NormalPages(size_t blocks) : arena(kBlockBytes * blocks, kBlockBytes)
+	{
+		EXPECT_EQ(pa.add_region(arena.at(0), kBlockBytes * blocks, KMM_ZONE_NORMAL), 0);
+		EXPECT_EQ(pa.init(), 0);
+	}
+};
+
 struct Handoff {
 	std::mutex lock;
 	std::deque<std::pair<struct page *, unsigned>> queue;
@@ -150,11 +163,9 @@ INSTANTIATE_TEST_SUITE_P(Threads, PageSmp, ::testing::Values(2u, 4u, 8u));
  * twice.) Plain and compound blocks in turn. */
 TEST(PageSmpDoubleFree, RacingFreesOfOneBlockAboveThePerCpuOrders)
 {
-	Arena arena(kBlockBytes * 2, kBlockBytes);
-	kmm_test::TestAllocator t(KMM_PCP_HIGH);
-	kmm::PageAllocator &pa = t.pa;
-	ASSERT_EQ(pa.add_region(arena.at(0), kBlockBytes * 2, KMM_ZONE_NORMAL), 0);
-	ASSERT_EQ(pa.init(), 0);
+	NormalPages np(2);
+	kmm_test::TestAllocator &t = np.t;
+	kmm::PageAllocator &pa = np.pa;
 	const kmm_test::BuddySnapshot initial = kmm_test::snapshot(pa);
 	constexpr unsigned kOrder = kmm::kPcpMaxOrder + 2 <= kmm::kMaxOrder ? kmm::kPcpMaxOrder + 2 : kmm::kMaxOrder;
 	static_assert(kOrder > kmm::kPcpMaxOrder, "an order without a per-CPU list");
@@ -294,11 +305,8 @@ TEST(PageSmpZones, NormalRequestsGetPagesParkedOnAnIdleCpuBeforeTheDmaZone)
  * refill between two reads counted its pages twice (free 2051 of 2036). */
 TEST(PageSmpCounts, FreeCountIsASnapshotWhileAnotherCpuMovesPages)
 {
-	Arena arena(kBlockBytes * 2, kBlockBytes);
-	kmm_test::TestAllocator t(KMM_PCP_HIGH);
-	kmm::PageAllocator &pa = t.pa;
-	ASSERT_EQ(pa.add_region(arena.at(0), kBlockBytes * 2, KMM_ZONE_NORMAL), 0);
-	ASSERT_EQ(pa.init(), 0);
+	NormalPages np(2);
+	kmm::PageAllocator &pa = np.pa;
 	const size_t managed = pa.totals().managed;
 	constexpr size_t kHeld = 40;
 	std::atomic<bool> stop{false};
@@ -339,11 +347,9 @@ TEST_P(PageSmpValidate, CleanWhileAnotherCpuAllocatesAndFrees)
 {
 	const unsigned order = GetParam().first;
 	const kmm::PageState state = GetParam().second;
-	Arena arena(kBlockBytes, kBlockBytes);
-	kmm_test::TestAllocator t(KMM_PCP_HIGH);
-	kmm::PageAllocator &pa = t.pa;
-	ASSERT_EQ(pa.add_region(arena.at(0), kBlockBytes, KMM_ZONE_NORMAL), 0);
-	ASSERT_EQ(pa.init(), 0);
+	NormalPages np(1);
+	kmm_test::TestAllocator &t = np.t;
+	kmm::PageAllocator &pa = np.pa;
 	std::atomic<bool> stop{false};
 	std::atomic<unsigned long> cycles{0};
 	std::thread worker([&] {
