@@ -355,7 +355,7 @@ kmem_cache *SlabAllocator::create(const char *name, unsigned int size, unsigned 
 		if ((flags & SLAB_CACHE_DMA) != 0 && !has_dma_zone())
 			reporter_.warn("kmem_cache_create(%s): SLAB_CACHE_DMA, but there is no DMA zone", name);
 		else
-			s = create_cache(name, layout, flags & ~SLAB_PANIC, ctor, false);
+			s = create_cache(name, layout, flags & ~(SLAB_PANIC | KMM_SLAB_IGNORED_FLAGS), ctor, false);
 	}
 	if (s == nullptr && (flags & SLAB_PANIC) != 0)
 		kmm_arch_panic("kmem_cache_create failed with SLAB_PANIC");

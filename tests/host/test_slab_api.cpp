@@ -3,8 +3,9 @@
  * (kmm/slab.h) over the global instance, as firmware uses it: lazy start
  * after kmm_init, kmem_cache_*, the kmalloc family incl. kzalloc/kcalloc/
  * kmalloc_array overflow, the Linux aliases (*_node, kstrdup_const/
- * kfree_const), figures, /proc/slabinfo text, misuse through the report
- * hook, and kmm_shutdown forgetting everything.
+ * kfree_const, the flags kmm accepts and drops), figures, /proc/slabinfo
+ * text, misuse through the report hook, and kmm_shutdown forgetting
+ * everything.
  * Each test boots the global allocator on its own arena and shuts it down.
  */
 #include <gtest/gtest.h>
@@ -218,6 +219,62 @@ TEST_F(SlabApi, KstrdupConstCopiesAndKfreeConstFrees)
 	kfree_const(kLiteral);
 	EXPECT_EQ(kmm_bug_count(), 1u);
 	EXPECT_STREQ(kLiteral, "rodata-name");
+}
+
+/* The Linux flags kmm accepts and drops (kmm/slab.h, kmm/gfp.h): a driver's
+ * calls work unchanged and give exactly what the plain call gives; a bit
+ * kmm does not know (SLAB_TYPESAFE_BY_RCU's value) is still refused. */
+#ifdef SLAB_TYPESAFE_BY_RCU
+#error "SLAB_TYPESAFE_BY_RCU must stay undefined: kmm has no RCU"
+#endif
+#ifdef __GFP_NOFAIL
+#error "__GFP_NOFAIL must stay undefined: kmm allocations can fail"
+#endif
+TEST_F(SlabApi, LinuxFlagsWithNothingToDoAreAcceptedAndChangeNothing)
+{
+	struct kmem_cache *plain = kmem_cache_create("api-plain", 72, 0, SLAB_HWCACHE_ALIGN, nullptr);
+	ASSERT_NE(plain, nullptr);
+	const kmem_cache_info want = info(plain);
+	const slab_flags_t each[] = {SLAB_RECLAIM_ACCOUNT, SLAB_TEMPORARY, SLAB_MEM_SPREAD,
+				     SLAB_NOLEAKTRACE,     SLAB_NO_MERGE,  SLAB_ACCOUNT,
+				     KMM_SLAB_IGNORED_FLAGS};
+	for (slab_flags_t f : each) {
+		SCOPED_TRACE(hex(f));
+		struct kmem_cache *s = kmem_cache_create("api-hinted", 72, 0, SLAB_HWCACHE_ALIGN | f, nullptr);
+		ASSERT_NE(s, nullptr);
+		EXPECT_NE(s, plain) << "kmm never merges caches";
+		const kmem_cache_info got = info(s);
+		EXPECT_EQ(got.size, want.size);
+		EXPECT_EQ(got.align, want.align);
+		EXPECT_EQ(got.objects_per_slab, want.objects_per_slab);
+		EXPECT_EQ(got.pages_per_slab, want.pages_per_slab);
+		EXPECT_EQ(got.magazine_size, want.magazine_size);
+		void *x = kmem_cache_alloc(s, GFP_KERNEL_ACCOUNT);
+		ASSERT_NE(x, nullptr);
+		kmem_cache_free(s, x);
+		kmem_cache_destroy(s);
+	}
+	kmem_cache_destroy(plain);
+
+	const gfp_t gfps[] = {GFP_NOIO, GFP_NOFS, GFP_USER, GFP_KERNEL_ACCOUNT,
+			      GFP_KERNEL | __GFP_ACCOUNT | __GFP_HIGH | __GFP_RETRY_MAYFAIL,
+			      GFP_ATOMIC | __GFP_HIGH};
+	for (gfp_t g : gfps) {
+		SCOPED_TRACE(hex(g));
+		void *p = kmalloc(100, g);
+		ASSERT_NE(p, nullptr);
+		kfree(p);
+		struct page *pg = alloc_pages(g, 1);
+		ASSERT_NE(pg, nullptr);
+		__free_pages(pg, 1);
+	}
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	EXPECT_TRUE(cap.lines.empty()) << cap.last();
+
+	/* SLAB_TYPESAFE_BY_RCU's bit: refused with a report, nothing created */
+	EXPECT_EQ(kmem_cache_create("api-rcu", 72, 0, static_cast<slab_flags_t>(0x00080000u), nullptr), nullptr);
+	EXPECT_EQ(kmm_bug_count(), 1u);
+	EXPECT_EQ(cap.count_containing("unknown flags"), 1u) << cap.last();
 }
 
 TEST_F(SlabApi, KmallocZeroAndKfreeNull)

@@ -36,6 +36,21 @@ typedef unsigned int gfp_t;
 #define GFP_NOWAIT  (__GFP_ATOMIC)
 #define GFP_DMA     (__GFP_DMA)
 
+/* Linux names whose meaning holds trivially in kmm, so driver code compiles
+ * unchanged: kmm never sleeps, does no I/O or filesystem reclaim, has no
+ * memory cgroups, no emergency reserves and no user/kernel split, and it
+ * fails rather than retries. __GFP_NOFAIL, GFP_DMA32, __GFP_HIGHMEM and
+ * __GFP_MOVABLE are deliberately not defined: kmm cannot keep their
+ * promises (an allocation that never fails, a 4 GiB zone, highmem,
+ * migration), so code that relies on them must not compile. */
+#define __GFP_ACCOUNT       ((gfp_t)0)
+#define __GFP_HIGH          ((gfp_t)0)
+#define __GFP_RETRY_MAYFAIL ((gfp_t)0)
+#define GFP_NOIO            GFP_KERNEL
+#define GFP_NOFS            GFP_KERNEL
+#define GFP_USER            GFP_KERNEL
+#define GFP_KERNEL_ACCOUNT  GFP_KERNEL
+
 /* Bits outside it: alloc_pages and friends refuse the request (a report);
  * kmalloc and kmem_cache_alloc ignore them on their inline paths and drop
  * them with a warning where they need pages (a new slab, a large block),

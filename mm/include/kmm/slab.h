@@ -58,7 +58,23 @@ typedef unsigned int slab_flags_t;
 #define SLAB_STORE_USER         ((slab_flags_t)0x00010000u) /* U: last alloc/free caller, CPU, time */
 #define SLAB_TRACE              ((slab_flags_t)0x00200000u) /* T: a report line per alloc/free */
 #define SLAB_DEBUG_FLAGS        (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER | SLAB_TRACE)
-#define KMM_SLAB_VALID_FLAGS    (SLAB_DEBUG_FLAGS | SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_CACHE_DMA)
+/* Linux flags whose meaning holds trivially in kmm, accepted (and dropped)
+ * so a driver's kmem_cache_create call works unchanged: kmm has no memory
+ * cgroups (SLAB_ACCOUNT), no grouping of pages by mobility
+ * (SLAB_RECLAIM_ACCOUNT, SLAB_TEMPORARY), no cpusets (SLAB_MEM_SPREAD), no
+ * kmemleak (SLAB_NOLEAKTRACE), and it never merges caches (SLAB_NO_MERGE).
+ * SLAB_TYPESAFE_BY_RCU is deliberately not defined: kmm has no RCU and
+ * gives an empty slab's pages back at once, so code that relies on it
+ * must not compile. */
+#define SLAB_RECLAIM_ACCOUNT    ((slab_flags_t)0x00020000u)
+#define SLAB_TEMPORARY          SLAB_RECLAIM_ACCOUNT
+#define SLAB_MEM_SPREAD         ((slab_flags_t)0x00100000u)
+#define SLAB_NOLEAKTRACE        ((slab_flags_t)0x00800000u)
+#define SLAB_NO_MERGE           ((slab_flags_t)0x01000000u)
+#define SLAB_ACCOUNT            ((slab_flags_t)0x04000000u)
+#define KMM_SLAB_IGNORED_FLAGS  (SLAB_RECLAIM_ACCOUNT | SLAB_MEM_SPREAD | SLAB_NOLEAKTRACE | SLAB_NO_MERGE | SLAB_ACCOUNT)
+#define KMM_SLAB_VALID_FLAGS \
+	(SLAB_DEBUG_FLAGS | SLAB_HWCACHE_ALIGN | SLAB_PANIC | SLAB_CACHE_DMA | KMM_SLAB_IGNORED_FLAGS)
 
 /* kmalloc(0) returns ZERO_SIZE_PTR (as Linux): not NULL, never valid to
  * dereference; kfree() and ksize() accept it (ksize gives 0). */
