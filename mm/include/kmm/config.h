@@ -66,9 +66,15 @@
 #define KMM_PCP_HIGH 32
 #endif
 
-/* Debug level: 0 = release (misuse is refused and counted),
- * 1 = debug (pre/postconditions; misuse panics by default),
- * 2 = expensive (whole-structure walks after operations). */
+/* Debug level: 0 = release: misuse is refused and counted; caches take
+ * their per-CPU fast paths.
+ * >= 1 = debug: misuse panics by default (kmm_set_bug_policy changes it),
+ * and every slab cache, kmalloc's too, is a SLAB_CONSISTENCY_CHECKS cache
+ * (KMM_SLAB_DEBUG_ALL): each alloc and free runs the full checks in the
+ * slow path, without CPU slab, magazine or the kmalloc fallback to a larger
+ * class. Higher values add nothing: the whole-structure walks are
+ * kmm_validate() and kmm_slab_validate(), for the firmware (or a test) to
+ * call where it wants them. Host tests run this build too (*_debug1). */
 #ifndef KMM_DEBUG
 #define KMM_DEBUG 0
 #endif
