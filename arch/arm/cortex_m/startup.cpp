@@ -5,7 +5,7 @@
  * .bss, run the C++ static constructors, call kmm_main, exit with its
  * status), and the fault handler (print r0–r12, lr, pc, xPSR, the SP
  * before the fault, EXC_RETURN, the fault status and the faulting
- * address, then exit with KMM_EXIT_FAULT).
+ * address, then exit with KMM_EXIT_FAULT; on a stack of its own).
  *
  * Built as an object library so the vector table is always linked. Symbols
  * come from the linker script (linker/cortex-m.ld). Compiled with
@@ -24,6 +24,13 @@ __attribute__((noreturn)) void Reset_Handler(void);
 void kmm_cortex_m_fault_handler(void);
 __attribute__((noreturn, used)) void kmm_cortex_m_fault(const uint32_t *frame, uint32_t exc_return,
 							const uint32_t *r4_r11);
+
+/* The fault report's own stack: the MSP the fault came with may be what
+ * broke (a stack run off the start of RAM), and a push to it would fault
+ * again and lock the core up before anything is printed. Its top is
+ * 8-byte aligned (AAPCS). */
+constexpr unsigned kFaultStackBytes = 512;
+__attribute__((used, aligned(8))) uint8_t kmm_cortex_m_fault_stack[kFaultStackBytes];
 }
 
 namespace {
@@ -43,6 +50,11 @@ constexpr uint32_t kCcrDiv0Trap = 1u << 4;
 constexpr uint32_t kShcsrFaultsEnabled = (1u << 16) | (1u << 17) | (1u << 18); /* Mem, Bus, Usage */
 constexpr uint32_t kCfsrMmarValid = 1u << 7;
 constexpr uint32_t kCfsrBfarValid = 1u << 15;
+/* The exception entry could not write the frame: MSTKERR (MemManage),
+ * STKERR (BusFault); the frame's memory holds nothing of the fault and may
+ * not be readable at all. */
+constexpr uint32_t kCfsrMstkerr = 1u << 4;
+constexpr uint32_t kCfsrStkerr = 1u << 12;
 /* What the hardware stacked: r0-r3, r12, lr, pc, xPSR, and with the FP
  * extended frame (EXC_RETURN bit 4 clear) s0-s15, FPSCR and a reserved
  * word too. xPSR bit 9: a word of padding above the frame keeps it 8-byte
@@ -110,7 +122,8 @@ extern "C" void Reset_Handler(void)
 
 /* Finds the stacked frame (MSP or PSP, EXC_RETURN bit 2) and hands it on
  * with r4-r11, which the hardware does not stack: saved here, before any
- * compiled code can reuse them. */
+ * compiled code can reuse them, on the fault stack (the report never
+ * returns, so it may start from that stack's top every time). */
 extern "C" __attribute__((naked)) void kmm_cortex_m_fault_handler(void)
 {
 	__asm__ volatile(
@@ -119,39 +132,61 @@ extern "C" __attribute__((naked)) void kmm_cortex_m_fault_handler(void)
 		"mrseq r0, msp\n\t"
 		"mrsne r0, psp\n\t"
 		"mov r1, lr\n\t"
+		"movw r2, #:lower16:kmm_cortex_m_fault_stack + %c0\n\t"
+		"movt r2, #:upper16:kmm_cortex_m_fault_stack + %c0\n\t"
+		"mov sp, r2\n\t"
 		"push {r4-r11}\n\t"
 		"mov r2, sp\n\t"
-		"b kmm_cortex_m_fault\n\t");
+		"b kmm_cortex_m_fault\n\t"
+		:
+		: "i"(kFaultStackBytes));
 }
+
+namespace {
+volatile bool g_in_fault;
+} // namespace
 
 extern "C" void kmm_cortex_m_fault(const uint32_t *frame, uint32_t exc_return, const uint32_t *r4_r11)
 {
+	/* A fault while reporting one: do not recurse, just stop. */
+	if (g_in_fault)
+		kmm_arch_exit(KMM_EXIT_FAULT);
+	g_in_fault = true;
+
 	uint32_t ipsr;
 	__asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
 	uint32_t number = ipsr & 0x1ffu;
 	uint32_t cfsr = reg(kScbCfsr);
+	uint32_t stacking_error = cfsr & (kCfsrMstkerr | kCfsrStkerr);
 	put("\n*** ");
 	put(exception_name(number));
 	put_hex(" (exception", number);
 	put(") ***\n");
-	put_hex("  r0 ", frame[0]);
-	put_hex("  r1 ", frame[1]);
-	put_hex("  r2 ", frame[2]);
-	put_hex("  r3 ", frame[3]);
+	if (stacking_error == 0) {
+		put_hex("  r0 ", frame[0]);
+		put_hex("  r1 ", frame[1]);
+		put_hex("  r2 ", frame[2]);
+		put_hex("  r3 ", frame[3]);
+	} else {
+		put("  r0-r3, r12, lr, pc, psr unknown: no frame stacked");
+		put((stacking_error & kCfsrStkerr) != 0 ? " (CFSR.STKERR)" : " (CFSR.MSTKERR)");
+	}
 	static const char *const kCalleeSaved[] = {"\n  r4 ", "  r5 ", "  r6 ", "  r7 ",
 						   "\n  r8 ", "  r9 ", "  r10", "  r11"};
 	for (unsigned i = 0; i < 8; ++i)
 		put_hex(kCalleeSaved[i], r4_r11[i]);
-	put_hex("\n  r12", frame[4]);
-	put_hex("  lr ", frame[5]);
-	put_hex("  pc ", frame[6]);
-	put_hex("  psr", frame[7]);
 	uintptr_t frame_address = reinterpret_cast<uintptr_t>(frame);
 	uintptr_t sp = frame_address +
-		       ((exc_return & kExcReturnBasicFrame) != 0 ? kBasicFrameBytes : kExtendedFrameBytes) +
-		       ((frame[7] & kXpsrFramePadded) != 0 ? 4u : 0u);
+		       ((exc_return & kExcReturnBasicFrame) != 0 ? kBasicFrameBytes : kExtendedFrameBytes);
+	if (stacking_error == 0) {
+		put_hex("\n  r12", frame[4]);
+		put_hex("  lr ", frame[5]);
+		put_hex("  pc ", frame[6]);
+		put_hex("  psr", frame[7]);
+		sp += (frame[7] & kXpsrFramePadded) != 0 ? 4u : 0u;
+	}
 	put_hex("\n  sp ", static_cast<uint32_t>(sp));
-	put(" (before the fault;");
+	put(stacking_error == 0 ? " (before the fault;" : " (before the fault, + 4 if the frame was padded;");
 	put_hex(" frame at", static_cast<uint32_t>(frame_address));
 	put(")");
 	put_hex("\n  exc_return", exc_return);
