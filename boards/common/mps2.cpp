@@ -4,6 +4,7 @@
  * extended to 64 bits and scaled to instructions (exact under QEMU with
  * -icount shift=0: one instruction per ns of virtual time).
  */
+#include <arch/arch.h>
 #include <arch/target.h>
 #include <kernel/board.h>
 
@@ -33,7 +34,13 @@ void kmm_board_console_write(const char *text, size_t len)
 
 uint64_t kmm_board_counter(void)
 {
-	return kmm_counter_extend(&g_timer, board::cmsdk::timer_ticks(kMps2.timer0)) * kMps2.instructions_per_tick;
+	/* IRQs masked (as kmm_counter_extend asks): an interrupt handler that
+	 * reads the counter between this read and its update of g_timer
+	 * would make this read count a wrap that did not happen (2^32 ticks) */
+	unsigned long flags = kmm_arch_irq_save();
+	uint64_t ticks = kmm_counter_extend(&g_timer, board::cmsdk::timer_ticks(kMps2.timer0));
+	kmm_arch_irq_restore(flags);
+	return ticks * kMps2.instructions_per_tick;
 }
 
 } // extern "C"

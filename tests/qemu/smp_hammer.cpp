@@ -115,6 +115,7 @@ struct alignas(64) Cpu {
 	unsigned long problems, failures;
 	unsigned seen_id;
 	uintptr_t seen_sp;
+	uint64_t counter[2]; /* two kmm_arch_counter() reads (cpus) */
 };
 
 Ring g_rings[kCpus][kCpus]; /* [from][to] */
@@ -438,14 +439,25 @@ void run_case(struct ktest *t, bool with_slab)
 void cpus(struct ktest *t)
 {
 	KTEST_ASSERT_EQ(t, smp_boot_cpus(), kCpus);
+	uint64_t before = kmm_arch_counter();
 	smp_run_on_all(
 		[](unsigned cpu, void *) {
 			int local;
+			g_cpu[cpu].counter[0] = kmm_arch_counter();
 			g_cpu[cpu].seen_id = kmm_arch_cpu_id();
 			g_cpu[cpu].seen_sp = reinterpret_cast<uintptr_t>(&local);
+			g_cpu[cpu].counter[1] = kmm_arch_counter();
 		},
 		nullptr);
+	/* every core's counter runs forward, and the other cores' reads did
+	 * not make this core's jump (a shared 32-bit widening state counted a
+	 * wrap whenever two cores' counts crossed: +2^32) */
+	uint64_t after = kmm_arch_counter();
+	KTEST_EXPECT_GE(t, after, before);
+	KTEST_EXPECT_LT(t, after - before, uint64_t{1} << 31);
 	for (unsigned cpu = 0; cpu < kCpus; ++cpu) {
+		KTEST_EXPECT_GE(t, g_cpu[cpu].counter[1], g_cpu[cpu].counter[0]);
+		KTEST_EXPECT_LT(t, g_cpu[cpu].counter[1] - g_cpu[cpu].counter[0], uint64_t{1} << 31);
 		KTEST_EXPECT_EQ(t, g_cpu[cpu].seen_id, cpu);
 		for (unsigned other = 0; other < cpu; ++other) {
 			uintptr_t a = g_cpu[cpu].seen_sp, b = g_cpu[other].seen_sp;

@@ -38,22 +38,30 @@ constexpr uint32_t kPmcntenCycle = 1u << 31;   /* PMCNTENSET.C */
 
 enum CounterSource { kUnknown, kPmccntr, kCntvct, kNone };
 CounterSource g_source = kUnknown;
-kmm_counter32 g_pmccntr;
+/* The PMU is per core: each core's cycle counter is enabled by its own
+ * first read and widened by its own state (a shared state would count a
+ * wrap whenever two cores' counts cross). Two cores' values are therefore
+ * not comparable; the generic timer, when it is the source, is global. */
+kmm_counter32 g_pmccntr[KMM_ARCH_MAX_CPUS];
+bool g_pmu_started[KMM_ARCH_MAX_CPUS];
+
+void pmu_start()
+{
+	uint32_t pmcr;
+	__asm__ volatile("mrc p15, 0, %0, c9, c12, 0" : "=r"(pmcr));
+	pmcr = (pmcr | kPmcrEnable | kPmcrCycleReset) & ~kPmcrDivide64;
+	__asm__ volatile("mcr p15, 0, %0, c9, c12, 0" : : "r"(pmcr));
+	__asm__ volatile("mcr p15, 0, %0, c9, c12, 1" : : "r"(kPmcntenCycle));
+	__asm__ volatile("isb");
+}
 uint64_t g_cntvct_start;
 uint32_t g_ns_per_tick = 1;
 
 CounterSource counter_start()
 {
 	uint32_t perfmon = (read_id_dfr0() >> 24) & 0xfu; /* 0: none, 0xf: not architected */
-	if (perfmon != 0 && perfmon != 0xfu) {
-		uint32_t pmcr;
-		__asm__ volatile("mrc p15, 0, %0, c9, c12, 0" : "=r"(pmcr));
-		pmcr = (pmcr | kPmcrEnable | kPmcrCycleReset) & ~kPmcrDivide64;
-		__asm__ volatile("mcr p15, 0, %0, c9, c12, 0" : : "r"(pmcr));
-		__asm__ volatile("mcr p15, 0, %0, c9, c12, 1" : : "r"(kPmcntenCycle));
-		__asm__ volatile("isb");
-		return kPmccntr;
-	}
+	if (perfmon != 0 && perfmon != 0xfu)
+		return kPmccntr; /* each core starts its own at its first read */
 	if (((read_id_pfr1() >> 16) & 0xfu) != 0) { /* generic timer */
 		uint32_t freq = read_cntfrq();
 		if (freq != 0 && freq <= 1000000000u && 1000000000u % freq == 0)
@@ -101,9 +109,14 @@ __attribute__((weak)) uint64_t kmm_board_counter(void)
 	if (g_source == kUnknown)
 		g_source = counter_start();
 	uint64_t now = 0;
-	if (g_source == kPmccntr)
-		now = kmm_counter_extend(&g_pmccntr, read_pmccntr());
-	else if (g_source == kCntvct)
+	if (g_source == kPmccntr) {
+		unsigned int cpu = kmm_arch_cpu_id() % KMM_ARCH_MAX_CPUS;
+		if (!g_pmu_started[cpu]) {
+			pmu_start();
+			g_pmu_started[cpu] = true;
+		}
+		now = kmm_counter_extend(&g_pmccntr[cpu], read_pmccntr());
+	} else if (g_source == kCntvct)
 		now = (read_cntvct() - g_cntvct_start) * g_ns_per_tick;
 	kmm_arch_irq_restore(flags);
 	return now;

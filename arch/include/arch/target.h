@@ -108,7 +108,8 @@ void kmm_board_exit(int status);
 /* The counter behind kmm_arch_counter() and what it counts, for reports.
  * Defaults: Cortex-M DWT CYCCNT if the core has one, else SysTick counting
  * core clocks (QEMU models no DWT); Cortex-A the PMU cycle counter
- * (PMCCNTR); RISC-V minstret. Under QEMU -icount shift=0 the last two
+ * (PMCCNTR, each core its own: values of two cores do not compare);
+ * RISC-V minstret. Under QEMU -icount shift=0 the last two
  * count instructions exactly. */
 uint64_t kmm_board_counter(void);
 const char *kmm_board_counter_unit(void);
