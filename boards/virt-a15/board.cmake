@@ -29,4 +29,4 @@ kmm_board_test_image(BOARD virt-a15 NAME smp
   QEMU_ARGS -M virt -cpu cortex-a15 -smp 4 -m 128M -nographic -nic none
             -semihosting-config enable=on,target=native -accel tcg,thread=multi
   EXPECT_OUTPUT "# smp_hammer: pages: [0-9]+ operations on 4 CPUs.*# smp_hammer: slab: [0-9]+ operations on 4 CPUs.*# smp_hammer: drain: CPUs 1-3 cached [1-9][0-9]* objects.*# smp_hammer: oom: 4 CPUs held [1-9][0-9]* bytes"
-  TIMEOUT 180)
+  TIMEOUT 600)
