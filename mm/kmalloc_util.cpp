@@ -1,9 +1,10 @@
 /*
  * mm/kmalloc_util.cpp — Linux's small helpers over kmalloc and the object
  * caches (kmm/slab.h): kmem_cache_zalloc, kmemdup, kmemdup_nul, kstrdup,
- * kstrndup, krealloc_array, kmm_kmalloc_aligned and the kvmalloc family (kmalloc_size_roundup
- * and kfree_sensitive need mm's insides: slab_api.cpp). Only the public C API is used; the file is its own
- * object, so an image that calls none of them links none of them.
+ * kstrndup, kstrdup_const/kfree_const, krealloc_array, kmm_kmalloc_aligned
+ * and the kvmalloc family (kmalloc_size_roundup and kfree_sensitive need
+ * mm's insides: slab_api.cpp). Only the public C API is used; the file is
+ * its own object, so an image that calls none of them links none of them.
  */
 #include <kmm/kmm.h>
 
@@ -72,6 +73,27 @@ char *kstrdup(const char *s, gfp_t gfp)
 	if (s == nullptr)
 		return nullptr;
 	return kmemdup_nul(s, bounded_strlen(s, static_cast<size_t>(-2)), gfp);
+}
+
+/* The firmware's read-only data (kmm/slab.h, kstrdup_const): weak, so an
+ * image whose linker script does not define them links, and sees NULL. */
+extern const char kmm_rodata_start[] __attribute__((weak));
+extern const char kmm_rodata_end[] __attribute__((weak));
+
+static bool in_rodata(const void *x)
+{
+	const uintptr_t a = reinterpret_cast<uintptr_t>(x);
+	const uintptr_t lo = reinterpret_cast<uintptr_t>(kmm_rodata_start);
+	const uintptr_t hi = reinterpret_cast<uintptr_t>(kmm_rodata_end);
+	return lo != 0 && a >= lo && a < hi;
+}
+
+const char *kstrdup_const(const char *s, gfp_t gfp) { return in_rodata(s) ? s : kstrdup(s, gfp); }
+
+void kfree_const(const void *x)
+{
+	if (!in_rodata(x))
+		kfree(x);
 }
 
 char *kstrndup(const char *s, size_t max, gfp_t gfp)

@@ -199,8 +199,9 @@ TEST_F(SlabApi, NodeAliasesIgnoreTheNode)
 	EXPECT_EQ(kmm_bug_count(), 1u);
 }
 
-/* kstrdup_const copies (kmm cannot tell .rodata apart), kfree_const frees
- * what it returned; a literal given to kfree_const is refused as by kfree. */
+/* Without kmm_rodata_start/end (test_rodata.cpp has them) kstrdup_const
+ * copies, kfree_const frees what it returned; a literal given to
+ * kfree_const is refused as by kfree. */
 TEST_F(SlabApi, KstrdupConstCopiesAndKfreeConstFrees)
 {
 	static const char kLiteral[] = "rodata-name";

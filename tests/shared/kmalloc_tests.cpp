@@ -6,11 +6,14 @@
  * overflow, kfree/ksize misuse refused, exhaustion and recovery, GFP_DMA
  * (kmalloc's dma-kmalloc classes, SLAB_CACHE_DMA caches, kmem_cache_alloc
  * refusing GFP_DMA from any other cache), and Linux's helpers
- * (kmem_cache_zalloc, kmemdup, kstrdup, kfree_sensitive, …). The runner
- * checks both layers' validate(), leaks and the exact number of misuse
- * reports.
+ * (kmem_cache_zalloc, kmemdup, kstrdup, kstrdup_const, kfree_sensitive, …).
+ * The runner checks both layers' validate(), leaks and the exact number of
+ * misuse reports.
  */
 #include "ktest_shared.h"
+
+/* Defined by the image's linker script (kmm's in linker/), not on the host. */
+extern "C" const char kmm_rodata_start[] __attribute__((weak));
 
 namespace {
 
@@ -614,6 +617,27 @@ void kfree_sensitive_zeroes(struct ktest *t)
 	t->expected_bugs = 2 * ksize_reports + 2;
 }
 
+/* kstrdup_const: where the linker script defines kmm_rodata_start/end
+ * (every kmm board), a string in read-only data comes back as it is and
+ * kfree_const skips it; where not (the host), it is a copy. A string on the
+ * stack is a copy either way. The runner checks that nothing leaked. */
+void kstrdup_const_of_read_only_data(struct ktest *t)
+{
+	static const char kName[] = "ktest-rodata";
+	const bool have_rodata = kmm_rodata_start != nullptr;
+	const char *c = kstrdup_const(kName, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, c);
+	KTEST_EXPECT_TRUE(t, (c == kName) == have_rodata);
+	KTEST_EXPECT_TRUE(t, same_string(c, kName));
+	kfree_const(c);
+	char local[] = "on the stack";
+	const char *d = kstrdup_const(local, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, d);
+	KTEST_EXPECT_TRUE(t, d != local);
+	KTEST_EXPECT_TRUE(t, same_string(d, local));
+	kfree_const(d);
+}
+
 const ktest_case cases[] = {
 	{"zero_size", zero_size},
 	{"every_class_size_and_alignment", every_class_size_and_alignment},
@@ -629,6 +653,7 @@ const ktest_case cases[] = {
 	{"linux_helpers", linux_helpers},
 	{"size_roundup_matches_ksize", size_roundup_matches_ksize},
 	{"kfree_sensitive_zeroes", kfree_sensitive_zeroes},
+	{"kstrdup_const_of_read_only_data", kstrdup_const_of_read_only_data},
 };
 
 } // namespace

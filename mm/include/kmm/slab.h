@@ -236,13 +236,17 @@ char *kmemdup_nul(const char *s, size_t len, gfp_t gfp);
 char *kstrdup(const char *s, gfp_t gfp);
 /* A copy of at most max bytes of s, NUL-terminated; NULL s gives NULL. */
 char *kstrndup(const char *s, size_t max, gfp_t gfp);
-/* Linux's kstrdup_const/kfree_const. Linux returns a string in .rodata
- * itself and kfree_const skips it; kmm cannot tell .rodata apart, so
- * kstrdup_const always copies (kstrdup) and kfree_const always kfrees: pass
- * kfree_const only what kstrdup_const (or kmalloc) returned — a string
- * literal is reported and refused as by kfree. */
-static inline const char *kstrdup_const(const char *s, gfp_t gfp) { return kstrdup(s, gfp); }
-static inline void kfree_const(const void *x) { kfree(x); }
+/* Linux's kstrdup_const/kfree_const: a string in the image's read-only
+ * data is returned as it is (no allocation) and kfree_const skips it;
+ * anything else is a kstrdup copy and a kfree. kmm knows the read-only data
+ * from two symbols the firmware's linker script defines around it,
+ * kmm_rodata_start and kmm_rodata_end (kmm's scripts in linker/ do; the
+ * range must not overlap a region handed to kmm). Without them (the host,
+ * or a script that lacks them) kstrdup_const always copies, and kfree_const
+ * of a string literal is reported and refused as by kfree. Any context;
+ * O(1) beyond kstrdup/kfree. */
+const char *kstrdup_const(const char *s, gfp_t gfp);
+void kfree_const(const void *x);
 /* krealloc to n * size bytes; NULL (p intact, no report) on overflow. */
 void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp);
 /* kmalloc aligned to `align` (a power of two): kmalloc of size (at least
