@@ -299,6 +299,9 @@ public:
 	void slabstats(kmm_sink_fn sink, void *ctx);
 	/* Returns the number of problems found (see kmm_slab_validate). */
 	unsigned long validate();
+	/* kmem_dump_obj / mem_dump_obj (kmm/slab.h; mem_dump.cpp). */
+	bool dump_object(const void *x);
+	void dump_memory(const void *x);
 
 	PageAllocator &pages() const { return pages_; }
 	Reporter &reporter() const { return reporter_; }

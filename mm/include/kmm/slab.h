@@ -29,6 +29,7 @@
 #ifndef KMM_SLAB_H
 #define KMM_SLAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <kmm/config.h>
@@ -369,6 +370,22 @@ void kmm_page_poison(int on);
  * checked (and on ASan builds poisoned) until kfree. A block keeps what it
  * was allocated with: kfree of one from before a switch works. */
 void kmm_kmalloc_guard_pages(int on);
+/* Linux's kmem_dump_obj: if `object` points anywhere into a slab of a live
+ * cache, prints on the report hook (uncounted lines, as a report's detail)
+ * "slab <cache> start <object> pointer offset <n> size <object size>:
+ * allocated|free" and, for a SLAB_STORE_USER cache, who allocated and
+ * freed it last; returns true. Anything else: prints nothing, false. On
+ * SMP builds an object that is neither on its slab's freelist nor in the
+ * running CPU's caches is "allocated, or free in another CPU's cache".
+ * For debugging (a fault handler, a watchdog): never allocates, changes
+ * nothing; IRQs masked under the cache's lock for O(objects per slab). */
+bool kmem_dump_obj(const void *object);
+/* Linux's mem_dump_obj: kmem_dump_obj's answer for a slab object; else what
+ * the page allocator knows of the address: the page block it lies in (free,
+ * from alloc_pages, compound, large kmalloc, alloc_pages_exact) with its
+ * start, order and the offset, a reserved page, "not memory kmm manages",
+ * or NULL/ZERO_SIZE_PTR. One line (plus tracks); as kmem_dump_obj. */
+void mem_dump_obj(const void *object);
 
 /* Entropy for the freelist secrets and randomisation: mm has a weak default
  * (the arch counter mixed with addresses); a board with a hardware RNG
