@@ -53,7 +53,7 @@ rc=0
 for a in "${allocs[@]}"; do
 	echo "bench_suite: $a: speed workloads (scale $scale/1000)"
 	boot "$a" 0 $scale "$LOGS/$a-speed.log" || { echo "bench_suite: $a speed run failed, see $LOGS/$a-speed.log" >&2; rc=1; }
-	grep -E '^bench: (calibration|[abcd]-)' "$LOGS/$a-speed.log" || true
+	grep -E '^bench: (calibration|bracket|[abcd]-)' "$LOGS/$a-speed.log" || true
 	for r in "${rams[@]}"; do
 		boot "$a" 1 "$r" "$LOGS/$a-util-$r.log" || { echo "bench_suite: $a util $r KiB failed, see $LOGS/$a-util-$r.log" >&2; rc=1; }
 		grep -E '^bench: c-util' "$LOGS/$a-util-$r.log" || true

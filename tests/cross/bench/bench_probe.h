@@ -16,10 +16,15 @@
  * the counts are not exactly consecutive. Only virtual time changes with S:
  * QEMU executes the same instructions at the same speed.
  *
- * A bracket is `t0 = ticks(); op; t1 = ticks();`. The empty bracket (two
- * back-to-back reads) costs a constant that is measured and subtracted, so
- * a figure is the instructions of the call itself (argument set-up, the
- * call, the allocator, the return).
+ * A bracket is one asm statement (bracket_call): counter read, `blx` to
+ * the allocator function, counter read. Nothing else can land between the
+ * reads: in a C bracket (`t0 = ticks(); op; t1 = ticks();`) GCC scheduled
+ * other work between them — for newlib the heap-growth probe's load and
+ * net()'s constants (1 instruction per alloc, 3 per free), for kmm nothing
+ * (its probe is a call) — so the allocators were not counted alike. The
+ * empty bracket (two back-to-back reads, the same asm shape) is measured
+ * and subtracted, so a figure is the instructions of the call instruction,
+ * the allocator and its return; argument set-up is outside the bracket.
  */
 #ifndef KMM_BENCH_PROBE_H
 #define KMM_BENCH_PROBE_H
@@ -130,19 +135,71 @@ struct OpStat {
 	}
 };
 
-/* The empty bracket, in ticks: two back-to-back reads. Returns the minimum
- * over a few tries (it is constant under icount; the minimum guards the
- * first read's translation). */
+/* fn(a0, a1) between two reads of the counter, in one asm statement: the
+ * ticks between the reads cover exactly the `blx`, the callee and its
+ * return. fn is an AAPCS function of up to two word arguments returning a
+ * word (or void). The callee may clobber r0-r3, r12, lr and the flags;
+ * the reads' values live in callee-saved registers the compiler picks. */
+struct Bracketed {
+	uintptr_t ret;
+	uint32_t ticks;
+};
+inline Bracketed bracket_call(const void *fn, uintptr_t a0, uintptr_t a1)
+{
+	register uintptr_t r0 __asm__("r0") = a0;
+	register uintptr_t r1 __asm__("r1") = a1;
+	uint32_t v0, v1;
+	__asm__ volatile("ldr %[v0], [%[timer], #4]\n\t"
+			 "blx %[fn]\n\t"
+			 "ldr %[v1], [%[timer], #4]"
+			 : [v0] "=&r"(v0), [v1] "=&r"(v1), "+r"(r0), "+r"(r1)
+			 : [timer] "r"(kTimer0), [fn] "r"(fn)
+			 : "r2", "r3", "r12", "lr", "cc", "memory");
+	return {r0, v0 - v1}; /* VALUE counts down; ticks() is ~VALUE */
+}
+
+/* The empty bracket, in ticks: two back-to-back reads, in the asm shape of
+ * bracket_call. Returns the minimum over a few tries (it is constant under
+ * icount; the minimum guards the first read's translation). */
 __attribute__((noinline)) inline uint32_t empty_bracket_ticks()
 {
 	uint32_t best = ~0u;
 	for (int i = 0; i < 16; ++i) {
-		uint32_t t0 = ticks();
-		uint32_t t1 = ticks();
-		if (t1 - t0 < best)
-			best = t1 - t0;
+		uint32_t v0, v1;
+		__asm__ volatile("ldr %[v0], [%[timer], #4]\n\t"
+				 "ldr %[v1], [%[timer], #4]"
+				 : [v0] "=&r"(v0), [v1] "=&r"(v1)
+				 : [timer] "r"(kTimer0)
+				 : "memory");
+		if (v0 - v1 < best)
+			best = v0 - v1;
 	}
 	return best;
+}
+
+/* A callee of known length for check_bracket(): 5 nops and the return. */
+__attribute__((naked, noinline)) inline void bracket_probe_5nops()
+{
+	__asm__ volatile("nop\n\tnop\n\tnop\n\tnop\n\tnop\n\tbx lr");
+}
+
+/* bracket_call() of bracket_probe_5nops, empty bracket subtracted, must
+ * count exactly 7 (blx, 5 nops, bx lr). Returns false (and says why) if
+ * not: the per-op figures would not be the allocator's call alone. */
+__attribute__((noinline)) inline bool check_bracket(uint32_t empty_ticks)
+{
+	uint64_t best = ~uint64_t{0};
+	for (int rep = 0; rep < 8; ++rep) { /* the first call translates the code */
+		Bracketed b = bracket_call(reinterpret_cast<const void *>(&bracket_probe_5nops), 0, 0);
+		uint64_t v = ticks_to_instructions(b.ticks) - ticks_to_instructions(empty_ticks);
+		if (rep > 0 && v < best)
+			best = v;
+	}
+	bool ok = KMM_BENCH_ICOUNT_SHIFT < 7 || best == 7;
+	say("bench: bracket check %s: a call of 5 nops and a return counted %llu instructions (expected 7: blx, "
+	    "5 nops, bx lr)\n",
+	    ok ? "ok" : "FAILED", static_cast<unsigned long long>(best));
+	return ok;
 }
 
 /* Brackets k nops (k = 0..16): the differences must be exactly 0..16 more

@@ -107,17 +107,29 @@ extern "C" void *_sbrk(ptrdiff_t increment)
 
 namespace {
 
-/* ---- allocators: alloc(size) / release(p, size) ---- */
+/* ---- allocators: alloc(size) / release(p, size) ----
+ * alloc_call / release_call: the same op as a function and its arguments,
+ * for the bracketed run (bench::bracket_call: only the call is counted). */
+struct Call {
+	const void *fn;
+	uintptr_t a0, a1;
+};
+template <typename F> const void *fn_addr(F *f) { return reinterpret_cast<const void *>(f); }
+inline uintptr_t word(const void *p) { return reinterpret_cast<uintptr_t>(p); }
 
 #if defined(KMM_BENCH_LIBC)
 struct Heap {
 	static void *alloc(size_t n) { return malloc(n); }
 	static void release(void *p, size_t) { free(p); }
+	static Call alloc_call(size_t n) { return {fn_addr(&malloc), n, 0}; }
+	static Call release_call(void *p, size_t) { return {fn_addr(&free), word(p), 0}; }
 	static size_t usable(void *p) { return malloc_usable_size(p); }
 };
 struct Pages { /* size = order */
 	static void *alloc(size_t order) { return memalign(4096, size_t{4096} << order); }
 	static void release(void *p, size_t) { free(p); }
+	static Call alloc_call(size_t order) { return {fn_addr(&memalign), 4096, size_t{4096} << order}; }
+	static Call release_call(void *p, size_t) { return {fn_addr(&free), word(p), 0}; }
 };
 /* Something changed at the page level during the op: heap growth. */
 struct SpecialProbe {
@@ -130,12 +142,19 @@ constexpr const char *kSpecialFree = "heap_trim";
 struct Heap {
 	static void *alloc(size_t n) { return kmalloc(n, GFP_KERNEL); }
 	static void release(void *p, size_t) { kfree(p); }
+	static Call alloc_call(size_t n) { return {fn_addr(&kmalloc), n, static_cast<uintptr_t>(GFP_KERNEL)}; }
+	static Call release_call(void *p, size_t) { return {fn_addr(&kfree), word(p), 0}; }
 	static size_t usable(void *p) { return ksize(p); }
 };
 struct Cache {
 	struct kmem_cache *s;
 	void *alloc(size_t) const { return kmem_cache_alloc(s, GFP_KERNEL); }
 	void release(void *p, size_t) const { kmem_cache_free(s, p); }
+	Call alloc_call(size_t) const
+	{
+		return {fn_addr(&kmem_cache_alloc), word(s), static_cast<uintptr_t>(GFP_KERNEL)};
+	}
+	Call release_call(void *p, size_t) const { return {fn_addr(&kmem_cache_free), word(s), word(p)}; }
 };
 struct Pages {
 	static void *alloc(size_t order) { return alloc_pages(GFP_KERNEL, static_cast<unsigned>(order)); }
@@ -143,6 +162,8 @@ struct Pages {
 	{
 		__free_pages(static_cast<struct page *>(p), static_cast<unsigned>(order));
 	}
+	static Call alloc_call(size_t order) { return {fn_addr(&alloc_pages), static_cast<uintptr_t>(GFP_KERNEL), order}; }
+	static Call release_call(void *p, size_t order) { return {fn_addr(&__free_pages), word(p), order}; }
 };
 /* The op went to the buddy allocator: a new slab (alloc) or a slab given
  * back (free). Page-workload ops always do; there it is not reported. */
@@ -177,20 +198,18 @@ template <typename A> struct Timed {
 	bool classify = true;
 	__attribute__((noinline)) void *alloc(size_t n)
 	{
+		Call c = a.alloc_call(n);
 		SpecialProbe probe;
-		uint32_t t0 = bench::ticks();
-		void *p = a.alloc(n);
-		uint32_t t1 = bench::ticks();
-		alloc_stat.add(net(t1 - t0), classify && probe.changed());
-		return p;
+		bench::Bracketed b = bench::bracket_call(c.fn, c.a0, c.a1);
+		alloc_stat.add(net(b.ticks), classify && probe.changed());
+		return reinterpret_cast<void *>(b.ret);
 	}
 	__attribute__((noinline)) void release(void *p, size_t n)
 	{
+		Call c = a.release_call(p, n);
 		SpecialProbe probe;
-		uint32_t t0 = bench::ticks();
-		a.release(p, n);
-		uint32_t t1 = bench::ticks();
-		free_stat.add(net(t1 - t0), classify && probe.changed());
+		bench::Bracketed b = bench::bracket_call(c.fn, c.a0, c.a1);
+		free_stat.add(net(b.ticks), classify && probe.changed());
 	}
 	static uint32_t net(uint32_t d)
 	{
@@ -531,6 +550,8 @@ int speed()
 	if (!bench::calibrate())
 		return KMM_EXIT_TEST_FAILED;
 	g_empty_bracket = bench::empty_bracket_ticks();
+	if (!bench::check_bracket(g_empty_bracket))
+		return KMM_EXIT_TEST_FAILED;
 	emit("bracket", KMM_BENCH_NAME, "empty_bracket_instructions", bench::ticks_to_instructions(g_empty_bracket));
 
 	static const Workload slot[] = {
