@@ -27,7 +27,7 @@ case "${1:-}" in
   "") ;;
   bench)
     tools/deps.sh libbenchmark-dev libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev \
-      gnuplot-nox python3
+      gnuplot-nox python3 valgrind
     KMM_JOBS="${KMM_JOBS:-2}" tools/bench_suite.sh
     KMM_JOBS="${KMM_JOBS:-2}" tools/bench_host.sh
     exec python3 tools/bench_report.py report bench/results docs ;;

@@ -108,8 +108,9 @@ bench_smoke() {
     return 1
   fi
   # The rest of ./run.sh bench's pipeline on those figures: the host
-  # results JSON (bench_compare with kmm's 2-thread runs), then the report
-  # and its plots, into build/bench/smoke (docs/ and bench/ untouched).
+  # results JSON (bench_compare with kmm's 2-thread runs, the callgrind
+  # counts at tiny n), then the report and its plots, into build/bench/smoke
+  # (docs/ and bench/ untouched).
   echo "-- smoke: tools/bench_report.py host + report"
   if report_smoke >build/bench-report-smoke.log 2>&1; then
     total_pass=$((total_pass + 1))
@@ -122,12 +123,15 @@ bench_smoke() {
 
 report_smoke() {
   local d=build/bench/smoke png
-  rm -rf "$d/docs" "$d/results/host-x86_64.json" "$d/compare.json"
+  rm -rf "$d/docs" "$d/results/host-x86_64.json" "$d/compare.json" "$d/callgrind.txt"
   # repetitions + aggregates: the JSON shape tools/bench_host.sh writes
   build/host-release/tests/bench/bench_compare --kmm_smp --benchmark_min_time=0.001 \
     --benchmark_repetitions=2 --benchmark_report_aggregates_only=true \
     --benchmark_out="$d/compare.json" --benchmark_out_format=json >/dev/null &&
     python3 tools/bench_report.py host "$d/compare.json" "$d/results/host-x86_64.json" &&
+    KMM_CALLGRIND_N1=100 KMM_CALLGRIND_N2=200 tests/bench/slab_instructions.sh \
+      build/host-release/tests/bench/bench_slab >"$d/callgrind.txt" &&
+    python3 tools/bench_report.py callgrind "$d/callgrind.txt" "$d/results/host-x86_64.json" &&
     python3 tools/bench_report.py check "$d/results" &&
     python3 tools/bench_report.py report "$d/results" "$d/docs" || return 1
   grep -q '^# kmm performance' "$d/docs/PERFORMANCE.md" || { echo "no report in $d/docs" >&2; return 1; }

@@ -2,15 +2,17 @@
 # tools/bench_host.sh — the host half of the benchmark suite: builds
 # bench_compare (tests/bench/bench_compare.cpp, preset host-release) and
 # runs kmm against glibc, jemalloc, tcmalloc and mimalloc, 1 and 2 threads,
-# workloads a–c; writes bench/results/host-x86_64.json
-# (tools/bench_report.py host). Logs: build/bench/host/.
+# workloads a–c; then the x86-64 instruction counts of
+# tests/bench/slab_instructions.sh (callgrind: kmem_cache and kmalloc pairs,
+# slot step, kmm vs glibc); writes bench/results/host-x86_64.json
+# (tools/bench_report.py host, callgrind). Logs: build/bench/host/.
 #
 # kmm's 2-thread runs are gated: a ThreadSanitizer build of bench_compare
 # (build/bench-tsan) runs them first; only if that run is clean (no race
 # report, exit 0) does the real run include them (--kmm_smp). Otherwise
 # they are reported "pending the concurrency issue".
 #
-#   tools/bench_host.sh            full run (~1 min)
+#   tools/bench_host.sh            full run (~2 min)
 #   tools/bench_host.sh --smoke    tiny min time, results not written
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,3 +51,10 @@ fi
 	--benchmark_out_format=json | tee "$LOGS/bench_compare.txt"
 mkdir -p bench/results
 python3 tools/bench_report.py host "$LOGS/bench_compare.json" bench/results/host-x86_64.json
+
+# Instruction counts (callgrind, exact, load-independent): kmem_cache pair,
+# kmalloc+kfree pairs at 16/64/256/1024 against glibc's malloc+free, the
+# slot step (tests/bench/slab_instructions.sh over bench_slab, ~1 min).
+cmake --build --preset host-release -j "$JOBS" --target bench_slab >/dev/null
+tests/bench/slab_instructions.sh build/host-release/tests/bench/bench_slab | tee "$LOGS/callgrind.txt"
+python3 tools/bench_report.py callgrind "$LOGS/callgrind.txt" bench/results/host-x86_64.json

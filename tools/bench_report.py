@@ -5,6 +5,9 @@
                                                  target runs -> results JSON
     bench_report.py host <gbench.json> <out.json>  Google Benchmark JSON of
                                                  bench_compare -> results JSON
+    bench_report.py callgrind <log> <host.json>  tests/bench/slab_instructions.sh
+                                                 output -> its entries in the
+                                                 host results JSON (replaced)
     bench_report.py check <results dir>         exit 1 naming every figure
                                                 the report needs but the JSON
                                                 files lack (./test.sh bench)
@@ -92,6 +95,45 @@ def parse_host(src, out):
            "entries": entries}
     json.dump(doc, open(out, "w"), indent=1)
     print("bench_report: %d entries -> %s" % (len(entries), out))
+
+
+# ---------------------------------------------------------------- callgrind
+# slab_instructions.sh mode -> (workload, allocator); metrics
+# callgrind_incl_loop and callgrind_allocator (instructions per operation).
+CALLGRIND_MODES = {"kmem_cache": ("x86-pair-kmem_cache-64", "kmm"),
+                   "slot_kmm": ("x86-slot1024-step", "kmm"), "slot_glibc": ("x86-slot1024-step", "glibc"),
+                   "slot_harness": ("x86-slot1024-step", "harness")}
+for _n in (16, 64, 256, 1024):
+    CALLGRIND_MODES["kmalloc%d" % _n] = ("x86-pair-%d" % _n, "kmm")
+    CALLGRIND_MODES["malloc%d" % _n] = ("x86-pair-%d" % _n, "glibc")
+CALLGRIND_METHOD = ("valgrind --tool=callgrind, tests/bench/slab_instructions.sh: bench_slab --count <mode> n at "
+                    "n = 1M and 2M, the instruction delta over the 1M extra operations (set-up cancels); "
+                    "allocator = inclusive instructions inside kmem_cache_alloc/free, kmalloc/kfree, malloc/free; "
+                    "kmm's one-CPU build, Release (host-release preset)")
+
+
+def parse_callgrind(src, out):
+    doc = json.load(open(out))
+    entries = [e for e in doc["entries"] if not e["metric"].startswith("callgrind_")]
+    n = 0
+    for line in open(src):
+        f = line.split()
+        if len(f) == 3 and f[0] in CALLGRIND_MODES:
+            workload, alloc = CALLGRIND_MODES[f[0]]
+            if alloc != "harness" and not float(f[2]) > 0:  # no allocator function found: a broken count
+                sys.exit("bench_report: %s: %s: no instructions inside the allocator" % (src, f[0]))
+            entries.append({"workload": workload, "allocator": alloc, "metric": "callgrind_incl_loop",
+                            "value": float(f[1])})
+            entries.append({"workload": workload, "allocator": alloc, "metric": "callgrind_allocator",
+                            "value": float(f[2])})
+            n += 1
+    if n != len(CALLGRIND_MODES):
+        sys.exit("bench_report: %s: %d of the %d callgrind modes" % (src, n, len(CALLGRIND_MODES)))
+    doc["entries"] = entries
+    doc["callgrind_method"] = CALLGRIND_METHOD
+    doc["callgrind_generated"] = now()
+    json.dump(doc, open(out, "w"), indent=1)
+    print("bench_report: %d callgrind modes -> %s" % (n, out))
 
 
 # ---------------------------------------------------------------- report
@@ -452,12 +494,29 @@ def report(resdir, docdir):
         w("")
     w("![host ns per op](img/bench-host.png)")
     w("")
+    w("Instructions per operation on x86-64 (%s; %s): exact, so unlike the times above they do not move "
+      "with the machine's load." % (h.doc.get("callgrind_method", "?"), h.doc.get("callgrind_generated", "—")))
+    w("")
+    w("| operation | kmm: allocator | kmm: incl. the loop | glibc: allocator | glibc: incl. the loop |")
+    w("| --- | ---: | ---: | ---: | ---: |")
+    for wl, label in (("x86-pair-kmem_cache-64", "kmem_cache alloc+free pair (64 B; glibc: no such API)"),
+                      ("x86-pair-16", "kmalloc+kfree / malloc+free pair, 16 B"),
+                      ("x86-pair-64", "kmalloc+kfree / malloc+free pair, 64 B"),
+                      ("x86-pair-256", "kmalloc+kfree / malloc+free pair, 256 B"),
+                      ("x86-pair-1024", "kmalloc+kfree / malloc+free pair, 1024 B"),
+                      ("x86-slot1024-step", "slot step (1024 slots, 8…512 B; harness alone: %s)" % fmt(
+                          h.get("x86-slot1024-step", "harness", "callgrind_incl_loop"), 2))):
+        w("| %s | %s | %s | %s | %s |" % (label, fmt(h.get(wl, "kmm", "callgrind_allocator"), 2),
+                                          fmt(h.get(wl, "kmm", "callgrind_incl_loop"), 2),
+                                          fmt(h.get(wl, "glibc", "callgrind_allocator"), 2),
+                                          fmt(h.get(wl, "glibc", "callgrind_incl_loop"), 2)))
+    w("")
     w("## Reproduce")
     w("")
     w("```sh")
     w("./run.sh bench            # everything: target images, host binary, JSON, this page and its plots")
     w("tools/bench_suite.sh      # target only -> bench/results/mps2-an385.json")
-    w("tools/bench_host.sh       # host only   -> bench/results/host-x86_64.json")
+    w("tools/bench_host.sh       # host only   -> bench/results/host-x86_64.json (incl. callgrind)")
     w("tools/bench_report.py report   # JSON -> docs/PERFORMANCE.md, docs/img/bench-*.png")
     w("./test.sh bench           # the smoke version (seconds)")
     w("```")
@@ -524,6 +583,10 @@ def check(resdir):
                 for m in ("ns_per_op", "mops_per_s"):
                     if h.get(wl, a, m, th) is None:
                         gaps.append("host %s %s threads %d %s" % (wl, a, th, m))
+    for workload, alloc in CALLGRIND_MODES.values():
+        for m in ("callgrind_incl_loop", "callgrind_allocator"):
+            if h.get(workload, alloc, m) is None:
+                gaps.append("host %s %s %s" % (workload, alloc, m))
     for g in gaps:
         print("bench_report check: missing %s" % g, file=sys.stderr)
     if gaps:
@@ -536,6 +599,8 @@ def main():
         parse_target(sys.argv[2], sys.argv[3])
     elif len(sys.argv) >= 4 and sys.argv[1] == "host":
         parse_host(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "callgrind":
+        parse_callgrind(sys.argv[2], sys.argv[3])
     elif len(sys.argv) >= 3 and sys.argv[1] == "check":
         check(sys.argv[2])
     elif len(sys.argv) >= 2 and sys.argv[1] == "report":

@@ -9,19 +9,24 @@
 #              (inclusive: kmem_cache_alloc/free, kmalloc/kfree, malloc/free)
 #
 #   tests/bench/slab_instructions.sh [path/to/bench_slab] [modes...]
+#
+# KMM_CALLGRIND_N1 / KMM_CALLGRIND_N2 override the two n (1M, 2M): the
+# smoke run of ./test.sh bench uses tiny ones (pipeline only, not figures).
+# ./run.sh bench (tools/bench_host.sh) records the output in
+# bench/results/host-x86_64.json (tools/bench_report.py callgrind).
 set -eu
 BIN=${1:-build-bench-slab/tests/bench/bench_slab}
 [ $# -gt 0 ] && shift
 MODES=${*:-kmem_cache kmalloc16 kmalloc64 kmalloc256 kmalloc1024 malloc16 malloc64 malloc256 malloc1024 slot_kmm slot_glibc slot_harness}
-N1=1000000
-N2=2000000
+N1=${KMM_CALLGRIND_N1:-1000000}
+N2=${KMM_CALLGRIND_N2:-2000000}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 # run mode n -> "total allocator"
 run() {
 	valgrind --tool=callgrind --callgrind-out-file="$TMP/out" "$BIN" --count "$1" "$2" 2>"$TMP/log" >/dev/null
 	total=$(sed -n 's/^==[0-9]*== Collected : //p' "$TMP/log")
-	alloc=$(callgrind_annotate --inclusive=yes "$TMP/out" 2>/dev/null | awk '
+	alloc=$(callgrind_annotate --inclusive=yes --threshold=100 "$TMP/out" 2>/dev/null | awk '
 		{ gsub(",", "", $1) }
 		/:kmem_cache_alloc |:kmem_cache_free |:kmalloc |:kfree |:malloc |:free / { s += $1 }
 		END { print s + 0 }')
