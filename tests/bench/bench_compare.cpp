@@ -264,7 +264,7 @@ void run(benchmark::State &state, const Workload &w, const Allocator &a)
 		case Kind::kSlot:
 			slots.step(a, x & mask, 8 + (x >> 8) % 505);
 			break;
-		case Kind::kChurn: /* odd ops free a random object, even ones refill it */
+		case Kind::kChurn: /* even ops free a random object, odd ones refill it */
 			if ((step & 1) == 0)
 				victim = x & mask;
 			slots.step(a, victim, w.size);
