@@ -272,7 +272,7 @@ def report(resdir, docdir):
         if m and e["metric"] == "utilization_pct":
             util.setdefault(int(m.group(1)), {})[e["allocator"]] = e["value"]
     rams = sorted(util)
-    w("## Goals (issue #7; the host lines issue #5), as measured")
+    w("## Goals (issue #7; the host lines issues #5 and #3), as measured")
     w("")
     w("| goal | measured | target | verdict |")
     w("| --- | ---: | ---: | --- |")
@@ -301,6 +301,26 @@ def report(resdir, docdir):
         if k2 and g2:
             w(goal_line("(issue #5, host) %s: kmm over glibc at 2 threads, throughput" % wl, "%.2f×" % (k2 / g2),
                         "≥ 3×", k2 / g2 >= 3, "by %.2f" % (3 - k2 / g2)))
+    # issue #3's x86-64 goals, from the callgrind counts (exact)
+    pair = h.get("x86-pair-kmem_cache-64", "kmm", "callgrind_allocator")
+    if pair is not None:
+        w(goal_line("(issue #3, x86-64) kmem_cache alloc+free pair, allocator instructions (callgrind)",
+                    "%s (%s incl. the loop)" % (fmt(pair, 1), fmt(h.get("x86-pair-kmem_cache-64", "kmm",
+                                                                       "callgrind_incl_loop"), 1)),
+                    "≤ 20", pair <= 20, "by %.1f" % (pair - 20)))
+    kpairs = [(h.get("x86-pair-%d" % n, "kmm", "callgrind_allocator"), n) for n in (16, 64, 256, 1024)]
+    kpairs = [(v, n) for v, n in kpairs if v is not None]
+    if kpairs:
+        v, n = max(kpairs)
+        w(goal_line("(issue #3, x86-64) kmalloc+kfree pair at 16/64/256/1024 B, allocator instructions, the most",
+                    "%s (at %d B)" % (fmt(v, 1), n), "≤ 30", v <= 30, "by %.1f" % (v - 30)))
+    sk, sg = (h.get("x86-slot1024-step", a, "callgrind_incl_loop") for a in ("kmm", "glibc"))
+    if sk and sg:
+        w(goal_line("(issue #3, x86-64) slot workload, glibc over kmm per step incl. the loop, instructions "
+                    "(time: docs/SLAB.md)", "%.2f×" % (sg / sk), "≥ 2× (faster)", sg / sk >= 2,
+                    "by %.2f; allocator instructions alone %.2f×" % (
+                        2 - sg / sk, (h.get("x86-slot1024-step", "glibc", "callgrind_allocator") or 0) /
+                        (h.get("x86-slot1024-step", "kmm", "callgrind_allocator") or 1))))
     w("")
 
     # ---- target
