@@ -268,6 +268,24 @@ void SlabAllocator::debug_init_slab(kmem_cache *s, uintptr_t base)
 	}
 }
 
+/* discard_slab of an empty slab of a red-zoned or poisoned cache, on no
+ * list (no lock needed), its bytes open: every object is free, so each is
+ * checked as a free one a last time, as Linux's free_slab does; a write
+ * after free in a slab kept empty (min_partial) was otherwise lost when
+ * shrink, destroy or reclaim gave it back. Reported (and restored); the
+ * slab is freed all the same. */
+void SlabAllocator::debug_check_discarded_slab(kmem_cache *s, struct page *slab)
+{
+	if (slab->inuse != 0)
+		return;
+	uintptr_t base = slab_base(pages_, slab);
+	unsigned problems = 0;
+	for (unsigned i = 0; i < s->objects; ++i)
+		problems += check_slot_locked(s, slab, base + uintptr_t{i} * s->size, true, false);
+	if (problems != 0)
+		reporter_.finish_bug();
+}
+
 /* alloc_checked took `object` (a slot) off its slab: check it was intact
  * while free, make it an allocated object for a request of orig_size
  * bytes. False if it was damaged: reported, repaired and leaked. On

@@ -194,6 +194,9 @@ void SlabAllocator::discard_slab(kmem_cache *s, struct page *slab)
 {
 	if constexpr (kSanitize)
 		san_unpoison(pages_.page_address(slab), s->slab_bytes);
+	if constexpr (kSlabDebug)
+		if ((s->flags & (SLAB_RED_ZONE | SLAB_POISON)) != 0)
+			debug_check_discarded_slab(s, slab);
 	if constexpr (KMM_NR_CPUS > 1) {
 		count_unlocked(transit_begun_, 1); /* kSlab with id 0 until free_owned */
 		set_page_state(slab, kSlab);

@@ -567,6 +567,7 @@ private:
 	bool check_freelist_locked(kmem_cache *s, struct page *slab, struct page *&discard);
 	unsigned long validate_slab_locked(kmem_cache *s, struct page *slab, bool debug);
 	void debug_init_slab(kmem_cache *s, uintptr_t base);
+	void debug_check_discarded_slab(kmem_cache *s, struct page *slab);
 	void report_freepointer(kmem_cache *s, const void *object, const void *next, const char *fix);
 	bool debug_alloc_locked(kmem_cache *s, struct page *slab, void *&object, size_t orig_size, const void *caller);
 	void free_debug(kmem_cache *s, struct page *slab, void *x, const void *caller);

@@ -365,6 +365,47 @@ TEST_F(SlabDebug, WriteTheRedzoneAfterFree)
 	slab.destroy(s);
 }
 
+/* A write after free (or into a free object's red zone) in a slab that
+ * is then given back whole — kept empty for min_partial, then shrunk or
+ * destroyed — used to go back to the page allocator unreported: only an
+ * allocation or validate_slab_cache looked. Each free object of a debug
+ * slab is checked as the slab goes (Linux's free_slab): one report per
+ * damaged object, and the pages go back all the same. */
+TEST_F(SlabDebug, WriteAfterFreeInASlabGivenBackIsReported)
+{
+	for (int destroy = 0; destroy < 2; ++destroy) {
+		kmem_cache *s = make(destroy != 0 ? "uaf-destroy" : "uaf-shrink", 64, 0, SLAB_POISON | SLAB_RED_ZONE);
+		const size_t free_before = free_pages();
+		auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+		auto *q = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+		slab.free(s, p);
+		slab.free(s, q); /* the slab is empty, kept (min_partial) */
+		ASSERT_EQ(info(s).num_slabs, 1u);
+		poke(p + 10, 0x01); /* write after free */
+		poke(q + 64, 0x02); /* into a free object's right red zone */
+		t.cap.clear();
+		if (destroy != 0) {
+			slab.destroy(s);
+		} else {
+			EXPECT_EQ(slab.shrink(s), 0);
+			EXPECT_EQ(info(s).num_slabs, 0u);
+		}
+		EXPECT_EQ(bugs(), 2u) << (destroy != 0 ? "destroy" : "shrink");
+		EXPECT_TRUE(said("Poison overwritten"));
+		EXPECT_TRUE(said("First byte 0x1 instead of 0x6b"));
+		EXPECT_TRUE(said("Right Redzone overwritten"));
+		EXPECT_TRUE(said("First byte 0x2 instead of 0xbb"));
+		EXPECT_FALSE(said("Objects remaining"));
+		EXPECT_EQ(free_pages(), free_before) << "the slab went back all the same";
+		if (destroy == 0) {
+			still_works(s);
+			t.cap.clear();
+			slab.destroy(s);
+			EXPECT_EQ(bugs(), 0u) << "intact free objects: no report";
+		}
+	}
+}
+
 /* With SLAB_TRACE too: no TRACE line says the damaged object was
  * allocated; the object handed out instead gets one. */
 TEST_F(SlabDebug, WriteAfterFreeFoundOnAllocationLeaksTheObject)
