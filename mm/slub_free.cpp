@@ -119,9 +119,13 @@ void SlabAllocator::report_bad_object(kmem_cache *s, const void *x, const char *
 	if (at < s->red_left) { /* in the first object's left red zone */
 		reporter_.bug(s->name, "%s of pointer %p before the first object %p of slab %p (in its red zone)", action,
 			      x, reinterpret_cast<void *>(base + s->red_left), reinterpret_cast<void *>(base));
-	} else if (off >= uintptr_t{s->objects} * s->size) {
+	} else if (at >= uintptr_t{s->objects} * s->size) { /* past the last slot */
 		reporter_.bug(s->name, "%s of pointer %p past the last object of slab %p", action, x,
 			      reinterpret_cast<void *>(base));
+	} else if (at % s->size < s->red_left) { /* in a later object's left red zone: that object's */
+		uintptr_t start = base + at / s->size * s->size + s->red_left;
+		reporter_.bug(s->name, "%s of pointer %p into the left red zone of object %p, %lu bytes before it", action, x,
+			      reinterpret_cast<void *>(start), static_cast<unsigned long>(start - reinterpret_cast<uintptr_t>(x)));
 	} else if (!on_object_boundary(s, off)) {
 		uintptr_t start = base + off / s->size * s->size + s->red_left;
 		reporter_.bug(s->name, "%s of pointer %p into the middle of object %p (offset %lu of %u)", action, x,

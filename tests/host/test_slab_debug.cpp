@@ -588,6 +588,44 @@ TEST_F(SlabDebug, FreeOfAPointerBeforeTheFirstObject)
 	slab.destroy(s);
 }
 
+/* A pointer into the left red zone of any other object: that object's,
+ * a few bytes before it; it used to be reported as a pointer into the
+ * middle of the object before (at an offset past that one's end). */
+TEST_F(SlabDebug, FreeOfAPointerIntoALeftRedZoneNamesItsObject)
+{
+	kmem_cache *s = make("before-object", 64, 0, SLAB_RED_ZONE);
+	ASSERT_GE(s->red_left, 4u);
+	uintptr_t slab_bytes = uintptr_t{kmm::kPageSize} << s->order;
+	std::vector<uint8_t *> held = {static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL))};
+	held.push_back(static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL)));
+	uint8_t *victim = held.back();
+	ASSERT_NE(reinterpret_cast<uintptr_t>(victim) & (slab_bytes - 1), s->red_left) << "not the slab's first";
+	uint8_t *before = victim - s->size; /* the slot before it */
+	t.cap.clear();
+	slab.free(s, victim - 4);
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("left red zone of object " + kmm_test::hex(reinterpret_cast<uintptr_t>(victim)))) << t.cap.last();
+	EXPECT_TRUE(said("4 bytes before it"));
+	EXPECT_FALSE(said("object " + kmm_test::hex(reinterpret_cast<uintptr_t>(before))));
+	t.cap.clear();
+	EXPECT_EQ(slab.ksize(victim - 1), 0u);
+	EXPECT_TRUE(said("ksize of pointer"));
+	EXPECT_TRUE(said("1 bytes before it"));
+	/* less than red_left into the slab's tail: past the last slot */
+	uintptr_t tail = (reinterpret_cast<uintptr_t>(victim) & ~(slab_bytes - 1)) + uintptr_t{s->objects} * s->size;
+	if (tail + 4 < (reinterpret_cast<uintptr_t>(victim) & ~(slab_bytes - 1)) + slab_bytes) {
+		t.cap.clear();
+		slab.free(s, reinterpret_cast<void *>(tail + 4));
+		EXPECT_EQ(bugs(), 1u);
+		EXPECT_TRUE(said("past the last object")) << t.cap.last();
+	}
+	EXPECT_EQ(info(s).active_objs, held.size());
+	for (uint8_t *p : held)
+		slab.free(s, p);
+	still_works(s);
+	slab.destroy(s);
+}
+
 /* A zero byte reads 0x0, as in Linux's reports (C's %#x would print 0). */
 TEST_F(SlabDebug, AZeroByteInARedZoneIsPrintedInHex)
 {
