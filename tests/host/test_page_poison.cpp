@@ -129,4 +129,26 @@ TEST_F(KmallocGuard, WritesPastEitherEndAreReportedOnKfree)
 	EXPECT_EQ(free_pages(), free_before) << "the whole block went back";
 }
 
+/* The layout docs/DEBUGGING.md gives: the data pages (ksize), one guard
+ * page before them, and every page after them to the end of the block of
+ * the next power of two pages is guard, checked to its last byte. */
+TEST_F(KmallocGuard, EveryPageAfterTheDataIsAGuard)
+{
+	slab.set_kmalloc_guard(true);
+	size_t n = slab.kmalloc_max_cache_size() + 1;
+	size_t data_pages = (n + kmm::kPageSize - 1) / kmm::kPageSize;
+	auto *p = static_cast<uint8_t *>(slab.kmalloc(n, GFP_KERNEL));
+	ASSERT_NE(p, nullptr);
+	EXPECT_EQ(slab.ksize(p), data_pages * kmm::kPageSize);
+	struct page *head = head_of(p);
+	EXPECT_EQ(head->order, kmm::size_to_order((data_pages + 2) * kmm::kPageSize));
+	uint8_t *block_end = static_cast<uint8_t *>(pa.page_address(head)) + (kmm::kPageSize << head->order);
+	ASSERT_GT(block_end, p + slab.ksize(p) + kmm::kPageSize) << "more than one page after the data";
+	poke(block_end - 1, 0);
+	t.cap.clear();
+	slab.kfree(p);
+	EXPECT_EQ(t.cap.bug_lines(), 1u);
+	EXPECT_EQ(t.cap.count_containing("BUG kmalloc: Guard page overwritten"), 1u);
+}
+
 } // namespace
