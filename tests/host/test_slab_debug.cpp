@@ -197,6 +197,32 @@ TEST_F(SlabDebug, CorruptFreePointerFoundOnAllocationIsRepairedOnce)
 	still_works(s);
 }
 
+/* A corrupt free pointer deeper in the freelist is reported by the
+ * allocation that takes its object (as docs/DEBUGGING.md says), not by
+ * the first allocation from the slab: the head goes out as usual. */
+TEST_F(SlabDebug, CorruptFreePointerDeeperInTheListIsFoundWhenItsObjectIsTaken)
+{
+	kmem_cache *s = make("fp-deep", 64, 0, SLAB_CONSISTENCY_CHECKS);
+	std::vector<void *> v = alloc_n(s, 4);
+	slab.free(s, v[1]);
+	slab.free(s, v[2]); /* the freelist: v[2] -> v[1] -> the rest */
+	uintptr_t bogus = 0x1234;
+	kmm_test::poke_bytes(static_cast<uint8_t *>(v[1]) - s->red_left + s->offset, &bogus, sizeof bogus);
+	t.cap.clear();
+	void *a = slab.alloc(s, GFP_KERNEL);
+	EXPECT_EQ(a, v[2]);
+	EXPECT_EQ(bugs(), 0u);
+	void *b = slab.alloc(s, GFP_KERNEL);
+	ASSERT_NE(b, nullptr);
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("Free object " + kmm_test::hex(reinterpret_cast<uintptr_t>(v[1])) + " holds free pointer"));
+	EXPECT_TRUE(said("slab isolated as full"));
+	for (void *p : {a, b, v[0], v[3]})
+		slab.free(s, p);
+	EXPECT_EQ(check(s), 0u);
+	still_works(s);
+}
+
 /* A corrupt free pointer and, in the same slab, a live object written
  * past its end: one validation finds both (the slab's slots used to go
  * unchecked after the cut, so a second call found the overflow). */
