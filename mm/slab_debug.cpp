@@ -199,12 +199,17 @@ void SlabAllocator::report_freepointer(kmem_cache *s, const void *object, const 
 {
 	/* a sound pointer reported all the same closes a loop */
 	const char *what = "not an object of its slab";
+	bool slot = false; /* next is a slot: named as its object, as object is */
 	if (next == object)
-		what = "itself";
+		what = "itself", slot = true;
 	else if (object != nullptr && freepointer_ok(s, object, next))
-		what = "an object earlier on the same freelist (a loop)";
+		what = "an object earlier on the same freelist (a loop)", slot = true;
+	/* objects by the address their users had (slot + red_left); a
+	 * corrupt value as it is */
+	auto user = [s](const void *p) { return static_cast<const void *>(static_cast<const char *>(p) + s->red_left); };
 	reporter_.bug(s->name, "Freepointer corrupt");
-	reporter_.detail("Free object %p holds free pointer %p: %s", object, next, what);
+	reporter_.detail("Free object %p holds free pointer %p: %s", object != nullptr ? user(object) : nullptr,
+			 slot && next != nullptr ? user(next) : next, what);
 	reporter_.detail("FIX %s: %s", s->name, fix);
 }
 

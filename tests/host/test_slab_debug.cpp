@@ -243,6 +243,32 @@ TEST_F(SlabDebug, CorruptFreePointerDoesNotHideOtherDamageInItsSlab)
 	still_works(s);
 }
 
+/* "Freepointer corrupt" names objects by the address their users had
+ * (slot + red_left), as every other report does; on a red-zoned cache it
+ * used to print slot addresses, red_left bytes before them. A corrupt
+ * value is printed as it is. */
+TEST_F(SlabDebug, FreepointerReportsNameObjectsAsTheirUsersKnewThem)
+{
+	kmem_cache *s = make("fp-names", 64, 0, SLAB_RED_ZONE);
+	ASSERT_GT(s->red_left, 0u);
+	uint8_t *v[4];
+	corrupt_a_free_pointer(s, v); /* v[2] -> 0x1234 (hardened: what that decodes to) */
+	const void *stored = kmm::get_freepointer(s, v[2] - s->red_left);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_TRUE(said("Free object " + kmm_test::hex(reinterpret_cast<uintptr_t>(v[2])) + " holds free pointer " +
+			 kmm_test::hex(reinterpret_cast<uintptr_t>(stored)) + ": not an object of its slab"))
+		<< t.cap.lines[1];
+	slab.free(s, v[0]);
+	slab.free(s, v[3]);
+	/* the freelist v[3] -> v[0] -> v[2], turned into a loop v[3] -> v[0] -> v[3] */
+	kmm::set_freepointer(s, v[0] - s->red_left, v[3] - s->red_left);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_TRUE(said("Free object " + kmm_test::hex(reinterpret_cast<uintptr_t>(v[0])) + " holds free pointer " +
+			 kmm_test::hex(reinterpret_cast<uintptr_t>(v[3])) + ": an object earlier on the same freelist (a loop)"))
+		<< t.cap.lines[1];
+	EXPECT_EQ(check(s), 0u);
+}
+
 /* A free pointer turned back to an object earlier on its slab's freelist
  * (a loop): each pointer is sound, so the walk used to count the loop's
  * entries again and again, and set inuse to 0 under the slab's live
