@@ -156,6 +156,9 @@ void SlabAllocator::debug_print_tracks(const kmem_cache *s, uintptr_t slot)
 		const SlabTrack &t = tracks[i];
 		if (t.addr == nullptr && t.when == 0)
 			reporter_.detail("%s: never", kWhat[i]);
+		else if (t.addr == nullptr && i == kTrackAlloc) /* debug_alloc_locked leaked it */
+			reporter_.detail("%s: never; leaked when=%llu (damaged while free)", kWhat[i],
+					 static_cast<unsigned long long>(t.when));
 		else
 			reporter_.detail("%s by %p cpu=%u pid=%u when=%llu", kWhat[i], t.addr, static_cast<unsigned>(t.cpu),
 					 static_cast<unsigned>(t.pid),

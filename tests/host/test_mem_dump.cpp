@@ -14,6 +14,7 @@
 #include <kmm/kmm.h>
 
 #include "support/global_kmm.h"
+#include "support/poke.h"
 
 using kmm_test::hex;
 
@@ -130,6 +131,31 @@ TEST_F(MemDump, StoreUserCachesAddTheirTracks)
 	EXPECT_EQ(got[2].rfind("Freed by 0x", 0), 0u) << got[2];
 	kmem_cache_destroy(u);
 	EXPECT_EQ(kmm_bug_count(), 0u);
+}
+
+/* An object damaged while free is leaked by the allocation that finds the
+ * damage (never handed out): its track says so, not "Allocated by 0". */
+TEST_F(MemDump, AnObjectLeakedWhileFreeWasNeverAllocated)
+{
+	struct kmem_cache *pu = kmem_cache_create("dump-pu", 48, 0, SLAB_POISON | SLAB_STORE_USER, nullptr);
+	ASSERT_NE(pu, nullptr);
+	uint8_t *o = static_cast<uint8_t *>(kmem_cache_alloc(pu, GFP_KERNEL));
+	ASSERT_NE(o, nullptr);
+	kmem_cache_free(pu, o);
+	kmm_test::poke(o + 8, 0x5a); /* a write after free */
+	void *next = kmem_cache_alloc(pu, GFP_KERNEL); /* finds o damaged: reported, leaked */
+	ASSERT_NE(next, nullptr);
+	EXPECT_NE(next, static_cast<void *>(o));
+	EXPECT_EQ(kmm_bug_count(), 1u);
+	auto got = lines_of([&] { EXPECT_TRUE(kmem_dump_obj(o)); });
+	ASSERT_EQ(got.size(), 3u);
+	EXPECT_EQ(got[0], "slab dump-pu start " + ptr(o) + " pointer offset 0 size 48: allocated");
+	EXPECT_EQ(got[1].rfind("Allocated: never; leaked when=", 0), 0u) << got[1];
+	EXPECT_EQ(got[1].substr(got[1].size() - 21), " (damaged while free)") << got[1];
+	EXPECT_EQ(got[2].rfind("Freed by 0x", 0), 0u) << got[2];
+	kmem_cache_free(pu, next);
+	/* the leaked object stays: the cache cannot be destroyed (no dangling) */
+	kmem_cache_shrink(pu);
 }
 
 TEST_F(MemDump, PageBlocksReservedPagesAndUnmanagedMemory)
