@@ -6,27 +6,16 @@
  * go to the report hook uncounted (Reporter::detail); nothing allocates
  * and nothing changes.
  *
- * Locks: a slab object's freeness is read under its cache's lock with IRQs
- * masked (the running CPU's freelist and magazine with it), O(objects of
- * the slab). Page-level answers read page states without a lock: the map
- * is fixed after init, and a block that changes meanwhile is described as
- * it was at one of the two moments.
+ * Locks: a slab object's freeness is object_free's, with whole-list walks:
+ * under its cache's lock with IRQs masked (the running CPU's freelist and
+ * magazine with it), O(objects of the slab). Everything else reads page
+ * states without a lock: the map is fixed after init, and a block that
+ * changes meanwhile is described as it was at one of the two moments.
  */
 #include "slub.h"
 #include "slub_fast.h"
 
 namespace kmm {
-
-namespace {
-
-/* A state that starts a block: its page::order covers 2^order pages. */
-bool is_block_head(uint8_t state)
-{
-	return state == kFree || state == kPcp || state == kAllocated || state == kCompound || state == kLargeKmalloc ||
-	       state == kSlab || state == kSlabCpu;
-}
-
-} // namespace
 
 bool SlabAllocator::dump_object(const void *x)
 {
@@ -54,25 +43,7 @@ bool SlabAllocator::dump_object(const void *x)
 	const uintptr_t slot_addr = base + off / s->size * s->size;
 	const uintptr_t object = slot_addr + s->red_left;
 
-	bool free = false;
-	bool still_ours = false;
-	unsigned long flags = fast_irq_save();
-	{
-		CacheCpu &c = this_cpu(s);
-		SlabLockIrqsOff guard(s->lock);
-		uint8_t now = page_state(slab);
-		still_ours = (now == kSlab || now == kSlabCpu) && slab->cache_id == id;
-		if (still_ours) {
-			free = slab->inuse == 0 || on_freelist(s, freelist_decode(base, slab->freelist), slot_addr) ||
-			       on_freelist(s, c.freelist, slot_addr);
-			for (uint32_t j = 1; !free && j <= mag_count(c) && j <= kMagazineMax; ++j)
-				free = reinterpret_cast<uintptr_t>(c.mag[mag_slot(c, j)]) == object;
-		}
-	}
-	fast_irq_restore(flags);
-	if (!still_ours)
-		return false; /* the slab went back to the page allocator meanwhile */
-
+	const bool free = object_free(s, reinterpret_cast<const void *>(object), ~0u); /* the whole lists */
 	const char *status = free ? "free" : KMM_NR_CPUS > 1 ? "allocated, or free in another CPU's cache" : "allocated";
 	if (addr < object)
 		reporter_.detail("slab %s start %p pointer offset -%lu (in the red zone before it) size %u: %s", s->name,
@@ -109,13 +80,6 @@ void SlabAllocator::dump_memory(const void *x)
 		reporter_.detail("%p: a reserved page (pfn %#lx)", x, static_cast<unsigned long>(r->base_pfn + idx));
 		return;
 	}
-	if (page_state(page) == kExact) {
-		struct page *first = page->next;
-		uintptr_t start = first != nullptr ? reinterpret_cast<uintptr_t>(pages_.page_address(first)) : 0;
-		reporter_.detail("%p: an alloc_pages_exact block starting at %p, offset %lu", x,
-				 reinterpret_cast<void *>(start), static_cast<unsigned long>(addr - start));
-		return;
-	}
 	/* The block holding the page: a compound tail names its head; inside a
 	 * plain block, the head is the nearest naturally aligned page below
 	 * whose order covers this one (buddy blocks are aligned to their size). */
@@ -134,6 +98,12 @@ void SlabAllocator::dump_memory(const void *x)
 	}
 	if (head == nullptr) {
 		reporter_.detail("%p: inside a page block whose head was not found (a corrupt memory map?)", x);
+		return;
+	}
+	if (page_state(head) == kExact) { /* one of its aligned blocks: next names the first page */
+		uintptr_t start = reinterpret_cast<uintptr_t>(pages_.page_address(head->next));
+		reporter_.detail("%p: an alloc_pages_exact block starting at %p, offset %lu", x,
+				 reinterpret_cast<void *>(start), static_cast<unsigned long>(addr - start));
 		return;
 	}
 	const uintptr_t start = reinterpret_cast<uintptr_t>(pages_.page_address(head));

@@ -155,6 +155,13 @@ inline struct page *page_head(struct page *p)
 	return page_state(p) == kTail ? p->next : p;
 }
 
+/* A state that starts a block: its page::order covers 2^order pages. */
+inline bool is_block_head(uint8_t s)
+{
+	return s == kFree || s == kPcp || s == kAllocated || s == kExact || s == kCompound || s == kLargeKmalloc ||
+	       s == kSlab || s == kSlabCpu;
+}
+
 } // namespace kmm
 
 #endif

@@ -10,12 +10,6 @@ namespace {
 
 const char *const kZoneNames[KMM_NR_ZONES] = {"Normal", "DMA"};
 
-bool is_block_head(uint8_t s)
-{
-	return s == kFree || s == kPcp || s == kAllocated || s == kExact || s == kCompound || s == kLargeKmalloc ||
-	       s == kSlab || s == kSlabCpu;
-}
-
 } // namespace
 
 unsigned long PageAllocator::validate() const

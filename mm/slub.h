@@ -511,11 +511,12 @@ private:
 	size_t drain_empty_locked(kmem_cache *s, PageList &out);
 
 	/* Whether x, an object of s (check_object passed), is free as far as
-	 * this CPU can see in bounded time: its slab is empty, it is among
-	 * the first kVisibleFreelist entries of its slab's page freelist or of
-	 * the CPU freelist, or in this CPU's magazine. Not deeper in a
-	 * freelist, not in other CPUs' magazines. IRQs masked for O(1). */
-	bool object_free(kmem_cache *s, const void *x);
+	 * this CPU can see: its slab is empty, it is among the first max_steps
+	 * entries of its slab's page freelist or of the CPU freelist, or in
+	 * this CPU's magazine. Not in other CPUs' magazines. IRQs masked for
+	 * O(max_steps): the default keeps it O(1) (kfree_sensitive);
+	 * kmem_dump_obj searches the whole lists. */
+	bool object_free(kmem_cache *s, const void *x, unsigned max_steps = kVisibleFreelist);
 	/* x (an object of slab, a slab of s) is free by the tests kfree's
 	 * inline path makes: its slab is empty, or x heads the slab's or the
 	 * CPU freelist, or tops this CPU's magazine: O(1). On a

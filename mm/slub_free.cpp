@@ -576,7 +576,7 @@ bool SlabAllocator::visibly_free(kmem_cache *s, struct page *slab, const void *x
 	return is_free;
 }
 
-bool SlabAllocator::object_free(kmem_cache *s, const void *x)
+bool SlabAllocator::object_free(kmem_cache *s, const void *x, unsigned max_steps)
 {
 	uintptr_t slot = reinterpret_cast<uintptr_t>(x) - s->red_left;
 	struct page *slab = slab_of(x);
@@ -589,8 +589,8 @@ bool SlabAllocator::object_free(kmem_cache *s, const void *x)
 		/* bounded walks: a whole kmalloc-8 freelist (512 entries) took
 		 * ~19,000 instructions with IRQs masked on the M3 */
 		is_free = slab->inuse == 0 ||
-			  on_freelist(s, freelist_decode(base, slab->freelist), slot, kVisibleFreelist) ||
-			  on_freelist(s, c.freelist, slot, kVisibleFreelist);
+			  on_freelist(s, freelist_decode(base, slab->freelist), slot, max_steps) ||
+			  on_freelist(s, c.freelist, slot, max_steps);
 		for (uint32_t j = 1; !is_free && j <= mag_count(c) && j <= kMagazineMax; ++j)
 			is_free = c.mag[mag_slot(c, j)] == x;
 	}

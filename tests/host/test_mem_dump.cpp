@@ -195,6 +195,12 @@ TEST_F(MemDump, PageBlocksReservedPagesAndUnmanagedMemory)
 	ASSERT_EQ(got.size(), 1u);
 	EXPECT_EQ(got[0], ptr(exact + 2 * PAGE_SIZE) + ": an alloc_pages_exact block starting at " + ptr(exact) +
 				  ", offset " + std::to_string(2 * PAGE_SIZE));
+	/* 3 pages are kept as an order-1 block and an order-0 one: the order-1
+	 * block's second page is interior, found through the block's head */
+	got = lines_of([&] { mem_dump_obj(exact + PAGE_SIZE + 5); });
+	ASSERT_EQ(got.size(), 1u);
+	EXPECT_EQ(got[0], ptr(exact + PAGE_SIZE + 5) + ": an alloc_pages_exact block starting at " + ptr(exact) +
+				  ", offset " + std::to_string(PAGE_SIZE + 5));
 
 	__free_pages(pg, 2);
 	got = lines_of([&] { mem_dump_obj(block + in); });
