@@ -49,6 +49,21 @@ run_ctest() {
     echo "test.sh: no tests ran in preset $preset" >&2
     rc=1
   fi
+  # CTest counts a skipped test (GTEST_SKIP, SKIP_RETURN_CODE,
+  # SKIP_REGULAR_EXPRESSION) as passed in its summary, and leaves a
+  # disabled one (DISABLED_, DISABLED property) out of it: both are listed
+  # only under "The following tests did not run". A green run must have
+  # run every test, so either fails the stage.
+  local skipped disabled
+  skipped=$(awk '/^[[:space:]]*[0-9]+ - .* \(Skipped\)$/ { n++ } END { print n + 0 }' "$log")
+  disabled=$(awk '/^[[:space:]]*[0-9]+ - .* \(Disabled\)$/ { n++ } END { print n + 0 }' "$log")
+  if [ "$skipped" -ne 0 ] || [ "$disabled" -ne 0 ]; then
+    echo "test.sh: preset $preset: $skipped tests skipped, $disabled disabled:" >&2
+    grep -E '^[[:space:]]*[0-9]+ - .* \((Skipped|Disabled)\)$' "$log" >&2
+    pass=$((pass - skipped))
+    fail=$((fail + skipped + disabled))
+    rc=1
+  fi
   total_pass=$((total_pass + pass))
   total_fail=$((total_fail + fail))
   return $rc
