@@ -64,7 +64,7 @@ function(kmm_board_test_image)
   target_include_directories(${image} PRIVATE ${PROJECT_SOURCE_DIR}/tests/qemu)
   kmm_image(${image} LINKER_SCRIPT ${board_LINKER_SCRIPT})
 
-  set(expect "# ktest: [0-9]+ tests, [0-9]+ passed, 0 failed.*exit status 0")
+  set(expect "# ktest: [1-9][0-9]* tests, [1-9][0-9]* passed, 0 failed.*exit status 0")
   if(ARG_EXPECT_OUTPUT)
     set(expect "${ARG_EXPECT_OUTPUT}.*${expect}")
   endif()
