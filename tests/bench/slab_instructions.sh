@@ -22,19 +22,38 @@ N1=${KMM_CALLGRIND_N1:-1000000}
 N2=${KMM_CALLGRIND_N2:-2000000}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-# run mode n -> "total allocator"
+# run mode n -> "total allocator". A run that fails, or output that lacks
+# the counts, stops the script: a figure computed from a missing count
+# would be printed as if measured.
 run() {
-	valgrind --tool=callgrind --callgrind-out-file="$TMP/out" "$BIN" --count "$1" "$2" 2>"$TMP/log" >/dev/null
+	if ! valgrind --tool=callgrind --callgrind-out-file="$TMP/out" "$BIN" --count "$1" "$2" 2>"$TMP/log" >/dev/null; then
+		echo "slab_instructions: valgrind $BIN --count $1 $2 failed:" >&2
+		cat "$TMP/log" >&2
+		return 1
+	fi
 	total=$(sed -n 's/^==[0-9]*== Collected : //p' "$TMP/log")
-	alloc=$(callgrind_annotate --inclusive=yes --threshold=100 "$TMP/out" 2>/dev/null | awk '
+	case $total in
+	'' | *[!0-9]*)
+		echo "slab_instructions: no instruction count in valgrind's output for $1 $2" >&2
+		return 1 ;;
+	esac
+	if ! callgrind_annotate --inclusive=yes --threshold=100 "$TMP/out" >"$TMP/annotate" 2>"$TMP/annotate.err"; then
+		echo "slab_instructions: callgrind_annotate failed for $1 $2:" >&2
+		cat "$TMP/annotate.err" >&2
+		return 1
+	fi
+	alloc=$(awk '
 		{ gsub(",", "", $1) }
 		/:kmem_cache_alloc |:kmem_cache_free |:kmalloc |:kfree |:malloc |:free / { s += $1 }
-		END { print s + 0 }')
+		END { print s + 0 }' "$TMP/annotate")
 	echo "$total $alloc"
 }
 printf '%-14s %10s %10s\n' mode total allocator
 for m in $MODES; do
-	set -- $(run "$m" $N1) $(run "$m" $N2)
+	# assignments, so that set -e sees a failed run (set -- $(run) would not)
+	r1=$(run "$m" $N1)
+	r2=$(run "$m" $N2)
+	set -- $r1 $r2
 	awk -v m="$m" -v t1="$1" -v a1="$2" -v t2="$3" -v a2="$4" -v d=$((N2 - N1)) \
 		'BEGIN { printf "%-14s %10.2f %10.2f\n", m, (t2 - t1) / d, (a2 - a1) / d }'
 done
