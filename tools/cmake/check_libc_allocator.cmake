@@ -68,6 +68,11 @@ foreach(line IN LISTS lines)
   endif()
 endforeach()
 
+# Without the table (an image linked without -Wl,--cref) the entry-point
+# check above saw nothing and would pass an image it never looked at.
+if(NOT in_cref)
+  message(FATAL_ERROR "check_libc_allocator: ${MAP} has no Cross Reference Table (link with -Wl,--cref)")
+endif()
 if(bad)
   list(REMOVE_DUPLICATES bad)
   list(JOIN bad "\n  " text)
