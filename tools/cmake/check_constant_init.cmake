@@ -24,7 +24,15 @@ foreach(line IN LISTS lines)
   elseif(line MATCHES "^ \\.init_array(\\.[0-9]+)?[ \t]*$")
     set(pending TRUE) # ld put the address, size and object on the next line
   endif()
-  if(object AND object MATCHES "/(mm|kernel|arch|boards)/" AND NOT object MATCHES "/kernel/tests/")
+  # Where an object of ours shows up in the map: under its source folder
+  # (../arch/arm/libkmm_arch.a, __/kernel/boot.cpp.obj), or, for what a
+  # board builds in build/<preset>/boards, only under its target's name:
+  # libkmm_mm_<board>[_<variant>].a(slub.cpp.obj) and
+  # kmm_kernel_<board>.dir/<board>/board.cpp.obj name neither mm/ nor boards/.
+  if(object AND (object MATCHES "/(mm|kernel|arch|boards)/"
+                 OR object MATCHES "(^|/)libkmm_(mm|arch)[A-Za-z0-9_]*\\.a\\("
+                 OR object MATCHES "(^|/)kmm_(kernel_[A-Za-z0-9_]+|libc_shim_[A-Za-z0-9_]+|klib|arch_startup)\\.dir/")
+     AND NOT object MATCHES "/kernel/tests/")
     list(APPEND bad "${object}")
   endif()
 endforeach()
