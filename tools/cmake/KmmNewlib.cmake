@@ -14,6 +14,10 @@
 #       calls, tests/cross/newlib/newlib_glue.c); the stack as
 #       kmm_image_stack (KmmImage.cmake); writes <target>.map with
 #       a cross-reference table; prints the sizes.
+#   kmm_newlib_missing_test(<test>)
+#       on an ARM build without newlib: CTest <test> (label cross) that
+#       fails naming the package, in place of the newlib images' tests,
+#       which would otherwise just be absent from a green run
 #   kmm_libc_allocator_test(NAME <test> IMAGE <target> [WILL_FAIL])
 #       CTest (label cross): tools/cmake/check_libc_allocator.cmake on the
 #       image's symbol table (nm) and map: no libc allocator may be linked.
@@ -60,6 +64,12 @@ function(kmm_newlib_image target)
     SUFFIX ".elf"
     LINK_DEPENDS "${ARG_LINKER_SCRIPT};${KMM_LINKER_LAYOUT}")
   add_custom_command(TARGET ${target} POST_BUILD COMMAND ${KMM_SIZE} $<TARGET_FILE:${target}> VERBATIM)
+endfunction()
+
+function(kmm_newlib_missing_test name)
+  add_test(NAME ${name}
+    COMMAND sh -c "echo '${name}: the toolchain has no newlib libc.a for ${KMM_CPU} (apt-get install libnewlib-arm-none-eabi), so this test cannot run' >&2; exit 1")
+  set_tests_properties(${name} PROPERTIES LABELS cross)
 endfunction()
 
 function(kmm_libc_allocator_test)
