@@ -125,7 +125,7 @@ bench_smoke() {
   # The rest of ./run.sh bench's pipeline on those figures: the host
   # results JSON (bench_compare with kmm's 2-thread runs, the callgrind
   # counts at tiny n), then the report and its plots, into build/bench/smoke
-  # (docs/ and bench/ untouched).
+  # (docs/ untouched).
   echo "-- smoke: tools/bench_report.py host + report"
   if report_smoke >build/bench-report-smoke.log 2>&1; then
     total_pass=$((total_pass + 1))
