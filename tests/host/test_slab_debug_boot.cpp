@@ -311,7 +311,7 @@ TEST_F(SlabDebugBoot, PanicPolicyStopsAtTheFirstReport)
 	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
 	poke(p + 64, 1);
 	t.rep.set_policy(KMM_BUG_PANIC);
-	EXPECT_DEATH(slab.validate_slab_cache(s), "");
+	EXPECT_DEATH(slab.validate_slab_cache(s), "kmm: bug reported and policy is panic");
 	t.rep.set_policy(KMM_BUG_REFUSE);
 	EXPECT_EQ(check(s), 1u);
 	slab.free(s, p);
