@@ -8,7 +8,8 @@
  * shrink_all, destroy and memory pressure, figures (info/slabinfo),
  * validate() over magazine contents with exact problem counts, misuse with
  * a magazine in the way, and exhaustion with full recovery.
- * Built per page-size variant of mm; skipped when magazines are compiled out.
+ * Built per page-size variant of mm and for KMM_SLAB_MAGAZINE_EVICT=1; not
+ * built where magazines are compiled out (a static_assert below says so).
  */
 #include <gtest/gtest.h>
 
