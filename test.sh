@@ -73,8 +73,15 @@ stage() {
   local name="$1"
   shift
   echo "==== test.sh: stage $name ===="
+  local fail_before=$total_fail
   if ! "$@"; then
     failed_stages+=("$name")
+    # a stage that failed with no failed test counted (configure, build,
+    # setup) counts as one failure of its own in the summary
+    if [ "$total_fail" -eq "$fail_before" ]; then
+      echo "test.sh: stage $name failed outside its test counts (configure, build or setup)" >&2
+      total_fail=$((total_fail + 1))
+    fi
   fi
 }
 
@@ -189,7 +196,7 @@ done
 echo
 if [ ${#failed_stages[@]} -ne 0 ]; then
   echo "test.sh: FAILED stages: ${failed_stages[*]}"
-  echo "$total_pass passed, $((total_fail > 0 ? total_fail : 1)) failed"
+  echo "$total_pass passed, $total_fail failed"
   exit 1
 fi
 echo "test.sh: all stages passed (${stages[*]})"
