@@ -67,21 +67,47 @@ unsigned int ktest_run_all(void);
 void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Values of any integer or pointer type, for comparison and printing. */
+/* Values of any integer or pointer type, for comparison and printing: the
+ * bits as unsigned long long, and whether the value is negative, so that a
+ * comparison of a negative signed value with anything orders as the
+ * integers do (-1 < 0u), which comparing the bits alone does not. */
+struct ktest_val {
+	unsigned long long bits;
+	bool negative;
+};
 template <typename T> struct ktest_is_pointer {
 	static constexpr bool value = false;
 };
 template <typename T> struct ktest_is_pointer<T *> {
 	static constexpr bool value = true;
 };
-template <typename T> inline unsigned long long ktest_value(T v)
+template <typename T> inline ktest_val ktest_value(T v)
 {
-	if constexpr (ktest_is_pointer<T>::value)
-		return static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(v));
-	else
-		return static_cast<unsigned long long>(v);
+	if constexpr (ktest_is_pointer<T>::value) {
+		return {static_cast<unsigned long long>(reinterpret_cast<uintptr_t>(v)), false};
+	} else {
+		/* T(-1) < T(0) only for signed T (bool and unsigned types: false) */
+		bool negative = false;
+		if constexpr (static_cast<T>(-1) < static_cast<T>(0))
+			negative = v < static_cast<T>(0);
+		return {static_cast<unsigned long long>(v), negative};
+	}
 }
-inline unsigned long long ktest_value(decltype(nullptr)) { return 0; }
+inline ktest_val ktest_value(decltype(nullptr)) { return {0, false}; }
+
+/* -1, 0 or 1 as a is below, equal to or above b, as integers. */
+inline int ktest_order(ktest_val a, ktest_val b)
+{
+	if (a.negative != b.negative)
+		return a.negative ? -1 : 1;
+	/* same sign: two's complement bits order as the values do */
+	return a.bits < b.bits ? -1 : (a.bits > b.bits ? 1 : 0);
+}
+
+/* The failure line of KTEST_EXPECT_CMP: both values in decimal (signed
+ * where negative) and in hex. */
+void ktest_fail_cmp(struct ktest *t, const char *file, int line, const char *a, const char *op, const char *b,
+		    ktest_val va, ktest_val vb);
 
 #define KTEST_EXPECT_TRUE(t, cond)                                                                  \
 	((cond) ? true : (ktest_fail(t, __FILE__, __LINE__, "expected %s", #cond), false))
@@ -91,12 +117,10 @@ inline unsigned long long ktest_value(decltype(nullptr)) { return 0; }
 
 #define KTEST_EXPECT_CMP(t, a, op, b)                                                               \
 	__extension__({                                                                             \
-		unsigned long long ktest_a_ = ktest_value(a), ktest_b_ = ktest_value(b);            \
-		bool ktest_ok_ = ktest_a_ op ktest_b_;                                              \
+		ktest_val ktest_a_ = ktest_value(a), ktest_b_ = ktest_value(b);                     \
+		bool ktest_ok_ = ktest_order(ktest_a_, ktest_b_) op 0;                              \
 		if (!ktest_ok_)                                                                     \
-			ktest_fail(t, __FILE__, __LINE__, "expected %s %s %s: %lld vs %lld (%#llx vs %#llx)", \
-				   #a, #op, #b, static_cast<long long>(ktest_a_),                   \
-				   static_cast<long long>(ktest_b_), ktest_a_, ktest_b_);           \
+			ktest_fail_cmp(t, __FILE__, __LINE__, #a, #op, #b, ktest_a_, ktest_b_);     \
 		ktest_ok_;                                                                          \
 	})
 
