@@ -31,8 +31,12 @@ typedef void (*kmm_sink_fn)(void *ctx, const char *text, size_t len);
  * reporting call's context (an interrupt handler too), often with kmm's
  * locks held and IRQs masked, and may be called again for the next line:
  * it must not call into kmm (an allocation or free there deadlocks, or
- * reports and so calls the hook again without end). Lines are at most 191
- * characters; longer ones are cut, still counted once. */
+ * reports and so calls the hook again without end). Beware of newlib's
+ * printf: its first call on a stream allocates the stream's buffer, which
+ * under KMM_LIBC_SHIM is a kmm allocation; write the line with a call that
+ * does not allocate (the UART, write(2)), or give the stream its buffer
+ * with setvbuf at boot. Lines are at most 191 characters; longer ones are
+ * cut, still counted once. */
 typedef void (*kmm_report_fn)(void *ctx, const char *line);
 
 /* What happens after a misuse report. In both modes the offending call is
