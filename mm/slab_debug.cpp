@@ -625,8 +625,15 @@ unsigned long SlabAllocator::validate_slab_cache(kmem_cache *s)
 	bool debug = (s->flags & kSlabDebugFlags) != 0;
 	unsigned long problems = 0;
 	PageList discard;
+	/* SMP: another CPU pops its CPU freelist with no lock, and the object
+	 * it pops is its user's at once: a walk of that list while it runs
+	 * follows the user's bytes as a free pointer and "repairs" them. So
+	 * the others stand still for the walk; where they cannot be stopped
+	 * (IRQs masked) only the running CPU's list is walked. */
+	OtherCpusStopped stop;
 	unsigned long flags = fast_irq_save();
 	{
+		CacheCpu &mine = this_cpu(s, flags);
 		SlabLockIrqsOff guard(s->lock);
 		PageList *lists[] = {&s->partial, &s->empty, &s->full};
 		for (PageList *list : lists)
@@ -634,6 +641,8 @@ unsigned long SlabAllocator::validate_slab_cache(kmem_cache *s)
 				problems += validate_slab_locked(s, p, debug);
 		/* CPU freelists (non-debug caches): cut at a corrupt pointer. */
 		for (CacheCpu &c : s->cpu) {
+			if (&c != &mine && !stop.all_still())
+				continue;
 			unsigned n = 0;
 			for (void *p = c.freelist; p != nullptr;) {
 				++n;

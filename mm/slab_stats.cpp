@@ -75,28 +75,6 @@ template <typename Fn> void for_each_magazine_entry(const kmem_cache *s, Fn fn)
 
 } // namespace
 
-/* SMP: the other CPUs stopped (kmm_arch_cpus_stop) for the guard's
- * lifetime, so their per-CPU data (CPU freelists, magazines, CPU partial
- * slabs) holds still while it is read. Taken before any lock. Refused for
- * a caller with IRQs masked: the others then run on, and what is read of
- * their per-CPU data is exact only if they are quiescent. */
-namespace {
-class OtherCpusStopped {
-public:
-	OtherCpusStopped() : stopped_(KMM_NR_CPUS > 1 && kmm_arch_cpus_stop() == 0) {}
-	~OtherCpusStopped()
-	{
-		if (stopped_)
-			kmm_arch_cpus_resume();
-	}
-	OtherCpusStopped(const OtherCpusStopped &) = delete;
-	OtherCpusStopped &operator=(const OtherCpusStopped &) = delete;
-
-private:
-	bool stopped_;
-};
-} // namespace
-
 /* ---- figures ---- */
 
 int SlabAllocator::info(kmem_cache *s, kmem_cache_info *out)

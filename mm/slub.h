@@ -133,6 +133,29 @@ private:
 	unsigned long flags_;
 };
 
+/* SMP: the other CPUs stopped (kmm_arch_cpus_stop) for the guard's
+ * lifetime, so their per-CPU data (CPU freelists, magazines, CPU partial
+ * slabs) holds still while it is read (slab_stats.cpp: the figures and
+ * validate; slab_debug.cpp: validate_slab_cache). Taken before any lock.
+ * Refused for a caller with IRQs masked (stopped() false): the others
+ * then run on, and their per-CPU data may change under the reader. */
+class OtherCpusStopped {
+public:
+	OtherCpusStopped() : stopped_(KMM_NR_CPUS > 1 && kmm_arch_cpus_stop() == 0) {}
+	~OtherCpusStopped()
+	{
+		if (stopped_)
+			kmm_arch_cpus_resume();
+	}
+	OtherCpusStopped(const OtherCpusStopped &) = delete;
+	OtherCpusStopped &operator=(const OtherCpusStopped &) = delete;
+	/* One CPU, or the others stopped: every CPU's data holds still. */
+	bool all_still() const { return KMM_NR_CPUS == 1 || stopped_; }
+
+private:
+	bool stopped_;
+};
+
 } // namespace kmm
 
 struct kmem_cache {

@@ -358,7 +358,9 @@ int kmm_slub_debug(const char *options);
  * is reported ("BUG <cache>: ...") and repaired (patterns restored, a broken
  * freelist cut and its count fixed); returns the number of problems (1,
  * reported, if s is not a live cache). IRQs masked under the cache's lock
- * for O(objects of s). */
+ * for O(objects of s); on SMP the other CPUs are stopped meanwhile (as for
+ * kmm_slab_validate), and called with IRQs masked, when they cannot be,
+ * it leaves their CPU freelists unchecked. */
 unsigned long kmm_validate_slab_cache(struct kmem_cache *s);
 /* Page allocator poisoning: free pages are filled with 0xaa and checked
  * when allocated ("BUG page_alloc: Poison overwritten"). Switching it on
