@@ -59,6 +59,9 @@ void stop_if_asked(Mailbox &b)
 	while (__atomic_load_n(&b.stop, __ATOMIC_ACQUIRE) != 0)
 		kmm_arch_cpu_relax();
 	__atomic_store_n(&b.stopped, 0u, __ATOMIC_RELEASE);
+	/* the resumer waits for this 0 (in WFE on ARMv7-A): a plain store
+	 * sends no event, and the resumer's own SEV is spent by then */
+	kmm_arch_cpu_wake_all();
 }
 
 /* A caller with IRQs masked could not serve calls while it waits. */
