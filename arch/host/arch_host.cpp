@@ -412,8 +412,24 @@ extern "C" int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *
 	return 0;
 }
 
-/* Nothing to serve: a call takes the target's slot from outside. */
-extern "C" void kmm_arch_cpu_call_poll(void) {}
+/* A call takes the target's slot from outside, so there is nothing to
+ * serve unless this thread holds its slot ("IRQs masked", the case the
+ * poll is for): then a caller or stopper may be waiting for that slot
+ * while this thread waits for it. Let it in: leave the hold, yield, take
+ * it again (depth unchanged). A biased owner's re-entry finds `revoked`
+ * set and queues on `hold` behind the revoker; a TTAS holder's give lets
+ * a waiting take win (if not this time, at a later poll). As on a target,
+ * the call runs on this CPU in the middle of the caller's masked wait. */
+extern "C" void kmm_arch_cpu_call_poll(void)
+{
+	ThreadCpu &t = this_thread_cpu;
+	if (t.depth == 0 || t.cpu == ~0u)
+		return;
+	Slot &slot = slots[t.cpu];
+	leave(t, slot);
+	std::this_thread::yield();
+	enter(t, slot);
+}
 
 /* Holds every other slot, in index order (two stoppers cannot deadlock;
  * stop_lock makes them take turns anyway), then revokes the biased ones

@@ -725,6 +725,66 @@ TEST(SlabSmpReclaim, ASecondDestroyAlsoWaitsForAWalkThatBeganBeforeTheFirst)
 	EXPECT_EQ(w.t.rep.bugs(), 0u);
 }
 
+/* kmem_cache_destroy with IRQs masked (on the host: its CPU slot held)
+ * waits for a reclaim walk on another CPU, and polls for calls meanwhile
+ * (kmm_arch_cpu_call_poll), because that walk drains every CPU by cross-CPU
+ * call, this one too. On the host the call takes the slot from outside, so
+ * the poll must let it in: the walk's call to the destroyer's CPU and the
+ * destroyer's wait for the walk used to wait for each other for good. */
+TEST(SlabSmpReclaim, DestroyWithIrqsMaskedServesTheCallOfTheWalkItWaitsFor)
+{
+	SlabWorld w;
+	w.boot();
+	kmem_cache *victim = w.slab.create("smp-masked-victim", 64, 0, 0, nullptr);
+	kmem_cache *other = w.slab.create("smp-masked-other", 128, 0, 0, nullptr);
+	ASSERT_NE(victim, nullptr);
+	ASSERT_NE(other, nullptr);
+	struct Gate {
+		std::atomic<int> in{0}, go{0};
+	} gate;
+	w.slab.set_reclaim_walk_hook(
+		[](void *arg) {
+			auto *g = static_cast<Gate *>(arg);
+			g->in = 1;
+			while (g->go.load() == 0)
+				std::this_thread::yield();
+		},
+		&gate);
+	std::atomic<bool> walked{false}, destroyed{false};
+	std::thread walker([&] { /* a CPU slot of its own */
+		w.slab.shrink_all();
+		walked = true;
+	});
+	while (gate.in.load() == 0)
+		std::this_thread::yield();
+	w.slab.set_reclaim_walk_hook(nullptr, nullptr);
+	const unsigned long epoch = w.slab.reclaim_epoch();
+	std::thread destroyer([&] { /* another slot: "IRQs masked" there */
+		kmm_host_cpu_hold();
+		w.slab.destroy(victim);
+		kmm_host_cpu_unhold();
+		destroyed = true;
+	});
+	while (w.slab.reclaim_epoch() == epoch) /* destroy waits for the walk */
+		std::this_thread::yield();
+	gate.go = 1; /* the walk goes on: it drains the destroyer's CPU too */
+	const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+	while (!(walked.load() && destroyed.load()) && std::chrono::steady_clock::now() < until)
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
+	if (!(walked.load() && destroyed.load())) {
+		ADD_FAILURE() << "the walk (done: " << walked.load() << ") and the IRQ-masked destroy (done: "
+			      << destroyed.load() << ") wait for each other";
+		std::fflush(stdout);
+		std::_Exit(1); /* both threads are stuck for good */
+	}
+	walker.join();
+	destroyer.join();
+	EXPECT_FALSE(w.slab.is_live(victim));
+	w.slab.destroy(other);
+	EXPECT_EQ(w.problems(), 0u);
+	EXPECT_EQ(w.t.rep.bugs(), 0u);
+}
+
 /* Memory-pressure reclaim (shrink_all) walks every cache while another
  * CPU creates and destroys caches: a cache destroyed under the walk is
  * neither reported as "not a live cache" nor touched after it is freed

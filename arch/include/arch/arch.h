@@ -37,7 +37,8 @@ int kmm_arch_cpu_call(unsigned int cpu, void (*fn)(void *arg), void *arg);
  * there if kmm_arch_cpus_stop() asks (so the caller must hold no lock
  * that a call's fn or a stopper's reader takes). Nothing with IRQs
  * enabled (the IPI is taken then) and where no call needs serving (one
- * CPU; the host, whose calls take the slot from outside). */
+ * CPU). On the host, whose calls take the slot from outside, a thread
+ * holding its slot gives it up for a moment so that they can. */
 void kmm_arch_cpu_call_poll(void);
 
 /* Stops every other CPU that takes cross-CPU calls where its IRQs are
