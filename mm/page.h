@@ -5,7 +5,7 @@
  * State table (page::state) and which fields are valid in it:
  *
  *   state        meaning                                    valid fields
- *   kFree        head of a free buddy block                 order, lru (zone free list)
+ *   kFree        head of a free buddy block                 order, next/prev (zone free list)
  *   kInterior    inside a block (free or allocated), not    —
  *                its head; also non-compound tails, and
  *                the head of a block a free has claimed
@@ -16,10 +16,10 @@
  *   kCompound    head of a __GFP_COMP block                 order (tails are kTail)
  *   kLargeKmalloc head of a kmalloc block too big for a     order (tails are kTail)
  *                slab cache
- *   kTail        tail of kCompound/kLargeKmalloc/kSlab      lru.next = head
+ *   kTail        tail of kCompound/kLargeKmalloc/kSlab      next = head
  *   kSlab        head of a slab (on a list or full)         order, inuse, freelist,
- *                                                           cache_id, lru (partial list)
- *   kSlabCpu     head of a slab that is some CPU's slab     as kSlab, lru unused
+ *                                                           cache_id, next/prev (partial list)
+ *   kSlabCpu     head of a slab that is some CPU's slab     as kSlab, next/prev unused
  *   kPcp         free head parked on a per-CPU page list    order, next (list link)
  *   kReserved    never handed out: kmm_reserve() or the     —
  *                page-descriptor array itself
@@ -29,10 +29,13 @@
  * free fast path accepts only the state it expects, so free_pages of such
  * a block reaches the checks that refuse it at no cost to ordinary frees.
  *
- * Legal transitions go through the helpers in page_alloc/slub, which assert
- * the state they leave. Interior pages are never touched on alloc/free, which
- * keeps the buddy allocator O(max order); compound tails cost O(pages) and
- * are set only for __GFP_COMP, large kmalloc and multi-page slabs.
+ * States change only in region.cpp (init), buddy.h, page_alloc and slub.
+ * Nothing asserts a transition as such: a free checks the state it leaves
+ * (free_ok / check_free_locked: misuse is reported and refused), and
+ * validate() checks every descriptor against this table. Interior pages
+ * are never touched on alloc/free, which keeps the buddy allocator
+ * O(max order); compound tails cost O(pages) and are set only for
+ * __GFP_COMP, large kmalloc and multi-page slabs.
  *
  * Slab freelist encoding: page::freelist is 0 for "empty", else
  * 1 + (offset of the first free object from the slab start) / kSlabUnit.

@@ -39,11 +39,13 @@ struct page; /* opaque to users: a page frame descriptor */
 /* ---- memory map (boot: before kmm_init, no concurrent kmm call) ----
  * Any start and size: partial pages at either edge are dropped; a range
  * that ends exactly at the top of the address space (start + size = 2^N)
- * is accepted and loses its last page (its end is kept as UINTPTR_MAX). Regions may
- * not overlap. Returns 0, -KMM_EINVAL (bad zone, empty, overlap, wraps),
- * -KMM_ENOSPC (table full) or -KMM_EBUSY (already initialised). */
+ * is accepted and loses its last page (its end is kept as UINTPTR_MAX).
+ * Regions may not overlap. Returns 0, -KMM_EINVAL (bad zone, empty, no
+ * whole page inside, overlap, wraps), -KMM_ENOSPC (table full) or
+ * -KMM_EBUSY (already initialised). */
 int kmm_add_region(uintptr_t start, size_t size, unsigned int zone);
-/* Pages touching [start, start+size) are never handed out. Same codes. */
+/* Pages touching [start, start+size) are never handed out. Returns 0,
+ * -KMM_EINVAL (empty, wraps), -KMM_ENOSPC or -KMM_EBUSY. */
 int kmm_reserve(uintptr_t start, size_t size);
 /* Builds descriptors and free lists. -KMM_EINVAL if there is no region or
  * a region is reserved whole, -KMM_ENOMEM if a region cannot hold its own
@@ -101,8 +103,9 @@ void free_pages_exact(void *addr, size_t size);
  * manage (no report). O(regions), no lock. */
 void *page_address(const struct page *page);
 /* The descriptor of addr's page, whatever its state. NULL and a report if
- * addr is in no region given to kmm_add_region (no report for NULL).
- * O(regions), no lock. */
+ * addr is on no page kmm manages: outside every region, on a partial page
+ * a region's edge dropped, or any address before kmm_init (no report for
+ * NULL). O(regions), no lock. */
 struct page *virt_to_page(const void *addr);
 /* The head of the compound page (or the page itself); NULL for NULL. */
 struct page *compound_head(struct page *page);
