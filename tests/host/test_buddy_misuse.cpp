@@ -6,11 +6,17 @@
  * refused, reported once with its address, and leaves the state unchanged
  * and usable. Suite BuddyMisuse, on the shared fixture
  * (support/buddy_fixture.h); built per page-size variant of mm with
- * test_buddy.cpp.
+ * test_buddy.cpp. Suite BuddyMisuseFuzz: the same contract under seeded
+ * traffic, per-CPU lists and poisoning, checked descriptor by descriptor.
  */
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include <kmm/page_alloc.h>
 
@@ -18,10 +24,12 @@
 #include "support/buddy_fixture.h"
 
 using kmm::kMaxOrder;
+using kmm::kPageShift;
 using kmm::kPageSize;
 using kmm_test::BuddySnapshot;
 using kmm_test::hex;
 using kmm_test::kBlockBytes;
+using kmm_test::kBlockPages;
 using kmm_test::snapshot;
 
 namespace {
@@ -258,5 +266,185 @@ TEST_F(BuddyMisuse, NullFreesAreQuietNoOps)
 	EXPECT_TRUE(t.cap.lines.empty());
 	EXPECT_EQ(snapshot(pa), before);
 }
+
+/* Seeded misuse among ordinary traffic, with the per-CPU page lists on (a
+ * small high mark, so they refill and drain often) and off, and with page
+ * poisoning: every refused call must leave every descriptor (state, order,
+ * links), every per-CPU list and every count exactly as it was. The cases
+ * above compare a snapshot that drains the per-CPU lists first, and
+ * test_page_stress only the free count, so neither would see a refused
+ * call that moved a parked page. Maps: Normal and DMA regions touching at
+ * an unaligned boundary plus a region of a few pages; or KMM_MAX_REGIONS
+ * small touching regions of alternating zones. KMM_SEED replays a run. */
+uint64_t fingerprint(const kmm::PageAllocator &pa)
+{
+	uint64_t h = 1469598103934665603ull;
+	auto mix = [&](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+	for (unsigned i = 0; i < pa.nr_regions(); ++i) {
+		const kmm::Region &r = pa.region(i);
+		for (size_t k = 0; k < r.nr_pages; ++k) {
+			const struct page &p = r.pages[k];
+			mix(p.state);
+			mix(p.order);
+			mix(reinterpret_cast<uintptr_t>(p.next));
+			mix(reinterpret_cast<uintptr_t>(p.prev));
+		}
+	}
+	for (unsigned z = 0; z < KMM_NR_ZONES; ++z) {
+		kmm::ZoneCounts c = pa.counts(z);
+		mix(c.free);
+		mix(c.pcp);
+		size_t blocks[KMM_NR_ORDERS];
+		pa.free_blocks(z, blocks);
+		for (size_t b : blocks)
+			mix(b);
+	}
+	return h;
+}
+
+enum class Kind { kPages, kCompound, kExact };
+struct Live {
+	uintptr_t addr;
+	size_t pages;
+	unsigned order;
+	size_t size; /* kExact: the size asked for */
+	Kind kind;
+};
+
+/* (per-CPU high mark, poison, map) */
+class BuddyMisuseFuzz : public ::testing::TestWithParam<std::tuple<uint32_t, bool, int>> {};
+
+TEST_P(BuddyMisuseFuzz, EveryRefusedCallLeavesEveryDescriptorAsItWas)
+{
+	const uint32_t pcp_high = std::get<0>(GetParam());
+	const bool poison = std::get<1>(GetParam());
+	const int map = std::get<2>(GetParam());
+	const uint64_t seed = kmm_test::test_seed(0x6d15f5eull + pcp_high * 7 + (poison ? 3 : 0) + static_cast<uint64_t>(map));
+	std::printf("[   SEED   ] KMM_SEED=%#" PRIx64 "\n", seed);
+	SCOPED_TRACE("KMM_SEED=" + std::to_string(seed));
+	kmm_test::Rng rng(seed);
+	kmm_test::Arena arena(std::max<size_t>(kBlockBytes * 8, 256 * kPageSize), kBlockBytes);
+	kmm_test::TestAllocator t(pcp_high);
+	kmm::PageAllocator &pa = t.pa;
+	if (map == 0) {
+		const size_t dma_pages = kBlockPages + 5;
+		ASSERT_EQ(pa.add_region(arena.at(3 * kPageSize), dma_pages * kPageSize, KMM_ZONE_DMA), 0);
+		ASSERT_EQ(pa.add_region(arena.at((3 + dma_pages) * kPageSize), (2 * kBlockPages + 13) * kPageSize,
+					KMM_ZONE_NORMAL), 0);
+		ASSERT_EQ(pa.add_region(arena.at((3 * kBlockPages + 40) * kPageSize + 1),
+					(kmm_test::memmap_pages_for(8) + 3) * kPageSize, KMM_ZONE_NORMAL), 0);
+		ASSERT_EQ(pa.reserve(arena.at(kBlockBytes + 1), 10), 0);
+	} else {
+		uintptr_t at = arena.at(kPageSize);
+		for (unsigned i = 0; i < KMM_MAX_REGIONS; ++i) {
+			size_t pages = kmm_test::memmap_pages_for(40) + 1 + rng.below(kBlockPages / 2 + 3);
+			ASSERT_EQ(pa.add_region(at, pages * kPageSize, i % 2 != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL), 0);
+			at += pages * kPageSize;
+		}
+	}
+	ASSERT_EQ(pa.init(), 0);
+	pa.set_poison(poison);
+	ASSERT_EQ(pa.validate(), 0u);
+	const size_t managed = pa.totals().managed;
+
+	std::vector<Live> live;
+	size_t live_pages = 0;
+	unsigned long bugs = 0;
+	auto live_at = [&](uintptr_t a) -> const Live * {
+		for (const Live &l : live)
+			if (l.addr == a)
+				return &l;
+		return nullptr;
+	};
+	auto release = [&](const Live &l) {
+		return l.kind == Kind::kExact ? pa.free_exact(reinterpret_cast<void *>(l.addr), l.size)
+					      : pa.free_addr(l.addr, l.order);
+	};
+	for (int op = 0; op < 3000; ++op) {
+		unsigned roll = static_cast<unsigned>(rng.below(100));
+		if (roll < 45) {
+			Live l{};
+			uint64_t k = rng.below(10);
+			l.kind = k < 6 ? Kind::kPages : k < 8 ? Kind::kCompound : Kind::kExact;
+			gfp_t gfp = __GFP_NOWARN | (rng.chance(20) ? GFP_DMA : 0);
+			void *mem;
+			if (l.kind == Kind::kExact) {
+				l.size = 1 + rng.below(kPageSize << rng.below(kMaxOrder + 1));
+				l.pages = (l.size + kmm::kPageMask) >> kPageShift;
+				mem = pa.alloc_exact(l.size, gfp);
+			} else {
+				l.order = rng.chance(60) ? std::min<unsigned>(static_cast<unsigned>(rng.below(2)), kMaxOrder)
+							 : static_cast<unsigned>(rng.below(kMaxOrder + 1));
+				l.pages = size_t{1} << l.order;
+				struct page *p = l.kind == Kind::kCompound ? pa.alloc(gfp | __GFP_COMP, l.order, kmm::kCompound)
+									  : pa.alloc(gfp, l.order);
+				mem = p != nullptr ? pa.page_address(p) : nullptr;
+			}
+			ASSERT_EQ(t.rep.bugs(), bugs) << "op " << op << ": " << t.cap.last();
+			if (mem == nullptr)
+				continue;
+			l.addr = reinterpret_cast<uintptr_t>(mem);
+			live.push_back(l);
+			live_pages += l.pages;
+		} else if (roll < 85) {
+			if (live.empty())
+				continue;
+			size_t i = rng.below(live.size());
+			Live l = live[i];
+			live[i] = live.back();
+			live.pop_back();
+			ASSERT_TRUE(release(l)) << "op " << op << ": " << t.cap.last();
+			live_pages -= l.pages;
+		} else {
+			/* A bad call at a random page (or byte) of a random region:
+			 * free_pages with any order, a free expecting a slab, or
+			 * free_pages_exact with any size; skipped when it happens to
+			 * be the right call for a live block. */
+			const kmm::Region &r = pa.region(static_cast<unsigned>(rng.below(pa.nr_regions())));
+			uintptr_t a = r.start + (uintptr_t{rng.below(r.nr_pages + 2)} << kPageShift);
+			if (rng.chance(10))
+				a += 1 + rng.below(kPageSize - 1);
+			const unsigned call = static_cast<unsigned>(rng.below(3));
+			const unsigned order = static_cast<unsigned>(rng.below(kMaxOrder + 2));
+			const size_t size = 1 + rng.below(kPageSize << rng.below(kMaxOrder + 1));
+			const Live *l = live_at(a);
+			if (l != nullptr && call == 0 && l->kind != Kind::kExact && l->order == order)
+				continue;
+			if (l != nullptr && call == 2 && l->kind == Kind::kExact &&
+			    ((size + kmm::kPageMask) >> kPageShift) == l->pages)
+				continue;
+			struct page *desc = pa.virt_to_page(reinterpret_cast<void *>(a));
+			if (call == 1 && ((a & kmm::kPageMask) != 0 || desc == nullptr))
+				continue;
+			const uint64_t before = fingerprint(pa);
+			t.cap.clear();
+			bool ok = call == 0   ? pa.free_addr(a, order)
+				  : call == 1 ? pa.free(desc, order, kmm::kSlab)
+					      : pa.free_exact(reinterpret_cast<void *>(a), size);
+			ASSERT_FALSE(ok) << "op " << op << " call " << call << " at " << hex(a);
+			ASSERT_EQ(t.rep.bugs(), ++bugs) << "op " << op << " call " << call;
+			ASSERT_EQ(t.cap.count_containing("BUG page_alloc: "), 1u) << "op " << op;
+			ASSERT_EQ(fingerprint(pa), before) << "op " << op << " call " << call << ": " << t.cap.last();
+		}
+		if (op % 256 == 0) {
+			ASSERT_EQ(pa.validate(), 0u) << "op " << op << ": " << t.cap.last();
+			ASSERT_EQ(pa.totals().free, managed - live_pages) << "op " << op;
+		}
+	}
+	EXPECT_GT(bugs, 100u);
+	for (const Live &l : live)
+		ASSERT_TRUE(release(l)) << t.cap.last();
+	EXPECT_EQ(pa.validate(), 0u);
+	EXPECT_EQ(pa.totals().free, managed);
+	EXPECT_EQ(t.rep.bugs(), bugs);
+}
+
+INSTANTIATE_TEST_SUITE_P(Maps, BuddyMisuseFuzz,
+			 ::testing::Combine(::testing::Values(0u, 4u), ::testing::Values(false, true), ::testing::Values(0, 1)),
+			 [](const ::testing::TestParamInfo<BuddyMisuseFuzz::ParamType> &info) {
+				 return std::string(std::get<0>(info.param) != 0 ? "Pcp" : "BuddyOnly") +
+					(std::get<1>(info.param) ? "Poison" : "") +
+					(std::get<2>(info.param) == 0 ? "TouchingZones" : "ManySmallRegions");
+			 });
 
 } // namespace
