@@ -29,21 +29,6 @@ void ktest_fail(struct ktest *t, const char *file, int line, const char *fmt, ..
 	printk("%s:%d: %s\n", file, line, buf);
 }
 
-void ktest_fail_cmp(struct ktest *t, const char *file, int line, const char *a, const char *op, const char *b,
-		    ktest_val va, ktest_val vb)
-{
-	char da[24], db[24];
-	if (va.negative)
-		kmm::format(da, sizeof(da), "%lld", static_cast<long long>(va.bits));
-	else
-		kmm::format(da, sizeof(da), "%llu", va.bits);
-	if (vb.negative)
-		kmm::format(db, sizeof(db), "%lld", static_cast<long long>(vb.bits));
-	else
-		kmm::format(db, sizeof(db), "%llu", vb.bits);
-	ktest_fail(t, file, line, "expected %s %s %s: %s vs %s (%#llx vs %#llx)", a, op, b, da, db, va.bits, vb.bits);
-}
-
 unsigned int ktest_run_all(void)
 {
 	size_t total = 0;
