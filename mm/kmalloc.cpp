@@ -309,6 +309,11 @@ void SlabAllocator::kfree_sensitive(const void *p)
 	size_t n = ksize(p); /* all of it usable, for the sanitizers and red zones too */
 	__builtin_memset(const_cast<void *>(p), 0, n);
 	__asm__ __volatile__("" : : "r"(p) : "memory"); /* kept although the memory is freed next */
+	/* A ctor cache's object (kfree takes any slab object) goes back
+	 * constructed, as its cache hands out every object: rebuilt from the
+	 * zeros, so nothing of the secret is left. */
+	if (s != nullptr && s->ctor != nullptr)
+		s->ctor(const_cast<void *>(p));
 	kfree(p);
 }
 

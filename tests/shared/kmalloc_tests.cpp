@@ -615,6 +615,27 @@ void kfree_sensitive_zeroes(struct ktest *t)
 		kfree(got[i]);
 	kfree(keep);
 	t->expected_bugs = 2 * ksize_reports + 2;
+
+	/* an object of a ctor cache (kfree takes any slab object): the secret
+	 * is wiped and the object still goes back constructed, as its cache
+	 * hands out every object (it came back zeroed, its ctor's state lost) */
+	struct kmem_cache *c = kmem_cache_create("ktest-sensitive", 40, 0, 0, keep_ctor);
+	KTEST_ASSERT_NOT_NULL(t, c);
+	unsigned char *secret = static_cast<unsigned char *>(kmem_cache_alloc(c, GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, secret);
+	__builtin_memset(secret, 0x5a, 40);
+	kfree_sensitive(secret);
+	unsigned *again = static_cast<unsigned *>(kmem_cache_alloc(c, GFP_KERNEL));
+	KTEST_EXPECT_EQ(t, static_cast<void *>(again), static_cast<void *>(secret)); /* LIFO, as above */
+	if (again != nullptr) {
+		KTEST_EXPECT_EQ(t, *again, 0xc0ffee);
+		size_t left = 0;
+		for (size_t i = sizeof(unsigned); i < 40; ++i)
+			left += reinterpret_cast<unsigned char *>(again)[i] == 0x5a ? 1u : 0u;
+		KTEST_EXPECT_EQ(t, left, 0);
+	}
+	kmem_cache_free(c, again);
+	kmem_cache_destroy(c);
 }
 
 /* kstrdup_const: where the linker script defines kmm_rodata_start/end

@@ -266,7 +266,10 @@ void *kmm_kmalloc_aligned(size_t size, size_t align, gfp_t gfp);
  * its two guards do not fit). Allocates nothing. */
 size_t kmalloc_size_roundup(size_t size);
 /* Zeroes all ksize(p) bytes (a store the compiler keeps), then kfree(p):
- * for keys and passwords. NULL / ZERO_SIZE_PTR are no-ops. Reported once
+ * for keys and passwords. An object of a cache with a ctor is then
+ * constructed again (the ctor runs on the zeroed object, in the caller's
+ * context) before the free, so that its cache still hands out only
+ * constructed objects. NULL / ZERO_SIZE_PTR are no-ops. Reported once
  * and neither touched nor freed: a pointer kmalloc never gave, and an
  * object that is visibly free already (among the first 16 entries of its
  * slab's or this CPU's freelist, in this CPU's magazine, or its slab
