@@ -61,6 +61,11 @@
 
 #include "libc_shim.h"
 
+/* The promise above, checked where it is made: malloc's memory suits any
+ * type (an ILP32 RISC-V port, whose long double is 16-aligned, would need
+ * a larger KMM_LIBC_SHIM_MIN_ALIGN). */
+static_assert(KMM_LIBC_SHIM_MIN_ALIGN >= alignof(max_align_t), "malloc must be aligned to max_align_t");
+
 namespace {
 
 constexpr int kEnomem = 12; /* errno values of newlib and Linux */

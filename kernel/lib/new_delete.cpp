@@ -34,6 +34,10 @@
 
 #include "libc_shim.h"
 
+/* What a plain new must meet: the forms without align_val_t are used for
+ * every type up to this alignment. */
+static_assert(KMM_LIBC_SHIM_MIN_ALIGN >= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "new must meet the default new alignment");
+
 /* std::nothrow itself lives in libsupc++, which -nostdlib images lack;
  * weak, so a firmware that links libstdc++ keeps its own. */
 __attribute__((weak)) extern const std::nothrow_t std::nothrow{};
