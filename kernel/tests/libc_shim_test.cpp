@@ -388,6 +388,88 @@ void global_constructor_allocates(struct ktest *t)
 	KTEST_EXPECT_EQ(t, __builtin_memcmp(g_with_heap.text, "allocated by a global constructor", 33), 0);
 }
 
+/* newlib's errno location, for this -nostdlib image: the shim's default
+ * errno hook writes *__errno() where one is linked (a weak reference). */
+int g_errno;
+
+} // namespace
+
+extern "C" int *__errno(void) { return &g_errno; }
+
+namespace {
+
+constexpr int kEnomem = 12;
+constexpr int kEinval = 22;
+
+bool holds(const unsigned char *p, size_t n, unsigned char value)
+{
+	for (size_t i = 0; i < n; ++i)
+		if (p[i] != value)
+			return false;
+	return true;
+}
+
+/* Every failure sets errno as newlib's callers expect and loses nothing:
+ * ENOMEM for memory, EINVAL for a bad alignment or pointer; a failing
+ * realloc keeps the block and its data (reallocf frees it: the runner's
+ * leak check proves it); posix_memalign returns its code, leaves errno
+ * alone and *memptr untouched. The runner checks mm after the case. */
+void failures_set_errno_and_lose_nothing(struct ktest *t)
+{
+	const size_t too_big = (PAGE_SIZE << KMM_MAX_ORDER) + 1;
+	g_errno = 0;
+	KTEST_EXPECT_NULL(t, malloc(too_big));
+	KTEST_EXPECT_EQ(t, g_errno, kEnomem);
+	g_errno = 0;
+	KTEST_EXPECT_NULL(t, calloc(~size_t{0} / 2, 3)); /* n * size overflows */
+	KTEST_EXPECT_EQ(t, g_errno, kEnomem);
+
+	unsigned char *p = static_cast<unsigned char *>(malloc(40));
+	KTEST_ASSERT_NOT_NULL(t, p);
+	__builtin_memset(p, 0x77, 40);
+	g_errno = 0;
+	KTEST_EXPECT_NULL(t, realloc(p, too_big));
+	KTEST_EXPECT_EQ(t, g_errno, kEnomem);
+	KTEST_EXPECT_TRUE(t, holds(p, 40, 0x77));
+	KTEST_EXPECT_GE(t, ksize(p), 40);
+	g_errno = 0;
+	KTEST_EXPECT_NULL(t, reallocf(p, too_big)); /* frees p */
+	KTEST_EXPECT_EQ(t, g_errno, kEnomem);
+
+	static char foreign[32];
+	t->expected_bugs = 1;
+	g_errno = 0;
+	KTEST_EXPECT_NULL(t, realloc(foreign, 64));
+	KTEST_EXPECT_EQ(t, g_errno, kEinval);
+
+	g_errno = 0;
+	KTEST_EXPECT_NULL(t, aligned_alloc(48, 8));
+	KTEST_EXPECT_EQ(t, g_errno, kEinval);
+	g_errno = 0;
+	KTEST_EXPECT_NULL(t, aligned_alloc(0, 8));
+	KTEST_EXPECT_EQ(t, g_errno, kEinval);
+	g_errno = 0;
+	KTEST_EXPECT_NULL(t, aligned_alloc(64, too_big));
+	KTEST_EXPECT_EQ(t, g_errno, kEnomem);
+	g_errno = 0;
+	KTEST_EXPECT_NULL(t, memalign(~size_t{0} / 2 + 2, 8)); /* rounds up past size_t */
+	KTEST_EXPECT_EQ(t, g_errno, kEinval);
+	g_errno = 0;
+	KTEST_EXPECT_NULL(t, valloc(too_big));
+	KTEST_EXPECT_EQ(t, g_errno, kEnomem);
+	g_errno = 0;
+	KTEST_EXPECT_NULL(t, pvalloc(~size_t{0} - 10)); /* the page round-up wraps */
+	KTEST_EXPECT_EQ(t, g_errno, kEnomem);
+
+	void *untouched = &g_errno;
+	g_errno = 0;
+	KTEST_EXPECT_EQ(t, posix_memalign(&untouched, 24, 8), kEinval);
+	KTEST_EXPECT_EQ(t, posix_memalign(&untouched, 0, 8), kEinval);
+	KTEST_EXPECT_EQ(t, posix_memalign(&untouched, 64, too_big), kEnomem);
+	KTEST_EXPECT_EQ(t, untouched, static_cast<void *>(&g_errno));
+	KTEST_EXPECT_EQ(t, g_errno, 0);
+}
+
 void free_of_foreign_pointer_refused(struct ktest *t)
 {
 	static const char kRodata[8] = "foreign";
@@ -405,6 +487,7 @@ const ktest_case cases[] = {
 	{"cxx_new_delete_forms", cxx_new_delete_forms},
 	{"new_handler_is_called_and_new_retries", new_handler_is_called_and_new_retries},
 	{"mallinfo_trim_and_mallopt", mallinfo_trim_and_mallopt},
+	{"failures_set_errno_and_lose_nothing", failures_set_errno_and_lose_nothing},
 	{"free_of_foreign_pointer_refused", free_of_foreign_pointer_refused},
 	{"global_constructor_allocates", global_constructor_allocates},
 };
