@@ -39,7 +39,9 @@
  *   * realloc to half the block's usable size or less moves the data to a
  *     block of the new size and frees the old one (as newlib-nano does;
  *     full newlib and glibc split the block), so a shrunk buffer gives its
- *     memory back; should that allocation fail, the old block is returned.
+ *     memory back; should that allocation fail, or come from a class as
+ *     large as p's (kmalloc's fallback when no page is left), the old
+ *     block is returned.
  *     Any other realloc is krealloc (in place while the block fits);
  *   * memalign(A, n), the legacy form, is lenient as newlib's and glibc's:
  *     A at or below the minimum alignment is malloc(n) (0 included), and
@@ -115,6 +117,13 @@ void *shim_realloc(void *reent, void *p, size_t size, bool *refused = nullptr)
 	if (want <= old / 2) {
 		/* no reclaim or OOM hook for a call that cannot fail */
 		void *n = kmalloc(want, kGfp | __GFP_NOWARN | __GFP_NORETRY);
+		/* Out of pages, kmalloc serves an empty class from a larger one
+		 * (kmalloc_fallback), maybe as large as p's or larger: a move
+		 * there gives nothing back and may take more. */
+		if (n != nullptr && kmm_kmalloc_size(n, "realloc") >= old) {
+			kfree(n);
+			n = nullptr;
+		}
 		if (n == nullptr)
 			return p; /* the old block still holds the data */
 		__builtin_memcpy(n, p, want);

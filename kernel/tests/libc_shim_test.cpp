@@ -15,10 +15,19 @@
 #include "../lib/cxx_new.h"
 
 #include "../lib/libc_shim.h"
+#include "ktest_shared.h" /* tests/shared: take_all_pages */
 
 namespace {
 
 uintptr_t addr(const void *p) { return reinterpret_cast<uintptr_t>(p); }
+
+bool holds(const unsigned char *p, size_t n, unsigned char value)
+{
+	for (size_t i = 0; i < n; ++i)
+		if (p[i] != value)
+			return false;
+	return true;
+}
 
 void malloc_family(struct ktest *t)
 {
@@ -174,6 +183,76 @@ void realloc_shrink_gives_memory_back(struct ktest *t)
 	KTEST_EXPECT_NOT_NULL(t, v);
 	KTEST_EXPECT_EQ(t, addr(v) % PAGE_SIZE, 0);
 	free(v);
+}
+
+/* Holds every free object of kmalloc(size)'s class: kmalloc until an
+ * object of another class comes back (kmalloc serves an empty class from
+ * a larger one when no page is left) or none; that one is freed again.
+ * The held objects are chained through their first word onto *chain. */
+void empty_class(size_t size, void **chain)
+{
+	const size_t class_size = kmalloc_size_roundup(size);
+	while (void **o = static_cast<void **>(kmalloc(size, GFP_KERNEL | ktest_shared::kQuiet))) {
+		if (ksize(o) != class_size) {
+			kfree(o);
+			return;
+		}
+		*o = *chain;
+		*chain = o;
+	}
+}
+
+/* Under memory pressure the shrinking realloc's smaller block may come
+ * from a larger class (kmalloc's fallback): realloc must not move the data
+ * into a block as large as the old one or larger (that gives nothing back
+ * and may take more); it keeps p then. Here: no page left, the classes of
+ * 90 (96), 100 (128) and 150 (192) bytes empty, a free object in kmalloc-256,
+ * and p a 150-byte block shrunk to 90. */
+void realloc_shrink_never_takes_a_larger_block(struct ktest *t)
+{
+	unsigned char *p = static_cast<unsigned char *>(malloc(150));
+	KTEST_ASSERT_NOT_NULL(t, p);
+	__builtin_memset(p, 0x42, 150);
+	const size_t old = ksize(p);
+	/* kmalloc-256: spare is freed below, the larger class's free object;
+	 * a neighbour in its slab stays, so that slab never becomes empty
+	 * (reclaim would give its page to the small class) */
+	void *spare = malloc(200);
+	void *neighbour = nullptr;
+	for (unsigned i = 0; i < 64 && spare != nullptr; ++i) {
+		neighbour = malloc(200);
+		if (neighbour == nullptr || virt_to_head_page(neighbour) == virt_to_head_page(spare))
+			break;
+		free(spare); /* a slab's last slot: move on to the next slab */
+		spare = neighbour;
+		neighbour = nullptr;
+	}
+	if (neighbour == nullptr) { /* one object per slab (256 B pages): no such setup */
+		free(spare);
+		free(p);
+		return;
+	}
+	kmm_slab_shrink_all(); /* no empty slab left for reclaim */
+	kmm_drain_pages();
+	size_t count;
+	void *pages = ktest_shared::take_all_pages(count);
+	void *held = nullptr;
+	empty_class(90, &held);
+	empty_class(100, &held);
+	empty_class(150, &held);
+	free(spare);
+	unsigned char *q = static_cast<unsigned char *>(realloc(p, 90));
+	KTEST_ASSERT_NOT_NULL(t, q);
+	KTEST_EXPECT_LE(t, ksize(q), old);
+	KTEST_EXPECT_TRUE(t, holds(q, 90, 0x42));
+	free(q);
+	while (held != nullptr) {
+		void *next = *static_cast<void **>(held);
+		kfree(held);
+		held = next;
+	}
+	free(neighbour);
+	ktest_shared::give_back(pages);
 }
 
 /* realloc and reallocf of a pointer kmm never handed out: one report
@@ -401,14 +480,6 @@ namespace {
 constexpr int kEnomem = 12;
 constexpr int kEinval = 22;
 
-bool holds(const unsigned char *p, size_t n, unsigned char value)
-{
-	for (size_t i = 0; i < n; ++i)
-		if (p[i] != value)
-			return false;
-	return true;
-}
-
 /* Every failure sets errno as newlib's callers expect and loses nothing:
  * ENOMEM for memory, EINVAL for a bad alignment or pointer; a failing
  * realloc keeps the block and its data (reallocf frees it: the runner's
@@ -483,6 +554,7 @@ const ktest_case cases[] = {
 	{"small_requests_keep_the_minimum_alignment", small_requests_keep_the_minimum_alignment},
 	{"aligned_forms", aligned_forms},
 	{"realloc_shrink_gives_memory_back", realloc_shrink_gives_memory_back},
+	{"realloc_shrink_never_takes_a_larger_block", realloc_shrink_never_takes_a_larger_block},
 	{"realloc_of_foreign_pointer_reported_once", realloc_of_foreign_pointer_reported_once},
 	{"cxx_new_delete_forms", cxx_new_delete_forms},
 	{"new_handler_is_called_and_new_retries", new_handler_is_called_and_new_retries},
