@@ -667,6 +667,25 @@ TEST(SlabSmpReclaim, CreateAndDestroyOnTwoCpusAtOnce)
 	EXPECT_EQ(w.free_pages(), free_before);
 }
 
+/* Holds the next reclaim walk at its hook (SlabAllocator's test hook)
+ * until `go` is set: install(), start the walk, wait_held(). */
+struct WalkGate {
+	std::atomic<int> in{0}, go{0};
+	static void hook(void *arg)
+	{
+		auto *g = static_cast<WalkGate *>(arg);
+		g->in = 1;
+		while (g->go.load() == 0)
+			std::this_thread::yield();
+	}
+	void install(SlabWorld &w) { w.slab.set_reclaim_walk_hook(&WalkGate::hook, this); }
+	void wait_held() const
+	{
+		while (in.load() == 0)
+			std::this_thread::yield();
+	}
+};
+
 /* Two destroys during one reclaim walk: the walk counted itself before
  * either flipped the epoch, and the first destroy's flip moved new walks
  * to the other side. The second destroy used to wait for the side before
@@ -683,20 +702,10 @@ TEST(SlabSmpReclaim, ASecondDestroyAlsoWaitsForAWalkThatBeganBeforeTheFirst)
 	kmem_cache *b = w.slab.create("smp-destroy-b", 512, 0, 0, nullptr);
 	ASSERT_NE(a, nullptr);
 	ASSERT_NE(b, nullptr);
-	struct Gate {
-		std::atomic<int> in{0}, go{0};
-	} gate;
-	w.slab.set_reclaim_walk_hook(
-		[](void *arg) {
-			auto *g = static_cast<Gate *>(arg);
-			g->in = 1;
-			while (g->go.load() == 0)
-				std::this_thread::yield();
-		},
-		&gate);
+	WalkGate gate;
+	gate.install(w);
 	std::thread walker([&] { w.slab.shrink_all(); }); /* counted, then held */
-	while (gate.in.load() == 0)
-		std::this_thread::yield();
+	gate.wait_held();
 	w.slab.set_reclaim_walk_hook(nullptr, nullptr); /* only this walk */
 	const unsigned long epoch = w.slab.reclaim_epoch();
 	std::atomic<bool> a_done{false}, b_done{false};
@@ -739,24 +748,14 @@ TEST(SlabSmpReclaim, DestroyWithIrqsMaskedServesTheCallOfTheWalkItWaitsFor)
 	kmem_cache *other = w.slab.create("smp-masked-other", 128, 0, 0, nullptr);
 	ASSERT_NE(victim, nullptr);
 	ASSERT_NE(other, nullptr);
-	struct Gate {
-		std::atomic<int> in{0}, go{0};
-	} gate;
-	w.slab.set_reclaim_walk_hook(
-		[](void *arg) {
-			auto *g = static_cast<Gate *>(arg);
-			g->in = 1;
-			while (g->go.load() == 0)
-				std::this_thread::yield();
-		},
-		&gate);
+	WalkGate gate;
+	gate.install(w);
 	std::atomic<bool> walked{false}, destroyed{false};
 	std::thread walker([&] { /* a CPU slot of its own */
 		w.slab.shrink_all();
 		walked = true;
 	});
-	while (gate.in.load() == 0)
-		std::this_thread::yield();
+	gate.wait_held();
 	w.slab.set_reclaim_walk_hook(nullptr, nullptr);
 	const unsigned long epoch = w.slab.reclaim_epoch();
 	std::thread destroyer([&] { /* another slot: "IRQs masked" there */
