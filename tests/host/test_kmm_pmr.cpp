@@ -2,7 +2,8 @@
  * tests/host/test_kmm_pmr.cpp — kmm/kmm_pmr.hpp: KmallocResource under
  * std::pmr containers (every block a kmalloc block: ksize, slab counts),
  * alignment from 1 to a max-order block, bad alignments and exhaustion as
- * std::bad_alloc with nothing lost, is_equal, 0-byte requests, and the
+ * std::bad_alloc with nothing lost, is_equal (by zone: a move into a
+ * GFP_DMA container stays in the DMA zone), 0-byte requests, and the
  * allocator's state after all of it (validate, free pages back).
  */
 #include <gtest/gtest.h>
@@ -158,11 +159,14 @@ TEST_F(KmmPmr, BadAlignmentsAndExhaustionThrowAndLoseNothing)
 	res.deallocate(p, max_block, max_block);
 }
 
-TEST_F(KmmPmr, AnyTwoKmallocResourcesAreEqual)
+TEST_F(KmmPmr, AnyTwoKmallocResourcesOfOneZoneAreEqual)
 {
-	kmm::KmallocResource a, b(GFP_ATOMIC);
+	kmm::KmallocResource a, b(GFP_ATOMIC), dma(GFP_DMA), dma_atomic(GFP_DMA | GFP_ATOMIC);
 	EXPECT_TRUE(a.is_equal(b));
 	EXPECT_TRUE(b.is_equal(a));
+	EXPECT_TRUE(dma.is_equal(dma_atomic));
+	EXPECT_FALSE(a.is_equal(dma)); /* a DMA container must not take a's blocks */
+	EXPECT_FALSE(dma.is_equal(b));
 	EXPECT_TRUE(*kmm::kmalloc_resource() == a);
 	EXPECT_EQ(kmm::kmalloc_resource(), kmm::kmalloc_resource());
 	EXPECT_EQ(kmm::kmalloc_resource()->gfp(), GFP_KERNEL);
@@ -170,6 +174,43 @@ TEST_F(KmmPmr, AnyTwoKmallocResourcesAreEqual)
 	/* a block from one is freed through the other */
 	void *p = a.allocate(200, 8);
 	b.deallocate(p, 200, 8);
+}
+
+/* A container over a GFP_DMA resource keeps its elements in the DMA zone
+ * when a container over a plain resource is moved into it: the resources
+ * are unequal, so the move goes element by element into a DMA block
+ * instead of taking over the other's buffer. */
+TEST(KmmPmrZones, AMoveIntoADmaContainerStaysInTheDmaZone)
+{
+	kmm_test::Arena normal{size_t{4} << 20, size_t{PAGE_SIZE} << KMM_MAX_ORDER};
+	kmm_test::Arena dma{size_t{1} << 20, size_t{PAGE_SIZE} << KMM_MAX_ORDER};
+	kmm_test::ReportCapture cap;
+	kmm_set_report_hook(&kmm_test::ReportCapture::hook, &cap);
+	ASSERT_EQ(kmm_add_region(normal.base(), normal.size(), KMM_ZONE_NORMAL), 0);
+	ASSERT_EQ(kmm_add_region(dma.base(), dma.size(), KMM_ZONE_DMA), 0);
+	ASSERT_EQ(kmm_init(), 0);
+	auto in_dma = [&](const void *p) {
+		auto a = reinterpret_cast<uintptr_t>(p);
+		return a >= dma.base() && a < dma.base() + dma.size();
+	};
+	{
+		kmm::KmallocResource plain_res, dma_res(GFP_DMA);
+		std::pmr::vector<int> plain(&plain_res), in_zone(&dma_res);
+		for (int i = 0; i < 300; ++i)
+			plain.push_back(i);
+		in_zone.push_back(-1);
+		ASSERT_FALSE(in_dma(plain.data()));
+		ASSERT_TRUE(in_dma(in_zone.data()));
+		in_zone = std::move(plain);
+		ASSERT_EQ(in_zone.size(), 300u);
+		EXPECT_EQ(in_zone[299], 299);
+		EXPECT_TRUE(in_dma(in_zone.data())) << "the DMA container took over a buffer outside the DMA zone";
+	}
+	EXPECT_EQ(kmm_validate(), 0u);
+	EXPECT_EQ(kmm_slab_validate(), 0u);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	kmm_shutdown();
+	kmm_set_report_hook(nullptr, nullptr);
 }
 
 TEST_F(KmmPmr, AForeignPointerIsReportedAndRefusedAsByKfree)

@@ -18,12 +18,16 @@
  *     kfree knows the block; a pointer kmm never handed out is reported
  *     and refused as by kfree).
  *   is_equal: true for the same object. Built with RTTI, also for any
- *     other KmallocResource (each frees the others' blocks), whatever its
- *     gfp. Without RTTI (-fno-rtti) it cannot tell another KmallocResource
- *     from a foreign resource and answers false: std::pmr containers over
- *     two distinct KmallocResources then count as having unequal
- *     allocators (a move assignment moves element by element; swapping
- *     them is undefined), so share one resource (kmalloc_resource()).
+ *     other KmallocResource of the same zone: both with GFP_DMA or both
+ *     without (each frees the others' blocks, but a container over a
+ *     GFP_DMA resource must not take over a block from outside the DMA
+ *     zone, which a move assignment between equal allocators does: unequal,
+ *     it moves element by element into a block of its own). Without RTTI
+ *     (-fno-rtti) it cannot tell another KmallocResource from a foreign
+ *     resource and answers false: std::pmr containers over two distinct
+ *     KmallocResources then count as having unequal allocators (a move
+ *     assignment moves element by element; swapping them is undefined), so
+ *     share one resource (kmalloc_resource()).
  * kmm::kmalloc_resource(): one GFP_KERNEL instance, like
  *   std::pmr::new_delete_resource().
  *
@@ -62,7 +66,8 @@ private:
 		if (this == &other)
 			return true;
 #if defined(__cpp_rtti)
-		return dynamic_cast<const KmallocResource *>(&other) != nullptr;
+		const auto *k = dynamic_cast<const KmallocResource *>(&other);
+		return k != nullptr && ((k->gfp_ ^ gfp_) & __GFP_DMA) == 0;
 #else
 		return false;
 #endif
