@@ -15,19 +15,11 @@
 #include "../lib/cxx_new.h"
 
 #include "../lib/libc_shim.h"
-#include "ktest_shared.h" /* tests/shared: take_all_pages */
+#include "ktest_shared.h" /* tests/shared: take_all_pages, filled */
 
 namespace {
 
 uintptr_t addr(const void *p) { return reinterpret_cast<uintptr_t>(p); }
-
-bool holds(const unsigned char *p, size_t n, unsigned char value)
-{
-	for (size_t i = 0; i < n; ++i)
-		if (p[i] != value)
-			return false;
-	return true;
-}
 
 void malloc_family(struct ktest *t)
 {
@@ -244,7 +236,7 @@ void realloc_shrink_never_takes_a_larger_block(struct ktest *t)
 	unsigned char *q = static_cast<unsigned char *>(realloc(p, 90));
 	KTEST_ASSERT_NOT_NULL(t, q);
 	KTEST_EXPECT_LE(t, ksize(q), old);
-	KTEST_EXPECT_TRUE(t, holds(q, 90, 0x42));
+	KTEST_EXPECT_TRUE(t, ktest_shared::filled(q, 90, 0x42));
 	free(q);
 	while (held != nullptr) {
 		void *next = *static_cast<void **>(held);
@@ -501,7 +493,7 @@ void failures_set_errno_and_lose_nothing(struct ktest *t)
 	g_errno = 0;
 	KTEST_EXPECT_NULL(t, realloc(p, too_big));
 	KTEST_EXPECT_EQ(t, g_errno, kEnomem);
-	KTEST_EXPECT_TRUE(t, holds(p, 40, 0x77));
+	KTEST_EXPECT_TRUE(t, ktest_shared::filled(p, 40, 0x77));
 	KTEST_EXPECT_GE(t, ksize(p), 40);
 	g_errno = 0;
 	KTEST_EXPECT_NULL(t, reallocf(p, too_big)); /* frees p */

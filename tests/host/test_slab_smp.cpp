@@ -667,8 +667,10 @@ TEST(SlabSmpReclaim, CreateAndDestroyOnTwoCpusAtOnce)
 	EXPECT_EQ(w.free_pages(), free_before);
 }
 
-/* Holds the next reclaim walk at its hook (SlabAllocator's test hook)
- * until `go` is set: install(), start the walk, wait_held(). */
+/* Holds one reclaim walk at its hook (SlabAllocator's test hook) until
+ * `go` is set: start(w, walk) runs walk on a thread of its own (another
+ * CPU slot), returns once that walk waits at the hook, and takes the hook
+ * away, so that no other walk is held. */
 struct WalkGate {
 	std::atomic<int> in{0}, go{0};
 	static void hook(void *arg)
@@ -678,11 +680,14 @@ struct WalkGate {
 		while (g->go.load() == 0)
 			std::this_thread::yield();
 	}
-	void install(SlabWorld &w) { w.slab.set_reclaim_walk_hook(&WalkGate::hook, this); }
-	void wait_held() const
+	template <typename F> std::thread start(SlabWorld &w, F walk)
 	{
+		w.slab.set_reclaim_walk_hook(&WalkGate::hook, this);
+		std::thread walker(walk);
 		while (in.load() == 0)
 			std::this_thread::yield();
+		w.slab.set_reclaim_walk_hook(nullptr, nullptr);
+		return walker;
 	}
 };
 
@@ -703,10 +708,7 @@ TEST(SlabSmpReclaim, ASecondDestroyAlsoWaitsForAWalkThatBeganBeforeTheFirst)
 	ASSERT_NE(a, nullptr);
 	ASSERT_NE(b, nullptr);
 	WalkGate gate;
-	gate.install(w);
-	std::thread walker([&] { w.slab.shrink_all(); }); /* counted, then held */
-	gate.wait_held();
-	w.slab.set_reclaim_walk_hook(nullptr, nullptr); /* only this walk */
+	std::thread walker = gate.start(w, [&] { w.slab.shrink_all(); }); /* counted, then held */
 	const unsigned long epoch = w.slab.reclaim_epoch();
 	std::atomic<bool> a_done{false}, b_done{false};
 	std::thread da([&] {
@@ -749,14 +751,11 @@ TEST(SlabSmpReclaim, DestroyWithIrqsMaskedServesTheCallOfTheWalkItWaitsFor)
 	ASSERT_NE(victim, nullptr);
 	ASSERT_NE(other, nullptr);
 	WalkGate gate;
-	gate.install(w);
 	std::atomic<bool> walked{false}, destroyed{false};
-	std::thread walker([&] { /* a CPU slot of its own */
+	std::thread walker = gate.start(w, [&] {
 		w.slab.shrink_all();
 		walked = true;
 	});
-	gate.wait_held();
-	w.slab.set_reclaim_walk_hook(nullptr, nullptr);
 	const unsigned long epoch = w.slab.reclaim_epoch();
 	std::thread destroyer([&] { /* another slot: "IRQs masked" there */
 		kmm_host_cpu_hold();

@@ -18,6 +18,7 @@ extern "C" const char kmm_rodata_start[] __attribute__((weak));
 namespace {
 
 using ktest_shared::addr_of;
+using ktest_shared::filled;
 using ktest_shared::give_back;
 using ktest_shared::kQuiet;
 using ktest_shared::take_all_pages;
@@ -123,15 +124,6 @@ void kzalloc_zeroes(struct ktest *t)
 		KTEST_EXPECT_EQ(t, nonzero, 0);
 		kfree(p);
 	}
-}
-
-bool filled(const void *p, size_t n, unsigned char value)
-{
-	const unsigned char *b = static_cast<const unsigned char *>(p);
-	for (size_t i = 0; i < n; ++i)
-		if (b[i] != value)
-			return false;
-	return true;
 }
 
 void krealloc_cases(struct ktest *t)

@@ -65,6 +65,16 @@ inline void give_back(void *chain)
 
 inline uintptr_t addr_of(const void *p) { return reinterpret_cast<uintptr_t>(p); }
 
+/* Whether all n bytes at p are `value`. */
+inline bool filled(const void *p, size_t n, unsigned char value)
+{
+	const unsigned char *b = static_cast<const unsigned char *>(p);
+	for (size_t i = 0; i < n; ++i)
+		if (b[i] != value)
+			return false;
+	return true;
+}
+
 } // namespace ktest_shared
 
 #endif /* KMM_TESTS_SHARED_KTEST_SHARED_H */

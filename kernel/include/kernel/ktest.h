@@ -104,25 +104,18 @@ inline int ktest_order(ktest_val a, ktest_val b)
 	return a.bits < b.bits ? -1 : (a.bits > b.bits ? 1 : 0);
 }
 
+/* |v|, for printing with its sign apart. */
+inline unsigned long long ktest_magnitude(ktest_val v) { return v.negative ? 0ull - v.bits : v.bits; }
+
 /* The failure line of KTEST_EXPECT_CMP: both values in decimal (signed
  * where negative) and in hex. Inline over ktest_fail, which the target
  * (kernel/ktest.cpp) and the host (tests/host/test_shared.cpp) define. */
 inline void ktest_fail_cmp(struct ktest *t, const char *file, int line, const char *a, const char *op,
 			   const char *b, ktest_val va, ktest_val vb)
 {
-	const long long sa = static_cast<long long>(va.bits), sb = static_cast<long long>(vb.bits);
-	if (va.negative && vb.negative)
-		ktest_fail(t, file, line, "expected %s %s %s: %lld vs %lld (%#llx vs %#llx)", a, op, b, sa, sb,
-			   va.bits, vb.bits);
-	else if (va.negative)
-		ktest_fail(t, file, line, "expected %s %s %s: %lld vs %llu (%#llx vs %#llx)", a, op, b, sa, vb.bits,
-			   va.bits, vb.bits);
-	else if (vb.negative)
-		ktest_fail(t, file, line, "expected %s %s %s: %llu vs %lld (%#llx vs %#llx)", a, op, b, va.bits, sb,
-			   va.bits, vb.bits);
-	else
-		ktest_fail(t, file, line, "expected %s %s %s: %llu vs %llu (%#llx vs %#llx)", a, op, b, va.bits,
-			   vb.bits, va.bits, vb.bits);
+	ktest_fail(t, file, line, "expected %s %s %s: %s%llu vs %s%llu (%#llx vs %#llx)", a, op, b,
+		   va.negative ? "-" : "", ktest_magnitude(va), vb.negative ? "-" : "", ktest_magnitude(vb), va.bits,
+		   vb.bits);
 }
 
 #define KTEST_EXPECT_TRUE(t, cond)                                                                  \
