@@ -10,7 +10,7 @@
 #   ./run.sh bench            the benchmark suite (a few minutes): kmm vs
 #                             newlib/newlib-nano on mps2-an385 (QEMU,
 #                             instructions) and vs glibc/jemalloc/tcmalloc/
-#                             mimalloc on the host; writes docs/results/*.json
+#                             mimalloc on the host; writes tests/bench/results/*.json
 #                             and regenerates docs/PERFORMANCE.md + docs/img/
 #
 # Exit status is the firmware's: 0 = self-tests and workload passed.
@@ -30,7 +30,7 @@ case "${1:-}" in
       gnuplot-nox python3 valgrind
     KMM_JOBS="${KMM_JOBS:-2}" tools/bench_suite.sh
     KMM_JOBS="${KMM_JOBS:-2}" tools/bench_host.sh
-    exec python3 tools/bench_report.py report docs/results docs ;;
+    exec python3 tools/bench_report.py report tests/bench/results docs ;;
   *) echo "run.sh: unknown mode '$1'" >&2; exit 2 ;;
 esac
 

@@ -4,7 +4,7 @@
 # runs kmm against glibc, jemalloc, tcmalloc and mimalloc, 1 and 2 threads,
 # workloads a–c; then the x86-64 instruction counts of
 # tests/bench/slab_instructions.sh (callgrind: kmem_cache and kmalloc pairs,
-# slot step, kmm vs glibc); writes docs/results/host-x86_64.json
+# slot step, kmm vs glibc); writes tests/bench/results/host-x86_64.json
 # (tools/bench_report.py host, callgrind). Logs: build/bench/host/.
 #
 # kmm's 2-thread runs are gated: a ThreadSanitizer build of bench_compare
@@ -49,12 +49,12 @@ fi
 "$BIN" "${smp[@]}" --benchmark_min_time=0.2 --benchmark_repetitions=3 \
 	--benchmark_report_aggregates_only=true --benchmark_out="$LOGS/bench_compare.json" \
 	--benchmark_out_format=json | tee "$LOGS/bench_compare.txt"
-mkdir -p docs/results
-python3 tools/bench_report.py host "$LOGS/bench_compare.json" docs/results/host-x86_64.json
+mkdir -p tests/bench/results
+python3 tools/bench_report.py host "$LOGS/bench_compare.json" tests/bench/results/host-x86_64.json
 
 # Instruction counts (callgrind, exact, load-independent): kmem_cache pair,
 # kmalloc+kfree pairs at 16/64/256/1024 against glibc's malloc+free, the
 # slot step (tests/bench/slab_instructions.sh over bench_slab, ~1 min).
 cmake --build --preset host-release -j "$JOBS" --target bench_slab >/dev/null
 tests/bench/slab_instructions.sh build/host-release/tests/bench/bench_slab | tee "$LOGS/callgrind.txt"
-python3 tools/bench_report.py callgrind "$LOGS/callgrind.txt" docs/results/host-x86_64.json
+python3 tools/bench_report.py callgrind "$LOGS/callgrind.txt" tests/bench/results/host-x86_64.json

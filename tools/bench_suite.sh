@@ -5,14 +5,14 @@
 # QEMU with -icount shift=7 (bench_probe.h: the CMSDK timer then resolves
 # one instruction), once for the speed workloads and once per RAM size for
 # the utilisation at first failure, and writes the figures to
-# docs/results/mps2-an385.json (tools/bench_report.py target). Logs:
+# tests/bench/results/mps2-an385.json (tools/bench_report.py target). Logs:
 # build/bench/target/. A benchmark, not a test: nothing fails on a number.
 #
 #   tools/bench_suite.sh             full run (~10 s of QEMU)
 #   tools/bench_suite.sh --smoke     1/200 of the steps, one RAM size;
 #                                    logs in build/bench/target-smoke and
 #                                    its JSON in build/bench/smoke/results,
-#                                    docs/results untouched (./test.sh)
+#                                    tests/bench/results untouched (./test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS="${KMM_JOBS:-2}"
@@ -61,8 +61,8 @@ for a in "${allocs[@]}"; do
 done
 [ $rc -eq 0 ] || exit $rc
 if [ $SMOKE -eq 0 ]; then
-	mkdir -p docs/results
-	python3 tools/bench_report.py target "$LOGS" docs/results/$BOARD.json
+	mkdir -p tests/bench/results
+	python3 tools/bench_report.py target "$LOGS" tests/bench/results/$BOARD.json
 else
 	mkdir -p build/bench/smoke/results
 	python3 tools/bench_report.py target "$LOGS" build/bench/smoke/results/$BOARD.json

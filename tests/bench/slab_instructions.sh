@@ -13,7 +13,7 @@
 # KMM_CALLGRIND_N1 / KMM_CALLGRIND_N2 override the two n (1M, 2M): the
 # smoke run of ./test.sh bench uses tiny ones (pipeline only, not figures).
 # ./run.sh bench (tools/bench_host.sh) records the output in
-# docs/results/host-x86_64.json (tools/bench_report.py callgrind).
+# tests/bench/results/host-x86_64.json (tools/bench_report.py callgrind).
 set -eu
 BIN=${1:-build-bench-slab/tests/bench/bench_slab}
 [ $# -gt 0 ] && shift
