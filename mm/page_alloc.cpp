@@ -451,13 +451,27 @@ inline bool PageAllocator::free_ok(const struct page *head, unsigned order, Page
 	return state_ok && order == head->order;
 }
 
-__attribute__((noinline)) bool PageAllocator::check_free_locked(struct page *head, unsigned order,
-								 PageState expect, const Region *&region)
+/* A report of free_exact's begins with the call and its arguments (one
+ * of its blocks and that block's order are not what the caller passed). */
+void PageAllocator::exact_context(char (&out)[kExactContextLen], uintptr_t addr, size_t size)
 {
+	format(out, sizeof out, "free_pages_exact of %#lx size %zu: ", static_cast<unsigned long>(addr), size);
+}
+
+/* exact_size != 0: a block of free_pages_exact(exact_addr, exact_size),
+ * whose reports name that call (exact_context). */
+__attribute__((noinline)) bool PageAllocator::check_free_locked(struct page *head, unsigned order,
+								 PageState expect, const Region *&region,
+								 uintptr_t exact_addr, size_t exact_size)
+{
+	char context[kExactContextLen] = ""; /* formatted on the report paths only */
+	if (exact_size != 0 && !free_ok(head, order, expect, region))
+		exact_context(context, exact_addr, exact_size);
 	region = region_of(head);
 	if (region == nullptr || (reinterpret_cast<uintptr_t>(head) - reinterpret_cast<uintptr_t>(region->pages))
 				% sizeof(struct page) != 0) {
-		reporter_->bug(kWho, "free of page descriptor %p that kmm does not manage", static_cast<void *>(head));
+		reporter_->bug(kWho, "%sfree of page descriptor %p that kmm does not manage", context,
+			       static_cast<void *>(head));
 		return false;
 	}
 	uintptr_t addr = region->address(head);
@@ -469,20 +483,20 @@ __attribute__((noinline)) bool PageAllocator::check_free_locked(struct page *hea
 					     : state == expect;
 	if (!state_ok) {
 		if (state == kFree || state == kPcp)
-			reporter_->bug(kWho, "double free of page %#lx (pfn %#lx, order %u)",
+			reporter_->bug(kWho, "%sdouble free of page %#lx (pfn %#lx, order %u)", context,
 				       static_cast<unsigned long>(addr), static_cast<unsigned long>(region->pfn(head)), order);
 		else if (state == kExact)
-			reporter_->bug(kWho, "free of page %#lx (pfn %#lx, order %u) that belongs to alloc_pages_exact: "
+			reporter_->bug(kWho, "%sfree of page %#lx (pfn %#lx, order %u) that belongs to alloc_pages_exact: "
 					     "use free_pages_exact",
-				       static_cast<unsigned long>(addr), static_cast<unsigned long>(region->pfn(head)), order);
+				       context, static_cast<unsigned long>(addr), static_cast<unsigned long>(region->pfn(head)), order);
 		else
-			reporter_->bug(kWho, "free of page %#lx (pfn %#lx, order %u) that is %s, not %s",
+			reporter_->bug(kWho, "%sfree of page %#lx (pfn %#lx, order %u) that is %s, not %s", context,
 				       static_cast<unsigned long>(addr), static_cast<unsigned long>(region->pfn(head)),
 				       order, state_name(state), state_name(expect));
 		return false;
 	}
 	if (order != head->order) {
-		reporter_->bug(kWho, "free of page %#lx with order %u, allocated with order %u",
+		reporter_->bug(kWho, "%sfree of page %#lx with order %u, allocated with order %u", context,
 			       static_cast<unsigned long>(addr), order, head->order);
 		return false;
 	}
@@ -587,6 +601,11 @@ void *PageAllocator::alloc_exact(size_t size, gfp_t gfp)
 					static_cast<unsigned long>(kPageSize << kMaxOrder));
 		return nullptr;
 	}
+	if ((gfp & ~KMM_GFP_VALID_MASK) != 0) { /* as alloc() would, but naming this call and its size */
+		reporter_->bug(kWho, "alloc_pages_exact: invalid gfp flags %#x (size %zu)", gfp, size);
+		reporter_->finish_bug();
+		return nullptr;
+	}
 	unsigned order = size_to_order(size);
 	size_t pages = (size + kPageMask) >> kPageShift;
 	struct page *head = alloc(gfp & ~(__GFP_COMP | __GFP_ZERO), order);
@@ -642,11 +661,23 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 	}
 	struct page *head = r->page_at(a);
 	bool ok = true;
+	char context[kExactContextLen]; /* the reports below */
 	{
 		LockGuard guard(lock_);
 		const Region *region;
+		uint8_t state = page_state(head);
+		if (state == kAllocated || state == kCompound) {
+			/* check_free_locked takes a kAllocated block for a block
+			 * past the allocation's end ("size does not match"); at its
+			 * start it is a block from alloc_pages */
+			exact_context(context, a, size);
+			reporter_->bug(kWho, "%spage %#lx (pfn %#lx, order %u) belongs to alloc_pages: use free_pages or "
+					     "__free_pages", context, static_cast<unsigned long>(a),
+				       static_cast<unsigned long>(r->pfn(head)), head->order);
+			ok = false;
+		}
 		for_each_exact_block(pages, [&](size_t idx, unsigned o) {
-			if (ok && !check_free_locked(head + idx, o, kExact, region))
+			if (ok && !check_free_locked(head + idx, o, kExact, region, a, size))
 				ok = false;
 		});
 		/* The blocks must be exactly those alloc_exact marked: all of
@@ -660,8 +691,8 @@ bool PageAllocator::free_exact(void *addr, size_t size)
 		if (after < r->nr_pages && page_state(&r->pages[after]) == kExact && r->pages[after].next == head)
 			marks_ok = false;
 		if (ok && !marks_ok) {
-			reporter_->bug(kWho, "free_pages_exact of %#lx size %zu: size does not match the allocation",
-				       static_cast<unsigned long>(a), size);
+			exact_context(context, a, size);
+			reporter_->bug(kWho, "%ssize does not match the allocation", context);
 			ok = false;
 		}
 		if (ok) /* claimed, as free_general does: a second free_pages_exact meanwhile is refused */

@@ -245,7 +245,10 @@ private:
 	/* The free checks: free_ok is the inline, lock-free test of the fast
 	 * path; check_free_locked reports what is wrong (slow path). */
 	bool free_ok(const struct page *head, unsigned order, PageState expect, const Region *&region) const;
-	bool check_free_locked(struct page *head, unsigned order, PageState expect, const Region *&region);
+	bool check_free_locked(struct page *head, unsigned order, PageState expect, const Region *&region,
+			       uintptr_t exact_addr = 0, size_t exact_size = 0);
+	static constexpr size_t kExactContextLen = 72;
+	static void exact_context(char (&out)[kExactContextLen], uintptr_t addr, size_t size);
 	void set_tails(struct page *head, unsigned order, PageState tail_state);
 	void poison_block(const struct page *head, unsigned order);
 	void check_poison(struct page *head, unsigned order);

@@ -233,11 +233,15 @@ TEST_F(BuddyMisuse, FreePagesExactOfABadAddress)
 	expect_refused([&] { return pa.free_exact(v, 2 * kPageSize); }, hex(a), "double free");
 }
 
+/* Named as what it is (it used to read "size does not match the
+ * allocation", whatever the size). */
 TEST_F(BuddyMisuse, FreePagesExactOfABlockFromAllocPages)
 {
 	struct page *p = pa.alloc(GFP_KERNEL, 1);
 	expect_refused([&] { return pa.free_exact(pa.page_address(p), 2 * kPageSize); }, hex(addr(p)),
-		       "size does not match");
+		       "free_pages_exact of " + hex(addr(p)) + " size " + std::to_string(2 * kPageSize) + ": page " +
+			       hex(addr(p)) + " (pfn ");
+	EXPECT_EQ(t.cap.count_containing("order 1) belongs to alloc_pages: use free_pages or __free_pages"), 1u);
 	EXPECT_TRUE(pa.free(p, 1));
 }
 

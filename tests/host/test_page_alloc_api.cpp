@@ -549,7 +549,15 @@ TEST_F(PageApi, InvalidGfpBitsAreReportedEvenWithNowarn)
 	EXPECT_EQ(get_zeroed_page(bad), 0ul);
 	EXPECT_EQ(alloc_pages_exact(3 * kPage, bad), nullptr);
 	EXPECT_EQ(kmm_bug_count(), 5u);
-	EXPECT_EQ(cap.count_containing("BUG page_alloc: alloc_pages: invalid gfp flags"), 5u);
+	/* alloc_pages_exact's report names it, with the size it was given
+	 * (it used to be reported as alloc_pages, with the order kmm derived
+	 * from the size). */
+	EXPECT_EQ(cap.count_containing("BUG page_alloc: alloc_pages: invalid gfp flags"), 4u);
+	EXPECT_EQ(cap.count_containing("BUG page_alloc: alloc_pages_exact: invalid gfp flags " + hex(bad) + " (size " +
+				       std::to_string(3 * kPage) + ")"),
+		  1u)
+		<< cap.last();
+	EXPECT_EQ(cap.lines.size(), 5u);
 	EXPECT_EQ(kmm_free_pages(), free0);
 	EXPECT_EQ(kmm_validate(), 0u);
 	/* A valid __GFP_NOWARN request that fails stays quiet. */
@@ -573,6 +581,38 @@ TEST_F(PageApi, FreePagesExactWithAWrongSizeIsRefused)
 	free_pages_exact(v, 5 * kPage);
 	EXPECT_EQ(kmm_free_pages(), kmm_managed_pages());
 	EXPECT_EQ(kmm_bug_count(), 4u);
+}
+
+/* free_pages_exact's reports name the call and its figures, as its other
+ * reports do: a double free used to read as a plain free's ("double free of
+ * page … order 1", the order of one of its blocks), and a block from
+ * alloc_pages as "size does not match the allocation". */
+TEST_F(PageApi, FreePagesExactReportsNameTheCall)
+{
+	boot_blocks(1);
+	void *e = alloc_pages_exact(3 * kPage, GFP_KERNEL);
+	ASSERT_NE(e, nullptr);
+	auto a = reinterpret_cast<uintptr_t>(e);
+	free_pages_exact(e, 3 * kPage);
+	expect_refused([&] { free_pages_exact(e, 3 * kPage); }, a,
+		       "free_pages_exact of " + hex(a) + " size " + std::to_string(3 * kPage) + ": double free of page " +
+			       hex(a));
+	unsigned long p = __get_free_pages(GFP_KERNEL, 2);
+	ASSERT_NE(p, 0ul);
+	expect_refused([&] { free_pages_exact(reinterpret_cast<void *>(p), 4 * kPage); }, p,
+		       "free_pages_exact of " + hex(p) + " size " + std::to_string(4 * kPage) + ": page " + hex(p) +
+			       " (pfn ");
+	EXPECT_NE(cap.lines[0].find("order 2) belongs to alloc_pages: use free_pages"), std::string::npos)
+		<< cap.lines[0];
+	struct page *c = alloc_pages(GFP_KERNEL | __GFP_COMP, 1);
+	auto ca = reinterpret_cast<uintptr_t>(page_address(c));
+	expect_refused([&] { free_pages_exact(page_address(c), 2 * kPage); }, ca,
+		       "free_pages_exact of " + hex(ca) + " size " + std::to_string(2 * kPage) + ": page " + hex(ca));
+	free_pages(p, 2);
+	__free_pages(c, 1);
+	EXPECT_EQ(kmm_free_pages(), kmm_managed_pages());
+	EXPECT_EQ(kmm_validate(), 0u);
+	EXPECT_EQ(kmm_bug_count(), 3u);
 }
 
 /* alloc_pages_exact's blocks go back only through free_pages_exact: a
