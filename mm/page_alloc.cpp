@@ -290,6 +290,13 @@ inline struct page *PageAllocator::finish_alloc(struct page *p, gfp_t gfp, unsig
 	return p;
 }
 
+__attribute__((noinline, cold)) void PageAllocator::report_bad_alloc(gfp_t gfp, unsigned order, const char *who)
+{
+	reporter_->bug(kWho, "%s: invalid %s (order %u, gfp %#x; max order %u)", who,
+		       order > kMaxOrder ? "order" : "gfp flags", order, gfp, kMaxOrder);
+	reporter_->finish_bug();
+}
+
 /* Bad arguments, or no block in the request's own zone: zone fallback,
  * then memory pressure. A Normal request takes DMA memory only when Normal
  * memory is exhausted (gfp.h), so every CPU's Normal per-CPU lists go back
@@ -302,10 +309,8 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 	/* Misuse, not a failed allocation: reported even under __GFP_NOWARN,
 	 * which only silences the out-of-memory warning below (as Linux's
 	 * kmalloc_fix_flags and kmm's slab layer warn whatever the flags). */
-	if (order > kMaxOrder || (gfp & ~KMM_GFP_VALID_MASK) != 0) {
-		reporter_->bug(kWho, "alloc_pages: invalid %s (order %u, gfp %#x; max order %u)",
-			       order > kMaxOrder ? "order" : "gfp flags", order, gfp, kMaxOrder);
-		reporter_->finish_bug();
+	if (!alloc_args_ok(gfp, order)) {
+		report_bad_alloc(gfp, order, "alloc_pages");
 		return nullptr;
 	}
 	/* Each try drains the per-CPU lists of `zone` (KMM_NR_ZONES: all of

@@ -125,6 +125,14 @@ public:
 		else
 			pcp_push_locked(pcp_[0], head, order, regions_[0]);
 	}
+	/* alloc()'s argument check, which it makes on its slow path only, for
+	 * a facade call that reports bad arguments as itself
+	 * (__get_free_pages); report_bad_alloc reports them as `who`. */
+	static bool alloc_args_ok(gfp_t gfp, unsigned order)
+	{
+		return order <= kMaxOrder && (gfp & ~KMM_GFP_VALID_MASK) == 0;
+	}
+	void report_bad_alloc(gfp_t gfp, unsigned order, const char *who);
 	/* free_pages(addr, order): checks that addr is a managed page start. */
 	bool free_addr(uintptr_t addr, unsigned order);
 	/* alloc_exact keeps ceil(size / page) pages as aligned kExact blocks

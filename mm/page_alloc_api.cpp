@@ -19,6 +19,24 @@ PageAllocator &global_pages() { return g_pages; }
 using kmm::g_pages;
 using kmm::g_reporter;
 
+/* __get_free_pages and get_zeroed_page: bad arguments are reported as the
+ * call made (alloc() would name alloc_pages). The cost: the two tests
+ * alloc() makes on its slow path only, made up front, on these two calls
+ * only (Cortex-M3, MinSizeRel: 16 instructions on the success path where
+ * there were 11; alloc_pages and alloc_page are unchanged). Passing the
+ * name down through alloc() instead would add a fifth argument, on the
+ * stack on ARM, to every call of the page allocator. */
+__attribute__((always_inline)) static inline unsigned long get_free_pages(gfp_t gfp, unsigned int order,
+								  const char *who)
+{
+	if (__builtin_expect(!kmm::PageAllocator::alloc_args_ok(gfp, order), 0)) {
+		g_pages.report_bad_alloc(gfp, order, who);
+		return 0;
+	}
+	struct page *p = g_pages.alloc(gfp & ~__GFP_COMP, order);
+	return p != nullptr ? reinterpret_cast<unsigned long>(g_pages.page_address(p)) : 0;
+}
+
 extern "C" {
 
 void kmm_set_report_hook(kmm_report_fn fn, void *ctx) { g_reporter.set_hook(fn, ctx); }
@@ -41,12 +59,8 @@ struct page *alloc_page(gfp_t gfp) { return alloc_pages(gfp, 0); }
 void __free_pages(struct page *page, unsigned int order) { g_pages.free(page, order); }
 void __free_page(struct page *page) { g_pages.free(page, 0); }
 
-unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
-{
-	struct page *p = g_pages.alloc(gfp & ~__GFP_COMP, order);
-	return p != nullptr ? reinterpret_cast<unsigned long>(g_pages.page_address(p)) : 0;
-}
-unsigned long get_zeroed_page(gfp_t gfp) { return __get_free_pages(gfp | __GFP_ZERO, 0); }
+unsigned long __get_free_pages(gfp_t gfp, unsigned int order) { return get_free_pages(gfp, order, "__get_free_pages"); }
+unsigned long get_zeroed_page(gfp_t gfp) { return get_free_pages(gfp | __GFP_ZERO, 0, "get_zeroed_page"); }
 void free_pages(unsigned long addr, unsigned int order) { g_pages.free_addr(addr, order); }
 void free_page(unsigned long addr) { g_pages.free_addr(addr, 0); }
 void *alloc_pages_exact(size_t size, gfp_t gfp) { return g_pages.alloc_exact(size, gfp); }
