@@ -8,6 +8,13 @@
  *   * new: kmalloc of at least KMM_LIBC_SHIM_MIN_ALIGN bytes (so size 0 is
  *     a unique object, and every result is aligned to that); an alignment
  *     above it goes through kmm_libc_aligned_alloc (see there).
+ *   * An align_val_t that is not a power of two (0 included; the compiler
+ *     never passes one, only an explicit call can) is misuse, not out of
+ *     memory: the nothrow forms return NULL, the others panic with
+ *     "operator new: alignment is not a power of two (std::align_val_t)";
+ *     neither calls the new_handler. (Those at or below the minimum, 3 or
+ *     12, used to be served as a plain new; the others panicked as "out of
+ *     memory".)
  *   * Out of memory: as the standard says, every form calls the installed
  *     std::new_handler (std::set_new_handler) and retries for as long as
  *     one is installed (a handler frees memory, or uninstalls itself).
@@ -21,6 +28,13 @@
  *   * delete: kfree, whatever the form; size and alignment are not needed
  *     (kmm finds the object from its page descriptor) and kfree reports and
  *     refuses a pointer it never handed out.
+ *   * The sized forms do not check the size against the block, on purpose
+ *     (docs/BARE_METAL.md): size <= ksize(p) would repeat kfree's lookup of
+ *     the object on every delete of a complete type (the sized form is what
+ *     the compiler calls), and it catches little: ksize is the class size
+ *     (a 20-byte object passes any size up to 32), and the usual wrong-type
+ *     delete, a derived object through a base pointer without a virtual
+ *     destructor, passes a smaller size, which that test cannot see.
  *
  * Freestanding: <new> where the toolchain has C++ headers (arm-none-eabi),
  * else the declarations of kernel/lib/cxx_new.h (riscv64-unknown-elf).
@@ -64,14 +78,24 @@ void *allocate(size_t size)
 	return p;
 }
 
+bool power_of_two(std::align_val_t align)
+{
+	size_t a = static_cast<size_t>(align);
+	return a != 0 && (a & (a - 1)) == 0;
+}
+
+/* NULL for an alignment that is not a power of two (the standard's
+ * precondition), small ones included: misuse, not out of memory, so no
+ * new_handler and no retry. */
 void *allocate_aligned(size_t size, std::align_val_t align)
 {
 	size_t a = static_cast<size_t>(align);
+	if (__builtin_expect(!power_of_two(align), 0))
+		return nullptr;
 	if (a <= KMM_LIBC_SHIM_MIN_ALIGN)
 		return allocate(size);
 	void *p;
-	/* A bad alignment (not a power of two) is not out of memory: no retry. */
-	while ((p = kmm_libc_aligned_alloc(a, size)) == nullptr && (a & (a - 1)) == 0 && handled_failure()) {
+	while ((p = kmm_libc_aligned_alloc(a, size)) == nullptr && handled_failure()) {
 	}
 	return p;
 }
@@ -92,6 +116,17 @@ void *or_panic(void *p)
 	return p;
 }
 
+/* The aligned forms: a NULL from a bad alignment says so. */
+void *or_panic(void *p, std::align_val_t align)
+{
+	if (__builtin_expect(p == nullptr, 0)) {
+		if (!power_of_two(align))
+			kmm_arch_panic("operator new: alignment is not a power of two (std::align_val_t)");
+		out_of_memory();
+	}
+	return p;
+}
+
 } // namespace
 
 __attribute__((weak)) std::new_handler std::set_new_handler(std::new_handler handler) noexcept
@@ -108,8 +143,8 @@ void *operator new(size_t size) { return or_panic(allocate(size)); }
 void *operator new[](size_t size) { return or_panic(allocate(size)); }
 void *operator new(size_t size, const std::nothrow_t &) noexcept { return allocate(size); }
 void *operator new[](size_t size, const std::nothrow_t &) noexcept { return allocate(size); }
-void *operator new(size_t size, std::align_val_t align) { return or_panic(allocate_aligned(size, align)); }
-void *operator new[](size_t size, std::align_val_t align) { return or_panic(allocate_aligned(size, align)); }
+void *operator new(size_t size, std::align_val_t align) { return or_panic(allocate_aligned(size, align), align); }
+void *operator new[](size_t size, std::align_val_t align) { return or_panic(allocate_aligned(size, align), align); }
 void *operator new(size_t size, std::align_val_t align, const std::nothrow_t &) noexcept
 {
 	return allocate_aligned(size, align);

@@ -339,6 +339,32 @@ void give_up_after_two_calls()
 		std::set_new_handler(nullptr);
 }
 
+/* An alignment that is not a power of two is misuse, not out of memory:
+ * the nothrow aligned forms return NULL without calling the new_handler
+ * (one at or below KMM_LIBC_SHIM_MIN_ALIGN — 0, 3, 12 on 64-bit — used to
+ * be served as a plain new), and the throwing forms panic saying so
+ * ("operator new: alignment is not a power of two"), where they said
+ * "out of memory" (new_delete.cpp; a panic ends the image, so that half is
+ * not run here). */
+void aligned_new_with_a_bad_alignment_fails(struct ktest *t)
+{
+	kmm_slab_shrink_all();
+	kmm_drain_pages();
+	const size_t free0 = kmm_free_pages();
+	g_handler_calls = 0;
+	std::new_handler old = std::set_new_handler(give_up_after_two_calls);
+	const size_t bad[] = {0, 3, 12, 24, 3 * PAGE_SIZE};
+	for (size_t a : bad) {
+		KTEST_EXPECT_NULL(t, ::operator new(40, std::align_val_t{a}, std::nothrow));
+		KTEST_EXPECT_NULL(t, ::operator new[](40, std::align_val_t{a}, std::nothrow));
+	}
+	std::set_new_handler(old);
+	KTEST_EXPECT_EQ(t, g_handler_calls, 0);
+	kmm_slab_shrink_all();
+	kmm_drain_pages();
+	KTEST_EXPECT_EQ(t, kmm_free_pages(), free0);
+}
+
 void new_handler_is_called_and_new_retries(struct ktest *t)
 {
 	kmm_slab_shrink_all();
@@ -550,6 +576,7 @@ const ktest_case cases[] = {
 	{"realloc_of_foreign_pointer_reported_once", realloc_of_foreign_pointer_reported_once},
 	{"cxx_new_delete_forms", cxx_new_delete_forms},
 	{"new_handler_is_called_and_new_retries", new_handler_is_called_and_new_retries},
+	{"aligned_new_with_a_bad_alignment_fails", aligned_new_with_a_bad_alignment_fails},
 	{"mallinfo_trim_and_mallopt", mallinfo_trim_and_mallopt},
 	{"failures_set_errno_and_lose_nothing", failures_set_errno_and_lose_nothing},
 	{"free_of_foreign_pointer_refused", free_of_foreign_pointer_refused},
