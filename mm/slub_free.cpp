@@ -84,8 +84,22 @@ struct page *SlabAllocator::find_slab(const void *x, const char *who, const char
 		return nullptr;
 	}
 	if (head_state != kSlab && head_state != kSlabCpu) {
-		reporter_.bug(who, "%s of pointer %p that kmm never handed out (it is in %s)", action, x,
-			      page_state_name(head_state));
+		/* a block the page allocator (or a large kmalloc) handed out is
+		 * live memory, just not a slab's: name the call that frees it */
+		const char *free_with = nullptr;
+		switch (head_state) {
+		case kAllocated:
+		case kCompound: free_with = "__free_pages or free_pages"; break;
+		case kExact: free_with = "free_pages_exact"; break;
+		case kLargeKmalloc: free_with = "kfree"; break;
+		default: break;
+		}
+		if (free_with != nullptr)
+			reporter_.bug(who, "%s of pointer %p, which is in %s, not in a slab: free it with %s", action,
+				      x, page_state_name(head_state), free_with);
+		else
+			reporter_.bug(who, "%s of pointer %p that kmm never handed out (it is in %s)", action, x,
+				      page_state_name(head_state));
 		reporter_.finish_bug();
 		return nullptr;
 	}

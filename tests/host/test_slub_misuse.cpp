@@ -81,13 +81,20 @@ TEST_F(SlabMisuse, ForeignPointer)
 	static long outside[4];
 	expect_refused([&] { slab.free(s, &outside[1]); }, "victim", &outside[1], "never handed out");
 	expect_refused([&] { slab.kfree(&outside[1]); }, "kmalloc", &outside[1], "never handed out");
-	/* managed memory that is not a slab: a page from the page allocator */
+	/* managed memory that is not a slab: a page from the page allocator,
+	 * live memory the report sends to the call that frees it */
 	struct page *pg = pa.alloc(GFP_KERNEL, 0);
 	void *addr = pa.page_address(pg);
-	expect_refused([&] { slab.free(s, addr); }, "victim", addr, "never handed out");
+	expect_refused([&] { slab.free(s, addr); }, "victim", addr,
+		       "in a page from alloc_pages, not in a slab: free it with __free_pages or free_pages");
 	expect_refused([&] { slab.kfree(static_cast<char *>(addr) + 8); }, "kmalloc", static_cast<char *>(addr) + 8,
-		       "never handed out");
+		       "in a page from alloc_pages, not in a slab: free it with __free_pages or free_pages");
 	pa.free(pg, 0);
+	void *exact = pa.alloc_exact(3 * KMM_PAGE_SIZE, GFP_KERNEL);
+	ASSERT_NE(exact, nullptr);
+	expect_refused([&] { slab.kfree(exact); }, "kmalloc", exact,
+		       "in a page from alloc_pages_exact, not in a slab: free it with free_pages_exact");
+	pa.free_exact(exact, 3 * KMM_PAGE_SIZE);
 }
 
 TEST_F(SlabMisuse, PointerIntoTheMiddleOfAnObject)
