@@ -62,8 +62,8 @@ slab_flags_t letter_flag(char c)
 	}
 }
 
-/* Does the cache list [p, end) (comma-separated; a trailing '*' matches a
- * prefix) name `name`? */
+/* Does the cache list [p, end) (comma-separated; a '*' ends the prefix
+ * to match, wherever it stands, as in Linux) name `name`? */
 bool list_names(const char *p, const char *end, const char *name)
 {
 	while (p < end) {
@@ -71,8 +71,10 @@ bool list_names(const char *p, const char *end, const char *name)
 		while (q < end && *q != ',')
 			++q;
 		size_t n = static_cast<size_t>(q - p);
-		bool prefix = n > 0 && p[n - 1] == '*';
-		size_t cmp = prefix ? n - 1 : n;
+		size_t cmp = 0;
+		while (cmp < n && p[cmp] != '*')
+			++cmp;
+		bool prefix = cmp < n;
 		size_t i = 0;
 		while (i < cmp && name[i] != '\0' && name[i] == p[i])
 			++i;
@@ -85,10 +87,14 @@ bool list_names(const char *p, const char *end, const char *name)
 
 } // namespace
 
+/* Linux's choice among blocks (Documentation/mm/slub.rst): the first
+ * block whose cache list names the cache, else the last block without a
+ * list; a block for every cache never adds to a listed one. */
 slab_flags_t parse_slub_debug(const char *options, const char *name, bool *ok)
 {
 	*ok = true;
-	slab_flags_t result = 0;
+	slab_flags_t every = 0, listed = 0;
+	bool named = false;
 	const char *p = options;
 	while (p != nullptr && *p != '\0') {
 		const char *end = p;
@@ -106,6 +112,8 @@ slab_flags_t parse_slub_debug(const char *options, const char *name, bool *ok)
 		bool all = true; /* no letters at all: Linux's "slub_debug" = FZPU */
 		for (const char *c = p; c < comma; ++c) {
 			if (*c == '-' || *c == ' ') {
+				if (*c == '-')
+					flags = 0; /* Linux: off, the letters before it too */
 				all = false;
 				continue;
 			}
@@ -117,12 +125,13 @@ slab_flags_t parse_slub_debug(const char *options, const char *name, bool *ok)
 		}
 		if (all)
 			flags = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
-		bool applies = comma == end || (name != nullptr && list_names(comma + 1, end, name));
-		if (applies)
-			result = flags; /* the last matching block wins */
+		if (comma == end)
+			every = flags;
+		else if (!named && name != nullptr && list_names(comma + 1, end, name))
+			listed = flags, named = true;
 		p = *end == ';' ? end + 1 : end;
 	}
-	return result;
+	return named ? listed : every;
 }
 
 /* ---- the boot option ---- */

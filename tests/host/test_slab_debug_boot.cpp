@@ -50,6 +50,32 @@ TEST(SlubDebugOption, Parses)
 	EXPECT_TRUE(ok);
 }
 
+/* Blocks are chosen as Linux chooses them (Documentation/mm/slub.rst):
+ * the first block with a cache list naming the cache, else the last
+ * block without a list. kmm used to take the last block that applied, a
+ * list or not: "U,dentry;FZ" gave dentry FZ, not U, and
+ * "Z,kmalloc-*;U,kmalloc-32" gave kmalloc-32 U, not Z. A '*' ends the
+ * compared prefix wherever it stands, and '-' clears the letters before
+ * it, as in Linux. */
+TEST(SlubDebugOption, BlocksChooseAsLinuxDoes)
+{
+	bool ok;
+	EXPECT_EQ(kmm::parse_slub_debug("U,dentry;FZ", "dentry", &ok), SLAB_STORE_USER);
+	EXPECT_EQ(kmm::parse_slub_debug("U,dentry;FZ", "inode", &ok), SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE);
+	EXPECT_EQ(kmm::parse_slub_debug("FZ;-,zs_handle,zspage", "zspage", &ok), 0u);
+	EXPECT_EQ(kmm::parse_slub_debug("FZ;-,zs_handle,zspage", "other", &ok), SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE);
+	EXPECT_EQ(kmm::parse_slub_debug("-,zs_handle;FZ", "zs_handle", &ok), 0u);
+	EXPECT_EQ(kmm::parse_slub_debug("Z,kmalloc-*;U,kmalloc-32", "kmalloc-32", &ok), SLAB_RED_ZONE);
+	EXPECT_EQ(kmm::parse_slub_debug("Z,kmalloc-*;U,kmalloc-32", "kmalloc-64", &ok), SLAB_RED_ZONE);
+	EXPECT_EQ(kmm::parse_slub_debug("Z;P;U,a", "b", &ok), SLAB_POISON) << "the last block for every cache";
+	EXPECT_EQ(kmm::parse_slub_debug("Z;P;U,a", "a", &ok), SLAB_STORE_USER);
+	EXPECT_EQ(kmm::parse_slub_debug("Z,kmal*-32", "kmalloc-64", &ok), SLAB_RED_ZONE) << "'*' ends the prefix";
+	EXPECT_EQ(kmm::parse_slub_debug("Z,kmal*-32", "kmem_cache", &ok), 0u);
+	EXPECT_EQ(kmm::parse_slub_debug("Z-", "a", &ok), 0u) << "'-' clears the letters before it";
+	EXPECT_EQ(kmm::parse_slub_debug("-Z", "a", &ok), SLAB_RED_ZONE);
+	EXPECT_TRUE(ok);
+}
+
 class SlabDebugBoot : public ::testing::Test, public kmm_test::SlabWorld {
 protected:
 	void boot_with(const char *options)
