@@ -588,8 +588,40 @@ bool SlabAllocator::check_freelist_locked(kmem_cache *s, struct page *slab, stru
 	return false;
 }
 
+namespace {
+
+/* validate_slab_cache found the free slot damaged (reported, patterns
+ * restored): it leaves the freelist and is leaked as debug_alloc_locked
+ * leaks one, counted in use and marked, so no allocation hands it to a
+ * new owner while the stale pointer that wrote it may write again, and
+ * a free through that pointer is refused. The freelist is sound (just
+ * repaired); the caller moves the slab to the list its count asks for.
+ * Lock held, slot open. */
+void leak_free_slot_locked(kmem_cache *s, struct page *slab, uintptr_t base, uintptr_t slot)
+{
+	void *x = bytes_at(slot);
+	void *next = get_freepointer(s, x);
+	void *head = freelist_decode(base, slab->freelist);
+	if (head == x) {
+		set_slab_freelist(slab, freelist_encode(base, next));
+	} else {
+		void *prev = head;
+		while (get_freepointer(s, prev) != x)
+			prev = get_freepointer(s, prev);
+		set_freepointer(s, prev, next);
+	}
+	set_slab_inuse(slab, slab->inuse + 1u);
+	set_orig(s, slot, s->object_size);
+	fill_red(s, slot, kRedActive);
+	set_track(s, slot, kTrackAlloc, nullptr);
+	mark_leaked(s, slot);
+}
+
+} // namespace
+
 /* One slab of s: its freelist (repair_freelist_locked), then, for a debug
- * cache, every slot's patterns. Lock held. */
+ * cache, every slot's patterns; a free object found damaged is leaked
+ * (leak_free_slot_locked). Lock held. */
 unsigned long SlabAllocator::validate_slab_locked(kmem_cache *s, struct page *slab, bool debug)
 {
 	unsigned long problems = repair_freelist_locked(s, slab, debug);
@@ -608,7 +640,14 @@ unsigned long SlabAllocator::validate_slab_locked(kmem_cache *s, struct page *sl
 			if (!free && (s->flags & SLAB_RED_ZONE) == 0)
 				continue;
 			open_slot(s, slot);
-			problems += check_slot_locked(s, slab, slot, free, false);
+			unsigned bad = check_slot_locked(s, slab, slot, free, false);
+			problems += bad;
+			if (free && bad != 0) {
+				reporter_.detail("FIX %s: Object %p leaked (damaged while free, never handed out)", s->name,
+						 reinterpret_cast<void *>(slot + s->red_left));
+				leak_free_slot_locked(s, slab, base, slot);
+				free = false;
+			}
 			if (free)
 				close_free(s, slot);
 			else

@@ -480,6 +480,73 @@ TEST_F(SlabDebug, WriteAfterFreeFoundOnAllocationLeaksTheObject)
 	still_works(s);
 }
 
+/* The same write after free found by validate_slab_cache rather than by
+ * an allocation: the object used to be restored and left on the
+ * freelist, so the next allocation handed it to a new owner while the
+ * stale pointer that wrote it was still around — a periodic validate made
+ * the bug silent where the allocation would have leaked the object. It
+ * is leaked as the allocation leaks it (taken off the freelist, counted
+ * in use, a stale free refused), and its slab moves to the list its new
+ * count asks for. */
+TEST_F(SlabDebug, WriteAfterFreeFoundByValidateLeaksTheObject)
+{
+	kmem_cache *s = make("uaf-on-validate", 64, 0, SLAB_POISON | SLAB_RED_ZONE | SLAB_STORE_USER);
+	std::vector<void *> v = alloc_n(s, 3);
+	slab.free(s, v[0]);
+	slab.free(s, v[2]);
+	slab.free(s, v[1]); /* the freelist head: v[1] -> v[2] -> v[0] -> ... */
+	auto *p = static_cast<uint8_t *>(v[2]);
+	poke(p + 10, 0x01); /* write after free, in the middle of the list */
+	auto *h = static_cast<uint8_t *>(v[1]);
+	poke(h - 1, 0x02); /* and into the head's left red zone */
+	EXPECT_EQ(check(s), 2u);
+	EXPECT_TRUE(said("Poison overwritten"));
+	EXPECT_TRUE(said("Left Redzone overwritten"));
+	EXPECT_EQ(t.cap.count_containing("damaged while free, never handed out"), 2u);
+	EXPECT_EQ(info(s).active_objs, 2u) << "v[1] and v[2] leaked";
+	EXPECT_EQ(check(s), 0u);
+	EXPECT_EQ(quiet_validate(), 0u);
+	std::set<void *> got;
+	for (unsigned k = 0; k + 2 < s->objects; ++k) {
+		void *q = slab.alloc(s, GFP_KERNEL);
+		ASSERT_NE(q, nullptr);
+		EXPECT_NE(q, v[1]) << "a damaged object handed out again";
+		EXPECT_NE(q, v[2]) << "a damaged object handed out again";
+		got.insert(q);
+	}
+	EXPECT_EQ(bugs(), 0u);
+	EXPECT_EQ(info(s).active_objs, s->objects) << "the slab is full: the others and the two leaked";
+	t.cap.clear();
+	slab.free(s, p); /* the stale pointer */
+	EXPECT_EQ(bugs(), 1u);
+	EXPECT_TRUE(said("leaked after an earlier report: refused"));
+	for (void *q : got)
+		slab.free(s, q);
+	EXPECT_EQ(check(s), 0u);
+	still_works(s);
+}
+
+/* With one object in the slab, a damaged free one leaves it empty no
+ * more: the slab moves from the empty list to partial (not full). */
+TEST_F(SlabDebug, WriteAfterFreeFoundByValidateInAnEmptySlab)
+{
+	kmem_cache *s = make("uaf-empty-slab", 64, 0, SLAB_POISON);
+	auto *p = static_cast<uint8_t *>(slab.alloc(s, GFP_KERNEL));
+	slab.free(s, p); /* the slab is empty, kept (min_partial) */
+	poke(p + 3, 0x07);
+	EXPECT_EQ(check(s), 1u);
+	EXPECT_EQ(info(s).active_objs, 1u);
+	EXPECT_EQ(quiet_validate(), 0u);
+	t.cap.clear();
+	EXPECT_EQ(slab.shrink(s), 1) << "the leaked object keeps its slab";
+	EXPECT_EQ(info(s).num_slabs, 1u);
+	EXPECT_EQ(bugs(), 0u);
+	void *q = slab.alloc(s, GFP_KERNEL);
+	EXPECT_NE(q, p);
+	slab.free(s, q);
+	EXPECT_EQ(check(s), 0u);
+}
+
 /* An object leaked after a report stays leaked: a stale pointer freed
  * again (the use after free that damaged it, then a double free) used to
  * be accepted without a word, and the damaged object was handed out
