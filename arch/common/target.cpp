@@ -47,6 +47,10 @@ void kmm_arch_console_write(const char *text, size_t len)
 void kmm_arch_exit(int status)
 {
 	kmm_arch_irq_save();
+	/* A host sees the low byte of an exit status (QEMU exits with the
+	 * status as given): 256, 512 or -256 would read as 0, a pass. */
+	if (status != KMM_EXIT_OK && (status & 0xff) == 0)
+		status = KMM_EXIT_STATUS_MAX;
 	kmm_board_exit(status);
 	for (;;)
 		__asm__ volatile("wfi");

@@ -25,9 +25,13 @@ extern "C" {
 #define KMM_EXIT_PANIC        2 /* kmm_arch_panic() or the kernel's panic() */
 #define KMM_EXIT_FAULT        3 /* HardFault or an unexpected exception */
 
+#define KMM_EXIT_STATUS_MAX   255
+
 /* Masks IRQs, reports `status` to the host through kmm_board_exit() and
  * stops. Under QEMU this ends the QEMU process with exit status `status`
- * (semihosting, or a board's exit device); elsewhere the CPU halts. */
+ * (semihosting, or a board's exit device); elsewhere the CPU halts. A host
+ * sees only the low byte of a status, so a nonzero one whose low byte is 0
+ * (256, -256, …) is reported as KMM_EXIT_STATUS_MAX: still a failure. */
 __attribute__((noreturn)) void kmm_arch_exit(int status);
 
 /* ---- semihosting (ARM "Angel" interface, also the RISC-V semihosting
