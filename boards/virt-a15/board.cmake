@@ -30,3 +30,19 @@ kmm_board_test_image(BOARD virt-a15 NAME smp
             -semihosting-config enable=on,target=native -accel tcg,thread=multi
   EXPECT_OUTPUT "# smp_hammer: pages: [0-9]+ operations on 4 CPUs.*# smp_hammer: slab: [0-9]+ operations on 4 CPUs.*# smp_hammer: drain: CPUs 1-3 cached [1-9][0-9]* objects.*# smp_hammer: oom: 4 CPUs held [1-9][0-9]* bytes"
   TIMEOUT 600)
+
+# Entered in Hyp mode (virt with virtualization=on starts a -kernel ELF at
+# EL2/Hyp, as bootloaders on Cortex-A7/A15 boards often leave the core):
+# _start must leave Hyp for SVC, or every exception goes to the Hyp vector
+# base (HVBAR, never set) and a fault hangs without a report; the PMU
+# cycle counter does not count in Hyp either. Both images as above.
+if(TARGET kmm-virt-a15)
+  set(hyp_args -M virt,virtualization=on -cpu cortex-a15 -smp 1 -m 128M -nographic -nic none
+               -semihosting-config enable=on,target=native -icount shift=0)
+  kmm_qemu_test(NAME qemu.virt-a15.hyp_boot IMAGE kmm-virt-a15 QEMU qemu-system-arm ARGS ${hyp_args}
+    EXPECT_EXIT 0 EXPECT_OUTPUT "# ktest: [1-9][0-9]* tests, [1-9][0-9]* passed, 0 failed.*counter: +[1-9][0-9]* cycles.*exit status 0"
+    TIMEOUT 120)
+  kmm_qemu_test(NAME qemu.virt-a15.hyp_fault IMAGE kmm-virt-a15-fault QEMU qemu-system-arm ARGS ${hyp_args}
+    EXPECT_EXIT 3 EXPECT_OUTPUT "Data Abort \\(exception.*pc +0x[0-9a-f]+.*spsr 0x[0-9a-f]+d3 \\(ARM\\).*fault address \\(DFAR\\) 0x70000000"
+    TIMEOUT 30)
+endif()

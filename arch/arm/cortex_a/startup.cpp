@@ -1,7 +1,8 @@
 /*
  * arch/arm/cortex_a/startup.cpp — how a Cortex-A (ARMv7-A, A32) image
  * starts and how it dies:
- *   _start              core 0 only (QEMU's virt holds the others off
+ *   _start              from Hyp mode to SVC if entered in Hyp; core 0
+ *                       only (QEMU's virt holds the others off
  *                       until PSCI CPU_ON starts them at smp.cpp's entry;
  *                       should one run _start, it parks in wfi): VBAR →
  *                       the vector table, SCTLR V=0 TE=0 (vectors at
@@ -67,7 +68,23 @@ __asm__(
 	".type _start, %function\n"
 	"_start:\n"
 	"	cpsid aif\n"
-	"	mrc p15, 0, r0, c0, c0, 5\n"   /* MPIDR */
+	/* Entered in Hyp (virtualization=on, or a bootloader that leaves
+	 * the core there): drop to SVC, masked, through eret. Staying in Hyp
+	 * would send every exception to HVBAR (never set: a fault hangs
+	 * unreported), ignore the cps below and stop the PMU cycle counter. */
+	"	mrs r0, cpsr\n"
+	"	and r1, r0, #0x1f\n"
+	"	cmp r1, #0x1a\n"              /* Hyp */
+	"	bne 1f\n"
+	"	bic r0, r0, #0x1f\n"
+	"	orr r0, r0, #0xd3\n"          /* SVC, IRQ and FIQ masked */
+	"	orr r0, r0, #0x100\n"         /* asynchronous aborts masked */
+	"	msr spsr_cxsf, r0\n"
+	"	adr r1, 1f\n"
+	".arch_extension virt\n"
+	"	msr elr_hyp, r1\n"
+	"	eret\n"
+	"1:	mrc p15, 0, r0, c0, c0, 5\n"   /* MPIDR */
 	"	ands r0, r0, #0xff\n"          /* Aff0: core within the cluster */
 	"	bne 9f\n"
 	"	ldr r0, =kmm_cortex_a_vectors\n"
