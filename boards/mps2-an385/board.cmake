@@ -29,3 +29,29 @@ kmm_board_test_image(BOARD mps2-an385 NAME irq
   MM_DEFINES KMM_IRQ_TRACE=1
   EXPECT_OUTPUT "# irq_stress: done: [0-9]+ operations"
   TIMEOUT 240)
+
+# Started by a bootloader (tests/qemu/vtor/): the fault image linked 1 MiB
+# into SSRAM1, a boot stub at 0 that jumps to it leaving VTOR at its own
+# table. Reset_Handler must point VTOR at the image's table, or the fault
+# goes to the stub's handler (exit 42) instead of kmm's report (exit 3).
+if(TARGET kmm-mps2-an385-fault)
+  set(vtor_dir ${PROJECT_SOURCE_DIR}/tests/qemu/vtor)
+  add_executable(kmm-mps2-an385-fault-at-1m ${PROJECT_SOURCE_DIR}/tests/qemu/selftest_fault.cpp)
+  target_compile_definitions(kmm-mps2-an385-fault-at-1m PRIVATE KMM_UNMAPPED_ADDRESS=0x70000000u)
+  if(KMM_LIBC_SHIM)
+    target_link_libraries(kmm-mps2-an385-fault-at-1m PRIVATE kmm_libc_shim_mps2_an385)
+  endif()
+  target_link_libraries(kmm-mps2-an385-fault-at-1m PRIVATE kmm_kernel_mps2_an385 kmm_mm_mps2_an385)
+  kmm_image(kmm-mps2-an385-fault-at-1m LINKER_SCRIPT ${vtor_dir}/mps2-an385-at-1m.ld)
+  add_executable(kmm-mps2-an385-boot-stub ${vtor_dir}/boot_stub.cpp)
+  target_link_options(kmm-mps2-an385-boot-stub PRIVATE -nostdlib -nostartfiles -T${vtor_dir}/boot_stub.ld)
+  set_target_properties(kmm-mps2-an385-boot-stub PROPERTIES SUFFIX ".elf"
+    LINK_DEPENDS ${vtor_dir}/boot_stub.ld)
+  add_dependencies(kmm-mps2-an385-fault-at-1m kmm-mps2-an385-boot-stub)
+  kmm_qemu_test(NAME qemu.mps2-an385.vtor IMAGE kmm-mps2-an385-fault-at-1m QEMU qemu-system-arm
+    ARGS -M mps2-an385 -nographic -semihosting-config enable=on,target=native -icount shift=0
+         -device loader,file=$<TARGET_FILE:kmm-mps2-an385-boot-stub>
+    EXPECT_EXIT 3
+    EXPECT_OUTPUT "BusFault \\(exception.*fault address \\(BFAR\\) 0x70000000"
+    TIMEOUT 60)
+endif()

@@ -40,6 +40,7 @@ using kmm::startup::put_hex;
 
 volatile uint32_t &reg(uintptr_t address) { return *reinterpret_cast<volatile uint32_t *>(address); }
 
+constexpr uintptr_t kScbVtor = 0xE000ED08u;  /* Vector Table Offset */
 constexpr uintptr_t kScbCcr = 0xE000ED14u;   /* Configuration and Control */
 constexpr uintptr_t kScbShcsr = 0xE000ED24u; /* System Handler Control and State */
 constexpr uintptr_t kScbCfsr = 0xE000ED28u;  /* Configurable Fault Status */
@@ -91,7 +92,9 @@ const char *exception_name(uint32_t number)
 
 /* Entry 0 is the initial MSP; the rest are handlers. Every exception that
  * nobody handles ends in the fault report (IRQs are never enabled by kmm's
- * own images, so any of them firing is a bug). */
+ * own images, so any of them firing is a bug). VTOR holds bits [31:7] of
+ * its address: linked at the start of FLASH (linker/cortex-m.ld), whose
+ * origin must be 128-byte aligned (more with a board's IRQ vectors). */
 __attribute__((section(".vectors"), used)) const VectorTable kmm_cortex_m_vectors = {
 	__stack_top,
 	{
@@ -113,6 +116,11 @@ __attribute__((section(".vectors"), used)) const VectorTable kmm_cortex_m_vector
 
 extern "C" void Reset_Handler(void)
 {
+	/* This image's table, wherever it is linked: a bootloader that
+	 * started it leaves VTOR at its own (0 at reset), and every fault
+	 * and IRQ would go to the bootloader's handlers. */
+	reg(kScbVtor) = reinterpret_cast<uintptr_t>(&kmm_cortex_m_vectors);
+	__asm__ volatile("dsb\n\tisb" ::: "memory");
 	/* Precise faults instead of everything escalating to HardFault. */
 	reg(kScbShcsr) |= kShcsrFaultsEnabled;
 	reg(kScbCcr) |= kCcrDiv0Trap;
