@@ -3,7 +3,7 @@
  * dies: the vector table (system exceptions; a board may append its IRQ
  * vectors in section .vectors.irq), the reset handler (copy .data, zero
  * .bss, run the C++ static constructors, call kmm_main, exit with its
- * status), and the fault handler (print r0–r12, lr, pc, xPSR, the SP
+ * status; the FPU, where the core has one, is on before any of it), and the fault handler (print r0–r12, lr, pc, xPSR, the SP
  * before the fault, EXC_RETURN, the fault status and the faulting
  * address, then exit with KMM_EXIT_FAULT; on a stack of its own).
  *
@@ -47,6 +47,8 @@ constexpr uintptr_t kScbCfsr = 0xE000ED28u;  /* Configurable Fault Status */
 constexpr uintptr_t kScbHfsr = 0xE000ED2Cu;  /* HardFault Status */
 constexpr uintptr_t kScbMmfar = 0xE000ED34u; /* MemManage Fault Address */
 constexpr uintptr_t kScbBfar = 0xE000ED38u;  /* BusFault Address */
+constexpr uintptr_t kScbCpacr = 0xE000ED88u; /* Coprocessor Access Control */
+constexpr uint32_t kCpacrFullAccessCp10Cp11 = 0xfu << 20; /* the FPU */
 constexpr uint32_t kCcrDiv0Trap = 1u << 4;
 constexpr uint32_t kShcsrFaultsEnabled = (1u << 16) | (1u << 17) | (1u << 18); /* Mem, Bus, Usage */
 constexpr uint32_t kCfsrMmarValid = 1u << 7;
@@ -124,6 +126,14 @@ extern "C" void Reset_Handler(void)
 	/* Precise faults instead of everything escalating to HardFault. */
 	reg(kScbShcsr) |= kShcsrFaultsEnabled;
 	reg(kScbCcr) |= kCcrDiv0Trap;
+	/* The FPU on (CP10 and CP11, full access), before any C++ runs: a
+	 * firmware built -mfloat-abi=hard or softfp (an M4F, M7, M33 with
+	 * FP) would otherwise take a NOCP UsageFault at its first FP
+	 * instruction. The fields are RAZ/WI on a core without one (M3), and
+	 * soft-float code never sets CONTROL.FPCA, so exceptions keep the
+	 * basic frame and pay nothing. */
+	reg(kScbCpacr) |= kCpacrFullAccessCp10Cp11;
+	__asm__ volatile("dsb\n\tisb" ::: "memory");
 	kmm::startup::crt_init();
 	kmm_arch_exit(kmm_main());
 }
