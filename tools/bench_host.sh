@@ -10,7 +10,7 @@
 # kmm's 2-thread runs are gated: a ThreadSanitizer build of bench_compare
 # (build/bench-tsan) runs them first; only if that run is clean (no race
 # report, exit 0) does the real run include them (--kmm_smp). Otherwise
-# they are reported "pending the concurrency issue".
+# they are reported "pending a clean ThreadSanitizer run".
 #
 #   tools/bench_host.sh            full run (~2 min)
 #   tools/bench_host.sh --smoke    tiny min time, results not written
@@ -43,7 +43,7 @@ if timeout 300 build/bench-tsan/tests/bench/bench_compare --only_kmm --kmm_smp \
 	echo "bench_host: kmm 2-thread runs are clean under ThreadSanitizer: included"
 	smp=(--kmm_smp)
 else
-	echo "bench_host: kmm 2-thread runs race under ThreadSanitizer ($(grep -c 'WARNING: ThreadSanitizer' "$LOGS/tsan.log" || true) reports, $LOGS/tsan.log): pending the concurrency issue"
+	echo "bench_host: kmm 2-thread runs race under ThreadSanitizer ($(grep -c 'WARNING: ThreadSanitizer' "$LOGS/tsan.log" || true) reports, $LOGS/tsan.log): pending a clean ThreadSanitizer run"
 fi
 
 "$BIN" "${smp[@]}" --benchmark_min_time=0.2 --benchmark_repetitions=3 \

@@ -31,7 +31,7 @@ import tempfile
 
 ALLOCS_TARGET = ["kmm", "newlib", "newlib-nano"]
 ALLOCS_HOST = ["kmm", "kmm-kmem_cache", "glibc", "jemalloc", "tcmalloc", "mimalloc"]
-PENDING = "pending the concurrency issue"
+PENDING = "pending a clean ThreadSanitizer run"
 
 
 def now():
@@ -272,7 +272,7 @@ def report(resdir, docdir):
         if m and e["metric"] == "utilization_pct":
             util.setdefault(int(m.group(1)), {})[e["allocator"]] = e["value"]
     rams = sorted(util)
-    w("## Goals (issue #7; the host lines issues #5 and #3), as measured")
+    w("## Goals, as measured")
     w("")
     w("| goal | measured | target | verdict |")
     w("| --- | ---: | ---: | --- |")
@@ -296,15 +296,15 @@ def report(resdir, docdir):
         k1, k2 = h.get(wl, "kmm", "mops_per_s", 1), h.get(wl, "kmm", "mops_per_s", 2)
         g2 = h.get(wl, "glibc", "mops_per_s", 2)
         if k1 and k2:
-            w(goal_line("(issue #5, host) %s: kmm 2 threads over 1 thread, throughput" % wl, "%.2f×" % (k2 / k1),
+            w(goal_line("(host) %s: kmm 2 threads over 1 thread, throughput" % wl, "%.2f×" % (k2 / k1),
                         "≥ 1.8×", k2 / k1 >= 1.8, "by %.2f" % (1.8 - k2 / k1)))
         if k2 and g2:
-            w(goal_line("(issue #5, host) %s: kmm over glibc at 2 threads, throughput" % wl, "%.2f×" % (k2 / g2),
+            w(goal_line("(host) %s: kmm over glibc at 2 threads, throughput" % wl, "%.2f×" % (k2 / g2),
                         "≥ 3×", k2 / g2 >= 3, "by %.2f" % (3 - k2 / g2)))
     # issue #3's x86-64 goals, from the callgrind counts (exact)
     pair = h.get("x86-pair-kmem_cache-64", "kmm", "callgrind_allocator")
     if pair is not None:
-        w(goal_line("(issue #3, x86-64) kmem_cache alloc+free pair, allocator instructions (callgrind)",
+        w(goal_line("(x86-64) kmem_cache alloc+free pair, allocator instructions (callgrind)",
                     "%s (%s incl. the loop)" % (fmt(pair, 1), fmt(h.get("x86-pair-kmem_cache-64", "kmm",
                                                                        "callgrind_incl_loop"), 1)),
                     "≤ 20", pair <= 20, "by %.1f" % (pair - 20)))
@@ -312,11 +312,11 @@ def report(resdir, docdir):
     kpairs = [(v, n) for v, n in kpairs if v is not None]
     if kpairs:
         v, n = max(kpairs)
-        w(goal_line("(issue #3, x86-64) kmalloc+kfree pair at 16/64/256/1024 B, allocator instructions, the most",
+        w(goal_line("(x86-64) kmalloc+kfree pair at 16/64/256/1024 B, allocator instructions, the most",
                     "%s (at %d B)" % (fmt(v, 1), n), "≤ 30", v <= 30, "by %.1f" % (v - 30)))
     sk, sg = (h.get("x86-slot1024-step", a, "callgrind_incl_loop") for a in ("kmm", "glibc"))
     if sk and sg:
-        w(goal_line("(issue #3, x86-64) slot workload, glibc over kmm per step incl. the loop, instructions "
+        w(goal_line("(x86-64) slot workload, glibc over kmm per step incl. the loop, instructions "
                     "(time: docs/SLAB.md)", "%.2f×" % (sg / sk), "≥ 2× (faster)", sg / sk >= 2,
                     "by %.2f; allocator instructions alone %.2f×" % (
                         2 - sg / sk, (h.get("x86-slot1024-step", "glibc", "callgrind_allocator") or 0) /

@@ -51,7 +51,7 @@ extern "C" void __libc_free(void *p);
 
 namespace {
 
-constexpr char kPending[] = "pending the concurrency issue";
+constexpr char kPending[] = "pending a clean ThreadSanitizer run";
 
 struct Allocator {
 	const char *name;
