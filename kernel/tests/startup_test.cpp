@@ -91,11 +91,30 @@ void bss_is_zero(struct ktest *t)
 		KTEST_EXPECT_EQ(t, word, 0u);
 }
 
+#if defined(__ARM_ARCH_7A__)
+/* Cortex-A: start-up turned the FPU on (kmm_cortex_a_vfp_on), so a
+ * firmware built for hard float runs. A value goes through s0 and back
+ * (vmov s0, r0; vmov r1, s0, as .inst: the images are soft-float);
+ * without the FPU on, the first one is an Undefined Instruction and the
+ * image ends in the exception report (exit 3). (Cortex-M33:
+ * qemu.mps2-an505.hardfault checks its Reset_Handler the same way.) */
+void fpu_is_on(struct ktest *t)
+{
+	register uint32_t in __asm__("r0") = 0x3fc00000u; /* 1.5f */
+	register uint32_t out __asm__("r1");
+	__asm__ volatile(".inst 0xee000a10\n\t.inst 0xee101a10" : "=r"(out) : "r"(in) : "memory");
+	KTEST_EXPECT_EQ(t, out, 0x3fc00000u);
+}
+#endif
+
 const ktest_case cases[] = {
 	{"static_constructor_ran_once", static_constructor_ran_once},
 	{"constructor_can_allocate", constructor_can_allocate},
 	{"data_holds_initial_values", data_holds_initial_values},
 	{"bss_is_zero", bss_is_zero},
+#if defined(__ARM_ARCH_7A__)
+	{"fpu_is_on", fpu_is_on},
+#endif
 };
 
 } // namespace

@@ -63,6 +63,7 @@ __asm__(
 	"	orr r1, r1, #(1 << 6)\n"       /* SMP: take part in coherency */
 	"	mcr p15, 0, r1, c1, c0, 1\n"
 	"	isb\n"
+	"	bl kmm_cortex_a_vfp_on\n"      /* startup.cpp; keeps r0 and r1 */
 	"	ldr r1, [r0]\n"                /* boot->stack_top */
 	"	cps #0x1b\n"                   /* UND */
 	"	mov sp, r1\n"

@@ -6,8 +6,9 @@
  *                       until PSCI CPU_ON starts them at smp.cpp's entry;
  *                       should one run _start, it parks in wfi): VBAR →
  *                       the vector table, SCTLR V=0 TE=0 (vectors at
- *                       VBAR, taken in ARM state), ACTLR.SMP, a
- *                       stack per exception mode, then kmm_cortex_a_start
+ *                       VBAR, taken in ARM state), ACTLR.SMP, the FPU
+ *                       on (kmm_cortex_a_vfp_on), a stack per exception
+ *                       mode, then kmm_cortex_a_start
  *   kmm_cortex_a_start  copy .data (only if its load address differs),
  *                       zero .bss, run the C++ static constructors, call
  *                       kmm_main, exit with its status
@@ -97,6 +98,7 @@ __asm__(
 	"	orr r0, r0, #(1 << 6)\n"       /* SMP: coherency for LDREX/STREX (smp.cpp) */
 	"	mcr p15, 0, r0, c1, c0, 1\n"
 	"	isb\n"
+	"	bl kmm_cortex_a_vfp_on\n"
 	"	ldr r0, =kmm_cortex_a_exception_stacks\n"
 	"	cps #0x1b\n"                   /* UND */
 	"	add sp, r0, #" KMM_STR(1 * 2048) "\n"
@@ -113,6 +115,31 @@ __asm__(
 	"	b 9b\n"
 	".ltorg\n"
 	".size _start, . - _start\n"
+
+	/* The FPU (VFP/Advanced SIMD) on, for this core: CPACR cp10/cp11
+	 * full access, then FPEXC.EN. A firmware built -mfloat-abi=hard or
+	 * softfp would otherwise take an Undefined Instruction at its first
+	 * FP instruction. CPACR's fields read back 0 on a core without one,
+	 * so FPEXC is only written where it exists. VMSR FPEXC as its MCR
+	 * encoding (the images are built soft-float). Uses r2, r3 and lr:
+	 * _start and smp.cpp's secondary entry call it before any stack. */
+	".section .text.start, \"ax\", %progbits\n"
+	".arm\n"
+	".global kmm_cortex_a_vfp_on\n"
+	".type kmm_cortex_a_vfp_on, %function\n"
+	"kmm_cortex_a_vfp_on:\n"
+	"	mrc p15, 0, r2, c1, c0, 2\n"   /* CPACR */
+	"	orr r2, r2, #(0xf << 20)\n"    /* cp10, cp11: full access */
+	"	mcr p15, 0, r2, c1, c0, 2\n"
+	"	isb\n"
+	"	mrc p15, 0, r2, c1, c0, 2\n"
+	"	tst r2, #(0xf << 20)\n"
+	"	beq 1f\n"
+	"	mov r3, #(1 << 30)\n"          /* FPEXC.EN */
+	"	mcr p10, 7, r3, c8, c0, 0\n"   /* vmsr fpexc, r3 */
+	"	isb\n"
+	"1:	bx lr\n"
+	".size kmm_cortex_a_vfp_on, . - kmm_cortex_a_vfp_on\n"
 
 	/* VBAR needs 32-byte alignment; linker/ram.ld keeps .vectors. */
 	".section .vectors, \"ax\", %progbits\n"
