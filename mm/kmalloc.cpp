@@ -221,6 +221,24 @@ void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp, const void *caller)
 	return object;
 }
 
+/* Only debug caches record a caller, and they never take the inline path
+ * (no CPU slab, no magazine): their requests (and the first one, which
+ * starts the slab layer) go to kmalloc_slow with `caller`, every other
+ * one takes kmalloc's inline path. */
+void *SlabAllocator::kmalloc_track_caller(size_t size, gfp_t gfp, const void *caller)
+{
+	if constexpr (kSlabDebug) {
+		if (!__atomic_load_n(&initialized_, __ATOMIC_ACQUIRE))
+			return kmalloc_slow(size, gfp, caller);
+		if (size - 1 < kmalloc_max_) {
+			kmem_cache *s = kmalloc_classes(gfp)[kmalloc_index(size)];
+			if (s != nullptr && (s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
+				return kmalloc_slow(size, gfp, caller);
+		}
+	}
+	return kmalloc(size, gfp);
+}
+
 void SlabAllocator::kfree_slow(const void *x, const void *caller)
 {
 	if (kSlabDebug && caller == nullptr)
@@ -336,10 +354,14 @@ size_t SlabAllocator::ksize(const void *x)
 	return size;
 }
 
-void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp)
+void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp, const void *caller)
 {
+	/* the new object is the caller's, not kmm's (Linux: _RET_IP_ of
+	 * krealloc); p's free is krealloc's, as in Linux */
+	if (kSlabDebug && caller == nullptr)
+		caller = __builtin_return_address(0);
 	if (ZERO_OR_NULL_PTR(p))
-		return kmalloc(new_size, gfp);
+		return kmalloc_track_caller(new_size, gfp, caller);
 	kmem_cache *s;
 	size_t old = usable_size(p, "krealloc", &s); /* reports misuse */
 	if (old == 0)
@@ -378,7 +400,7 @@ void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp)
 	}
 	/* __GFP_ZERO: the new object zeroed whole, up to its ksize, as Linux
 	 * does, so that a later in-place growth (above) finds zeros there */
-	void *n = kmalloc(new_size, gfp);
+	void *n = kmalloc_track_caller(new_size, gfp, caller);
 	if (n == nullptr)
 		return nullptr;
 	if constexpr (kSanitize)

@@ -63,7 +63,10 @@ void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
 	return kmm::kmalloc_fast(g_slab, bytes, gfp);
 }
 void *kcalloc(size_t n, size_t size, gfp_t gfp) { return kmalloc_array(n, size, gfp | __GFP_ZERO); }
-void *krealloc(const void *p, size_t new_size, gfp_t gfp) { return g_slab.krealloc(p, new_size, gfp); }
+void *krealloc(const void *p, size_t new_size, gfp_t gfp)
+{
+	return g_slab.krealloc(p, new_size, gfp, __builtin_return_address(0));
+}
 void kfree(const void *x) { kmm::kfree_fast(g_slab, x); }
 size_t ksize(const void *x) { return g_slab.ksize(x); }
 size_t kmm_kmalloc_size(const void *x, const char *who)

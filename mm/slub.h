@@ -303,7 +303,9 @@ public:
 		kmem_cache *s;
 		return usable_size(x, who, &s);
 	}
-	void *krealloc(const void *p, size_t new_size, gfp_t gfp);
+	/* caller: what SLAB_STORE_USER/SLAB_TRACE record for the new object
+	 * (the C API passes its return address; NULL: krealloc's own) */
+	void *krealloc(const void *p, size_t new_size, gfp_t gfp, const void *caller = nullptr);
 	/* Zeroes ksize(p) bytes, then kfree; refused (a report) for a pointer
 	 * kmalloc never gave or an object that is visibly free (object_free:
 	 * bounded, so its IRQ-masked window is O(1)). */
@@ -342,6 +344,9 @@ public:
 	 * the next slab from s's lists (no new slab), else kmalloc_slow. */
 	__attribute__((noinline)) void *kmalloc_refill(kmem_cache *s, size_t size, gfp_t gfp);
 	__attribute__((noinline, cold)) void kfree_slow(const void *x, const void *caller = nullptr);
+	/* kmalloc recording `caller` in a debug class (Linux's
+	 * kmalloc_track_caller), for kmm's own callers (krealloc). */
+	void *kmalloc_track_caller(size_t size, gfp_t gfp, const void *caller);
 	/* kfree/kmem_cache_free of a slab's object that the inline path could
 	 * not push: full checks, then the magazine (evicting its kMagazineEvict
 	 * oldest entries when full) or, without one, the slab. */

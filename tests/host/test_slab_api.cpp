@@ -298,6 +298,47 @@ TEST_F(SlabApi, Krealloc)
 	EXPECT_EQ(kmm_bug_count(), 0u);
 }
 
+/* krealloc's call site, out of line: the T line of the new object must
+ * name an address inside this function (the return address of its call
+ * to krealloc), not one inside kmm. */
+__attribute__((noinline)) void *krealloc_here(void *p, size_t n)
+{
+	void *q = krealloc(p, n, GFP_KERNEL);
+	__asm__ __volatile__("" : : "r"(q) : "memory"); /* no tail call */
+	return q;
+}
+
+/* The caller a T line names, parsed from "... caller=0x...". */
+uintptr_t traced_caller(const std::string &line)
+{
+	size_t at = line.find("caller=");
+	return at == std::string::npos ? 0 : std::stoull(line.substr(at + 7), nullptr, 16);
+}
+
+TEST_F(SlabApi, KreallocTracesItsCallerNotKmm)
+{
+	ASSERT_EQ(kmm_slub_debug("T,kmalloc-64,kmalloc-128"), 0); /* before the first slab use */
+	const auto here = reinterpret_cast<uintptr_t>(&krealloc_here);
+	for (size_t n : {size_t{40}, size_t{100}}) {
+		static void *p = nullptr; /* NULL first (kmalloc), then a move to kmalloc-128 */
+		cap.clear();
+		p = krealloc_here(p, n);
+		ASSERT_NE(p, nullptr);
+		std::string alloc_line;
+		for (const auto &l : cap.lines)
+			if (l.find(" alloc ") != std::string::npos && l.find("TRACE kmalloc-") != std::string::npos)
+				alloc_line = l;
+		ASSERT_FALSE(alloc_line.empty()) << n;
+		uintptr_t caller = traced_caller(alloc_line);
+		EXPECT_GE(caller, here) << alloc_line;
+		EXPECT_LT(caller, here + 256) << alloc_line << ": not krealloc_here's call site";
+		if (n == 100)
+			kfree(p);
+	}
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	kmm_slub_debug("");
+}
+
 TEST_F(SlabApi, MisuseThroughTheReportHook)
 {
 	struct kmem_cache *s = kmem_cache_create("api-misuse", 64, 0, 0, nullptr);

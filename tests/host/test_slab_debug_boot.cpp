@@ -222,6 +222,36 @@ TEST_F(SlabDebugBoot, KreallocRedzoneAndZeroing)
 	EXPECT_EQ(t.cap.bug_lines(), 0u);
 }
 
+/* A krealloc that moves (or starts from NULL) records its own caller
+ * for the new object (Linux: kmalloc_node_track_caller with _RET_IP_),
+ * not an address inside kmm's krealloc: the T lines, the U track and
+ * leak reports used to name SlabAllocator::krealloc. */
+TEST_F(SlabDebugBoot, KreallocRecordsItsCallerForTheNewObject)
+{
+	boot_with("TU,kmalloc-64,kmalloc-128");
+	const void *caller = reinterpret_cast<const void *>(uintptr_t{0x5a5a50});
+	t.cap.clear();
+	auto *p = static_cast<uint8_t *>(slab.krealloc(nullptr, 48, GFP_KERNEL, caller));
+	ASSERT_NE(p, nullptr);
+	EXPECT_EQ(t.cap.count_containing("TRACE kmalloc-64 alloc"), 1u);
+	EXPECT_EQ(t.cap.count_containing("caller=0x5a5a50"), 1u) << t.cap.last();
+	std::memset(p, 0x42, 48);
+	t.cap.clear();
+	p = static_cast<uint8_t *>(slab.krealloc(p, 100, GFP_KERNEL, caller));
+	ASSERT_NE(p, nullptr);
+	EXPECT_EQ(t.cap.count_containing("TRACE kmalloc-128 alloc"), 1u);
+	EXPECT_EQ(t.cap.count_containing("caller=0x5a5a50"), 1u) << "the new object's alloc";
+	for (int i = 0; i < 48; ++i)
+		EXPECT_EQ(p[i], 0x42) << i;
+	EXPECT_TRUE(slab.dump_object(p));
+	EXPECT_TRUE(said("0x5a5a50")) << "the U track of the new object";
+	t.cap.clear();
+	slab.kfree(p);
+	EXPECT_EQ(t.cap.bug_lines(), 0u);
+	EXPECT_EQ(check(slab.kmalloc_cache(64)), 0u);
+	EXPECT_EQ(check(slab.kmalloc_cache(128)), 0u);
+}
+
 /* A write past the request, then a krealloc that stays in place or a
  * ksize: the written bytes used to become part of the new request
  * unreported (kfree and validate_slab_cache then found nothing). */
