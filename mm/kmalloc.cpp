@@ -225,7 +225,7 @@ void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp, const void *caller)
  * (no CPU slab, no magazine): their requests (and the first one, which
  * starts the slab layer) go to kmalloc_slow with `caller`, every other
  * one takes kmalloc's inline path. */
-void *SlabAllocator::kmalloc_track_caller(size_t size, gfp_t gfp, const void *caller)
+void *SlabAllocator::kmalloc_caller(size_t size, gfp_t gfp, const void *caller)
 {
 	if constexpr (kSlabDebug) {
 		if (!__atomic_load_n(&initialized_, __ATOMIC_ACQUIRE))
@@ -361,7 +361,7 @@ void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp, const v
 	if (kSlabDebug && caller == nullptr)
 		caller = __builtin_return_address(0);
 	if (ZERO_OR_NULL_PTR(p))
-		return kmalloc_track_caller(new_size, gfp, caller);
+		return kmalloc_caller(new_size, gfp, caller);
 	kmem_cache *s;
 	size_t old = usable_size(p, "krealloc", &s); /* reports misuse */
 	if (old == 0)
@@ -400,7 +400,7 @@ void *SlabAllocator::krealloc(const void *p, size_t new_size, gfp_t gfp, const v
 	}
 	/* __GFP_ZERO: the new object zeroed whole, up to its ksize, as Linux
 	 * does, so that a later in-place growth (above) finds zeros there */
-	void *n = kmalloc_track_caller(new_size, gfp, caller);
+	void *n = kmalloc_caller(new_size, gfp, caller);
 	if (n == nullptr)
 		return nullptr;
 	if constexpr (kSanitize)

@@ -5,6 +5,8 @@
  * and the kvmalloc family (kmalloc_size_roundup and kfree_sensitive need
  * mm's insides: slab_api.cpp). Only the public C API is used; the file is
  * its own object, so an image that calls none of them links none of them.
+ * The helpers that allocate for their caller pass that caller on
+ * (kmalloc_track_caller), so slub_debug U and T name it, not this file.
  */
 #include <kmm/kmm.h>
 
@@ -16,6 +18,20 @@ size_t bounded_strlen(const char *s, size_t max)
 	while (n < max && s[n] != '\0')
 		++n;
 	return n;
+}
+
+/* kmemdup_nul for `caller`, whom slub_debug U/T name as the allocator
+ * (kmalloc_track_caller, as Linux's helpers: not this file). */
+char *dup_nul(const char *s, size_t len, gfp_t gfp, const void *caller)
+{
+	if (s == nullptr || len == static_cast<size_t>(-1))
+		return nullptr;
+	char *p = static_cast<char *>(kmm_kmalloc_track_caller(len + 1, gfp, caller));
+	if (p != nullptr) {
+		__builtin_memcpy(p, s, len);
+		p[len] = '\0';
+	}
+	return p;
 }
 
 } // namespace
@@ -33,14 +49,15 @@ void *kmm_kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
 		return nullptr;
 	bytes &= ~(align - 1);
 	const auto aligned = [align](const void *p) { return (reinterpret_cast<uintptr_t>(p) & (align - 1)) == 0; };
-	void *p = kmalloc(bytes, gfp);
+	const void *caller = __builtin_return_address(0);
+	void *p = kmm_kmalloc_track_caller(bytes, gfp, caller);
 	if (p == nullptr || aligned(p))
 		return p;
 	kfree(p); /* not expected (above): a power-of-two size is aligned to itself */
 	size_t pow2 = size_t{1} << (sizeof(size_t) * 8 - static_cast<unsigned>(__builtin_clzl(bytes - 1)));
 	if (pow2 < bytes)
 		return nullptr;
-	p = kmalloc(pow2, gfp);
+	p = kmm_kmalloc_track_caller(pow2, gfp, caller);
 	if (p != nullptr && !aligned(p)) {
 		kfree(p);
 		p = nullptr;
@@ -50,29 +67,19 @@ void *kmm_kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
 
 void *kmemdup(const void *src, size_t len, gfp_t gfp)
 {
-	void *p = kmalloc(len, gfp);
+	void *p = kmalloc_track_caller(len, gfp);
 	if (p != nullptr && len != 0)
 		__builtin_memcpy(p, src, len);
 	return p;
 }
 
-char *kmemdup_nul(const char *s, size_t len, gfp_t gfp)
-{
-	if (s == nullptr || len == static_cast<size_t>(-1))
-		return nullptr;
-	char *p = static_cast<char *>(kmalloc(len + 1, gfp));
-	if (p != nullptr) {
-		__builtin_memcpy(p, s, len);
-		p[len] = '\0';
-	}
-	return p;
-}
+char *kmemdup_nul(const char *s, size_t len, gfp_t gfp) { return dup_nul(s, len, gfp, __builtin_return_address(0)); }
 
 char *kstrdup(const char *s, gfp_t gfp)
 {
 	if (s == nullptr)
 		return nullptr;
-	return kmemdup_nul(s, bounded_strlen(s, static_cast<size_t>(-2)), gfp);
+	return dup_nul(s, bounded_strlen(s, static_cast<size_t>(-2)), gfp, __builtin_return_address(0));
 }
 
 /* The firmware's read-only data (kmm/slab.h, kstrdup_const): weak, so an
@@ -88,7 +95,12 @@ static bool in_rodata(const void *x)
 	return lo != 0 && a >= lo && a < hi;
 }
 
-const char *kstrdup_const(const char *s, gfp_t gfp) { return in_rodata(s) ? s : kstrdup(s, gfp); }
+const char *kstrdup_const(const char *s, gfp_t gfp)
+{
+	if (s == nullptr || in_rodata(s))
+		return s;
+	return dup_nul(s, bounded_strlen(s, static_cast<size_t>(-2)), gfp, __builtin_return_address(0));
+}
 
 void kfree_const(const void *x)
 {
@@ -100,7 +112,7 @@ char *kstrndup(const char *s, size_t max, gfp_t gfp)
 {
 	if (s == nullptr)
 		return nullptr;
-	return kmemdup_nul(s, bounded_strlen(s, max), gfp);
+	return dup_nul(s, bounded_strlen(s, max), gfp, __builtin_return_address(0));
 }
 
 void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp)

@@ -67,6 +67,10 @@ void *krealloc(const void *p, size_t new_size, gfp_t gfp)
 {
 	return g_slab.krealloc(p, new_size, gfp, __builtin_return_address(0));
 }
+void *kmm_kmalloc_track_caller(size_t size, gfp_t gfp, const void *caller)
+{
+	return g_slab.kmalloc_caller(size, gfp, caller);
+}
 void kfree(const void *x) { kmm::kfree_fast(g_slab, x); }
 size_t ksize(const void *x) { return g_slab.ksize(x); }
 size_t kmm_kmalloc_size(const void *x, const char *who)

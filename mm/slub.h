@@ -346,7 +346,7 @@ public:
 	__attribute__((noinline, cold)) void kfree_slow(const void *x, const void *caller = nullptr);
 	/* kmalloc recording `caller` in a debug class (Linux's
 	 * kmalloc_track_caller), for kmm's own callers (krealloc). */
-	void *kmalloc_track_caller(size_t size, gfp_t gfp, const void *caller);
+	void *kmalloc_caller(size_t size, gfp_t gfp, const void *caller);
 	/* kfree/kmem_cache_free of a slab's object that the inline path could
 	 * not push: full checks, then the magazine (evicting its kMagazineEvict
 	 * oldest entries when full) or, without one, the slab. */

@@ -339,6 +339,59 @@ TEST_F(SlabApi, KreallocTracesItsCallerNotKmm)
 	kmm_slub_debug("");
 }
 
+/* Linux's helpers that allocate for their caller (kmemdup, kstrdup, ...)
+ * record that caller (kmalloc_track_caller), not themselves: every call
+ * site below lies inside this function. kmalloc_track_caller itself
+ * records the caller of the function it is written in (_RET_IP_). */
+const void *g_dup_return;
+__attribute__((noinline)) void *dup_here(int which)
+{
+	g_dup_return = __builtin_return_address(0);
+	static const char text[] = "a string to copy";
+	char copy[sizeof(text)];
+	std::memcpy(copy, text, sizeof(text)); /* not in the image's rodata */
+	void *q = nullptr;
+	switch (which) {
+	case 0: q = kmemdup(copy, 20, GFP_KERNEL); break;
+	case 1: q = kmemdup_nul(copy, 20, GFP_KERNEL); break;
+	case 2: q = kstrdup(copy, GFP_KERNEL); break;
+	case 3: q = kstrndup(copy, 30, GFP_KERNEL); break;
+	case 4: q = const_cast<char *>(kstrdup_const(copy, GFP_KERNEL)); break;
+	case 5: q = kmm_kmalloc_aligned(20, 32, GFP_KERNEL); break;
+	case 6: q = kmalloc_track_caller(20, GFP_KERNEL); break;
+	}
+	__asm__ __volatile__("" : : "r"(q) : "memory"); /* no tail call */
+	return q;
+}
+
+TEST_F(SlabApi, DupHelpersTraceTheirCallerNotThemselves)
+{
+	ASSERT_EQ(kmm_slub_debug("T,kmalloc-32"), 0); /* before the first slab use */
+	const auto here = reinterpret_cast<uintptr_t>(&dup_here);
+	for (int which = 0; which <= 6; ++which) {
+		cap.clear();
+		void *p = dup_here(which);
+		ASSERT_NE(p, nullptr) << which;
+		EXPECT_EQ(ksize(p), 32u) << which;
+		std::string alloc_line;
+		for (const auto &l : cap.lines)
+			if (l.find("TRACE kmalloc-32 alloc ") != std::string::npos)
+				alloc_line = l;
+		ASSERT_FALSE(alloc_line.empty()) << which;
+		uintptr_t caller = traced_caller(alloc_line);
+		if (which == 6) {
+			EXPECT_EQ(caller, reinterpret_cast<uintptr_t>(g_dup_return)) << alloc_line;
+		} else {
+			EXPECT_GE(caller, here) << which << ": " << alloc_line;
+			EXPECT_LT(caller, here + 1024) << which << ": " << alloc_line << " is not dup_here's call site";
+			EXPECT_NE(caller, reinterpret_cast<uintptr_t>(g_dup_return)) << which;
+		}
+		kfree(p);
+	}
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	kmm_slub_debug("");
+}
+
 TEST_F(SlabApi, MisuseThroughTheReportHook)
 {
 	struct kmem_cache *s = kmem_cache_create("api-misuse", 64, 0, 0, nullptr);

@@ -165,6 +165,12 @@ void *kcalloc(size_t n, size_t size, gfp_t gfp);
  * moved, those from the old ksize() up to new_size; shrunk in place, those
  * from new_size up to the old ksize(). */
 void *krealloc(const void *p, size_t new_size, gfp_t gfp);
+/* kmalloc for code that allocates on its caller's behalf (a dup helper,
+ * a libc shim): slub_debug U and T record `caller` as the allocating code
+ * instead of the helper (Linux's kmalloc_track_caller, which passes
+ * _RET_IP_). kmalloc's cost otherwise. */
+void *kmm_kmalloc_track_caller(size_t size, gfp_t gfp, const void *caller);
+#define kmalloc_track_caller(size, gfp) kmm_kmalloc_track_caller((size), (gfp), __builtin_return_address(0))
 /* NULL and ZERO_SIZE_PTR are no-ops. Also frees large kmalloc blocks. */
 void kfree(const void *x);
 /* Usable size of a kmalloc'ed (or kmem_cache) object: its class size, or the
