@@ -93,6 +93,30 @@ TEST_F(SlabApi, BulkCalls)
 	kmem_cache_destroy(s);
 }
 
+/* kfree_bulk frees kmalloc blocks of any class, large ones too, and
+ * skips NULL entries: after a shrink every page is back. */
+TEST_F(SlabApi, KfreeBulkFreesBlocksOfEveryKind)
+{
+	kfree(kmalloc(8, GFP_KERNEL)); /* the slab layer up: its caches' descriptors stay */
+	kmm_slab_shrink_all();
+	kmm_drain_pages();
+	const size_t free0 = kmm_free_pages();
+	void *p[] = {kmalloc(24, GFP_KERNEL), nullptr, kmalloc(200, GFP_KERNEL), kmalloc(3000, GFP_KERNEL),
+		     kmalloc(5 * KMM_PAGE_SIZE, GFP_KERNEL), kzalloc(8, GFP_KERNEL)};
+	for (size_t i = 0; i < sizeof p / sizeof p[0]; ++i) {
+		if (i != 1) {
+			ASSERT_NE(p[i], nullptr) << i;
+		}
+	}
+	EXPECT_LT(kmm_free_pages(), free0);
+	kfree_bulk(sizeof p / sizeof p[0], p);
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	EXPECT_EQ(kmm_slab_validate(), 0u);
+	kmm_slab_shrink_all();
+	kmm_drain_pages();
+	EXPECT_EQ(kmm_free_pages(), free0);
+}
+
 /* A bulk call with objects to move and no array (p NULL, nr > 0) is
  * refused with one report before p[0] is touched: nothing allocated,
  * nothing freed, the cache as before. With nr == 0 it is a quiet no-op. */

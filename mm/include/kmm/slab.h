@@ -122,6 +122,8 @@ int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t nr, void **p);
 /* Frees p[0..nr); s == NULL means kfree() each (as Linux). p NULL with
  * nr > 0 is reported and refused. */
 void kmem_cache_free_bulk(struct kmem_cache *s, size_t nr, void **p);
+/* Linux's kfree_bulk: kfree() of p[0..nr) (NULL entries are no-ops). */
+static inline void kfree_bulk(size_t nr, void **p) { kmem_cache_free_bulk(NULL, nr, p); }
 /* Empties the cache's per-CPU magazines into their slabs, puts each CPU
  * slab (and CPU partial slab) back on the cache's lists, then returns every
  * empty slab to the page allocator. Returns 0 if the cache holds no slab
