@@ -18,14 +18,8 @@
 
 namespace kmm {
 
-/* What a free into a full magazine does (bounded work either way): 0 (the
- * default) gives the freed object itself back to its slab, the magazine
- * stays as it is — the shortest path; n > 0 gives the n oldest entries
- * back and pushes the object, keeping the newest (cache-hot) ones. */
-#ifndef KMM_SLAB_MAGAZINE_EVICT
-#define KMM_SLAB_MAGAZINE_EVICT 0
-#endif
-static_assert(KMM_SLAB_MAGAZINE_EVICT >= 0, "KMM_SLAB_MAGAZINE_EVICT: 0, or the entries to evict");
+/* KMM_SLAB_MAGAZINE_EVICT (kmm/config.h): what a free into a full
+ * magazine gives back. */
 inline constexpr unsigned kMagazineEvict = KMM_SLAB_MAGAZINE_EVICT;
 /* One CPU: a free that empties a slab beyond min_partial gives it to the
  * page allocator in the same IRQ-masked step (release_slab_masked). */
@@ -34,11 +28,8 @@ inline constexpr bool kOneStepRelease = KMM_NR_CPUS == 1;
  * to the slab and the release (free_overflow_masked). */
 inline constexpr bool kMaskedOverflow = KMM_NR_CPUS == 1 && kMagazineEvict == 0;
 
-/* Per-CPU partial slabs per cache and CPU (SMP builds only; uniprocessor
- * builds keep none, so their behaviour and figures are unchanged). */
-#ifndef KMM_SLAB_CPU_PARTIAL
-#define KMM_SLAB_CPU_PARTIAL 2
-#endif
+/* Per-CPU partial slabs per cache and CPU (KMM_SLAB_CPU_PARTIAL,
+ * kmm/config.h; SMP builds only: uniprocessor builds keep none). */
 inline constexpr unsigned kCpuPartialMax = KMM_NR_CPUS > 1 ? KMM_SLAB_CPU_PARTIAL : 0;
 
 /* CacheCpu of different CPUs on different cache lines (SMP only: the

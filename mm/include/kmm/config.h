@@ -154,6 +154,26 @@
 #define KMM_SLAB_MAGAZINE_BYTES (2 * KMM_PAGE_SIZE)
 #endif
 
+/* What a free into a full magazine does (bounded work either way): 0 (the
+ * default) gives the freed object itself back to its slab, the magazine
+ * stays as it is (the shortest path); n > 0 gives the n oldest entries
+ * back and pushes the object, keeping the newest (cache-hot) ones. */
+#ifndef KMM_SLAB_MAGAZINE_EVICT
+#define KMM_SLAB_MAGAZINE_EVICT 0
+#endif
+#if KMM_SLAB_MAGAZINE_EVICT < 0
+#error "KMM_SLAB_MAGAZINE_EVICT must be 0, or the number of entries to evict"
+#endif
+
+/* Per-CPU partial slabs per cache and CPU, beside the CPU slab (SMP
+ * builds only; a uniprocessor build keeps none). */
+#ifndef KMM_SLAB_CPU_PARTIAL
+#define KMM_SLAB_CPU_PARTIAL 2
+#endif
+#if KMM_SLAB_CPU_PARTIAL < 0
+#error "KMM_SLAB_CPU_PARTIAL must be 0 or more"
+#endif
+
 /* 1: per-cache fast/slow path counters (one increment per call). */
 #ifndef KMM_SLAB_STATS
 #define KMM_SLAB_STATS 1

@@ -17,7 +17,6 @@ extern "C" {
  * (Linux style: `return -KMM_EINVAL;`). Values match Linux errno numbers. */
 #define KMM_ENOMEM 12
 #define KMM_EBUSY  16
-#define KMM_EEXIST 17
 #define KMM_EINVAL 22
 #define KMM_ENOSPC 28
 
