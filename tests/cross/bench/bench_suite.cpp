@@ -25,7 +25,9 @@
  * For each: the loop with a null allocator (harness), the loop with the
  * allocator (instructions per step incl. the loop), then the same loop with
  * every op bracketed by the counter (bench_probe.h): mean and worst
- * instructions per alloc and per free, the empty bracket subtracted.
+ * instructions per alloc and per free, the empty bracket subtracted, over
+ * the ops of the counted loop only (not the churn pool's fill, nor the
+ * free_all() after the loop).
  *
  * Utilisation mode (c-util): workload c where the long-lived objects are
  * never freed, until the first allocation fails; live (requested) bytes at
@@ -188,6 +190,7 @@ template <typename A> struct Plain {
 	A &a;
 	void *alloc(size_t n) { return a.alloc(n); }
 	void release(void *p, size_t n) { a.release(p, n); }
+	void recording(bool) {}
 };
 
 uint32_t g_empty_bracket; /* ticks */
@@ -196,8 +199,15 @@ template <typename A> struct Timed {
 	A &a;
 	OpStat alloc_stat{}, free_stat{};
 	bool classify = true;
+	/* Only the ops of the counted loop go into the statistics, as into
+	 * "per op incl. the loop": not the churn pool's fill before it, nor
+	 * free_all() after it (index order, where slabs are given back). */
+	bool record = false;
+	void recording(bool on) { record = on; }
 	__attribute__((noinline)) void *alloc(size_t n)
 	{
+		if (!record)
+			return a.alloc(n);
 		Call c = a.alloc_call(n);
 		SpecialProbe probe;
 		bench::Bracketed b = bench::bracket_call(c.fn, c.a0, c.a1);
@@ -206,6 +216,10 @@ template <typename A> struct Timed {
 	}
 	__attribute__((noinline)) void release(void *p, size_t n)
 	{
+		if (!record) {
+			a.release(p, n);
+			return;
+		}
 		Call c = a.release_call(p, n);
 		SpecialProbe probe;
 		bench::Bracketed b = bench::bracket_call(c.fn, c.a0, c.a1);
@@ -324,6 +338,7 @@ template <Kind K, typename Op> __attribute__((noinline)) Run run_kind(const Work
 			slot_step<kKeepSize>(op, n, i, size, true);
 		n.allocs = 0;
 	}
+	op.recording(true);
 	const uint32_t t0 = bench::ticks();
 	for (uint32_t step = 0; step < steps_n; ++step) {
 		uint32_t x = rng.next();
@@ -342,6 +357,7 @@ template <Kind K, typename Op> __attribute__((noinline)) Run run_kind(const Work
 		}
 	}
 	r.ticks = bench::ticks() - t0;
+	op.recording(false);
 	r.steps = steps_n;
 	r.allocs = n.allocs;
 	r.frees = n.frees;
