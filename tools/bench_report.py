@@ -254,11 +254,9 @@ def report(resdir, docdir):
     w("")
 
     # ---- goals
-    slot = "a-slot256"
-    kmm_loop = t.get(slot, "kmm", "per_op_incl_loop")
-    nl_loop = t.get(slot, "newlib", "per_op_incl_loop")
-    nano_loop = t.get(slot, "newlib-nano", "per_op_incl_loop")
-    cache_alloc = t.get("b-churn32", "kmm", "alloc_mean")
+    # workload (a) is both slot counts; the kmem_cache goal, both churn caches
+    cache_allocs = [(t.get(wl, "kmm", "alloc_mean"), wl) for wl in ("b-churn32", "b-churn200")]
+    cache_allocs = [(v, wl) for v, wl in cache_allocs if v is not None]
     worst = []
     for wl in ("a-slot256", "a-slot1024"):
         for op, ex in (("alloc", "alloc_worst_excl_new_slab"), ("free", "free_worst")):
@@ -276,13 +274,19 @@ def report(resdir, docdir):
     w("")
     w("| goal | measured | target | verdict |")
     w("| --- | ---: | ---: | --- |")
-    if kmm_loop is not None:
-        w(goal_line("(a) 256 slots: kmm mean instructions per op incl. the loop", fmt(kmm_loop, 1), "≤ 40",
-                    kmm_loop <= 40, "by %.1f, %.0f %% over; newlib %s, newlib-nano %s measured the same way" % (
-                        kmm_loop - 40, (kmm_loop / 40 - 1) * 100, fmt(nl_loop, 1), fmt(nano_loop, 1))))
-    if cache_alloc is not None:
-        w(goal_line("kmem_cache alloc, mean instructions (b-churn32)", fmt(cache_alloc, 1), "≤ 20",
-                    cache_alloc <= 20, "by %.1f" % (cache_alloc - 20)))
+    for slot, nslots in (("a-slot256", 256), ("a-slot1024", 1024)):
+        kmm_loop = t.get(slot, "kmm", "per_op_incl_loop")
+        nl_loop = t.get(slot, "newlib", "per_op_incl_loop")
+        nano_loop = t.get(slot, "newlib-nano", "per_op_incl_loop")
+        if kmm_loop is not None:
+            w(goal_line("(a) %d slots: kmm mean instructions per op incl. the loop" % nslots, fmt(kmm_loop, 1),
+                        "≤ 40", kmm_loop <= 40,
+                        "by %.1f, %.0f %% over; newlib %s, newlib-nano %s measured the same way" % (
+                            kmm_loop - 40, (kmm_loop / 40 - 1) * 100, fmt(nl_loop, 1), fmt(nano_loop, 1))))
+    if cache_allocs:
+        cache_alloc, at = max(cache_allocs)
+        w(goal_line("kmem_cache alloc, mean instructions (the higher of b-churn32, b-churn200)",
+                    "%s (%s)" % (fmt(cache_alloc, 1), at), "≤ 20", cache_alloc <= 20, "by %.1f" % (cache_alloc - 20)))
     if worst_v is not None:
         w(goal_line("(a) worst op except new-slab creation", "%s (%s)" % (fmt(worst_v), worst_at), "≤ 150",
                     worst_v <= 150, "by %d, %.1f×" % (worst_v - 150, worst_v / 150)))
