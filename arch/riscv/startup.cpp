@@ -2,7 +2,8 @@
  * arch/riscv/startup.cpp — how a RISC-V image starts and how it dies, in
  * machine mode (QEMU -bios none: no firmware below us):
  *   _start           at the start of RAM (QEMU's reset code jumps there
- *                    with a0 = mhartid): IRQs off, gp, hart 0 continues,
+ *                    with a0 = mhartid): IRQs off, the FPU on
+ *                    (mstatus.FS), gp, hart 0 continues,
  *                    the others wait in wfi for a start request naming
  *                    them (smp.cpp: kmm_arch_cpu_start) and leave on their
  *                    own stack for kmm_riscv_secondary; hart 0:
@@ -51,6 +52,12 @@ __asm__(
 	"_start:\n"
 	"	csrw mie, zero\n"
 	"	csrci mstatus, 8\n"           /* MIE */
+	/* The FPU on, every hart: mstatus.FS = Initial. A firmware built for
+	 * F/D (rv64gc, lp64d) would otherwise take an illegal-instruction
+	 * trap at its first FP instruction; FS is WARL (reads 0 on a hart
+	 * without F), and soft-float code never touches the FP state. */
+	"	li t0, 0x2000\n"
+	"	csrs mstatus, t0\n"
 	".option push\n"
 	".option norelax\n"
 	"	la gp, __global_pointer$\n"   /* not relaxed against itself */

@@ -107,12 +107,27 @@ void fpu_is_on(struct ktest *t)
 }
 #endif
 
+#if defined(__riscv)
+/* RISC-V: _start set mstatus.FS, so a firmware built for F/D runs. A
+ * value goes through f0 and back (fmv.w.x f0, a0; fmv.x.w a1, f0, as
+ * words: the images are built rv64imac); with FS off the first one is an
+ * illegal-instruction trap and the image ends in the trap report (exit 3).
+ * QEMU's virt hart has F and D. */
+void fpu_is_on(struct ktest *t)
+{
+	register unsigned long in __asm__("a0") = 0x3fc00000ul; /* 1.5f */
+	register unsigned long out __asm__("a1");
+	__asm__ volatile(".4byte 0xf0050053\n\t.4byte 0xe00005d3" : "=r"(out) : "r"(in) : "memory");
+	KTEST_EXPECT_EQ(t, out, 0x3fc00000ul);
+}
+#endif
+
 const ktest_case cases[] = {
 	{"static_constructor_ran_once", static_constructor_ran_once},
 	{"constructor_can_allocate", constructor_can_allocate},
 	{"data_holds_initial_values", data_holds_initial_values},
 	{"bss_is_zero", bss_is_zero},
-#if defined(__ARM_ARCH_7A__)
+#if defined(__ARM_ARCH_7A__) || defined(__riscv)
 	{"fpu_is_on", fpu_is_on},
 #endif
 };
