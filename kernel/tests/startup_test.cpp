@@ -6,8 +6,9 @@
  * holds its initial value (.data was copied from its load address), a
  * zero-initialised one reads zero (.bss), and a global constructor that
  * allocates got memory (kernel/boot.cpp brings mm up from .preinit_array,
- * before the constructors). Kernel-only: on the host the C library's
- * start-up does this.
+ * before the constructors), and on Cortex-A and RISC-V that start-up
+ * turned the FPU on. Kernel-only: on the host the C library's start-up
+ * does this.
  *
  * QEMU starts every machine with zeroed RAM, so a skipped .bss loop shows
  * only when something is planted there first: every board's boot test
