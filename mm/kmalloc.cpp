@@ -115,6 +115,13 @@ int SlabAllocator::create_kmalloc_caches_locked()
 			--free_slots;
 		}
 	}
+	kmalloc_tracked_ = false;
+	for (unsigned i = 0; i < kNrKmallocClasses; ++i) {
+		const kmem_cache *s = kmalloc_caches_[i], *dma = kmalloc_dma_caches_[i];
+		if ((s != nullptr && (s->flags & SLAB_CONSISTENCY_CHECKS) != 0) ||
+		    (dma != nullptr && (dma->flags & SLAB_CONSISTENCY_CHECKS) != 0))
+			kmalloc_tracked_ = true;
+	}
 	return 0;
 }
 

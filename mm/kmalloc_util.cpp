@@ -2,7 +2,8 @@
  * mm/kmalloc_util.cpp — Linux's small helpers over kmalloc and the object
  * caches (kmm/slab.h): kmem_cache_zalloc, kmemdup, kmemdup_nul, kstrdup,
  * kstrndup, kstrdup_const/kfree_const, krealloc_array, kmm_kmalloc_aligned
- * and the kvmalloc family (kmalloc_size_roundup and kfree_sensitive need
+ * (and its _track_caller form) and the kvmalloc family
+ * (kmalloc_size_roundup and kfree_sensitive need
  * mm's insides: slab_api.cpp). Only the public C API is used; the file is
  * its own object, so an image that calls none of them links none of them.
  * The helpers that allocate for their caller pass that caller on
@@ -40,7 +41,7 @@ extern "C" {
 
 void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp) { return kmem_cache_alloc(s, gfp | __GFP_ZERO); }
 
-void *kmm_kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
+void *kmm_kmalloc_aligned_track_caller(size_t size, size_t align, gfp_t gfp, const void *caller)
 {
 	if (align == 0 || (align & (align - 1)) != 0)
 		return nullptr;
@@ -49,7 +50,6 @@ void *kmm_kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
 		return nullptr;
 	bytes &= ~(align - 1);
 	const auto aligned = [align](const void *p) { return (reinterpret_cast<uintptr_t>(p) & (align - 1)) == 0; };
-	const void *caller = __builtin_return_address(0);
 	void *p = kmm_kmalloc_track_caller(bytes, gfp, caller);
 	if (p == nullptr || aligned(p))
 		return p;
@@ -63,6 +63,11 @@ void *kmm_kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
 		p = nullptr;
 	}
 	return p;
+}
+
+void *kmm_kmalloc_aligned(size_t size, size_t align, gfp_t gfp)
+{
+	return kmm_kmalloc_aligned_track_caller(size, align, gfp, __builtin_return_address(0));
 }
 
 void *kmemdup(const void *src, size_t len, gfp_t gfp)

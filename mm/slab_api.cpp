@@ -67,9 +67,17 @@ void *krealloc(const void *p, size_t new_size, gfp_t gfp)
 {
 	return g_slab.krealloc(p, new_size, gfp, __builtin_return_address(0));
 }
+/* Only a debug class records the caller (kmalloc_caller); without one,
+ * kmalloc's inline path after a two-load test. */
 void *kmm_kmalloc_track_caller(size_t size, gfp_t gfp, const void *caller)
 {
-	return g_slab.kmalloc_caller(size, gfp, caller);
+	if (kmm::kSlabDebug && __builtin_expect(g_slab.kmalloc_may_track(size), 0))
+		return g_slab.kmalloc_caller(size, gfp, caller);
+	return kmm::kmalloc_fast(g_slab, size, gfp);
+}
+void *kmm_krealloc_track_caller(const void *p, size_t new_size, gfp_t gfp, const void *caller)
+{
+	return g_slab.krealloc(p, new_size, gfp, caller);
 }
 void kfree(const void *x) { kmm::kfree_fast(g_slab, x); }
 size_t ksize(const void *x) { return g_slab.ksize(x); }

@@ -347,6 +347,11 @@ public:
 	/* kmalloc recording `caller` in a debug class (Linux's
 	 * kmalloc_track_caller), for kmm's own callers (krealloc). */
 	void *kmalloc_caller(size_t size, gfp_t gfp, const void *caller);
+	/* False only if kmalloc(size) cannot record a caller: the slab layer
+	 * is up, size is a class size, and no kmalloc class is a debug cache.
+	 * kmm_kmalloc_track_caller's inline test: kmalloc's inline path when
+	 * false, else kmalloc_caller (the libc shim's malloc hit path). */
+	bool kmalloc_may_track(size_t size) const { return kmalloc_tracked_ || size - 1 >= kmalloc_max_; }
 	/* kfree/kmem_cache_free of a slab's object that the inline path could
 	 * not push: full checks, then the magazine (evicting its kMagazineEvict
 	 * oldest entries when full) or, without one, the slab. */
@@ -624,6 +629,9 @@ private:
 	RemoteDrain remote_drain_ = RemoteDrain::kSync;
 	unsigned long remote_drain_requests_ = 0;
 	size_t kmalloc_max_ = 0;
+	/* some kmalloc class is a debug cache (records callers): set with the
+	 * classes at each init, read with kmalloc_max_ (0 until then) */
+	bool kmalloc_tracked_ = false;
 	kmem_cache *kmalloc_caches_[kNrKmallocClasses] = {};
 	/* Region 0 of the page allocator, copied at init: kfree's inline
 	 * address -> struct page lookup (other regions: virt_to_page). */

@@ -173,6 +173,11 @@ void *krealloc(const void *p, size_t new_size, gfp_t gfp);
  * _RET_IP_). kmalloc's cost otherwise. */
 void *kmm_kmalloc_track_caller(size_t size, gfp_t gfp, const void *caller);
 #define kmalloc_track_caller(size, gfp) kmm_kmalloc_track_caller((size), (gfp), __builtin_return_address(0))
+/* krealloc and kmm_kmalloc_aligned (below) for such code: `caller` is
+ * recorded for the object they allocate (krealloc's new one, when it
+ * moves or p is NULL). Their cost otherwise. */
+void *kmm_krealloc_track_caller(const void *p, size_t new_size, gfp_t gfp, const void *caller);
+void *kmm_kmalloc_aligned_track_caller(size_t size, size_t align, gfp_t gfp, const void *caller);
 /* NULL and ZERO_SIZE_PTR are no-ops. Also frees large kmalloc blocks. */
 void kfree(const void *x);
 /* Usable size of a kmalloc'ed (or kmem_cache) object: its class size, or the
