@@ -80,18 +80,21 @@ void *fail(void *reent, int err)
 	return nullptr;
 }
 
-void *shim_malloc(void *reent, size_t size)
+/* `caller`, below: the firmware code that called the public entry (its
+ * return address), which slub_debug U and T record as the allocating code
+ * of the object (kmm_kmalloc_track_caller & co.), not the shim. */
+void *shim_malloc(void *reent, size_t size, const void *caller)
 {
-	void *p = kmalloc(kmm_libc_shim_size(size), kGfp);
+	void *p = kmm_kmalloc_track_caller(kmm_libc_shim_size(size), kGfp, caller);
 	return p != nullptr ? p : fail(reent, kEnomem);
 }
 
-void *shim_calloc(void *reent, size_t n, size_t size)
+void *shim_calloc(void *reent, size_t n, size_t size, const void *caller)
 {
 	size_t bytes;
 	if (__builtin_mul_overflow(n, size, &bytes))
 		return fail(reent, kEnomem);
-	void *p = kzalloc(kmm_libc_shim_size(bytes), kGfp);
+	void *p = kmm_kmalloc_track_caller(kmm_libc_shim_size(bytes), kGfp | __GFP_ZERO, caller);
 	return p != nullptr ? p : fail(reent, kEnomem);
 }
 
@@ -99,10 +102,10 @@ void *shim_calloc(void *reent, size_t n, size_t size)
  * (reported once, by kmm_kmalloc_size), so reallocf must not free it
  * either. kmm_kmalloc_size, not ksize: ksize would let p use its whole
  * class (debug red zone, sanitizers) for good, even when p stays. */
-void *shim_realloc(void *reent, void *p, size_t size, bool *refused = nullptr)
+void *shim_realloc(void *reent, void *p, size_t size, const void *caller, bool *refused = nullptr)
 {
 	if (ZERO_OR_NULL_PTR(p)) /* ZERO_SIZE_PTR: a kmalloc(0) of ported code */
-		return shim_malloc(reent, size);
+		return shim_malloc(reent, size, caller);
 	if (size == 0) {
 		kfree(p);
 		return nullptr;
@@ -116,7 +119,7 @@ void *shim_realloc(void *reent, void *p, size_t size, bool *refused = nullptr)
 	size_t want = kmm_libc_shim_size(size);
 	if (want <= old / 2) {
 		/* no reclaim or OOM hook for a call that cannot fail */
-		void *n = kmalloc(want, kGfp | __GFP_NOWARN | __GFP_NORETRY);
+		void *n = kmm_kmalloc_track_caller(want, kGfp | __GFP_NOWARN | __GFP_NORETRY, caller);
 		/* Out of pages, kmalloc serves an empty class from a larger one
 		 * (kmalloc_fallback), maybe as large as p's or larger: a move
 		 * there gives nothing back and may take more. */
@@ -130,25 +133,25 @@ void *shim_realloc(void *reent, void *p, size_t size, bool *refused = nullptr)
 		kfree(p);
 		return n;
 	}
-	void *n = krealloc(p, want, kGfp);
+	void *n = kmm_krealloc_track_caller(p, want, kGfp, caller);
 	return n != nullptr ? n : fail(reent, kEnomem);
 }
 
 /* reallocf: realloc, and p freed when that failed for want of memory. */
-void *shim_reallocf(void *reent, void *p, size_t size)
+void *shim_reallocf(void *reent, void *p, size_t size, const void *caller)
 {
 	bool refused = false;
-	void *n = shim_realloc(reent, p, size, &refused);
+	void *n = shim_realloc(reent, p, size, caller, &refused);
 	if (n == nullptr && size != 0 && !refused)
 		kfree(p);
 	return n;
 }
 
 /* memalign's leniency (see the guarantees above), then aligned_alloc. */
-void *shim_memalign(void *reent, size_t align, size_t size)
+void *shim_memalign(void *reent, size_t align, size_t size, const void *caller)
 {
 	if (align <= KMM_LIBC_SHIM_MIN_ALIGN)
-		return shim_malloc(reent, size);
+		return shim_malloc(reent, size, caller);
 	if ((align & (align - 1)) != 0) {
 		unsigned shift = static_cast<unsigned>(sizeof(size_t) * 8) -
 				 static_cast<unsigned>(__builtin_clzl(static_cast<unsigned long>(align)));
@@ -156,11 +159,25 @@ void *shim_memalign(void *reent, size_t align, size_t size)
 			return fail(reent, kEinval);
 		align = size_t{1} << shift;
 	}
-	void *p = kmm_kmalloc_aligned(size, align, kGfp);
+	void *p = kmm_kmalloc_aligned_track_caller(size, align, kGfp, caller);
 	return p != nullptr ? p : fail(reent, kEnomem);
 }
 
 bool power_of_two(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+void *shim_aligned_alloc(size_t align, size_t size, const void *caller)
+{
+	void *p = kmm_libc_aligned_alloc(align, size, caller);
+	return p != nullptr ? p : fail(nullptr, power_of_two(align) ? kEnomem : kEinval);
+}
+
+/* valloc and pvalloc: page-aligned (pvalloc: whole pages) */
+void *shim_pvalloc(void *reent, size_t size, const void *caller)
+{
+	if (size > ~size_t{0} - (PAGE_SIZE - 1)) /* the round-up would wrap to 0 */
+		return fail(reent, kEnomem);
+	return shim_memalign(reent, PAGE_SIZE, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1), caller);
+}
 
 struct mallinfo shim_mallinfo()
 {
@@ -242,44 +259,38 @@ __attribute__((weak)) void kmm_libc_shim_set_errno(void *reent, int err)
 		*__errno() = err;
 }
 
-void *kmm_libc_aligned_alloc(size_t align, size_t size)
+void *kmm_libc_aligned_alloc(size_t align, size_t size, const void *caller)
 {
 	if (!power_of_two(align))
 		return nullptr;
 	if (align <= KMM_LIBC_SHIM_MIN_ALIGN)
-		return kmalloc(kmm_libc_shim_size(size), kGfp);
-	return kmm_kmalloc_aligned(size, align, kGfp);
+		return kmm_kmalloc_track_caller(kmm_libc_shim_size(size), kGfp, caller);
+	return kmm_kmalloc_aligned_track_caller(size, align, kGfp, caller);
 }
 
-/* ---- the C standard and POSIX names ---- */
+/* ---- the C standard and POSIX names ----
+ * Each allocating entry passes its own return address (the firmware's
+ * call site) down as the caller; none calls another entry, whose return
+ * address would be the shim. */
 
-void *malloc(size_t size) { return shim_malloc(nullptr, size); }
+void *malloc(size_t size) { return shim_malloc(nullptr, size, __builtin_return_address(0)); }
 void free(void *p) { kfree(p); }
 void cfree(void *p) { kfree(p); }
-void *calloc(size_t n, size_t size) { return shim_calloc(nullptr, n, size); }
-void *realloc(void *p, size_t size) { return shim_realloc(nullptr, p, size); }
-void *reallocf(void *p, size_t size) { return shim_reallocf(nullptr, p, size); }
+void *calloc(size_t n, size_t size) { return shim_calloc(nullptr, n, size, __builtin_return_address(0)); }
+void *realloc(void *p, size_t size) { return shim_realloc(nullptr, p, size, __builtin_return_address(0)); }
+void *reallocf(void *p, size_t size) { return shim_reallocf(nullptr, p, size, __builtin_return_address(0)); }
 size_t malloc_usable_size(void *p) { return ksize(p); }
 
-void *memalign(size_t align, size_t size) { return shim_memalign(nullptr, align, size); }
-void *aligned_alloc(size_t align, size_t size)
-{
-	void *p = kmm_libc_aligned_alloc(align, size);
-	return p != nullptr ? p : fail(nullptr, power_of_two(align) ? kEnomem : kEinval);
-}
-void *valloc(size_t size) { return aligned_alloc(PAGE_SIZE, size); }
-void *pvalloc(size_t size)
-{
-	if (size > ~size_t{0} - (PAGE_SIZE - 1)) /* the round-up would wrap to 0 */
-		return fail(nullptr, kEnomem);
-	return aligned_alloc(PAGE_SIZE, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
-}
+void *memalign(size_t align, size_t size) { return shim_memalign(nullptr, align, size, __builtin_return_address(0)); }
+void *aligned_alloc(size_t align, size_t size) { return shim_aligned_alloc(align, size, __builtin_return_address(0)); }
+void *valloc(size_t size) { return shim_aligned_alloc(PAGE_SIZE, size, __builtin_return_address(0)); }
+void *pvalloc(size_t size) { return shim_pvalloc(nullptr, size, __builtin_return_address(0)); }
 
 int posix_memalign(void **out, size_t align, size_t size)
 {
 	if (!power_of_two(align) || align % sizeof(void *) != 0)
 		return kEinval;
-	void *p = kmm_libc_aligned_alloc(align, size);
+	void *p = kmm_libc_aligned_alloc(align, size, __builtin_return_address(0));
 	if (p == nullptr)
 		return kEnomem;
 	*out = p;
@@ -288,19 +299,14 @@ int posix_memalign(void **out, size_t align, size_t size)
 
 /* ---- newlib's reentrant names (struct _reent * is opaque here) ---- */
 
-void *_malloc_r(void *reent, size_t size) { return shim_malloc(reent, size); }
+void *_malloc_r(void *reent, size_t size) { return shim_malloc(reent, size, __builtin_return_address(0)); }
 void _free_r(void *, void *p) { kfree(p); }
-void *_calloc_r(void *reent, size_t n, size_t size) { return shim_calloc(reent, n, size); }
-void *_realloc_r(void *reent, void *p, size_t size) { return shim_realloc(reent, p, size); }
-void *_reallocf_r(void *reent, void *p, size_t size) { return shim_reallocf(reent, p, size); }
-void *_memalign_r(void *reent, size_t align, size_t size) { return shim_memalign(reent, align, size); }
-void *_valloc_r(void *reent, size_t size) { return _memalign_r(reent, PAGE_SIZE, size); }
-void *_pvalloc_r(void *reent, size_t size)
-{
-	if (size > ~size_t{0} - (PAGE_SIZE - 1))
-		return fail(reent, kEnomem);
-	return _memalign_r(reent, PAGE_SIZE, (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
-}
+void *_calloc_r(void *reent, size_t n, size_t size) { return shim_calloc(reent, n, size, __builtin_return_address(0)); }
+void *_realloc_r(void *reent, void *p, size_t size) { return shim_realloc(reent, p, size, __builtin_return_address(0)); }
+void *_reallocf_r(void *reent, void *p, size_t size) { return shim_reallocf(reent, p, size, __builtin_return_address(0)); }
+void *_memalign_r(void *reent, size_t align, size_t size) { return shim_memalign(reent, align, size, __builtin_return_address(0)); }
+void *_valloc_r(void *reent, size_t size) { return shim_memalign(reent, PAGE_SIZE, size, __builtin_return_address(0)); }
+void *_pvalloc_r(void *reent, size_t size) { return shim_pvalloc(reent, size, __builtin_return_address(0)); }
 size_t _malloc_usable_size_r(void *, void *p) { return ksize(p); }
 
 /* ---- statistics and tuning (newlib's <malloc.h>) ----

@@ -27,8 +27,10 @@ static inline size_t kmm_libc_shim_size(size_t n)
 extern "C" {
 #endif
 
-/* align must be a power of two (else NULL); any size (0 → 1 byte). */
-void *kmm_libc_aligned_alloc(size_t align, size_t size);
+/* align must be a power of two (else NULL); any size (0 → 1 byte).
+ * caller: what slub_debug U and T record as the allocating code (the
+ * return address of the shim's public entry: the firmware's call site). */
+void *kmm_libc_aligned_alloc(size_t align, size_t size, const void *caller);
 /* Sets errno (reent: newlib's struct _reent *, or NULL for the global
  * errno). Weak in the shim: its default writes *__errno() where newlib's
  * errno is linked, else nothing; define it for another libc, or for an

@@ -70,10 +70,13 @@ bool handled_failure()
 	return true;
 }
 
-void *allocate(size_t size)
+/* caller: the return address of the operator new (the new-expression's
+ * code), which slub_debug U and T record as the allocating code. */
+void *allocate(size_t size, const void *caller)
 {
 	void *p;
-	while ((p = kmalloc(kmm_libc_shim_size(size), GFP_KERNEL)) == nullptr && handled_failure()) {
+	while ((p = kmm_kmalloc_track_caller(kmm_libc_shim_size(size), GFP_KERNEL, caller)) == nullptr &&
+	       handled_failure()) {
 	}
 	return p;
 }
@@ -87,15 +90,15 @@ bool power_of_two(std::align_val_t align)
 /* NULL for an alignment that is not a power of two (the standard's
  * precondition), small ones included: misuse, not out of memory, so no
  * new_handler and no retry. */
-void *allocate_aligned(size_t size, std::align_val_t align)
+void *allocate_aligned(size_t size, std::align_val_t align, const void *caller)
 {
 	size_t a = static_cast<size_t>(align);
 	if (__builtin_expect(!power_of_two(align), 0))
 		return nullptr;
 	if (a <= KMM_LIBC_SHIM_MIN_ALIGN)
-		return allocate(size);
+		return allocate(size, caller);
 	void *p;
-	while ((p = kmm_libc_aligned_alloc(a, size)) == nullptr && handled_failure()) {
+	while ((p = kmm_libc_aligned_alloc(a, size, caller)) == nullptr && handled_failure()) {
 	}
 	return p;
 }
@@ -139,19 +142,32 @@ __attribute__((weak)) std::new_handler std::get_new_handler() noexcept
 	return __atomic_load_n(&g_new_handler, __ATOMIC_ACQUIRE);
 }
 
-void *operator new(size_t size) { return or_panic(allocate(size)); }
-void *operator new[](size_t size) { return or_panic(allocate(size)); }
-void *operator new(size_t size, const std::nothrow_t &) noexcept { return allocate(size); }
-void *operator new[](size_t size, const std::nothrow_t &) noexcept { return allocate(size); }
-void *operator new(size_t size, std::align_val_t align) { return or_panic(allocate_aligned(size, align), align); }
-void *operator new[](size_t size, std::align_val_t align) { return or_panic(allocate_aligned(size, align), align); }
+/* Each form passes its own return address, the new-expression's code. */
+void *operator new(size_t size) { return or_panic(allocate(size, __builtin_return_address(0))); }
+void *operator new[](size_t size) { return or_panic(allocate(size, __builtin_return_address(0))); }
+void *operator new(size_t size, const std::nothrow_t &) noexcept
+{
+	return allocate(size, __builtin_return_address(0));
+}
+void *operator new[](size_t size, const std::nothrow_t &) noexcept
+{
+	return allocate(size, __builtin_return_address(0));
+}
+void *operator new(size_t size, std::align_val_t align)
+{
+	return or_panic(allocate_aligned(size, align, __builtin_return_address(0)), align);
+}
+void *operator new[](size_t size, std::align_val_t align)
+{
+	return or_panic(allocate_aligned(size, align, __builtin_return_address(0)), align);
+}
 void *operator new(size_t size, std::align_val_t align, const std::nothrow_t &) noexcept
 {
-	return allocate_aligned(size, align);
+	return allocate_aligned(size, align, __builtin_return_address(0));
 }
 void *operator new[](size_t size, std::align_val_t align, const std::nothrow_t &) noexcept
 {
-	return allocate_aligned(size, align);
+	return allocate_aligned(size, align, __builtin_return_address(0));
 }
 
 void operator delete(void *p) noexcept { kfree(p); }
