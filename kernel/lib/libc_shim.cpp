@@ -85,7 +85,7 @@ void *fail(void *reent, int err)
  * of the object (kmm_kmalloc_track_caller & co.), not the shim. */
 void *shim_malloc(void *reent, size_t size, const void *caller)
 {
-	void *p = kmm_kmalloc_track_caller(kmm_libc_shim_size(size), kGfp, caller);
+	void *p = kmm_libc_shim_kmalloc(kmm_libc_shim_size(size), kGfp, caller);
 	return p != nullptr ? p : fail(reent, kEnomem);
 }
 
@@ -94,7 +94,7 @@ void *shim_calloc(void *reent, size_t n, size_t size, const void *caller)
 	size_t bytes;
 	if (__builtin_mul_overflow(n, size, &bytes))
 		return fail(reent, kEnomem);
-	void *p = kmm_kmalloc_track_caller(kmm_libc_shim_size(bytes), kGfp | __GFP_ZERO, caller);
+	void *p = kmm_libc_shim_kmalloc(kmm_libc_shim_size(bytes), kGfp | __GFP_ZERO, caller);
 	return p != nullptr ? p : fail(reent, kEnomem);
 }
 
@@ -119,7 +119,7 @@ void *shim_realloc(void *reent, void *p, size_t size, const void *caller, bool *
 	size_t want = kmm_libc_shim_size(size);
 	if (want <= old / 2) {
 		/* no reclaim or OOM hook for a call that cannot fail */
-		void *n = kmm_kmalloc_track_caller(want, kGfp | __GFP_NOWARN | __GFP_NORETRY, caller);
+		void *n = kmm_libc_shim_kmalloc(want, kGfp | __GFP_NOWARN | __GFP_NORETRY, caller);
 		/* Out of pages, kmalloc serves an empty class from a larger one
 		 * (kmalloc_fallback), maybe as large as p's or larger: a move
 		 * there gives nothing back and may take more. */
@@ -264,7 +264,7 @@ void *kmm_libc_aligned_alloc(size_t align, size_t size, const void *caller)
 	if (!power_of_two(align))
 		return nullptr;
 	if (align <= KMM_LIBC_SHIM_MIN_ALIGN)
-		return kmm_kmalloc_track_caller(kmm_libc_shim_size(size), kGfp, caller);
+		return kmm_libc_shim_kmalloc(kmm_libc_shim_size(size), kGfp, caller);
 	return kmm_kmalloc_aligned_track_caller(size, align, kGfp, caller);
 }
 
@@ -273,24 +273,24 @@ void *kmm_libc_aligned_alloc(size_t align, size_t size, const void *caller)
  * call site) down as the caller; none calls another entry, whose return
  * address would be the shim. */
 
-void *malloc(size_t size) { return shim_malloc(nullptr, size, __builtin_return_address(0)); }
+void *malloc(size_t size) { return shim_malloc(nullptr, size, KMM_LIBC_SHIM_CALLER()); }
 void free(void *p) { kfree(p); }
 void cfree(void *p) { kfree(p); }
-void *calloc(size_t n, size_t size) { return shim_calloc(nullptr, n, size, __builtin_return_address(0)); }
-void *realloc(void *p, size_t size) { return shim_realloc(nullptr, p, size, __builtin_return_address(0)); }
-void *reallocf(void *p, size_t size) { return shim_reallocf(nullptr, p, size, __builtin_return_address(0)); }
+void *calloc(size_t n, size_t size) { return shim_calloc(nullptr, n, size, KMM_LIBC_SHIM_CALLER()); }
+void *realloc(void *p, size_t size) { return shim_realloc(nullptr, p, size, KMM_LIBC_SHIM_CALLER()); }
+void *reallocf(void *p, size_t size) { return shim_reallocf(nullptr, p, size, KMM_LIBC_SHIM_CALLER()); }
 size_t malloc_usable_size(void *p) { return ksize(p); }
 
-void *memalign(size_t align, size_t size) { return shim_memalign(nullptr, align, size, __builtin_return_address(0)); }
-void *aligned_alloc(size_t align, size_t size) { return shim_aligned_alloc(align, size, __builtin_return_address(0)); }
-void *valloc(size_t size) { return shim_aligned_alloc(PAGE_SIZE, size, __builtin_return_address(0)); }
-void *pvalloc(size_t size) { return shim_pvalloc(nullptr, size, __builtin_return_address(0)); }
+void *memalign(size_t align, size_t size) { return shim_memalign(nullptr, align, size, KMM_LIBC_SHIM_CALLER()); }
+void *aligned_alloc(size_t align, size_t size) { return shim_aligned_alloc(align, size, KMM_LIBC_SHIM_CALLER()); }
+void *valloc(size_t size) { return shim_aligned_alloc(PAGE_SIZE, size, KMM_LIBC_SHIM_CALLER()); }
+void *pvalloc(size_t size) { return shim_pvalloc(nullptr, size, KMM_LIBC_SHIM_CALLER()); }
 
 int posix_memalign(void **out, size_t align, size_t size)
 {
 	if (!power_of_two(align) || align % sizeof(void *) != 0)
 		return kEinval;
-	void *p = kmm_libc_aligned_alloc(align, size, __builtin_return_address(0));
+	void *p = kmm_libc_aligned_alloc(align, size, KMM_LIBC_SHIM_CALLER());
 	if (p == nullptr)
 		return kEnomem;
 	*out = p;
@@ -299,14 +299,14 @@ int posix_memalign(void **out, size_t align, size_t size)
 
 /* ---- newlib's reentrant names (struct _reent * is opaque here) ---- */
 
-void *_malloc_r(void *reent, size_t size) { return shim_malloc(reent, size, __builtin_return_address(0)); }
+void *_malloc_r(void *reent, size_t size) { return shim_malloc(reent, size, KMM_LIBC_SHIM_CALLER()); }
 void _free_r(void *, void *p) { kfree(p); }
-void *_calloc_r(void *reent, size_t n, size_t size) { return shim_calloc(reent, n, size, __builtin_return_address(0)); }
-void *_realloc_r(void *reent, void *p, size_t size) { return shim_realloc(reent, p, size, __builtin_return_address(0)); }
-void *_reallocf_r(void *reent, void *p, size_t size) { return shim_reallocf(reent, p, size, __builtin_return_address(0)); }
-void *_memalign_r(void *reent, size_t align, size_t size) { return shim_memalign(reent, align, size, __builtin_return_address(0)); }
-void *_valloc_r(void *reent, size_t size) { return shim_memalign(reent, PAGE_SIZE, size, __builtin_return_address(0)); }
-void *_pvalloc_r(void *reent, size_t size) { return shim_pvalloc(reent, size, __builtin_return_address(0)); }
+void *_calloc_r(void *reent, size_t n, size_t size) { return shim_calloc(reent, n, size, KMM_LIBC_SHIM_CALLER()); }
+void *_realloc_r(void *reent, void *p, size_t size) { return shim_realloc(reent, p, size, KMM_LIBC_SHIM_CALLER()); }
+void *_reallocf_r(void *reent, void *p, size_t size) { return shim_reallocf(reent, p, size, KMM_LIBC_SHIM_CALLER()); }
+void *_memalign_r(void *reent, size_t align, size_t size) { return shim_memalign(reent, align, size, KMM_LIBC_SHIM_CALLER()); }
+void *_valloc_r(void *reent, size_t size) { return shim_memalign(reent, PAGE_SIZE, size, KMM_LIBC_SHIM_CALLER()); }
+void *_pvalloc_r(void *reent, size_t size) { return shim_pvalloc(reent, size, KMM_LIBC_SHIM_CALLER()); }
 size_t _malloc_usable_size_r(void *, void *p) { return ksize(p); }
 
 /* ---- statistics and tuning (newlib's <malloc.h>) ----

@@ -75,7 +75,7 @@ bool handled_failure()
 void *allocate(size_t size, const void *caller)
 {
 	void *p;
-	while ((p = kmm_kmalloc_track_caller(kmm_libc_shim_size(size), GFP_KERNEL, caller)) == nullptr &&
+	while ((p = kmm_libc_shim_kmalloc(kmm_libc_shim_size(size), GFP_KERNEL, caller)) == nullptr &&
 	       handled_failure()) {
 	}
 	return p;
@@ -143,31 +143,31 @@ __attribute__((weak)) std::new_handler std::get_new_handler() noexcept
 }
 
 /* Each form passes its own return address, the new-expression's code. */
-void *operator new(size_t size) { return or_panic(allocate(size, __builtin_return_address(0))); }
-void *operator new[](size_t size) { return or_panic(allocate(size, __builtin_return_address(0))); }
+void *operator new(size_t size) { return or_panic(allocate(size, KMM_LIBC_SHIM_CALLER())); }
+void *operator new[](size_t size) { return or_panic(allocate(size, KMM_LIBC_SHIM_CALLER())); }
 void *operator new(size_t size, const std::nothrow_t &) noexcept
 {
-	return allocate(size, __builtin_return_address(0));
+	return allocate(size, KMM_LIBC_SHIM_CALLER());
 }
 void *operator new[](size_t size, const std::nothrow_t &) noexcept
 {
-	return allocate(size, __builtin_return_address(0));
+	return allocate(size, KMM_LIBC_SHIM_CALLER());
 }
 void *operator new(size_t size, std::align_val_t align)
 {
-	return or_panic(allocate_aligned(size, align, __builtin_return_address(0)), align);
+	return or_panic(allocate_aligned(size, align, KMM_LIBC_SHIM_CALLER()), align);
 }
 void *operator new[](size_t size, std::align_val_t align)
 {
-	return or_panic(allocate_aligned(size, align, __builtin_return_address(0)), align);
+	return or_panic(allocate_aligned(size, align, KMM_LIBC_SHIM_CALLER()), align);
 }
 void *operator new(size_t size, std::align_val_t align, const std::nothrow_t &) noexcept
 {
-	return allocate_aligned(size, align, __builtin_return_address(0));
+	return allocate_aligned(size, align, KMM_LIBC_SHIM_CALLER());
 }
 void *operator new[](size_t size, std::align_val_t align, const std::nothrow_t &) noexcept
 {
-	return allocate_aligned(size, align, __builtin_return_address(0));
+	return allocate_aligned(size, align, KMM_LIBC_SHIM_CALLER());
 }
 
 void operator delete(void *p) noexcept { kfree(p); }
