@@ -372,7 +372,7 @@ __attribute__((noinline)) void *dup_here(int which)
 {
 	g_dup_return = __builtin_return_address(0);
 	static const char text[] = "a string to copy";
-	char copy[sizeof(text)];
+	char copy[32] = {}; /* room for kmemdup's and kmemdup_nul's 20 bytes */
 	std::memcpy(copy, text, sizeof(text)); /* not in the image's rodata */
 	void *q = nullptr;
 	switch (which) {
