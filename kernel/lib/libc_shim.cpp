@@ -163,12 +163,10 @@ void *shim_memalign(void *reent, size_t align, size_t size, const void *caller)
 	return p != nullptr ? p : fail(reent, kEnomem);
 }
 
-bool power_of_two(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
-
 void *shim_aligned_alloc(size_t align, size_t size, const void *caller)
 {
 	void *p = kmm_libc_aligned_alloc(align, size, caller);
-	return p != nullptr ? p : fail(nullptr, power_of_two(align) ? kEnomem : kEinval);
+	return p != nullptr ? p : fail(nullptr, kmm_libc_power_of_two(align) ? kEnomem : kEinval);
 }
 
 /* valloc and pvalloc: page-aligned (pvalloc: whole pages) */
@@ -261,7 +259,7 @@ __attribute__((weak)) void kmm_libc_shim_set_errno(void *reent, int err)
 
 void *kmm_libc_aligned_alloc(size_t align, size_t size, const void *caller)
 {
-	if (!power_of_two(align))
+	if (!kmm_libc_power_of_two(align))
 		return nullptr;
 	if (align <= KMM_LIBC_SHIM_MIN_ALIGN)
 		return kmm_libc_shim_kmalloc(kmm_libc_shim_size(size), kGfp, caller);
@@ -288,7 +286,7 @@ void *pvalloc(size_t size) { return shim_pvalloc(nullptr, size, KMM_LIBC_SHIM_CA
 
 int posix_memalign(void **out, size_t align, size_t size)
 {
-	if (!power_of_two(align) || align % sizeof(void *) != 0)
+	if (!kmm_libc_power_of_two(align) || align % sizeof(void *) != 0)
 		return kEinval;
 	void *p = kmm_libc_aligned_alloc(align, size, KMM_LIBC_SHIM_CALLER());
 	if (p == nullptr)

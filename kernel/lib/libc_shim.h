@@ -25,6 +25,9 @@ static inline size_t kmm_libc_shim_size(size_t n)
 	return n < KMM_LIBC_SHIM_MIN_ALIGN ? KMM_LIBC_SHIM_MIN_ALIGN : n;
 }
 
+/* n is a power of two (0 is not): the alignments the shim accepts. */
+static inline int kmm_libc_power_of_two(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
 /* KMM_LIBC_SHIM_TRACK_CALLER (default 1): every allocating entry passes
  * its return address (the firmware's call site) down as the caller, so
  * slub_debug U and T name the code that called malloc or new, not the

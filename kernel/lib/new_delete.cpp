@@ -81,11 +81,7 @@ void *allocate(size_t size, const void *caller)
 	return p;
 }
 
-bool power_of_two(std::align_val_t align)
-{
-	size_t a = static_cast<size_t>(align);
-	return a != 0 && (a & (a - 1)) == 0;
-}
+bool power_of_two(std::align_val_t align) { return kmm_libc_power_of_two(static_cast<size_t>(align)); }
 
 /* NULL for an alignment that is not a power of two (the standard's
  * precondition), small ones included: misuse, not out of memory, so no
