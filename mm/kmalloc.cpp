@@ -72,6 +72,7 @@ kmem_cache *SlabAllocator::create_kmalloc_cache(unsigned index, bool dma)
 	uint32_t align = class_align(size) == size ? size : kKmallocMinAlign;
 	CacheLayout layout;
 	slab_flags_t flags = normalize_debug_flags(debug_flags_for(name), false);
+	flags = drop_order_raising_debug(size, align, flags, false);
 	if (flags != 0 && calculate_layout(size, align, flags, false, layout) != nullptr)
 		flags = 0; /* a debug layout too big for a slab: no debugging */
 	if (calculate_layout(size, align, flags, false, layout) != nullptr)

@@ -22,9 +22,7 @@ namespace kmm {
 
 unsigned calculate_slab_order(size_t size)
 {
-	unsigned min_order = 0;
-	while ((size_t{kPageSize} << min_order) < size)
-		++min_order;
+	unsigned min_order = page_order_for(size);
 	static const unsigned kFractions[] = {16, 8, 4};
 	for (unsigned fraction : kFractions) {
 		for (unsigned order = min_order; order <= kMaxSlabOrder; ++order) {
@@ -263,6 +261,8 @@ int SlabAllocator::init_locked()
 	 * would be 448 B instead of 388 (one per 512-byte slab on 256-byte
 	 * pages, five per 2 KiB slab without). */
 	const slab_flags_t align = KMM_NR_CPUS > 1 ? SLAB_HWCACHE_ALIGN : 0;
+	boot_flags = drop_order_raising_debug(static_cast<unsigned>(sizeof(kmem_cache)), alignof(kmem_cache),
+					      align | boot_flags, true) & ~align;
 	if (calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), align | boot_flags, true, layout) != nullptr) {
 		boot_flags = 0; /* a debug layout too big for a slab: no debugging */
 		calculate_layout(sizeof(kmem_cache), alignof(kmem_cache), align, true, layout);
@@ -330,8 +330,10 @@ kmem_cache *SlabAllocator::create(const char *name, unsigned int size, unsigned 
 {
 	CacheLayout layout;
 	slab_flags_t asked = flags;
-	if (name != nullptr && (flags & ~KMM_SLAB_VALID_FLAGS) == 0)
+	if (name != nullptr && (flags & ~KMM_SLAB_VALID_FLAGS) == 0) {
 		flags = normalize_debug_flags(flags | debug_flags_for(name), ctor != nullptr);
+		flags = drop_order_raising_debug(size, align, flags, ctor != nullptr);
+	}
 	const char *why = name == nullptr ? "NULL name" : calculate_layout(size, align, flags, ctor != nullptr, layout);
 	if (why != nullptr && name != nullptr && (flags & ~KMM_SLAB_VALID_FLAGS) == 0) {
 		/* The boot option's debug layout (red zones, tracking) may not

@@ -66,6 +66,15 @@ struct CacheLayout {
  * holds one object). Requires size <= kMaxSlabBytes. O(kMaxSlabOrder). */
 unsigned calculate_slab_order(size_t size);
 
+/* Smallest page order whose block holds `bytes` (Linux's get_order). */
+constexpr unsigned page_order_for(size_t bytes)
+{
+	unsigned order = 0;
+	while ((size_t{kPageSize} << order) < bytes)
+		++order;
+	return order;
+}
+
 /* Fills *out for a cache; returns NULL, or a reason for a bad argument.
  * Debug flags (after normalize_debug_flags) add red zones, an outside free
  * pointer and tracking records to the slot (slab_debug.h). */

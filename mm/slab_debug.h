@@ -74,8 +74,15 @@ struct DebugLayout {
 DebugLayout debug_layout(uint32_t object_size, size_t align, slab_flags_t flags, bool has_ctor);
 
 /* The flags the boot option `options` (kmm_slub_debug syntax) gives the
- * cache `name`; *ok is false if options has an unknown letter. */
-slab_flags_t parse_slub_debug(const char *options, const char *name, bool *ok);
+ * cache `name`; *ok is false if options has an unknown letter. If
+ * order_off is not NULL, *order_off tells whether any block has the
+ * letter O (Linux: no red zones, poison or tracking for a cache whose
+ * slab order they would raise; see drop_order_raising_debug). */
+slab_flags_t parse_slub_debug(const char *options, const char *name, bool *ok, bool *order_off = nullptr);
+
+/* The debug flags that store metadata in the slot, which O takes away
+ * (Linux's DEBUG_METADATA_FLAGS). */
+inline constexpr slab_flags_t kDebugMetadataFlags = SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
 
 /* The bytes at address a (the debug code works on slot addresses). */
 inline uint8_t *bytes_at(uintptr_t a) { return reinterpret_cast<uint8_t *>(a); }

@@ -62,6 +62,17 @@ slab_flags_t letter_flag(char c)
 	}
 }
 
+/* Letters Linux accepts that give no slab flag here: O (see
+ * parse_slub_debug) and A (failslab, fault injection, which kmm does
+ * not have: Linux without CONFIG_FAILSLAB takes it as a no-op too). */
+bool letter_without_flag(char c)
+{
+	switch (c) {
+	case 'O': case 'o': case 'A': case 'a': return true;
+	default: return false;
+	}
+}
+
 /* Does the cache list [p, end) (comma-separated; a '*' ends the prefix
  * to match, wherever it stands, as in Linux) name `name`? */
 bool list_names(const char *p, const char *end, const char *name)
@@ -90,9 +101,11 @@ bool list_names(const char *p, const char *end, const char *name)
 /* Linux's choice among blocks (Documentation/mm/slub.rst): the first
  * block whose cache list names the cache, else the last block without a
  * list; a block for every cache never adds to a listed one. */
-slab_flags_t parse_slub_debug(const char *options, const char *name, bool *ok)
+slab_flags_t parse_slub_debug(const char *options, const char *name, bool *ok, bool *order_off)
 {
 	*ok = true;
+	if (order_off != nullptr)
+		*order_off = false;
 	slab_flags_t every = 0, listed = 0;
 	bool named = false;
 	const char *p = options;
@@ -118,10 +131,16 @@ slab_flags_t parse_slub_debug(const char *options, const char *name, bool *ok)
 				continue;
 			}
 			slab_flags_t f = letter_flag(*c);
-			if (f == 0)
-				*ok = false;
-			flags |= f;
 			all = false;
+			if (f != 0) {
+				flags |= f;
+			} else if (letter_without_flag(*c)) {
+				/* Linux: O holds for every cache, whichever block it is in */
+				if ((*c == 'O' || *c == 'o') && order_off != nullptr)
+					*order_off = true;
+			} else {
+				*ok = false;
+			}
 		}
 		if (all)
 			flags = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
@@ -145,7 +164,7 @@ int SlabAllocator::set_debug_options(const char *options)
 		++n;
 	if (!ok || n >= sizeof(debug_options_)) {
 		if (!ok)
-			reporter_.warn("slub_debug \"%s\": unknown flag letter (known: F Z P U T, '-' for none): ignored",
+			reporter_.warn("slub_debug \"%s\": unknown flag letter (known: F Z P U T O A, '-' for none): ignored",
 				       options);
 		else
 			reporter_.warn("slub_debug: option of %zu bytes, at most %zu (KMM_SLUB_DEBUG_LEN - 1): ignored", n,
@@ -163,6 +182,29 @@ slab_flags_t SlabAllocator::debug_flags_for(const char *name) const
 		return 0;
 	bool ok;
 	return parse_slub_debug(debug_options_, name, &ok);
+}
+
+/* The letter O, as Linux's kmem_cache_open applies it: when the slot
+ * with its red zones, poison pointer and tracks needs a higher page order
+ * than the bare object, the cache goes without those (checks and trace
+ * stay). Applies to the flags a cache was created with too, as in Linux. */
+slab_flags_t SlabAllocator::drop_order_raising_debug(unsigned size, unsigned align, slab_flags_t flags,
+						      bool has_ctor) const
+{
+	if constexpr (!kSlabDebug)
+		return flags;
+	if ((flags & kDebugMetadataFlags) == 0)
+		return flags;
+	bool ok, order_off;
+	parse_slub_debug(debug_options_, nullptr, &ok, &order_off);
+	if (!order_off)
+		return flags;
+	CacheLayout layout;
+	if (calculate_layout(size, align, flags, has_ctor, layout) != nullptr)
+		return flags; /* does not fit at all: the caller's fallback decides */
+	if (page_order_for(layout.size) <= page_order_for(size))
+		return flags;
+	return normalize_debug_flags(flags & ~kDebugMetadataFlags, has_ctor);
 }
 
 } // namespace kmm

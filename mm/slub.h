@@ -587,6 +587,7 @@ private:
 
 	/* slab_debug_options.cpp */
 	slab_flags_t debug_flags_for(const char *name) const;
+	slab_flags_t drop_order_raising_debug(unsigned size, unsigned align, slab_flags_t flags, bool has_ctor) const;
 	/* slab_harden.cpp */
 	uint64_t random_next();
 	void *randomize_freelist(kmem_cache *s, uintptr_t base);

@@ -76,6 +76,33 @@ TEST(SlubDebugOption, BlocksChooseAsLinuxDoes)
 	EXPECT_TRUE(ok);
 }
 
+/* Linux's letters O and A: kmm refused both (an unknown letter rejects
+ * the whole option), so "FZPUO" debugged nothing. O gives no flag but
+ * holds for every cache whichever block names it; A (failslab) is taken
+ * as a no-op, as Linux without CONFIG_FAILSLAB takes it. */
+TEST(SlubDebugOption, TakesLinuxLettersOAndA)
+{
+	bool ok = false, order_off = false;
+	const slab_flags_t fzpu = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
+	EXPECT_EQ(kmm::parse_slub_debug("FZPUO", "a", &ok, &order_off), fzpu);
+	EXPECT_TRUE(ok);
+	EXPECT_TRUE(order_off);
+	EXPECT_EQ(kmm::parse_slub_debug("FZPU", "a", &ok, &order_off), fzpu);
+	EXPECT_FALSE(order_off);
+	EXPECT_EQ(kmm::parse_slub_debug("o", "a", &ok, &order_off), 0u) << "O alone turns nothing on";
+	EXPECT_TRUE(ok);
+	EXPECT_TRUE(order_off);
+	EXPECT_EQ(kmm::parse_slub_debug("Z;UO,dentry", "inode", &ok, &order_off), SLAB_RED_ZONE);
+	EXPECT_TRUE(order_off) << "O in any block holds for every cache";
+	EXPECT_EQ(kmm::parse_slub_debug("ZA,b", "b", &ok, &order_off), SLAB_RED_ZONE);
+	EXPECT_TRUE(ok);
+	EXPECT_FALSE(order_off);
+	EXPECT_EQ(kmm::parse_slub_debug("a", "b", &ok), 0u);
+	EXPECT_TRUE(ok);
+	kmm::parse_slub_debug("FZO;Q", "a", &ok, &order_off);
+	EXPECT_FALSE(ok) << "other unknown letters are still refused";
+}
+
 class SlabDebugBoot : public ::testing::Test, public kmm_test::SlabWorld {
 protected:
 	void boot_with(const char *options)
@@ -137,6 +164,71 @@ TEST_F(SlabDebugBoot, OptionFlagsThatDoNotFitAreDroppedForThatCache)
 	ASSERT_NE(small, nullptr);
 	EXPECT_NE(small->flags & SLAB_RED_ZONE, 0u) << "the option still applies where it fits";
 	slab.destroy(small);
+}
+
+/* O: a cache whose red zones, poison pointer or tracks would raise its
+ * slab order goes without them (F stays), as Linux's kmem_cache_open
+ * does; a cache whose order they leave alone keeps them. Before, "FZPUO"
+ * was refused as a whole. */
+TEST_F(SlabDebugBoot, LetterOKeepsTheSlabOrderOfPageSizedCaches)
+{
+	const slab_flags_t metadata = SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER;
+	t.cap.clear();
+	ASSERT_EQ(slab.set_debug_options("FZPUO"), 0);
+	EXPECT_TRUE(t.cap.lines.empty()) << "accepted without a report";
+	boot();
+	const unsigned page = static_cast<unsigned>(kmm::kPageSize);
+	kmem_cache *whole = slab.create("dbg-page", page, 0, 0, nullptr);
+	ASSERT_NE(whole, nullptr);
+	EXPECT_EQ(whole->flags & metadata, 0u) << "Z P U would need a second page";
+	EXPECT_NE(whole->flags & SLAB_CONSISTENCY_CHECKS, 0u);
+	EXPECT_EQ(whole->order, 0u);
+	kmem_cache *asked = slab.create("dbg-page-z", page, 0, SLAB_RED_ZONE, nullptr);
+	ASSERT_NE(asked, nullptr);
+	EXPECT_EQ(asked->flags & metadata, 0u) << "O holds for flags the creator asked for too";
+	kmem_cache *small = slab.create("dbg-small", 64, 0, 0, nullptr);
+	ASSERT_NE(small, nullptr);
+	EXPECT_EQ(small->flags & metadata, metadata) << "a 64-byte slot stays on one page";
+	/* Every cache the option reached: kept iff its order allows. */
+	const slab_flags_t fzpu = SLAB_CONSISTENCY_CHECKS | metadata;
+	unsigned kept = 0, dropped = 0;
+	auto obeys_o = [&](kmem_cache *k, bool ctor) {
+		kmm::CacheLayout with;
+		ASSERT_EQ(kmm::calculate_layout(k->object_size, k->align, kmm::normalize_debug_flags(fzpu, ctor), ctor, with),
+			  nullptr);
+		const bool keep = kmm::page_order_for(with.size) <= kmm::page_order_for(k->object_size);
+		const slab_flags_t want = keep ? kmm::normalize_debug_flags(metadata, ctor) & metadata : 0;
+		EXPECT_EQ(k->flags & metadata, want) << k->name;
+		EXPECT_NE(k->flags & SLAB_CONSISTENCY_CHECKS, 0u) << k->name;
+		++(keep ? kept : dropped);
+	};
+	for (size_t size = 8; size <= 2 * kmm::kPageSize && size <= 8192; size *= 2)
+		if (kmem_cache *k = slab.kmalloc_cache(size))
+			obeys_o(k, false);
+	obeys_o(slab.boot_cache(), true);
+	obeys_o(whole, false);
+	obeys_o(small, false);
+	EXPECT_GT(kept, 0u);
+	EXPECT_GT(dropped, 0u);
+	void *p = slab.alloc(whole, GFP_KERNEL);
+	ASSERT_NE(p, nullptr);
+	std::memset(p, 0x5a, page);
+	slab.free(whole, p);
+	EXPECT_EQ(check(whole), 0u);
+	slab.destroy(whole);
+	slab.destroy(asked);
+	slab.destroy(small);
+}
+
+TEST_F(SlabDebugBoot, WithoutLetterOPageSizedCachesAreDebugged)
+{
+	boot_with("FZPU");
+	const unsigned page = static_cast<unsigned>(kmm::kPageSize);
+	kmem_cache *whole = slab.create("dbg-page", page, 0, 0, nullptr);
+	ASSERT_NE(whole, nullptr);
+	EXPECT_NE(whole->flags & SLAB_RED_ZONE, 0u);
+	EXPECT_GT(whole->order, 0u);
+	slab.destroy(whole);
 }
 
 TEST_F(SlabDebugBoot, RefusesAnUnknownLetter)

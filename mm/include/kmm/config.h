@@ -194,7 +194,7 @@
 /* The boot option in effect before kmm_slub_debug() is called, as Linux's
  * slub_debug=: "<letters>[,<cache>...][;<letters>[,<cache>...]]...", letters
  * F (checks) Z (red zones) P (poison) U (alloc/free tracking) T (trace),
- * '-' for none. "" (the default): no cache is debugged (but see
+ * O (no Z P U where they raise the slab order), A (ignored), '-' for none. "" (the default): no cache is debugged (but see
  * KMM_SLAB_DEBUG_ALL). */
 #ifndef KMM_SLUB_DEBUG
 #define KMM_SLUB_DEBUG ""

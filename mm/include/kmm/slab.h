@@ -367,7 +367,9 @@ void kmm_slab_shrink_all(void);
  * after the call, so call it before the first slab use (the kmalloc caches
  * are created then). Returns 0, or -KMM_EINVAL with a report for an unknown
  * letter or a string of KMM_SLUB_DEBUG_LEN bytes or more (the option is then
- * unchanged). "" or "-": no debugging; an empty block (";;") is skipped. */
+ * unchanged). Letters F Z P U T, and Linux's O (no Z P U where they would
+ * raise a cache's slab order) and A (failslab: ignored). "" or "-": no
+ * debugging; an empty block (";;") is skipped. */
 int kmm_slub_debug(const char *options);
 /* Checks every object of s: free pointers, object counts and, by the
  * cache's debug flags, poison, red zones and kmalloc red zones. Each problem
