@@ -1,8 +1,8 @@
 /*
  * mm/kmalloc_util.cpp — Linux's small helpers over kmalloc and the object
- * caches (kmm/slab.h): kmem_cache_zalloc, kmemdup, kmemdup_nul, kstrdup,
+ * caches (kmm/slab.h): kmem_cache_zalloc, kmemdup, kvmemdup, kmemdup_array, kmemdup_nul, kstrdup,
  * kstrndup, kstrdup_const/kfree_const, krealloc_array, kmm_kmalloc_aligned
- * (and its _track_caller form) and the kvmalloc family
+ * (and its _track_caller form) and the kvmalloc family with kvrealloc
  * (kmalloc_size_roundup and kfree_sensitive need
  * mm's insides: slab_api.cpp). Only the public C API is used; the file is
  * its own object, so an image that calls none of them links none of them.
@@ -126,6 +126,30 @@ void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp)
 	if (__builtin_mul_overflow(n, size, &bytes))
 		return nullptr;
 	return krealloc(p, bytes, gfp);
+}
+
+void *kvmemdup(const void *src, size_t len, gfp_t gfp)
+{
+	void *p = kmalloc_track_caller(len, gfp);
+	if (p != nullptr && len != 0)
+		__builtin_memcpy(p, src, len);
+	return p;
+}
+
+void *kmemdup_array(const void *src, size_t count, size_t element_size, gfp_t gfp)
+{
+	size_t len;
+	if (__builtin_mul_overflow(count, element_size, &len))
+		return nullptr;
+	void *p = kmalloc_track_caller(len, gfp);
+	if (p != nullptr && len != 0)
+		__builtin_memcpy(p, src, len);
+	return p;
+}
+
+void *kvrealloc(const void *p, size_t size, gfp_t gfp)
+{
+	return kmm_krealloc_track_caller(p, size, gfp, __builtin_return_address(0));
 }
 
 void *kvmalloc(size_t size, gfp_t gfp) { return kmalloc(size, gfp); }

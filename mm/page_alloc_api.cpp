@@ -78,6 +78,36 @@ struct page *virt_to_page(const void *addr)
 	return p;
 }
 
+unsigned long page_to_pfn(const struct page *page)
+{
+	return static_cast<unsigned long>(reinterpret_cast<uintptr_t>(g_pages.page_address(page)) >> kmm::kPageShift);
+}
+
+/* The address of pfn's page; 0 where pfn << PAGE_SHIFT does not fit. */
+static uintptr_t pfn_address(unsigned long pfn)
+{
+	if (pfn > (UINTPTR_MAX >> kmm::kPageShift))
+		return 0;
+	return static_cast<uintptr_t>(pfn) << kmm::kPageShift;
+}
+
+struct page *pfn_to_page(unsigned long pfn)
+{
+	const uintptr_t a = pfn_address(pfn);
+	struct page *p = a != 0 || pfn == 0 ? g_pages.virt_to_page(reinterpret_cast<const void *>(a)) : nullptr;
+	if (p == nullptr) {
+		g_reporter.bug("page_alloc", "pfn_to_page of pfn %#lx that kmm does not manage", pfn);
+		g_reporter.finish_bug();
+	}
+	return p;
+}
+
+int pfn_valid(unsigned long pfn)
+{
+	const uintptr_t a = pfn_address(pfn);
+	return (a != 0 || pfn == 0) && g_pages.virt_to_page(reinterpret_cast<const void *>(a)) != nullptr;
+}
+
 struct page *compound_head(struct page *page) { return page != nullptr ? kmm::page_head(page) : nullptr; }
 /* A compound head's order; 0 for any other page (Linux), whatever stale
  * order a free, interior or plain page's descriptor still holds. */

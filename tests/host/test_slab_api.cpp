@@ -383,6 +383,9 @@ __attribute__((noinline)) void *dup_here(int which)
 	case 4: q = const_cast<char *>(kstrdup_const(copy, GFP_KERNEL)); break;
 	case 5: q = kmm_kmalloc_aligned(20, 32, GFP_KERNEL); break;
 	case 6: q = kmalloc_track_caller(20, GFP_KERNEL); break;
+	case 7: q = kvmemdup(copy, 20, GFP_KERNEL); break;
+	case 8: q = kmemdup_array(copy, 10, 2, GFP_KERNEL); break;
+	case 9: q = kvrealloc(nullptr, 20, GFP_KERNEL); break;
 	}
 	__asm__ __volatile__("" : : "r"(q) : "memory"); /* no tail call */
 	return q;
@@ -392,7 +395,7 @@ TEST_F(SlabApi, DupHelpersTraceTheirCallerNotThemselves)
 {
 	ASSERT_EQ(kmm_slub_debug("T,kmalloc-32"), 0); /* before the first slab use */
 	const auto here = reinterpret_cast<uintptr_t>(&dup_here);
-	for (int which = 0; which <= 6; ++which) {
+	for (int which = 0; which <= 9; ++which) {
 		cap.clear();
 		void *p = dup_here(which);
 		ASSERT_NE(p, nullptr) << which;

@@ -499,6 +499,39 @@ void linux_helpers(struct ktest *t)
 	kvfree(v);
 	KTEST_EXPECT_NULL(t, kvmalloc_array(SIZE_MAX / 2, 4, GFP_KERNEL));
 	KTEST_EXPECT_NULL(t, kvcalloc(SIZE_MAX / 2, 4, GFP_KERNEL));
+
+	/* kvrealloc (Linux 6.12's three arguments) is krealloc */
+	char *r = static_cast<char *>(kvrealloc(nullptr, 10, GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, r);
+	__builtin_memcpy(r, "0123456789", 10);
+	r = static_cast<char *>(kvrealloc(r, 300, GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, r);
+	KTEST_EXPECT_TRUE(t, same_bytes(r, "0123456789", 10));
+	KTEST_EXPECT_GE(t, ksize(r), 300);
+	KTEST_EXPECT_EQ(t, kvrealloc(r, 0, GFP_KERNEL), ZERO_SIZE_PTR); /* size 0 frees */
+	d = kvmemdup(kText, sizeof(kText), GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, d);
+	KTEST_EXPECT_TRUE(t, same_bytes(d, kText, sizeof(kText)));
+	kvfree(d);
+	static const unsigned short kWords[5] = {1, 2, 3, 4, 0xbeef};
+	auto *w = static_cast<unsigned short *>(kmemdup_array(kWords, 5, sizeof(kWords[0]), GFP_KERNEL));
+	KTEST_ASSERT_NOT_NULL(t, w);
+	KTEST_EXPECT_TRUE(t, same_bytes(w, kWords, sizeof(kWords)));
+	KTEST_EXPECT_EQ(t, ksize(w), 16);
+	kfree(w);
+	KTEST_EXPECT_NULL(t, kmemdup_array(kWords, SIZE_MAX / 2, 4, GFP_KERNEL)); /* overflow */
+	KTEST_EXPECT_EQ(t, kmemdup_array(kWords, 0, 2, GFP_KERNEL), ZERO_SIZE_PTR);
+
+	/* kmem_cache_create_usercopy: kmem_cache_create's cache */
+	c = kmem_cache_create_usercopy("ktest-usercopy", 48, 16, 0, 8, 16, set_all_ones);
+	KTEST_ASSERT_NOT_NULL(t, c);
+	KTEST_EXPECT_EQ(t, kmem_cache_size(c), 48);
+	o = kmem_cache_alloc(c, GFP_KERNEL);
+	KTEST_ASSERT_NOT_NULL(t, o);
+	KTEST_EXPECT_EQ(t, reinterpret_cast<uintptr_t>(o) % 16, 0);
+	KTEST_EXPECT_EQ(t, static_cast<unsigned char *>(o)[39], 0xff);
+	kmem_cache_free(c, o);
+	kmem_cache_destroy(c);
 }
 
 /* kmalloc_size_roundup(n) is ksize(kmalloc(n)) for every size up to past

@@ -133,7 +133,25 @@ void get_free_pages_api(struct ktest *t)
 	KTEST_EXPECT_EQ(t, get_order(PAGE_SIZE * 4), 2);
 	KTEST_EXPECT_EQ(t, get_order(PAGE_SIZE * 4 + 1), 3);
 	KTEST_EXPECT_EQ(t, get_order(1), 0);
+	/* page frame numbers both ways, on every page of the block */
+	struct page *head = virt_to_page(reinterpret_cast<void *>(a));
+	KTEST_ASSERT_NOT_NULL(t, head);
+	KTEST_EXPECT_EQ(t, page_to_pfn(head), a >> PAGE_SHIFT);
+	for (unsigned long i = 0; i < 4; ++i) {
+		const unsigned long pfn = (a >> PAGE_SHIFT) + i;
+		KTEST_EXPECT_TRUE(t, pfn_valid(pfn));
+		KTEST_EXPECT_EQ(t, addr_of(pfn_to_page(pfn)), a + i * PAGE_SIZE);
+		KTEST_EXPECT_EQ(t, page_to_pfn(pfn_to_page(pfn)), pfn);
+	}
+	KTEST_EXPECT_EQ(t, PAGE_ALIGN(a + 1), a + PAGE_SIZE);
+	KTEST_EXPECT_EQ(t, PAGE_ALIGN(a), a);
+	KTEST_EXPECT_EQ(t, offset_in_page(reinterpret_cast<char *>(a) + PAGE_SIZE + 5), 5);
+	KTEST_EXPECT_EQ(t, a & PAGE_MASK, a);
 	free_pages(a, 2);
+	struct page *n = alloc_pages_node(NUMA_NO_NODE, GFP_KERNEL, 1);
+	KTEST_ASSERT_NOT_NULL(t, n);
+	KTEST_EXPECT_EQ(t, addr_of(n) % (2 * PAGE_SIZE), 0);
+	__free_pages(n, 1);
 }
 
 void compound_pages(struct ktest *t)

@@ -38,9 +38,15 @@ void free_with_wrong_order(struct ktest *t)
 
 void free_unmanaged_address(struct ktest *t)
 {
-	t->expected_bugs = 2;
+	t->expected_bugs = 4;
 	free_pages(unmanaged_page(), 0);
 	KTEST_EXPECT_NULL(t, virt_to_page(kNotManaged));
+	/* the same page by frame number: pfn_valid asks without a report */
+	const unsigned long pfn = unmanaged_page() >> PAGE_SHIFT;
+	KTEST_EXPECT_FALSE(t, pfn_valid(pfn));
+	KTEST_EXPECT_NULL(t, pfn_to_page(pfn));
+	KTEST_EXPECT_FALSE(t, pfn_valid(~0UL));
+	KTEST_EXPECT_NULL(t, pfn_to_page(~0UL)); /* beyond the address space */
 }
 
 void order_above_max(struct ktest *t)

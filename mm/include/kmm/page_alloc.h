@@ -35,6 +35,15 @@ struct page; /* opaque to users: a page frame descriptor */
 #define PAGE_SHIFT KMM_PAGE_SHIFT
 #define PAGE_SIZE  KMM_PAGE_SIZE
 #endif
+#ifndef PAGE_MASK
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#endif
+#ifndef PAGE_ALIGN /* addr rounded up to the next page boundary */
+#define PAGE_ALIGN(addr) (((addr) + PAGE_SIZE - 1) & PAGE_MASK)
+#endif
+#ifndef offset_in_page /* p's byte offset within its page */
+#define offset_in_page(p) ((unsigned long)(p) & ~PAGE_MASK)
+#endif
 
 /* ---- memory map (boot: before kmm_init, no concurrent kmm call) ----
  * Any start and size: partial pages at either edge are dropped; a range
@@ -73,6 +82,12 @@ void kmm_shutdown(void);
  * compound_order work on its pages). */
 struct page *alloc_pages(gfp_t gfp, unsigned int order);
 struct page *alloc_page(gfp_t gfp);
+/* Linux's NUMA form: kmm has one node, so nid is ignored. */
+static inline struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
+{
+	(void)nid;
+	return alloc_pages(gfp, order);
+}
 /* order must be the allocation's. */
 void __free_pages(struct page *page, unsigned int order);
 void __free_page(struct page *page);
@@ -107,6 +122,14 @@ void *page_address(const struct page *page);
  * a region's edge dropped, or any address before kmm_init (no report for
  * NULL). O(regions), no lock. */
 struct page *virt_to_page(const void *addr);
+/* Page frame numbers: a page's address >> PAGE_SHIFT (kmm maps memory
+ * 1:1). page_to_pfn of a descriptor kmm does not manage is 0, which no
+ * handed-out page has (a region's page at address 0 is kept reserved).
+ * pfn_to_page reports and returns NULL for a pfn kmm does not manage, as
+ * virt_to_page does; pfn_valid asks without a report. O(regions), no lock. */
+unsigned long page_to_pfn(const struct page *page);
+struct page *pfn_to_page(unsigned long pfn);
+int pfn_valid(unsigned long pfn);
 /* The head of the compound page (or the page itself); NULL for NULL. */
 struct page *compound_head(struct page *page);
 /* Linux's virt_to_head_page: compound_head(virt_to_page(addr)), so the

@@ -107,6 +107,17 @@ void kmem_cache_destroy(struct kmem_cache *s);
  * alignment, no ctor. KMEM_CACHE(pkt, SLAB_HWCACHE_ALIGN). */
 #define KMEM_CACHE(type, flags) \
 	kmem_cache_create(#type, sizeof(struct type), __alignof__(struct type), (flags), NULL)
+/* Linux's kmem_cache_create_usercopy: kmm has no user space to copy to,
+ * so the whitelisted range [useroffset, useroffset + usersize) is not
+ * kept; the cache is kmem_cache_create's. */
+static inline struct kmem_cache *kmem_cache_create_usercopy(const char *name, unsigned int size, unsigned int align,
+							    slab_flags_t flags, unsigned int useroffset,
+							    unsigned int usersize, void (*ctor)(void *))
+{
+	(void)useroffset;
+	(void)usersize;
+	return kmem_cache_create(name, size, align, flags, ctor);
+}
 /* O(1) on the fast path; a new slab costs O(objects per slab). NULL if out
  * of memory. __GFP_ZERO zeroes the object (also in a ctor cache). The zone
  * is the cache's: __GFP_DMA is accepted only by a SLAB_CACHE_DMA cache
@@ -298,6 +309,15 @@ void *kvzalloc(size_t size, gfp_t gfp);
 void *kvmalloc_array(size_t n, size_t size, gfp_t gfp);
 void *kvcalloc(size_t n, size_t size, gfp_t gfp);
 void kvfree(const void *p);
+/* Linux 6.12's kvrealloc(p, size, gfp): krealloc (kmm has no vmalloc to
+ * move to). Older kernels' kvrealloc(p, oldsize, newsize, gfp) ports by
+ * dropping oldsize. */
+void *kvrealloc(const void *p, size_t size, gfp_t gfp);
+/* kmemdup under its kv name (Linux's kvmemdup). */
+void *kvmemdup(const void *src, size_t len, gfp_t gfp);
+/* A copy of count elements of element_size bytes (Linux 6.11's argument
+ * order); NULL, no report, when count * element_size overflows. */
+void *kmemdup_array(const void *src, size_t count, size_t element_size, gfp_t gfp);
 
 /* ---- figures ---- */
 struct kmem_cache_info {
