@@ -1,6 +1,6 @@
 /*
  * mm/kmalloc_util.cpp — Linux's small helpers over kmalloc and the object
- * caches (kmm/slab.h): kmem_cache_zalloc, kmemdup, kvmemdup, kmemdup_array, kmemdup_nul, kstrdup,
+ * caches (kmm/slab.h): kmemdup, kvmemdup, kmemdup_array, kmemdup_nul, kstrdup,
  * kstrndup, kstrdup_const/kfree_const, krealloc_array, kmm_kmalloc_aligned
  * (and its _track_caller form) and the kvmalloc family with kvrealloc
  * (kmalloc_size_roundup and kfree_sensitive need
@@ -39,7 +39,6 @@ char *dup_nul(const char *s, size_t len, gfp_t gfp, const void *caller)
 
 extern "C" {
 
-void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp) { return kmem_cache_alloc(s, gfp | __GFP_ZERO); }
 
 void *kmm_kmalloc_aligned_track_caller(size_t size, size_t align, gfp_t gfp, const void *caller)
 {
@@ -125,7 +124,7 @@ void *krealloc_array(void *p, size_t n, size_t size, gfp_t gfp)
 	size_t bytes;
 	if (__builtin_mul_overflow(n, size, &bytes))
 		return nullptr;
-	return krealloc(p, bytes, gfp);
+	return kmm_krealloc_track_caller(p, bytes, gfp, __builtin_return_address(0));
 }
 
 void *kvmemdup(const void *src, size_t len, gfp_t gfp)
@@ -152,10 +151,24 @@ void *kvrealloc(const void *p, size_t size, gfp_t gfp)
 	return kmm_krealloc_track_caller(p, size, gfp, __builtin_return_address(0));
 }
 
-void *kvmalloc(size_t size, gfp_t gfp) { return kmalloc(size, gfp); }
-void *kvzalloc(size_t size, gfp_t gfp) { return kzalloc(size, gfp); }
-void *kvmalloc_array(size_t n, size_t size, gfp_t gfp) { return kmalloc_array(n, size, gfp); }
-void *kvcalloc(size_t n, size_t size, gfp_t gfp) { return kcalloc(n, size, gfp); }
+/* The kv forms pass their caller on themselves rather than rely on a tail
+ * call into kmalloc (an -O0 build makes none, and recorded this file). */
+void *kvmalloc(size_t size, gfp_t gfp) { return kmalloc_track_caller(size, gfp); }
+void *kvzalloc(size_t size, gfp_t gfp) { return kmalloc_track_caller(size, gfp | __GFP_ZERO); }
+void *kvmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return nullptr;
+	return kmalloc_track_caller(bytes, gfp);
+}
+void *kvcalloc(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return nullptr;
+	return kmalloc_track_caller(bytes, gfp | __GFP_ZERO);
+}
 void kvfree(const void *p) { kfree(p); }
 
 } // extern "C"

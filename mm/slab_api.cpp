@@ -15,6 +15,17 @@ SlabAllocator &global_slab() { return g_slab; }
 
 using kmm::g_slab;
 
+/* Where the caller of an allocation or free comes from. A debug cache
+ * (slub_debug U, T) records the return address its out-of-line path sees,
+ * which is the caller of the entry below only when the entry reaches that
+ * path by a tail call. Unoptimised builds and -Og make no tail calls, and
+ * recorded the entry itself (kmalloc+0x..) for every object; there
+ * (KMM_EXPLICIT_CALLER, config.h) each entry hands its own return address
+ * to the path with a caller argument, for debug caches only, so the other
+ * caches keep the inline paths the rest of the tests run. */
+constexpr bool kExplicitCaller = kmm::kSlabDebug && KMM_EXPLICIT_CALLER != 0;
+#define KMM_ENTRY_CALLER __builtin_return_address(0)
+
 extern "C" {
 
 struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align, slab_flags_t flags,
@@ -30,6 +41,9 @@ void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 {
 	if (__builtin_expect(s == nullptr, 0))
 		return g_slab.refuse_null_cache("kmem_cache_alloc");
+	if constexpr (kExplicitCaller)
+		if ((s->flags & kmm::kSlabDebugFlags) != 0) /* a debug cache has no CPU slab: alloc_slow anyway */
+			return g_slab.alloc_slow(s, gfp, KMM_ENTRY_CALLER);
 	return kmm::slab_alloc_fast(g_slab, s, gfp);
 }
 void kmem_cache_free(struct kmem_cache *s, void *x)
@@ -38,6 +52,12 @@ void kmem_cache_free(struct kmem_cache *s, void *x)
 		if (x != nullptr) /* (NULL, NULL): a no-op, as (s, NULL) is */
 			g_slab.refuse_null_cache("kmem_cache_free");
 		return;
+	}
+	if constexpr (kExplicitCaller) {
+		if ((s->flags & kmm::kSlabDebugFlags) != 0) {
+			g_slab.free_slow(s, x, KMM_ENTRY_CALLER);
+			return;
+		}
 	}
 	kmm::slab_free_fast(g_slab, s, x);
 }
@@ -53,16 +73,42 @@ int kmem_cache_shrink(struct kmem_cache *s) { return g_slab.shrink(s); }
 unsigned int kmem_cache_size(struct kmem_cache *s) { return g_slab.is_live(s) ? s->object_size : 0; }
 const char *kmem_cache_name(struct kmem_cache *s) { return g_slab.is_live(s) ? s->name : nullptr; }
 
-void *kmalloc(size_t size, gfp_t gfp) { return kmm::kmalloc_fast(g_slab, size, gfp); }
-void *kzalloc(size_t size, gfp_t gfp) { return kmm::kmalloc_fast(g_slab, size, gfp | __GFP_ZERO); }
+void *kmalloc(size_t size, gfp_t gfp)
+{
+	if constexpr (kExplicitCaller)
+		if (g_slab.kmalloc_may_track(size))
+			return g_slab.kmalloc_caller(size, gfp, KMM_ENTRY_CALLER);
+	return kmm::kmalloc_fast(g_slab, size, gfp);
+}
+void *kzalloc(size_t size, gfp_t gfp)
+{
+	if constexpr (kExplicitCaller)
+		if (g_slab.kmalloc_may_track(size))
+			return g_slab.kmalloc_caller(size, gfp | __GFP_ZERO, KMM_ENTRY_CALLER);
+	return kmm::kmalloc_fast(g_slab, size, gfp | __GFP_ZERO);
+}
 void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
 {
 	size_t bytes;
 	if (__builtin_mul_overflow(n, size, &bytes))
 		return nullptr;
+	if constexpr (kExplicitCaller)
+		if (g_slab.kmalloc_may_track(bytes))
+			return g_slab.kmalloc_caller(bytes, gfp, KMM_ENTRY_CALLER);
 	return kmm::kmalloc_fast(g_slab, bytes, gfp);
 }
-void *kcalloc(size_t n, size_t size, gfp_t gfp) { return kmalloc_array(n, size, gfp | __GFP_ZERO); }
+/* Not a call of kmalloc_array: without a tail call (-O0) that would be
+ * the caller slub_debug U and T record. */
+void *kcalloc(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return nullptr;
+	if constexpr (kExplicitCaller)
+		if (g_slab.kmalloc_may_track(bytes))
+			return g_slab.kmalloc_caller(bytes, gfp | __GFP_ZERO, KMM_ENTRY_CALLER);
+	return kmm::kmalloc_fast(g_slab, bytes, gfp | __GFP_ZERO);
+}
 void *krealloc(const void *p, size_t new_size, gfp_t gfp)
 {
 	return g_slab.krealloc(p, new_size, gfp, __builtin_return_address(0));
@@ -79,7 +125,16 @@ void *kmm_krealloc_track_caller(const void *p, size_t new_size, gfp_t gfp, const
 {
 	return g_slab.krealloc(p, new_size, gfp, caller);
 }
-void kfree(const void *x) { kmm::kfree_fast(g_slab, x); }
+void kfree(const void *x)
+{
+	if constexpr (kExplicitCaller) {
+		if (g_slab.kmalloc_tracked()) { /* kfree_slow: the same checks and push, with a caller */
+			g_slab.kfree_slow(x, KMM_ENTRY_CALLER);
+			return;
+		}
+	}
+	kmm::kfree_fast(g_slab, x);
+}
 size_t ksize(const void *x) { return g_slab.ksize(x); }
 size_t kmm_kmalloc_size(const void *x, const char *who)
 {

@@ -352,6 +352,8 @@ public:
 	 * kmm_kmalloc_track_caller's inline test: kmalloc's inline path when
 	 * false, else kmalloc_caller (the libc shim's malloc hit path). */
 	bool kmalloc_may_track(size_t size) const { return kmalloc_tracked_ || size - 1 >= kmalloc_max_; }
+	/* Does a kmalloc class record callers (a debug class)? */
+	bool kmalloc_tracked() const { return kmalloc_tracked_; }
 	/* kfree/kmem_cache_free of a slab's object that the inline path could
 	 * not push: full checks, then the magazine (evicting its kMagazineEvict
 	 * oldest entries when full) or, without one, the slab. */

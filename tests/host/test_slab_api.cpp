@@ -386,6 +386,17 @@ __attribute__((noinline)) void *dup_here(int which)
 	case 7: q = kvmemdup(copy, 20, GFP_KERNEL); break;
 	case 8: q = kmemdup_array(copy, 10, 2, GFP_KERNEL); break;
 	case 9: q = kvrealloc(nullptr, 20, GFP_KERNEL); break;
+	/* helpers over other helpers: at -O0 (the host Debug build) there is
+	 * no tail call, and they recorded themselves */
+	case 10: q = kvmalloc(20, GFP_KERNEL); break;
+	case 11: q = kvzalloc(20, GFP_KERNEL); break;
+	case 12: q = kvmalloc_array(10, 2, GFP_KERNEL); break;
+	case 13: q = kvcalloc(10, 2, GFP_KERNEL); break;
+	case 14: q = krealloc_array(nullptr, 10, 2, GFP_KERNEL); break;
+	case 15: q = kcalloc(10, 2, GFP_KERNEL); break;
+	case 16: q = kmalloc_array(10, 2, GFP_KERNEL); break;
+	case 17: q = kmalloc(20, GFP_KERNEL); break;
+	case 18: q = kzalloc(20, GFP_KERNEL); break;
 	}
 	__asm__ __volatile__("" : : "r"(q) : "memory"); /* no tail call */
 	return q;
@@ -395,7 +406,7 @@ TEST_F(SlabApi, DupHelpersTraceTheirCallerNotThemselves)
 {
 	ASSERT_EQ(kmm_slub_debug("T,kmalloc-32"), 0); /* before the first slab use */
 	const auto here = reinterpret_cast<uintptr_t>(&dup_here);
-	for (int which = 0; which <= 9; ++which) {
+	for (int which = 0; which <= 18; ++which) {
 		cap.clear();
 		void *p = dup_here(which);
 		ASSERT_NE(p, nullptr) << which;
@@ -416,6 +427,63 @@ TEST_F(SlabApi, DupHelpersTraceTheirCallerNotThemselves)
 		kfree(p);
 	}
 	EXPECT_EQ(kmm_bug_count(), 0u);
+	kmm_slub_debug("");
+}
+
+/* The entry points themselves record their caller too, in every build:
+ * the host Debug build (-O0) makes no tail calls, and kmalloc, kzalloc,
+ * kmalloc_array, kcalloc (above, 15-18) and kfree, kmem_cache_alloc,
+ * kmem_cache_zalloc, kmem_cache_free recorded kmm's own code; the inline
+ * forwarders (kmem_cache_zalloc, the _node forms) their own bodies. */
+__attribute__((noinline)) void *cache_alloc_here(struct kmem_cache *s, int which)
+{
+	void *q = which == 0   ? kmem_cache_alloc(s, GFP_KERNEL)
+		  : which == 1 ? kmem_cache_zalloc(s, GFP_KERNEL)
+			       : kmem_cache_alloc_node(s, GFP_KERNEL, NUMA_NO_NODE);
+	__asm__ __volatile__("" : : "r"(q) : "memory"); /* no tail call */
+	return q;
+}
+__attribute__((noinline)) void free_here(struct kmem_cache *s, void *p)
+{
+	if (s != nullptr)
+		kmem_cache_free(s, p);
+	else
+		kfree(p);
+	__asm__ __volatile__("" : : : "memory"); /* no tail call */
+}
+
+TEST_F(SlabApi, EntryPointsTraceTheirCallerInEveryBuild)
+{
+	ASSERT_EQ(kmm_slub_debug("T,kmalloc-32,api-traced"), 0); /* before the first slab use */
+	struct kmem_cache *s = kmem_cache_create("api-traced", 48, 0, 0, nullptr);
+	ASSERT_NE(s, nullptr);
+	auto caller_in = [&](const char *what, uintptr_t fn) {
+		std::string line;
+		for (const auto &l : cap.lines)
+			if (l.find(what) != std::string::npos)
+				line = l;
+		EXPECT_FALSE(line.empty()) << what;
+		const uintptr_t caller = traced_caller(line);
+		EXPECT_GE(caller, fn) << line;
+		EXPECT_LT(caller, fn + 512) << line << " is not the test's call site";
+	};
+	for (int which = 0; which <= 2; ++which) {
+		cap.clear();
+		void *o = cache_alloc_here(s, which);
+		ASSERT_NE(o, nullptr);
+		caller_in("TRACE api-traced alloc ", reinterpret_cast<uintptr_t>(&cache_alloc_here));
+		cap.clear();
+		free_here(s, o);
+		caller_in("TRACE api-traced free ", reinterpret_cast<uintptr_t>(&free_here));
+	}
+	void *k = kmalloc(20, GFP_KERNEL);
+	ASSERT_NE(k, nullptr);
+	cap.clear();
+	free_here(nullptr, k);
+	caller_in("TRACE kmalloc-32 free ", reinterpret_cast<uintptr_t>(&free_here));
+	EXPECT_EQ(kmm_bug_count(), 0u);
+	EXPECT_EQ(kmm_slab_validate(), 0u);
+	kmem_cache_destroy(s);
 	kmm_slub_debug("");
 }
 

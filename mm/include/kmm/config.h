@@ -191,6 +191,24 @@
 #define KMM_SLAB_DEBUG 1
 #endif
 
+/* 1: kmalloc, kzalloc, kmalloc_array, kcalloc, kfree, kmem_cache_alloc and
+ * kmem_cache_free hand their return address to the slab layer themselves
+ * for debug caches, so slub_debug U and T record their caller. 0: the
+ * caller is the return address the out-of-line path sees, which is right
+ * only when the entry reaches it by a tail call (GCC: -O1 with
+ * -foptimize-sibling-calls, -O2, -Os; never -O0 or -Og). Default: 1 in
+ * builds without __OPTIMIZE__ (-O0); mm's CMake sets 1 for the Debug
+ * configuration too (-Og there); set it yourself for -Og or -O1 builds in
+ * other configurations. Costs nothing when no cache is debugged beyond a
+ * test on each of those calls. */
+#ifndef KMM_EXPLICIT_CALLER
+#ifdef __OPTIMIZE__
+#define KMM_EXPLICIT_CALLER 0
+#else
+#define KMM_EXPLICIT_CALLER 1
+#endif
+#endif
+
 /* The boot option in effect before kmm_slub_debug() is called, as Linux's
  * slub_debug=: "<letters>[,<cache>...][;<letters>[,<cache>...]]...", letters
  * F (checks) Z (red zones) P (poison) U (alloc/free tracking) T (trace),

@@ -217,31 +217,35 @@ size_t kmalloc_max_cache_size(void);
 #define KMALLOC_MAX_CACHE_SIZE (1UL << (KMM_KMALLOC_SLAB_SHIFT < 13 ? KMM_KMALLOC_SLAB_SHIFT : 13))
 #define KMALLOC_MAX_SIZE       (KMM_PAGE_SIZE << KMM_MAX_ORDER)
 
+/* The helpers that only forward to an entry point are always inlined, so
+ * the entry records the driver's call site (slub_debug U, T) even at -O0. */
+#define KMM_FORWARD_INLINE static inline __attribute__((always_inline))
+
 /* Linux's NUMA forms: kmm has one node, so `node` is ignored. */
 #ifndef NUMA_NO_NODE
 #define NUMA_NO_NODE (-1)
 #endif
-static inline void *kmalloc_node(size_t size, gfp_t gfp, int node)
+KMM_FORWARD_INLINE void *kmalloc_node(size_t size, gfp_t gfp, int node)
 {
 	(void)node;
 	return kmalloc(size, gfp);
 }
-static inline void *kzalloc_node(size_t size, gfp_t gfp, int node)
+KMM_FORWARD_INLINE void *kzalloc_node(size_t size, gfp_t gfp, int node)
 {
 	(void)node;
 	return kzalloc(size, gfp);
 }
-static inline void *kmalloc_array_node(size_t n, size_t size, gfp_t gfp, int node)
+KMM_FORWARD_INLINE void *kmalloc_array_node(size_t n, size_t size, gfp_t gfp, int node)
 {
 	(void)node;
 	return kmalloc_array(n, size, gfp);
 }
-static inline void *kcalloc_node(size_t n, size_t size, gfp_t gfp, int node)
+KMM_FORWARD_INLINE void *kcalloc_node(size_t n, size_t size, gfp_t gfp, int node)
 {
 	(void)node;
 	return kcalloc(n, size, gfp);
 }
-static inline void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
+KMM_FORWARD_INLINE void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int node)
 {
 	(void)node;
 	return kmem_cache_alloc(s, gfp);
@@ -252,7 +256,10 @@ static inline void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int n
  * GFP_ATOMIC work as there, and is freed with kfree. ---- */
 /* kmem_cache_alloc with __GFP_ZERO: the whole object zeroed (a ctor
  * cache's object too: the ctor's state is overwritten). */
-void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp);
+KMM_FORWARD_INLINE void *kmem_cache_zalloc(struct kmem_cache *s, gfp_t gfp)
+{
+	return kmem_cache_alloc(s, gfp | __GFP_ZERO);
+}
 /* A copy of len bytes of src; len 0 gives ZERO_SIZE_PTR (as kmalloc(0)). */
 void *kmemdup(const void *src, size_t len, gfp_t gfp);
 /* A NUL-terminated copy of the first len bytes of s. */
