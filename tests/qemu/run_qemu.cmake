@@ -12,6 +12,12 @@
 # start-up zeroes .bss (QEMU's own RAM is zero, so an omitted .bss loop
 # would go unseen otherwise; kernel/tests/startup_test.cpp).
 #
+# EXPECT_OUTPUT may name link-time addresses: @symbol@, @symbol+N@ or
+# @symbol-N@ (N decimal or 0x hex) becomes that symbol's address (from nm,
+# as the symbol table holds it: Thumb code without its bit 0) plus or
+# minus N, in 8 lowercase hex digits without 0x (a register in a Cortex-M
+# fault report). A symbol the image lacks fails the test.
+#
 # Passes only if QEMU exits by itself, with exactly EXPECT_EXIT, and the
 # output matches EXPECT_OUTPUT. A hang (timeout) or a QEMU that cannot
 # start always fails, so a test expecting a nonzero status cannot pass by
@@ -29,6 +35,37 @@ if(PLANT_SYMBOL)
     message(FATAL_ERROR "run_qemu: ${PLANT_SYMBOL} not found in .bss of ${ELF} (nm: ${NM})")
   endif()
   list(APPEND QEMU_ARGS -device "loader,addr=0x${CMAKE_MATCH_1},data=0xdeadbeef,data-len=4")
+endif()
+string(REGEX MATCHALL "@[A-Za-z_][A-Za-z0-9_]*([-+](0x[0-9a-fA-F]+|[0-9]+))?@" placeholders "${EXPECT_OUTPUT}")
+if(placeholders)
+  execute_process(COMMAND ${NM} ${ELF} OUTPUT_VARIABLE symbols RESULT_VARIABLE nm_rc)
+  if(NOT nm_rc EQUAL 0)
+    message(FATAL_ERROR "run_qemu: ${NM} ${ELF} failed")
+  endif()
+  list(REMOVE_DUPLICATES placeholders)
+  foreach(placeholder ${placeholders})
+    string(REGEX MATCH "^@([A-Za-z_][A-Za-z0-9_]*)(([-+])(.*))?@$" unused "${placeholder}")
+    set(name "${CMAKE_MATCH_1}")
+    set(op "${CMAKE_MATCH_3}")
+    set(offset "${CMAKE_MATCH_4}")
+    string(REGEX MATCH "(^|\n)([0-9a-fA-F]+) [A-Za-z] ${name}\n" line "${symbols}")
+    if(NOT line)
+      message(FATAL_ERROR "run_qemu: ${placeholder}: no symbol ${name} in ${ELF}")
+    endif()
+    if(NOT op)
+      set(op "+")
+      set(offset 0)
+    endif()
+    math(EXPR value "0x${CMAKE_MATCH_2} ${op} ${offset}" OUTPUT_FORMAT HEXADECIMAL)
+    string(REGEX REPLACE "^0x" "" value "${value}")
+    string(TOLOWER "${value}" value)
+    string(LENGTH "${value}" length)
+    while(length LESS 8)
+      string(PREPEND value "0")
+      math(EXPR length "${length} + 1")
+    endwhile()
+    string(REPLACE "${placeholder}" "${value}" EXPECT_OUTPUT "${EXPECT_OUTPUT}")
+  endforeach()
 endif()
 if(NOT DEFINED EXPECT_EXIT)
   set(EXPECT_EXIT 0)
