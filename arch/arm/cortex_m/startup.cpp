@@ -1,11 +1,14 @@
 /*
  * arch/arm/cortex_m/startup.cpp — how a Cortex-M image starts and how it
  * dies: the vector table (system exceptions; a board may append its IRQ
- * vectors in section .vectors.irq), the reset handler (copy .data, zero
- * .bss, run the C++ static constructors, call kmm_main, exit with its
- * status; the FPU, where the core has one, is on before any of it), and the fault handler (print r0–r12, lr, pc, xPSR, the SP
- * before the fault, EXC_RETURN, the fault status and the faulting
- * address, then exit with KMM_EXIT_FAULT; on a stack of its own).
+ * vectors in section .vectors.irq), the reset handler (on ARMv8-M the
+ * main stack's limit MSPLIM first; copy .data, zero .bss, run the C++
+ * static constructors, call kmm_main, exit with its status; the FPU, where
+ * the core has one, is on before any of it), and the fault handler (print
+ * r0–r12, lr, pc, xPSR, the SP before the fault, EXC_RETURN, the fault
+ * status with its bits by name, on ARMv8-M the stack limits, and the
+ * faulting address, then exit with KMM_EXIT_FAULT; on a stack of its
+ * own).
  *
  * Built as an object library so the vector table is always linked. Symbols
  * come from the linker script (linker/cortex-m.ld). Compiled with
@@ -16,14 +19,24 @@
 #include <arch/startup.h>
 #include <arch/target.h>
 
+/* ARMv8-M Mainline (Cortex-M33, M55): the stack limit registers MSPLIM and
+ * PSPLIM (UsageFault UFSR.STKOF when an SP would go below its limit).
+ * ARMv7-M (Cortex-M3, M4) has none; its builds do not touch them. */
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+#define KMM_CORTEX_M_V8M_MAIN 1
+#else
+#define KMM_CORTEX_M_V8M_MAIN 0
+#endif
+
 extern "C" {
 /* linker/cortex-m.ld (the other symbols: arch/startup.h) */
-extern char __stack_top[];
+extern char __stack_bottom[], __stack_top[];
 
 __attribute__((noreturn)) void Reset_Handler(void);
+__attribute__((noreturn, used)) void kmm_cortex_m_reset(void);
 void kmm_cortex_m_fault_handler(void);
 __attribute__((noreturn, used)) void kmm_cortex_m_fault(const uint32_t *frame, uint32_t exc_return,
-							const uint32_t *r4_r11);
+							const uint32_t *r4_r11, uint32_t msplim);
 
 /* The fault report's own stack: the MSP the fault came with may be what
  * broke (a stack run off the start of RAM), and a push to it would fault
@@ -58,6 +71,9 @@ constexpr uint32_t kCfsrBfarValid = 1u << 15;
  * not be readable at all. */
 constexpr uint32_t kCfsrMstkerr = 1u << 4;
 constexpr uint32_t kCfsrStkerr = 1u << 12;
+/* ARMv8-M: an SP went below its limit (MSPLIM or PSPLIM), in an
+ * instruction or in the exception entry's stacking. */
+constexpr uint32_t kCfsrStkof = 1u << 20;
 /* What the hardware stacked: r0-r3, r12, lr, pc, xPSR, and with the FP
  * extended frame (EXC_RETURN bit 4 clear) s0-s15, FPSCR and a reserved
  * word too. xPSR bit 9: a word of padding above the frame keeps it 8-byte
@@ -66,7 +82,49 @@ constexpr uint32_t kCfsrStkerr = 1u << 12;
 constexpr uint32_t kBasicFrameBytes = 0x20u;
 constexpr uint32_t kExtendedFrameBytes = 0x68u;
 constexpr uint32_t kExcReturnBasicFrame = 1u << 4;
+constexpr uint32_t kExcReturnProcessStack = 1u << 2;
 constexpr uint32_t kXpsrFramePadded = 1u << 9;
+
+struct StatusBit {
+	uint32_t mask;
+	const char *name;
+};
+
+/* CFSR = UFSR:BFSR:MMFSR. STKOF is ARMv8-M only; MLSPERR/LSPERR need an
+ * FPU; bits a core does not have read as zero. */
+const StatusBit kCfsrBits[] = {
+	{1u << 0, "MMFSR.IACCVIOL"},  {1u << 1, "MMFSR.DACCVIOL"},   {1u << 3, "MMFSR.MUNSTKERR"},
+	{1u << 4, "MMFSR.MSTKERR"},   {1u << 5, "MMFSR.MLSPERR"},    {1u << 7, "MMFSR.MMARVALID"},
+	{1u << 8, "BFSR.IBUSERR"},    {1u << 9, "BFSR.PRECISERR"},   {1u << 10, "BFSR.IMPRECISERR"},
+	{1u << 11, "BFSR.UNSTKERR"},  {1u << 12, "BFSR.STKERR"},     {1u << 13, "BFSR.LSPERR"},
+	{1u << 15, "BFSR.BFARVALID"}, {1u << 16, "UFSR.UNDEFINSTR"}, {1u << 17, "UFSR.INVSTATE"},
+	{1u << 18, "UFSR.INVPC"},     {1u << 19, "UFSR.NOCP"},       {1u << 20, "UFSR.STKOF"},
+	{1u << 24, "UFSR.UNALIGNED"}, {1u << 25, "UFSR.DIVBYZERO"},
+};
+const StatusBit kHfsrBits[] = {
+	{1u << 1, "HFSR.VECTTBL"},
+	{1u << 30, "HFSR.FORCED"},
+	{1u << 31, "HFSR.DEBUGEVT"},
+};
+
+template <unsigned N> void put_status_bits(const StatusBit (&bits)[N], uint32_t value)
+{
+	for (const StatusBit &bit : bits) {
+		if ((value & bit.mask) != 0) {
+			put(" ");
+			put(bit.name);
+		}
+	}
+}
+
+#if KMM_CORTEX_M_V8M_MAIN
+uint32_t psplim()
+{
+	uint32_t value;
+	__asm__ volatile("mrs %0, psplim" : "=r"(value));
+	return value;
+}
+#endif
 
 struct VectorTable {
 	void *initial_sp;
@@ -116,7 +174,28 @@ __attribute__((section(".vectors"), used)) const VectorTable kmm_cortex_m_vector
 	},
 };
 
-extern "C" void Reset_Handler(void)
+/* The entry point: naked, so that on ARMv8-M nothing touches the stack
+ * before its limit is set. MSPLIM = __stack_bottom (8-byte aligned, as the
+ * register needs): a main-stack overflow is then a UsageFault (UFSR.STKOF)
+ * at the instruction that would cross it, with nothing written below the
+ * stack, instead of a run into whatever lies there (a fault only where
+ * nothing is mapped). Set first, even though it is 0 after a reset: a
+ * bootloader that started this image may have left its own. PSPLIM stays
+ * as it is: kmm runs on the main stack only; firmware that puts threads on
+ * the process stack sets PSPLIM to each thread stack's bottom. */
+extern "C" __attribute__((naked)) void Reset_Handler(void)
+{
+	__asm__ volatile(
+#if KMM_CORTEX_M_V8M_MAIN
+		"movw r0, #:lower16:__stack_bottom\n\t"
+		"movt r0, #:upper16:__stack_bottom\n\t"
+		"msr msplim, r0\n\t"
+		"isb\n\t"
+#endif
+		"b kmm_cortex_m_reset\n\t");
+}
+
+extern "C" void kmm_cortex_m_reset(void)
 {
 	/* This image's table, wherever it is linked: a bootloader that
 	 * started it leaves VTOR at its own (0 at reset), and every fault
@@ -141,7 +220,16 @@ extern "C" void Reset_Handler(void)
 /* Finds the stacked frame (MSP or PSP, EXC_RETURN bit 2) and hands it on
  * with r4-r11, which the hardware does not stack: saved here, before any
  * compiled code can reuse them, on the fault stack (the report never
- * returns, so it may start from that stack's top every time). */
+ * returns, so it may start from that stack's top every time).
+ *
+ * ARMv8-M: a stack-limit violation in the exception entry's own stacking
+ * (an overflow that stopped less than a frame above MSPLIM) leaves MSP =
+ * MSPLIM with no frame written, and a handler that pushed there would
+ * overflow again (UsageFault escalated to HardFault, or a lockup at
+ * HardFault's priority). So the stub saves MSPLIM for the report (r3)
+ * and moves the limit to the fault stack's bottom before it switches to
+ * that stack: no push here ever meets the main stack's limit, and an
+ * overflow of the fault stack itself is caught too. */
 extern "C" __attribute__((naked)) void kmm_cortex_m_fault_handler(void)
 {
 	__asm__ volatile(
@@ -150,6 +238,15 @@ extern "C" __attribute__((naked)) void kmm_cortex_m_fault_handler(void)
 		"mrseq r0, msp\n\t"
 		"mrsne r0, psp\n\t"
 		"mov r1, lr\n\t"
+#if KMM_CORTEX_M_V8M_MAIN
+		"mrs r3, msplim\n\t"
+		"movw r2, #:lower16:kmm_cortex_m_fault_stack\n\t"
+		"movt r2, #:upper16:kmm_cortex_m_fault_stack\n\t"
+		"msr msplim, r2\n\t"
+		"isb\n\t"
+#else
+		"movs r3, #0\n\t"
+#endif
 		"movw r2, #:lower16:kmm_cortex_m_fault_stack + %c0\n\t"
 		"movt r2, #:upper16:kmm_cortex_m_fault_stack + %c0\n\t"
 		"mov sp, r2\n\t"
@@ -164,7 +261,10 @@ namespace {
 volatile bool g_in_fault;
 } // namespace
 
-extern "C" void kmm_cortex_m_fault(const uint32_t *frame, uint32_t exc_return, const uint32_t *r4_r11)
+/* msplim: MSPLIM as the fault found it (0 before ARMv8-M), saved by the
+ * stub before it moved the limit to the fault stack. */
+extern "C" void kmm_cortex_m_fault(const uint32_t *frame, uint32_t exc_return, const uint32_t *r4_r11,
+				   uint32_t msplim)
 {
 	/* A fault while reporting one: do not recurse, just stop. */
 	if (g_in_fault)
@@ -175,41 +275,78 @@ extern "C" void kmm_cortex_m_fault(const uint32_t *frame, uint32_t exc_return, c
 	__asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
 	uint32_t number = ipsr & 0x1ffu;
 	uint32_t cfsr = reg(kScbCfsr);
+	uint32_t hfsr = reg(kScbHfsr);
 	uint32_t stacking_error = cfsr & (kCfsrMstkerr | kCfsrStkerr);
+	uintptr_t frame_address = reinterpret_cast<uintptr_t>(frame);
+#if KMM_CORTEX_M_V8M_MAIN
+	uint32_t process_limit = psplim();
+#else
+	uint32_t process_limit = 0;
+#endif
+	/* STKOF with the frame exactly at the stack's limit: the exception
+	 * entry's stacking would have crossed it, so the hardware set SP to
+	 * the limit and wrote no frame (the architecture does not write below
+	 * the limit and may or may not write above it). A frame that happened
+	 * to fit exactly is taken for one that was not stacked: better no
+	 * registers than stale ones. */
+	uint32_t limit = (exc_return & kExcReturnProcessStack) != 0 ? process_limit : msplim;
+	bool stopped_at_limit = (cfsr & kCfsrStkof) != 0 && frame_address == limit;
+	bool stacked = stacking_error == 0 && !stopped_at_limit;
 	put("\n*** ");
 	put(exception_name(number));
 	put_hex(" (exception", number);
 	put(") ***\n");
-	if (stacking_error == 0) {
+	if (stacked) {
 		put_hex("  r0 ", frame[0]);
 		put_hex("  r1 ", frame[1]);
 		put_hex("  r2 ", frame[2]);
 		put_hex("  r3 ", frame[3]);
 	} else {
 		put("  r0-r3, r12, lr, pc, psr unknown: no frame stacked");
-		put((stacking_error & kCfsrStkerr) != 0 ? " (CFSR.STKERR)" : " (CFSR.MSTKERR)");
+		if (stacking_error != 0)
+			put((stacking_error & kCfsrStkerr) != 0 ? " (CFSR.STKERR)" : " (CFSR.MSTKERR)");
+		else
+			put(" (UFSR.STKOF: the exception entry stopped at the stack limit)");
 	}
 	static const char *const kCalleeSaved[] = {"\n  r4 ", "  r5 ", "  r6 ", "  r7 ",
 						   "\n  r8 ", "  r9 ", "  r10", "  r11"};
 	for (unsigned i = 0; i < 8; ++i)
 		put_hex(kCalleeSaved[i], r4_r11[i]);
-	uintptr_t frame_address = reinterpret_cast<uintptr_t>(frame);
 	uintptr_t sp = frame_address +
 		       ((exc_return & kExcReturnBasicFrame) != 0 ? kBasicFrameBytes : kExtendedFrameBytes);
-	if (stacking_error == 0) {
+	if (stacked) {
 		put_hex("\n  r12", frame[4]);
 		put_hex("  lr ", frame[5]);
 		put_hex("  pc ", frame[6]);
 		put_hex("  psr", frame[7]);
 		sp += (frame[7] & kXpsrFramePadded) != 0 ? 4u : 0u;
+		put_hex("\n  sp ", static_cast<uint32_t>(sp));
+		put(" (before the fault;");
+	} else if (stacking_error != 0) {
+		put_hex("\n  sp ", static_cast<uint32_t>(sp));
+		put(" (before the fault, + 4 if the frame was padded;");
+	} else {
+		/* The entry computed SP - frame (- 4 of padding) < limit. */
+		put_hex("\n  sp  from", static_cast<uint32_t>(frame_address));
+		put_hex(" to below", static_cast<uint32_t>(sp));
+		put(" before the fault (+ 4 if the frame was padded; the entry left SP at the limit,");
 	}
-	put_hex("\n  sp ", static_cast<uint32_t>(sp));
-	put(stacking_error == 0 ? " (before the fault;" : " (before the fault, + 4 if the frame was padded;");
 	put_hex(" frame at", static_cast<uint32_t>(frame_address));
 	put(")");
 	put_hex("\n  exc_return", exc_return);
 	put_hex("\n  CFSR", cfsr);
-	put_hex("  HFSR", reg(kScbHfsr));
+	put_hex("  HFSR", hfsr);
+	if ((cfsr | hfsr) != 0) {
+		put("\n  fault status:");
+		put_status_bits(kCfsrBits, cfsr);
+		put_status_bits(kHfsrBits, hfsr);
+		if ((cfsr & kCfsrStkof) != 0)
+			put(" (stack overflow: an SP would have gone below its limit)");
+	}
+#if KMM_CORTEX_M_V8M_MAIN
+	put_hex("\n  msplim", msplim);
+	put_hex("  psplim", process_limit);
+#endif
 	if ((cfsr & kCfsrBfarValid) != 0)
 		put_hex("\n  fault address (BFAR)", reg(kScbBfar));
 	else if ((cfsr & kCfsrMmarValid) != 0)
