@@ -6,9 +6,9 @@
  * static constructors, call kmm_main, exit with its status; the FPU, where
  * the core has one, is on before any of it), and the fault handler (print
  * r0–r12, lr, pc, xPSR, the SP before the fault, EXC_RETURN, the fault
- * status with its bits by name, on ARMv8-M the stack limits, and the
- * faulting address, then exit with KMM_EXIT_FAULT; on a stack of its
- * own).
+ * status with its bits by name, on ARMv8-M the stack limits and, in Secure
+ * state, SFSR/SFAR, and the faulting address, then exit with
+ * KMM_EXIT_FAULT; on a stack of its own).
  *
  * Built as an object library so the vector table is always linked. Symbols
  * come from the linker script (linker/cortex-m.ld). Compiled with
@@ -20,8 +20,9 @@
 #include <arch/target.h>
 
 /* ARMv8-M Mainline (Cortex-M33, M55): the stack limit registers MSPLIM and
- * PSPLIM (UsageFault UFSR.STKOF when an SP would go below its limit).
- * ARMv7-M (Cortex-M3, M4) has none; its builds do not touch them. */
+ * PSPLIM (UsageFault UFSR.STKOF when an SP would go below its limit) and,
+ * with the Security Extension, SecureFault. ARMv7-M (Cortex-M3, M4) has
+ * neither; its builds do not touch them. */
 #if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
 #define KMM_CORTEX_M_V8M_MAIN 1
 #else
@@ -64,6 +65,7 @@ constexpr uintptr_t kScbCpacr = 0xE000ED88u; /* Coprocessor Access Control */
 constexpr uint32_t kCpacrFullAccessCp10Cp11 = 0xfu << 20; /* the FPU */
 constexpr uint32_t kCcrDiv0Trap = 1u << 4;
 constexpr uint32_t kShcsrFaultsEnabled = (1u << 16) | (1u << 17) | (1u << 18); /* Mem, Bus, Usage */
+constexpr uint32_t kShcsrSecureFaultEnabled = 1u << 19; /* ARMv8-M, Secure state only */
 constexpr uint32_t kCfsrMmarValid = 1u << 7;
 constexpr uint32_t kCfsrBfarValid = 1u << 15;
 /* The exception entry could not write the frame: MSTKERR (MemManage),
@@ -74,6 +76,11 @@ constexpr uint32_t kCfsrStkerr = 1u << 12;
 /* ARMv8-M: an SP went below its limit (MSPLIM or PSPLIM), in an
  * instruction or in the exception entry's stacking. */
 constexpr uint32_t kCfsrStkof = 1u << 20;
+/* SecureFault status and address (ARMv8-M Security Extension; the SAU's
+ * registers: Secure state only, RAZ/WI from Non-secure). */
+constexpr uintptr_t kSauSfsr = 0xE000EDE4u;
+constexpr uintptr_t kSauSfar = 0xE000EDE8u;
+constexpr uint32_t kSfsrSfarValid = 1u << 6;
 /* What the hardware stacked: r0-r3, r12, lr, pc, xPSR, and with the FP
  * extended frame (EXC_RETURN bit 4 clear) s0-s15, FPSCR and a reserved
  * word too. xPSR bit 9: a word of padding above the frame keeps it 8-byte
@@ -106,6 +113,12 @@ const StatusBit kHfsrBits[] = {
 	{1u << 30, "HFSR.FORCED"},
 	{1u << 31, "HFSR.DEBUGEVT"},
 };
+#if KMM_CORTEX_M_V8M_MAIN
+const StatusBit kSfsrBits[] = {
+	{1u << 0, "INVEP"},  {1u << 1, "INVIS"},  {1u << 2, "INVER"},     {1u << 3, "AUVIOL"},
+	{1u << 4, "INVTRAN"}, {1u << 5, "LSPERR"}, {1u << 6, "SFARVALID"}, {1u << 7, "LSERR"},
+};
+#endif
 
 template <unsigned N> void put_status_bits(const StatusBit (&bits)[N], uint32_t value)
 {
@@ -118,6 +131,16 @@ template <unsigned N> void put_status_bits(const StatusBit (&bits)[N], uint32_t 
 }
 
 #if KMM_CORTEX_M_V8M_MAIN
+/* Whether this code runs in Secure state: TT reports the security of an
+ * address (bit 22, S) only to Secure callers, and Secure code runs from
+ * Secure memory; from Non-secure state the bit reads as zero. */
+bool running_secure()
+{
+	uint32_t response;
+	__asm__ volatile("tt %0, %1" : "=r"(response) : "r"(reinterpret_cast<uintptr_t>(&running_secure)));
+	return (response & (1u << 22)) != 0;
+}
+
 uint32_t psplim()
 {
 	uint32_t value;
@@ -202,8 +225,15 @@ extern "C" void kmm_cortex_m_reset(void)
 	 * and IRQ would go to the bootloader's handlers. */
 	reg(kScbVtor) = reinterpret_cast<uintptr_t>(&kmm_cortex_m_vectors);
 	__asm__ volatile("dsb\n\tisb" ::: "memory");
-	/* Precise faults instead of everything escalating to HardFault. */
-	reg(kScbShcsr) |= kShcsrFaultsEnabled;
+	/* Precise faults instead of everything escalating to HardFault; in
+	 * Secure state on ARMv8-M SecureFault too (SHCSR's bit is RAZ/WI from
+	 * Non-secure, reserved on ARMv7-M). */
+	uint32_t faults = kShcsrFaultsEnabled;
+#if KMM_CORTEX_M_V8M_MAIN
+	if (running_secure())
+		faults |= kShcsrSecureFaultEnabled;
+#endif
+	reg(kScbShcsr) |= faults;
 	reg(kScbCcr) |= kCcrDiv0Trap;
 	/* The FPU on (CP10 and CP11, full access), before any C++ runs: a
 	 * firmware built -mfloat-abi=hard or softfp (an M4F, M7, M33 with
@@ -353,6 +383,22 @@ extern "C" void kmm_cortex_m_fault(const uint32_t *frame, uint32_t exc_return, c
 		put_hex("\n  fault address (MMFAR)", reg(kScbMmfar));
 	else
 		put("\n  fault address unknown (CFSR has no valid BFAR/MMFAR)");
+#if KMM_CORTEX_M_V8M_MAIN
+	/* Secure state only: from Non-secure the SAU's registers read as
+	 * zero, and a Non-secure image has no SecureFault to report. */
+	if (running_secure()) {
+		uint32_t sfsr = reg(kSauSfsr);
+		if (sfsr != 0) {
+			put_hex("\n  SFSR", sfsr);
+			put(":");
+			put_status_bits(kSfsrBits, sfsr);
+			if ((sfsr & kSfsrSfarValid) != 0)
+				put_hex("  SFAR", reg(kSauSfar));
+			else
+				put("  SFAR not valid");
+		}
+	}
+#endif
 	put("\n");
 	kmm_arch_exit(KMM_EXIT_FAULT);
 }
