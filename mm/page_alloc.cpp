@@ -304,7 +304,7 @@ __attribute__((noinline, cold)) void PageAllocator::report_bad_alloc(gfp_t gfp, 
  * and is followed by a retry: all per-CPU lists, the cache layer's reclaim
  * hook, the OOM hook; NULL after that. */
 __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp, unsigned order,
-									PageState head_state)
+									PageState head_state, bool injected)
 {
 	/* Misuse, not a failed allocation: reported even under __GFP_NOWARN,
 	 * which only silences the out-of-memory warning below (as Linux's
@@ -318,6 +318,8 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 	auto retry = [&](unsigned zone) {
 		if (pcp_high_ != 0)
 			drain_pcp(zone);
+		if (kFaultInject && injected) /* fault_inject.h: as if nothing were free */
+			return static_cast<struct page *>(nullptr);
 		LockGuard guard(lock_);
 		struct page *q = alloc_locked(gfp, order);
 		if (q != nullptr) {

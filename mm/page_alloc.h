@@ -44,6 +44,7 @@
 #include <kmm/report.h>
 
 #include "buddy.h"
+#include "fault_inject.h"
 #include "page.h"
 #include "region.h"
 #include "reporter.h"
@@ -189,6 +190,8 @@ public:
 		reclaim_ctx_ = ctx;
 	}
 	bool reclaim_hook_is(const void *ctx) const { return reclaim_hook_ != nullptr && reclaim_ctx_ == ctx; }
+	/* Test builds (KMM_FAULT_INJECT=1): which requests fail (fault_inject.h). */
+	FaultInjector<kFaultInject> &fault() { return fault_; }
 	unsigned long oom_count() const { return __atomic_load_n(&oom_count_, __ATOMIC_RELAXED); }
 	unsigned long alloc_failures() const { return __atomic_load_n(&alloc_failures_, __ATOMIC_RELAXED); }
 	Reporter &reporter() const { return *reporter_; }
@@ -248,7 +251,8 @@ private:
 	struct page *alloc_general(gfp_t gfp, unsigned order, PageState head_state);
 	bool free_general(struct page *head, unsigned order, PageState expect);
 	struct page *alloc_locked(gfp_t gfp, unsigned order);
-	struct page *alloc_slow(gfp_t gfp, unsigned order, PageState head_state);
+	/* injected: a request fault_ fails; every retry finds nothing. */
+	struct page *alloc_slow(gfp_t gfp, unsigned order, PageState head_state, bool injected = false);
 	struct page *finish_alloc(struct page *p, gfp_t gfp, unsigned order, PageState head_state);
 	/* The free checks: free_ok is the inline, lock-free test of the fast
 	 * path; check_free_locked reports what is wrong (slow path). */
@@ -289,6 +293,7 @@ private:
 	void *reclaim_ctx_ = nullptr;
 	unsigned long oom_count_ = 0;
 	unsigned long alloc_failures_ = 0;
+	[[no_unique_address]] FaultInjector<kFaultInject> fault_;
 	/* Blocks in transit: between the step of an alloc or free that
 	 * changed the head under a lock and the work it does outside the
 	 * locks (linking or unlinking compound tails, poisoning), a block's
@@ -312,6 +317,9 @@ private:
 inline struct page *PageAllocator::alloc(gfp_t gfp, unsigned order, PageState head_state)
 {
 	constexpr gfp_t kFastGfp = __GFP_DMA | __GFP_ATOMIC | __GFP_NOWARN | __GFP_NORETRY | __GFP_COMP;
+	if constexpr (kFaultInject) /* test builds only: nothing when off */
+		if (fault_.should_fail())
+			return alloc_slow(gfp, order, head_state, true);
 	if (__builtin_expect(pcp_on(order) && (gfp & ~kFastGfp) == 0 && (order == 0 || head_state == kAllocated), 1)) {
 		struct page *p =
 			pcp_take((gfp & __GFP_DMA) != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL, order, head_state, false);

@@ -246,4 +246,12 @@
 #define KMM_VALGRIND 0
 #endif
 
+/* Tests only: 1 compiles in page-allocation fault injection (mm/fault_inject.h),
+ * which makes chosen page requests fail as if memory were exhausted, so the
+ * host tests can walk every allocating path with "fail the Nth request".
+ * 0 (the default, and every firmware build): nothing of it is compiled. */
+#ifndef KMM_FAULT_INJECT
+#define KMM_FAULT_INJECT 0
+#endif
+
 #endif /* KMM_CONFIG_H */
