@@ -104,8 +104,15 @@ int SlabAllocator::create_kmalloc_caches_locked()
 			free_slots += caches_[id] == nullptr ? 1u : 0u;
 		constexpr unsigned kUserReserve = KMM_MAX_CACHES / 4;
 		for (unsigned i = 0; i < kNrKmallocClasses && kKmallocSizes[i] <= max; ++i) {
-			if (free_slots > kUserReserve)
+			if (free_slots > kUserReserve) {
 				kmalloc_dma_caches_[i] = create_kmalloc_cache(i, true);
+				/* with a slot free, only memory is short: a boot-time
+				 * shortage, not a reason to go without the twin for
+				 * good (init gives everything back and a later call
+				 * tries again) */
+				if (kmalloc_dma_caches_[i] == nullptr)
+					return -KMM_ENOMEM;
+			}
 			if (kmalloc_dma_caches_[i] == nullptr) { /* one warning, then no more tries */
 				reporter_.warn("dma-%s and larger not created (KMM_MAX_CACHES %u: %u slots free, "
 					       "%u kept for kmem_cache_create): kmalloc(GFP_DMA) of those sizes will fail",

@@ -68,6 +68,38 @@ bool zeroed(const void *p, size_t n)
 
 class OomWalk : public FaultWalk {};
 
+/* ---- the slab layer coming up (its first use) ---- */
+
+TEST_P(OomWalk, SlabLayerStart)
+{
+	/* The pages the slab layer keeps once up (the kmalloc caches'
+	 * descriptors): every run below ends with it up. */
+	boot(false);
+	const size_t before = kmm_free_pages();
+	ASSERT_GT(kmalloc_max_cache_size(), 0u);
+	settle();
+	const size_t held = before - kmm_free_pages();
+	shutdown();
+	walk([&] {
+		void *p = checked(GFP_KERNEL, [] { return kmalloc(40, GFP_KERNEL); }, "first kmalloc");
+		fault().stop();
+		if (p == nullptr) {
+			/* nothing half-built: a later call starts it again */
+			p = kmalloc(40, GFP_KERNEL);
+			ASSERT_NE(p, nullptr) << "the slab layer did not come up after a failed start, N=" << n;
+		}
+		kfree(p);
+		/* and a failure during the start took nothing away for good:
+		 * every class serves GFP_DMA too (its dma-kmalloc twin) */
+		for (size_t size = 8; size <= kmalloc_max_cache_size(); size *= 2) {
+			void *d = kmalloc(size, GFP_KERNEL | GFP_DMA);
+			EXPECT_NE(d, nullptr) << "kmalloc(" << size << ", GFP_DMA) after a failure at N=" << n;
+			kfree(d);
+		}
+		baseline -= held;
+	}, false);
+}
+
 /* ---- kmem_cache_create, slab growth, ctors ---- */
 
 TEST_P(OomWalk, CacheCreateAndGrow)
