@@ -9,7 +9,8 @@
  * out goes through it: alloc_pages and its address forms, alloc_pages_exact,
  * new slabs, large kmalloc). Requests are numbered from 1 after arm(); the
  * ones numbered first … first + count - 1 fail (count kForever: every one
- * from first on). A failing request takes the path of real exhaustion
+ * from first on), or every p-th of them (stress tests on several threads).
+ * A failing request takes the path of real exhaustion
  * (PageAllocator::alloc_slow): the per-CPU lists drain, the slab layer's
  * reclaim hook and the OOM hook run, each retry finds nothing, and the
  * call fails with the usual warning unless __GFP_NOWARN.
@@ -42,11 +43,13 @@ public:
 	static constexpr unsigned long kForever = ~0ul;
 
 	/* Requests first … first + count - 1 (numbered from 1 from now on)
-	 * fail; first 0: none does (the count of requests still runs). */
-	void arm(unsigned long first, unsigned long count = 1)
+	 * fail, or with period p > 1 every p-th of them (first, first + p,
+	 * …); first 0: none does (the count of requests still runs). */
+	void arm(unsigned long first, unsigned long count = 1, unsigned long period = 1)
 	{
 		__atomic_store_n(&first_, first, __ATOMIC_RELAXED);
 		__atomic_store_n(&count_, count, __ATOMIC_RELAXED);
+		__atomic_store_n(&period_, period > 0 ? period : 1ul, __ATOMIC_RELAXED);
 		__atomic_store_n(&seen_, 0ul, __ATOMIC_RELAXED);
 		__atomic_store_n(&failed_, 0ul, __ATOMIC_RELAXED);
 	}
@@ -62,14 +65,15 @@ public:
 	{
 		unsigned long n = __atomic_add_fetch(&seen_, 1ul, __ATOMIC_RELAXED);
 		unsigned long first = __atomic_load_n(&first_, __ATOMIC_RELAXED);
-		if (first == 0 || n < first || n - first >= __atomic_load_n(&count_, __ATOMIC_RELAXED))
+		if (first == 0 || n < first || n - first >= __atomic_load_n(&count_, __ATOMIC_RELAXED) ||
+		    (n - first) % __atomic_load_n(&period_, __ATOMIC_RELAXED) != 0)
 			return false;
 		__atomic_add_fetch(&failed_, 1ul, __ATOMIC_RELAXED);
 		return true;
 	}
 
 private:
-	unsigned long first_ = 0, count_ = 0, seen_ = 0, failed_ = 0;
+	unsigned long first_ = 0, count_ = 0, period_ = 1, seen_ = 0, failed_ = 0;
 };
 
 } // namespace kmm

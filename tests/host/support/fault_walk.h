@@ -49,15 +49,20 @@ inline std::string walk_param_name(const ::testing::TestParamInfo<WalkParam> &in
 
 class FaultWalk : public ::testing::TestWithParam<WalkParam> {
 protected:
-	static constexpr size_t kNormalBytes = size_t{8} << 20;
-	static constexpr size_t kDmaBytes = size_t{1} << 20;
+	/* 2048 + 256 pages (8 + 1 MiB of 4 KiB pages): room for every
+	 * workload, few enough pages that a run (boot, validate) is quick */
+	static constexpr size_t kNormalBytes = size_t{PAGE_SIZE} * 2048;
+	static constexpr size_t kDmaBytes = size_t{PAGE_SIZE} * 256;
 	static constexpr unsigned long kMaxSteps = 5000;
 
 	Arena normal{kNormalBytes, size_t{PAGE_SIZE} << KMM_MAX_ORDER};
 	Arena dma{kDmaBytes, PAGE_SIZE};
 	ReportCapture cap;
 	unsigned long hook_calls = 0; /* the OOM hook every walk installs */
-	static void count_hook(void *ctx, gfp_t, unsigned) { ++*static_cast<unsigned long *>(ctx); }
+	static void count_hook(void *ctx, gfp_t, unsigned)
+	{
+		__atomic_fetch_add(static_cast<unsigned long *>(ctx), 1ul, __ATOMIC_RELAXED); /* any thread */
+	}
 	size_t baseline = 0;   /* free pages once booted, slab layer up */
 	unsigned long n = 0;   /* the request that fails in this run */
 	bool debug() const { return GetParam().debug; }
