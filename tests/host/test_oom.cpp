@@ -28,6 +28,10 @@ void *kmm_shim_realloc(void *p, size_t size);
 void *kmm_shim_aligned_alloc(size_t align, size_t size);
 int kmm_shim_posix_memalign(void **out, size_t align, size_t size);
 void kmm_shim_free(void *p);
+void *kmm_shim__Znwm(size_t size);
+void *kmm_shim__ZnwmRKSt9nothrow_t(size_t size, const std::nothrow_t &);
+void *kmm_shim__ZnamSt11align_val_tRKSt9nothrow_t(size_t size, std::align_val_t align, const std::nothrow_t &);
+std::new_handler kmm_shim__ZSt15set_new_handlerPFvvE(std::new_handler handler) noexcept;
 }
 
 namespace {
@@ -450,6 +454,18 @@ TEST_P(OomWalk, LibcShim)
 		}
 		keep(c);
 		keep(checked(GFP_KERNEL, [] { return kmm_shim_aligned_alloc(256, 300); }, "aligned_alloc"));
+		void *big = checked(GFP_KERNEL, [] { return kmm_shim_aligned_alloc(4 * PAGE_SIZE, 100); }, "aligned_alloc");
+		if (big != nullptr) {
+			EXPECT_EQ(reinterpret_cast<uintptr_t>(big) % (4 * PAGE_SIZE), 0u);
+		}
+		keep(big);
+		/* operator new, nothrow forms: NULL (the others panic) */
+		keep(checked(GFP_KERNEL, [] { return kmm_shim__ZnwmRKSt9nothrow_t(100, std::nothrow); }, "new(nothrow)"));
+		keep(checked(GFP_KERNEL, [] { return kmm_shim__ZnwmRKSt9nothrow_t(3 * PAGE_SIZE, std::nothrow); },
+			     "new(nothrow), pages"));
+		keep(checked(GFP_KERNEL,
+			     [] { return kmm_shim__ZnamSt11align_val_tRKSt9nothrow_t(300, std::align_val_t{512}, std::nothrow); },
+			     "new[](align, nothrow)"));
 		void *pm = nullptr;
 		int rc = kmm_shim_posix_memalign(&pm, 4096, 100);
 		if (rc == 0) {
@@ -549,9 +565,11 @@ TEST_P(OomWalk, CxxWrappers)
 					v.push_back(i);
 					good = v.size();
 				}
-				void *aligned = res.allocate(100, 512);
-				EXPECT_EQ(reinterpret_cast<uintptr_t>(aligned) % 512, 0u);
-				res.deallocate(aligned, 100, 512);
+				for (size_t align : {size_t{512}, 2 * PAGE_SIZE}) {
+					void *aligned = res.allocate(100, align);
+					EXPECT_EQ(reinterpret_cast<uintptr_t>(aligned) % align, 0u);
+					res.deallocate(aligned, 100, align);
+				}
 			} catch (const std::bad_alloc &) {
 				EXPECT_EQ(v.size(), good);
 			}
@@ -682,6 +700,30 @@ TEST_P(OomHook, InjectedFailureRunsTheHook)
 	struct page *pg = alloc_pages(GFP_KERNEL, 0); /* the next request: served */
 	EXPECT_NE(pg, nullptr);
 	__free_pages(pg, 0);
+	fault().disarm();
+}
+
+/* operator new (the libc shim's): out of memory, the installed
+ * new_handler runs and the allocation is retried; a handler that
+ * uninstalls itself after making room ends the loop with the block. */
+unsigned g_handler_calls = 0;
+void stop_failing_handler()
+{
+	++g_handler_calls;
+	kmm::global_pages().fault().stop(); /* "frees memory" */
+	kmm_shim__ZSt15set_new_handlerPFvvE(nullptr);
+}
+
+TEST_P(OomHook, NewHandlerRunsAndTheRetrySucceeds)
+{
+	g_handler_calls = 0;
+	kmm_shim__ZSt15set_new_handlerPFvvE(&stop_failing_handler);
+	fault().arm(1, kmm::FaultInjector<true>::kForever);
+	void *p = kmm_shim__Znwm(5 * PAGE_SIZE); /* one page request: it fails */
+	ASSERT_NE(p, nullptr);
+	EXPECT_EQ(g_handler_calls, 1u);
+	EXPECT_EQ(fault().failed(), 1u);
+	kmm_shim_free(p);
 	fault().disarm();
 }
 
