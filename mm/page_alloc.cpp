@@ -302,7 +302,8 @@ __attribute__((noinline, cold)) void PageAllocator::report_bad_alloc(gfp_t gfp, 
  * memory is exhausted (gfp.h), so every CPU's Normal per-CPU lists go back
  * before it tries Normal, then DMA, again. Then each step may free memory
  * and is followed by a retry: all per-CPU lists, the cache layer's reclaim
- * hook, the OOM hook; NULL after that. */
+ * hook, the OOM hook (then the reclaim hook again: the OOM hook may have
+ * freed slab objects); NULL after that. */
 __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp, unsigned order,
 									PageState head_state, bool injected)
 {
@@ -351,6 +352,12 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 		__atomic_store_n(&in_hook, uint8_t{1}, __ATOMIC_RELAXED);
 		oom_hook_(oom_ctx_, gfp, order); /* may free memory; no lock held */
 		__atomic_store_n(&in_hook, uint8_t{0}, __ATOMIC_RELAXED);
+		/* What the hook freed may be slab objects (a driver dropping
+		 * its cached buffers): they land in magazines and on empty
+		 * slabs, not in the buddy lists. The caches give them back
+		 * first, so the retry sees them as pages. */
+		if (reclaim_hook_ != nullptr)
+			reclaim_hook_(reclaim_ctx_);
 		p = retry(KMM_NR_ZONES);
 	}
 	if (p == nullptr) {

@@ -180,7 +180,8 @@ public:
 	}
 	/* The cache layer above (SlabAllocator::init registers its reclaim):
 	 * run when an allocation finds no block even after draining the
-	 * per-CPU lists, before the OOM hook, then one retry; not for
+	 * per-CPU lists, before the OOM hook, then one retry; and after the
+	 * OOM hook (which may free slab objects) before its retry; not for
 	 * __GFP_NORETRY. Called with no kmm lock held, in the caller's context
 	 * (IRQ-safe, like the OOM hook's caller). NULL: none. The registrant
 	 * must outlive every later allocation or unregister. */

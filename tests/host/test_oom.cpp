@@ -731,4 +731,77 @@ INSTANTIATE_TEST_SUITE_P(Hook, OomHook,
 			 ::testing::Values(WalkParam{false, FaultMode::kOnce}, WalkParam{true, FaultMode::kOnce}),
 			 kmm_test::walk_param_name);
 
+/* ---- an OOM hook that frees slab objects ---- */
+
+/* Frees the objects it holds (of cache s, or kmalloc ones). */
+struct FreeObjects {
+	std::vector<void *> objs;
+	kmem_cache *s = nullptr;
+	unsigned calls = 0;
+	static void hook(void *ctx, gfp_t, unsigned)
+	{
+		auto *f = static_cast<FreeObjects *>(ctx);
+		++f->calls;
+		for (void *o : f->objs) {
+			if (f->s != nullptr)
+				kmem_cache_free(f->s, o);
+			else
+				kfree(o);
+		}
+		f->objs.clear();
+	}
+};
+class OomHookObjects : public OomHook {};
+/* The hook frees one slab's objects of a cache: they land in its
+ * magazine or its empty-slab list, which the retry must not overlook. */
+TEST_P(OomHookObjects, HookFreeingCacheObjectsServesPages)
+{
+	FreeObjects f;
+	f.s = kmem_cache_create("oom-other", 500, 0, 0, nullptr);
+	ASSERT_NE(f.s, nullptr);
+	kmem_cache_info info{};
+	ASSERT_EQ(kmem_cache_get_info(f.s, &info), 0);
+	for (unsigned i = 0; i < info.objects_per_slab; ++i)
+		f.objs.push_back(kmem_cache_alloc(f.s, GFP_KERNEL));
+	exhaust(0);
+	hog.push_back(hs.reserve); /* kept by the test: the hook frees objects only */
+	hs.reserve = nullptr;
+	kmm_set_oom_hook(&FreeObjects::hook, &f);
+	struct page *pg = alloc_pages(GFP_KERNEL, 0);
+	EXPECT_EQ(f.calls, 1u);
+	EXPECT_NE(pg, nullptr) << "the hook freed a slab's worth of objects";
+	EXPECT_EQ(cap.count_containing("allocation failure"), 0u);
+	if (pg != nullptr)
+		__free_pages(pg, 0);
+	kmm_set_oom_hook(nullptr, nullptr);
+	kmem_cache_destroy(f.s);
+}
+
+TEST_P(OomHookObjects, HookFreeingObjectsOfTheSameCache)
+{
+	FreeObjects f;
+	f.s = kmem_cache_create("oom-same", 500, 0, 0, nullptr);
+	ASSERT_NE(f.s, nullptr);
+	kmem_cache_info info{};
+	ASSERT_EQ(kmem_cache_get_info(f.s, &info), 0);
+	for (unsigned i = 0; i < 4 * info.objects_per_slab; ++i)
+		f.objs.push_back(kmem_cache_alloc(f.s, GFP_KERNEL));
+	exhaust(0);
+	hog.push_back(hs.reserve); /* kept by the test: the hook frees objects only */
+	hs.reserve = nullptr;
+	kmm_set_oom_hook(&FreeObjects::hook, &f);
+	void *o = kmem_cache_alloc(f.s, GFP_KERNEL);
+	EXPECT_EQ(f.calls, 1u);
+	EXPECT_NE(o, nullptr) << "the hook freed objects of this very cache";
+	EXPECT_EQ(cap.count_containing("allocation failure"), 0u);
+	if (o != nullptr)
+		kmem_cache_free(f.s, o);
+	kmm_set_oom_hook(nullptr, nullptr);
+	kmem_cache_destroy(f.s);
+}
+
+INSTANTIATE_TEST_SUITE_P(Hook, OomHookObjects,
+			 ::testing::Values(WalkParam{false, FaultMode::kOnce}, WalkParam{true, FaultMode::kOnce}),
+			 kmm_test::walk_param_name);
+
 } // namespace
