@@ -2,7 +2,8 @@
  * tests/host/test_oom_smp.cpp — allocation failures on the 4-CPU build
  * (KMM_NR_CPUS=4, host threads standing in for CPUs; mm with
  * KMM_FAULT_INJECT=1): threads churn kmalloc, a cache, bulk calls,
- * krealloc and pages, handing objects to each other (remote frees), while
+ * krealloc and pages (some with IRQs masked, GFP_ATOMIC), handing objects
+ * to each other (remote frees), while
  * every 5th page request fails. Every NULL must be an injected failure's,
  * every object keeps its contents, and at the end, everything freed and
  * shrunk, both layers validate and no page is missing.
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include <arch/arch.h>
 #include <kmm/kmm.h>
 
 #include "support/fault_walk.h"
@@ -94,7 +96,15 @@ TEST_P(OomSmp, ThreadsUnderInjectedFailures)
 				break;
 			}
 			case 2: {
-				Held h{Held::kCache, kmem_cache_alloc(s, GFP_KERNEL), 72, tag};
+				/* half of them with IRQs masked (on the host: the CPU
+				 * slot held), GFP_ATOMIC: the reclaim under pressure
+				 * cannot call the other CPUs then, it asks them */
+				const bool masked = rng.chance(50);
+				const unsigned long flags = masked ? kmm_arch_irq_save() : 0;
+				void *o = kmem_cache_alloc(s, masked ? GFP_ATOMIC : GFP_KERNEL);
+				if (masked)
+					kmm_arch_irq_restore(flags);
+				Held h{Held::kCache, o, 72, tag};
 				if (got(h.p, f0)) {
 					fill_obj(h);
 					held.push_back(h);
