@@ -62,7 +62,7 @@ constinit const KmallocSizeIndex kKmallocSizeIndex = make_size_index();
 
 /* Class `index` of kmalloc (dma: its SLAB_CACHE_DMA twin); NULL with
  * a report if it cannot be made. During init, under registry_lock_. */
-kmem_cache *SlabAllocator::create_kmalloc_cache(unsigned index, bool dma)
+kmem_cache *SlabAllocator::create_kmalloc_cache(unsigned index, bool dma, gfp_t gfp)
 {
 	uint32_t size = kKmallocSizes[index];
 	char dma_name[KMM_SLAB_NAME_LEN];
@@ -77,17 +77,17 @@ kmem_cache *SlabAllocator::create_kmalloc_cache(unsigned index, bool dma)
 		flags = 0; /* a debug layout too big for a slab: no debugging */
 	if (calculate_layout(size, align, flags, false, layout) != nullptr)
 		return nullptr;
-	return create_cache(name, layout, flags | (dma ? SLAB_CACHE_DMA : 0), nullptr, true);
+	return create_cache(name, layout, flags | (dma ? SLAB_CACHE_DMA : 0), nullptr, true, gfp);
 }
 
-int SlabAllocator::create_kmalloc_caches_locked()
+int SlabAllocator::create_kmalloc_caches_locked(gfp_t gfp)
 {
 	size_t max = 0;
 	for (unsigned i = 0; i < kNrKmallocClasses; ++i) {
 		uint32_t size = kKmallocSizes[i];
 		if (size > 2 * kPageSize || size > kMaxSlabBytes)
 			break; /* dropped: kmalloc(size) takes pages instead */
-		kmem_cache *s = create_kmalloc_cache(i, false);
+		kmem_cache *s = create_kmalloc_cache(i, false, gfp);
 		if (s == nullptr)
 			return -KMM_ENOMEM;
 		kmalloc_caches_[i] = s;
@@ -105,7 +105,7 @@ int SlabAllocator::create_kmalloc_caches_locked()
 		constexpr unsigned kUserReserve = KMM_MAX_CACHES / 4;
 		for (unsigned i = 0; i < kNrKmallocClasses && kKmallocSizes[i] <= max; ++i) {
 			if (free_slots > kUserReserve) {
-				kmalloc_dma_caches_[i] = create_kmalloc_cache(i, true);
+				kmalloc_dma_caches_[i] = create_kmalloc_cache(i, true, gfp);
 				/* with a slot free, only memory is short: a boot-time
 				 * shortage, not a reason to go without the twin for
 				 * good (init gives everything back and a later call
@@ -206,7 +206,7 @@ void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp, const void *caller)
 		caller = __builtin_return_address(0);
 	if (size == 0)
 		return ZERO_SIZE_PTR;
-	if (__builtin_expect(!initialized_, 0) && init() != 0)
+	if (__builtin_expect(!initialized_, 0) && init(gfp) != 0)
 		return nullptr;
 	if (size > kmalloc_max_)
 		return kmalloc_large(size, gfp);

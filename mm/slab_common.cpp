@@ -195,11 +195,12 @@ int SlabAllocator::register_cache_locked(kmem_cache *s)
 }
 
 kmem_cache *SlabAllocator::create_cache(const char *name, const CacheLayout &layout, slab_flags_t flags,
-					void (*ctor)(void *), bool kmalloc)
+					void (*ctor)(void *), bool kmalloc, gfp_t gfp)
 {
-	void *mem = alloc(&boot_cache_, GFP_KERNEL);
+	void *mem = alloc(&boot_cache_, gfp);
 	if (mem == nullptr) {
-		reporter_.warn("kmem_cache_create(%s): out of memory", name);
+		if ((gfp & __GFP_NOWARN) == 0)
+			reporter_.warn("kmem_cache_create(%s): out of memory", name);
 		return nullptr;
 	}
 	kmem_cache *s = static_cast<kmem_cache *>(mem);
@@ -225,15 +226,15 @@ kmem_cache *SlabAllocator::create_cache(const char *name, const CacheLayout &lay
 
 /* ---- init / reset ---- */
 
-int SlabAllocator::init()
+int SlabAllocator::init(gfp_t gfp)
 {
 	if (__atomic_load_n(&initialized_, __ATOMIC_ACQUIRE))
 		return 0;
 	LockGuard guard(registry_lock_);
-	return init_locked();
+	return init_locked(gfp & kInitGfp);
 }
 
-int SlabAllocator::init_locked()
+int SlabAllocator::init_locked(gfp_t gfp)
 {
 	if (initialized_)
 		return 0;
@@ -277,7 +278,7 @@ int SlabAllocator::init_locked()
 	boot_cache_.kmalloc = true;
 	boot_cache_.id = kBootCacheId;
 	caches_[kBootCacheId] = &boot_cache_;
-	int err = create_kmalloc_caches_locked();
+	int err = create_kmalloc_caches_locked(gfp);
 	if (err != 0) {
 		/* Out of memory this early: give back what was taken. */
 		for (unsigned id = kBootCacheId + 1; id <= KMM_MAX_CACHES; ++id) {

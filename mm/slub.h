@@ -223,8 +223,12 @@ public:
 	SlabAllocator &operator=(const SlabAllocator &) = delete;
 
 	/* Builds the boot cache and the kmalloc caches. 0, -KMM_EINVAL if the
-	 * page allocator is not initialised, -KMM_ENOMEM. Idempotent. */
-	int init();
+	 * page allocator is not initialised, -KMM_ENOMEM. Idempotent. gfp:
+	 * the flags of the call that starts the slab layer (its first
+	 * kmalloc); its __GFP_NOWARN, __GFP_NORETRY and __GFP_ATOMIC apply to
+	 * the descriptors' allocations, so a failed start warns and runs the
+	 * OOM hook only if that call allows it (kInitGfp). */
+	int init(gfp_t gfp = GFP_KERNEL);
 	/* Forgets every cache without touching memory: for use together with
 	 * PageAllocator::reset() (kmm_shutdown). */
 	void reset();
@@ -426,9 +430,12 @@ private:
 	friend ::page *fast_page(const SlabAllocator &, uintptr_t);
 
 	/* slab_common.cpp */
-	int init_locked();
+	static constexpr gfp_t kInitGfp = __GFP_NOWARN | __GFP_NORETRY | __GFP_ATOMIC;
+	int init_locked(gfp_t gfp);
+	/* gfp: of the descriptor's allocation; __GFP_NOWARN also silences
+	 * the "out of memory" warning */
 	kmem_cache *create_cache(const char *name, const CacheLayout &layout, slab_flags_t flags,
-				 void (*ctor)(void *), bool kmalloc);
+				 void (*ctor)(void *), bool kmalloc, gfp_t gfp = GFP_KERNEL);
 	void setup_cache(kmem_cache *s, const char *name, const CacheLayout &layout, slab_flags_t flags,
 			 void (*ctor)(void *));
 	int register_cache_locked(kmem_cache *s);
@@ -570,8 +577,8 @@ private:
 	}
 
 	/* kmalloc.cpp */
-	int create_kmalloc_caches_locked();
-	kmem_cache *create_kmalloc_cache(unsigned index, bool dma);
+	int create_kmalloc_caches_locked(gfp_t gfp);
+	kmem_cache *create_kmalloc_cache(unsigned index, bool dma, gfp_t gfp);
 	/* kmem_cache_alloc(GFP_DMA) from a cache without SLAB_CACHE_DMA: a
 	 * misuse report (bad flags, as alloc_pages reports them); NULL. */
 	__attribute__((noinline, cold)) void *refuse_dma(kmem_cache *s);

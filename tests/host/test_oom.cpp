@@ -104,6 +104,39 @@ TEST_P(OomWalk, SlabLayerStart)
 	}, false);
 }
 
+/* The same, the first call with __GFP_NOWARN | __GFP_NORETRY: a failed
+ * start warns nothing and runs no OOM hook, as that call asked. */
+TEST_P(OomWalk, SlabLayerStartQuiet)
+{
+	/* The pages the slab layer keeps once up (the kmalloc caches'
+	 * descriptors): every run below ends with it up. */
+	boot(false);
+	const size_t before = kmm_free_pages();
+	ASSERT_GT(kmalloc_max_cache_size(), 0u);
+	settle();
+	const size_t held = before - kmm_free_pages();
+	shutdown();
+	walk([&] {
+		constexpr gfp_t kQuiet = GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY;
+		void *p = checked(kQuiet, [] { return kmalloc(40, kQuiet); }, "first kmalloc");
+		fault().stop();
+		if (p == nullptr) {
+			/* nothing half-built: a later call starts it again */
+			p = kmalloc(40, GFP_KERNEL);
+			ASSERT_NE(p, nullptr) << "the slab layer did not come up after a failed start, N=" << n;
+		}
+		kfree(p);
+		/* and a failure during the start took nothing away for good:
+		 * every class serves GFP_DMA too (its dma-kmalloc twin) */
+		for (size_t size = 8; size <= kmalloc_max_cache_size(); size *= 2) {
+			void *d = kmalloc(size, GFP_KERNEL | GFP_DMA);
+			EXPECT_NE(d, nullptr) << "kmalloc(" << size << ", GFP_DMA) after a failure at N=" << n;
+			kfree(d);
+		}
+		baseline -= held;
+	}, false);
+}
+
 /* ---- kmem_cache_create, slab growth, ctors ---- */
 
 TEST_P(OomWalk, CacheCreateAndGrow)
