@@ -223,7 +223,7 @@ void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp, const void *caller)
 		return alloc_checked(s, gfp, size, caller); /* debug: the kmalloc red zone */
 	/* Out of pages even after reclaim(): a free object of a larger class
 	 * before the OOM hook and the warning (kmalloc_fallback). */
-	void *object = alloc_slow(s, gfp | __GFP_NOWARN | __GFP_NORETRY, caller);
+	void *object = alloc_slow(s, gfp | __GFP_NOWARN | __GFP_NORETRY, caller, (gfp & __GFP_NORETRY) == 0);
 	if (object == nullptr) {
 		object = kmalloc_fallback(index, size, gfp);
 		if (object != nullptr)

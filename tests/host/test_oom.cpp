@@ -760,6 +760,38 @@ TEST_P(OomHook, NewHandlerRunsAndTheRetrySucceeds)
 	fault().disarm();
 }
 
+/* __GFP_NORETRY: no reclaim and no OOM hook (gfp.h, docs/PAGE_ALLOC.md;
+ * the libc shim's shrinking realloc relies on it, docs/BARE_METAL.md), in
+ * the slab layer as in the page allocator: what another cache holds
+ * (its magazine, its empty slab) stays there when such a call fails. */
+TEST_P(OomHook, NoretryRunsNoReclaim)
+{
+	kmem_cache *x = kmem_cache_create("oom-keep", 64, 0, 0, nullptr);
+	ASSERT_NE(x, nullptr);
+	void *objs[10];
+	for (void *&o : objs)
+		o = kmem_cache_alloc(x, GFP_KERNEL);
+	for (void *o : objs)
+		kmem_cache_free(x, o);
+	kmem_cache_info before{};
+	ASSERT_EQ(kmem_cache_get_info(x, &before), 0);
+	ASSERT_GT(before.num_slabs, 0u);
+	exhaust(0);
+	hog.push_back(hs.reserve);
+	hs.reserve = nullptr;
+	for (size_t size : {size_t{2000}, size_t{200}, 3 * PAGE_SIZE}) {
+		EXPECT_EQ(kmalloc(size, GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY), nullptr);
+		kmem_cache_info after{};
+		ASSERT_EQ(kmem_cache_get_info(x, &after), 0);
+		EXPECT_EQ(after.num_slabs, before.num_slabs) << "kmalloc(" << size << ", NORETRY) reclaimed";
+		EXPECT_EQ(after.magazine_objs, before.magazine_objs) << "kmalloc(" << size << ", NORETRY) reclaimed";
+	}
+	EXPECT_EQ(hs.calls, 0u);
+	EXPECT_TRUE(cap.lines.empty());
+	kmm_set_oom_hook(nullptr, nullptr);
+	kmem_cache_destroy(x);
+}
+
 INSTANTIATE_TEST_SUITE_P(Hook, OomHook,
 			 ::testing::Values(WalkParam{false, FaultMode::kOnce}, WalkParam{true, FaultMode::kOnce}),
 			 kmm_test::walk_param_name);
