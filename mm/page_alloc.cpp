@@ -304,8 +304,9 @@ __attribute__((noinline, cold)) void PageAllocator::report_bad_alloc(gfp_t gfp, 
  * and is followed by a retry: all per-CPU lists, the cache layer's reclaim
  * hook, the OOM hook (then the reclaim hook again: the OOM hook may have
  * freed slab objects); NULL after that. */
+template <bool kInjected>
 __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp, unsigned order,
-									PageState head_state, bool injected)
+									PageState head_state)
 {
 	/* Misuse, not a failed allocation: reported even under __GFP_NOWARN,
 	 * which only silences the out-of-memory warning below (as Linux's
@@ -319,7 +320,7 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 	auto retry = [&](unsigned zone) {
 		if (pcp_high_ != 0)
 			drain_pcp(zone);
-		if (kFaultInject && injected) /* fault_inject.h: as if nothing were free */
+		if (kInjected) /* fault_inject.h: as if nothing were free */
 			return static_cast<struct page *>(nullptr);
 		LockGuard guard(lock_);
 		struct page *q = alloc_locked(gfp, order);
@@ -368,6 +369,11 @@ __attribute__((noinline, cold)) struct page *PageAllocator::alloc_slow(gfp_t gfp
 	}
 	return finish_alloc(p, gfp, order, head_state);
 }
+
+template struct page *PageAllocator::alloc_slow<false>(gfp_t, unsigned, PageState);
+#if KMM_FAULT_INJECT
+template struct page *PageAllocator::alloc_slow<true>(gfp_t, unsigned, PageState);
+#endif
 
 /* An empty per-CPU list: take a batch from the zone (no fallback here; the
  * caller's general path falls back across zones). Called with the per-CPU

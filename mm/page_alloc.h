@@ -252,8 +252,10 @@ private:
 	struct page *alloc_general(gfp_t gfp, unsigned order, PageState head_state);
 	bool free_general(struct page *head, unsigned order, PageState expect);
 	struct page *alloc_locked(gfp_t gfp, unsigned order);
-	/* injected: a request fault_ fails; every retry finds nothing. */
-	struct page *alloc_slow(gfp_t gfp, unsigned order, PageState head_state, bool injected = false);
+	/* kInjected (test builds only): a request fault_ fails; every retry
+	 * finds nothing. A template argument, so the default build's code
+	 * has no trace of it. */
+	template <bool kInjected = false> struct page *alloc_slow(gfp_t gfp, unsigned order, PageState head_state);
 	struct page *finish_alloc(struct page *p, gfp_t gfp, unsigned order, PageState head_state);
 	/* The free checks: free_ok is the inline, lock-free test of the fast
 	 * path; check_free_locked reports what is wrong (slow path). */
@@ -320,7 +322,7 @@ inline struct page *PageAllocator::alloc(gfp_t gfp, unsigned order, PageState he
 	constexpr gfp_t kFastGfp = __GFP_DMA | __GFP_ATOMIC | __GFP_NOWARN | __GFP_NORETRY | __GFP_COMP;
 	if constexpr (kFaultInject) /* test builds only: nothing when off */
 		if (fault_.should_fail())
-			return alloc_slow(gfp, order, head_state, true);
+			return alloc_slow<true>(gfp, order, head_state);
 	if (__builtin_expect(pcp_on(order) && (gfp & ~kFastGfp) == 0 && (order == 0 || head_state == kAllocated), 1)) {
 		struct page *p =
 			pcp_take((gfp & __GFP_DMA) != 0 ? KMM_ZONE_DMA : KMM_ZONE_NORMAL, order, head_state, false);

@@ -49,8 +49,9 @@ enum kmm_bug_policy {
  * page lists and the slab caches were given back (not for __GFP_NORETRY);
  * it may free memory (drop caches, shrink pools). The allocation is then
  * retried once, after the slab caches gave back what the hook freed into
- * them (freed objects sit in per-CPU magazines and empty slabs until then). It runs in the failing allocation's context with no kmm
- * lock held: in an interrupt handler for an allocation made there
+ * them (freed objects sit in per-CPU magazines and empty slabs until
+ * then). It runs in the failing allocation's context with no kmm lock
+ * held: in an interrupt handler for an allocation made there
  * (GFP_ATOMIC), and with IRQs masked if the caller masked them; so it must
  * not sleep (`gfp` is the caller's: GFP_ATOMIC there). It may allocate, but while it
  * runs, an allocation on its CPU that finds no memory (its own, or any
