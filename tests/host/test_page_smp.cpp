@@ -9,13 +9,19 @@
  * init. PageSmpPressure: an allocation that finds no free page drains an
  * idle CPU's lists too; PageSmpZones: so does a Normal request before it
  * falls back to the DMA zone. PageSmpDoubleFree: two CPUs freeing one block
- * above the per-CPU orders at once: one succeeds, one is reported. Runs
- * under the host-tsan preset too.
+ * above the per-CPU orders at once: one succeeds, one is reported.
+ * PageSmpPcp: threads that only allocate and threads that only free blocks
+ * of mixed orders (plain and compound, in and above the per-CPU orders)
+ * while validate(), the counts and drains run on another CPU: the per-CPU
+ * lists stay within their high marks all along. Runs under the host-tsan
+ * preset too.
  */
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -375,5 +381,163 @@ TEST_P(PageSmpValidate, CleanWhileAnotherCpuAllocatesAndFrees)
 INSTANTIATE_TEST_SUITE_P(Blocks, PageSmpValidate,
 			 ::testing::Values(std::make_pair(2u, kmm::kCompound), std::make_pair(5u, kmm::kCompound),
 					   std::make_pair(5u, kmm::kAllocated)));
+
+/* ---- per-CPU lists under one-sided traffic ---- */
+
+/* A blocking queue of blocks between producers and consumers. */
+class BlockQueue {
+public:
+	explicit BlockQueue(unsigned producers) : producers_(producers) {}
+	void push(struct page *p, unsigned order, bool compound)
+	{
+		std::unique_lock<std::mutex> g(lock_);
+		not_full_.wait(g, [&] { return q_.size() < kDepth; });
+		q_.push_back(Block{p, order, compound});
+		not_empty_.notify_one();
+	}
+	bool pop(struct page *&p, unsigned &order, bool &compound)
+	{
+		std::unique_lock<std::mutex> g(lock_);
+		not_empty_.wait(g, [&] { return !q_.empty() || producers_ == 0; });
+		if (q_.empty())
+			return false;
+		p = q_.front().p;
+		order = q_.front().order;
+		compound = q_.front().compound;
+		q_.pop_front();
+		not_full_.notify_one();
+		return true;
+	}
+	void producer_done()
+	{
+		std::lock_guard<std::mutex> g(lock_);
+		--producers_;
+		not_empty_.notify_all();
+	}
+	static constexpr size_t kDepth = 48;
+
+private:
+	struct Block {
+		struct page *p;
+		unsigned order;
+		bool compound;
+	};
+	std::mutex lock_;
+	std::condition_variable not_full_, not_empty_;
+	std::deque<Block> q_;
+	unsigned producers_;
+};
+
+class PageSmpPcp : public ::testing::TestWithParam<unsigned> {};
+
+/* Half the threads only allocate blocks of orders 0…5 (a third of those
+ * above order 0 compound), half only free them, so the freeing CPUs' lists
+ * fill to their high mark and drain a batch, and the allocating CPUs'
+ * lists run empty and refill a batch, all the time. A monitor on another
+ * CPU meanwhile takes the counts (every per-CPU lock held: a snapshot) and
+ * runs validate() — which the docs allow while other CPUs work — and now
+ * and then drains every CPU's lists. Each count must be possible: free
+ * within managed, and the pages parked on per-CPU lists within
+ * CPUs x sum over the per-CPU orders of high(o) << o (a list holds at most
+ * high(o) blocks after any push or refill); the blocks out are within
+ * the queue, one per producer and one per consumer. */
+TEST_P(PageSmpPcp, OneSidedTrafficOfMixedOrdersStaysWithinTheHighMarks)
+{
+	const unsigned nthreads = GetParam();
+	const unsigned producers = nthreads / 2, consumers = nthreads - producers;
+	const uint64_t seed = kmm_test::test_seed(0x9c9u);
+#if defined(__SANITIZE_THREAD__)
+	const unsigned per_producer = 8000 / producers;
+#else
+	const unsigned per_producer = 40000 / producers;
+#endif
+	std::printf("[   SEED   ] KMM_SEED=%#llx, %u producers + %u consumers on %u CPUs, %u blocks each\n",
+		    static_cast<unsigned long long>(seed), producers, consumers, KMM_NR_CPUS, per_producer);
+	NormalPages np(2);
+	kmm_test::TestAllocator &t = np.t;
+	kmm::PageAllocator &pa = np.pa;
+	const kmm_test::BuddySnapshot initial = kmm_test::snapshot(pa);
+	const size_t managed = pa.totals().managed;
+	size_t pcp_bound = 0;
+	for (unsigned o = 0; o <= kmm::kPcpMaxOrder; ++o)
+		pcp_bound += size_t{std::max(1u, unsigned{KMM_PCP_HIGH} >> o)} << o;
+	pcp_bound *= KMM_NR_CPUS; /* one zone here */
+	constexpr unsigned kMaxTestOrder = 5;
+	const size_t out_bound = (BlockQueue::kDepth + nthreads) << kMaxTestOrder;
+
+	BlockQueue queue(producers);
+	std::atomic<unsigned long> failures{0}, bad{0}, freed{0};
+	std::vector<std::thread> threads;
+	for (unsigned id = 0; id < producers; ++id)
+		threads.emplace_back([&, id] {
+			kmm_test::Rng rng(seed * 31 + id);
+			for (unsigned i = 0; i < per_producer; ++i) {
+				unsigned order = static_cast<unsigned>(rng.below(kMaxTestOrder + 1));
+				bool compound = order > 0 && rng.below(3) == 0;
+				struct page *p = pa.alloc(GFP_KERNEL | __GFP_NOWARN | (compound ? __GFP_COMP : 0u), order,
+							  compound ? kmm::kCompound : kmm::kAllocated);
+				if (p == nullptr) {
+					failures.fetch_add(1, std::memory_order_relaxed);
+					continue;
+				}
+				auto *mem = static_cast<uint32_t *>(pa.page_address(p));
+				mem[0] = i;
+				mem[(kPageSize << order) / 4 - 1] = ~i;
+				queue.push(p, order, compound);
+			}
+			queue.producer_done();
+		});
+	for (unsigned id = 0; id < consumers; ++id)
+		threads.emplace_back([&] {
+			struct page *p;
+			unsigned order;
+			bool compound;
+			while (queue.pop(p, order, compound)) {
+				auto *mem = static_cast<uint32_t *>(pa.page_address(p));
+				if (mem[0] != ~mem[(kPageSize << order) / 4 - 1])
+					bad.fetch_add(1, std::memory_order_relaxed); /* overlapping blocks */
+				if (!pa.free(p, order, compound ? kmm::kCompound : kmm::kAllocated))
+					bad.fetch_add(1, std::memory_order_relaxed);
+				freed.fetch_add(1, std::memory_order_relaxed);
+			}
+		});
+	std::atomic<bool> done{false};
+	unsigned long rounds = 0, problems = 0, impossible = 0;
+	size_t pcp_peak = 0, out_peak = 0;
+	std::thread monitor([&] {
+		kmm_test::Rng rng(seed);
+		while (!done.load()) {
+			kmm::ZoneCounts c = pa.totals();
+			pcp_peak = std::max(pcp_peak, c.pcp);
+			out_peak = std::max(out_peak, managed - std::min(managed, c.free));
+			impossible += c.managed != managed || c.free > c.managed || c.pcp > c.free || c.pcp > pcp_bound ||
+				      managed - c.free > out_bound;
+			problems += pa.validate();
+			if (rng.below(8) == 0)
+				pa.drain_pcp();
+			++rounds;
+			/* room between rounds: each holds every lock for O(pages) */
+			std::this_thread::sleep_for(std::chrono::microseconds(50));
+		}
+	});
+	for (auto &th : threads)
+		th.join();
+	done = true;
+	monitor.join();
+	std::printf("[          ] %lu monitor rounds; parked pages: peak %zu, bound %zu; pages out: peak %zu, bound %zu\n",
+		    rounds, pcp_peak, pcp_bound, out_peak, out_bound);
+	EXPECT_EQ(impossible, 0u) << "a count out of its bounds";
+	EXPECT_EQ(problems, 0u) << "validate() while the others worked; first: "
+				<< (t.cap.lines.empty() ? "" : t.cap.lines[0]);
+	EXPECT_EQ(bad.load(), 0u);
+	EXPECT_EQ(failures.load(), 0u);
+	EXPECT_EQ(freed.load(), static_cast<unsigned long>(producers) * per_producer);
+	EXPECT_GT(rounds, 0u);
+	EXPECT_EQ(t.rep.bugs(), 0u);
+	EXPECT_EQ(pa.validate(), 0u);
+	EXPECT_EQ(kmm_test::snapshot(pa), initial) << "drained, the buddy state is the one after init";
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, PageSmpPcp, ::testing::Values(2u, 4u, 8u));
 
 } // namespace
