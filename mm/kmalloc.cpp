@@ -82,6 +82,9 @@ kmem_cache *SlabAllocator::create_kmalloc_cache(unsigned index, bool dma, gfp_t 
 
 int SlabAllocator::create_kmalloc_caches_locked(gfp_t gfp)
 {
+	/* Built here, published at the end (slub.h, published): another CPU's
+	 * first kmalloc reads the table without registry_lock_. */
+	kmem_cache *classes[kNrKmallocClasses] = {};
 	size_t max = 0;
 	for (unsigned i = 0; i < kNrKmallocClasses; ++i) {
 		uint32_t size = kKmallocSizes[i];
@@ -90,10 +93,9 @@ int SlabAllocator::create_kmalloc_caches_locked(gfp_t gfp)
 		kmem_cache *s = create_kmalloc_cache(i, false, gfp);
 		if (s == nullptr)
 			return -KMM_ENOMEM;
-		kmalloc_caches_[i] = s;
+		classes[i] = s;
 		max = size;
 	}
-	kmalloc_max_ = max;
 	/* kmalloc(GFP_DMA)'s twins, if there is DMA memory for them, smallest
 	 * first, while a quarter of the cache table stays free for
 	 * kmem_cache_create. Not fatal: kmalloc(GFP_DMA) of a class without
@@ -125,11 +127,16 @@ int SlabAllocator::create_kmalloc_caches_locked(gfp_t gfp)
 	}
 	kmalloc_tracked_ = false;
 	for (unsigned i = 0; i < kNrKmallocClasses; ++i) {
-		const kmem_cache *s = kmalloc_caches_[i], *dma = kmalloc_dma_caches_[i];
+		const kmem_cache *s = classes[i], *dma = kmalloc_dma_caches_[i];
 		if ((s != nullptr && (s->flags & SLAB_CONSISTENCY_CHECKS) != 0) ||
 		    (dma != nullptr && (dma->flags & SLAB_CONSISTENCY_CHECKS) != 0))
 			kmalloc_tracked_ = true;
 	}
+	/* Each class, then kmalloc_max_, which kmalloc_may_track reads first. */
+	for (unsigned i = 0; i < kNrKmallocClasses; ++i)
+		if (classes[i] != nullptr)
+			publish(kmalloc_caches_[i], classes[i]);
+	publish(kmalloc_max_, max);
 	return 0;
 }
 
@@ -206,7 +213,10 @@ void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp, const void *caller)
 		caller = __builtin_return_address(0);
 	if (size == 0)
 		return ZERO_SIZE_PTR;
-	if (__builtin_expect(!initialized_, 0) && init(gfp) != 0)
+	/* SMP: an acquire load, as in init(): another CPU may be starting
+	 * the slab layer (slub.h, published) */
+	const bool started = KMM_NR_CPUS > 1 ? __atomic_load_n(&initialized_, __ATOMIC_ACQUIRE) : initialized_;
+	if (__builtin_expect(!started, 0) && init(gfp) != 0)
 		return nullptr;
 	if (size > kmalloc_max_)
 		return kmalloc_large(size, gfp);

@@ -242,10 +242,12 @@ int SlabAllocator::init_locked(gfp_t gfp)
 		reporter_.warn("slab: used before kmm_init()");
 		return -KMM_EINVAL;
 	}
+	/* Region 0 for kfree's inline lookup: map_bytes_ last, published
+	 * (slub.h): a kfree on another CPU reads it first. */
 	const Region &r0 = pages_.region(0);
-	map_start_ = r0.start;
-	map_bytes_ = uintptr_t{r0.nr_pages} << kPageShift;
+	__atomic_store_n(&map_start_, r0.start, __ATOMIC_RELAXED);
 	map_pages_ = r0.pages;
+	publish(map_bytes_, uintptr_t{r0.nr_pages} << kPageShift);
 	random_seed_ = kmm_arch_entropy();
 	CacheLayout layout;
 	/* has_ctor: a ctor cache's debug flags (no SLAB_POISON, which would
@@ -287,11 +289,10 @@ int SlabAllocator::init_locked(gfp_t gfp)
 				free_descriptor(k);
 			}
 		}
-		for (auto &k : kmalloc_caches_)
-			k = &unready_;
+		/* (the class table was not published: create_kmalloc_caches_locked
+		 * publishes it only once every class exists) */
 		for (auto &k : kmalloc_dma_caches_)
 			k = nullptr;
-		kmalloc_max_ = 0;
 		int shrunk = shrink(&boot_cache_);
 		(void)shrunk;
 		caches_[kBootCacheId] = nullptr;

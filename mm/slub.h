@@ -66,6 +66,42 @@ inline void set_slab_inuse(struct page *p, unsigned inuse)
 {
 	__atomic_store_n(&p->inuse, static_cast<uint16_t>(inuse), __ATOMIC_RELAXED);
 }
+/* The lazy start (SlabAllocator::init, on the first call that needs the
+ * slab layer) fills the kmalloc class table, kmalloc_max_ and the copy of
+ * region 0's map, which the inline paths read before they know whether
+ * the layer has started. With several CPUs another CPU's first kmalloc or
+ * kfree may run while one CPU starts it: the start writes them last, with
+ * release stores (publish), and the inline paths read them with
+ * published(). On SMP host builds that is an acquire load (a plain load
+ * on x86): such a CPU sees either the unstarted values (and takes the
+ * slow path, which waits for the start) or everything the start wrote —
+ * race-free in the C++ model, as ThreadSanitizer checks
+ * (SlabSmpLazyStart). SMP targets keep a relaxed load (no barrier on the
+ * fast path; the cache is read through the loaded pointer, an address
+ * dependency ARMv7 and RVWMO order) and start the slab layer before
+ * their secondary CPUs (kernel/boot.cpp). One CPU: plain loads and
+ * stores, as before (kfree's inline path loads map_start_ and map_bytes_
+ * as one pair there). */
+inline constexpr int kPublishedLoad =
+#if defined(KMM_HOST)
+	__ATOMIC_ACQUIRE;
+#else
+	__ATOMIC_RELAXED;
+#endif
+template <typename T> __attribute__((always_inline)) inline T published(const T &v)
+{
+	if constexpr (KMM_NR_CPUS > 1)
+		return __atomic_load_n(&v, kPublishedLoad);
+	else
+		return v;
+}
+template <typename T> inline void publish(T &v, T value)
+{
+	if constexpr (KMM_NR_CPUS > 1)
+		__atomic_store_n(&v, value, __ATOMIC_RELEASE);
+	else
+		v = value;
+}
 /* Every page of a slab, head and tails, carries its cache's id (0 on every
  * page that is not a slab's): kfree's inline path maps an address to its
  * cache in one load, without going through the head page. */
@@ -359,7 +395,12 @@ public:
 	 * is up, size is a class size, and no kmalloc class is a debug cache.
 	 * kmm_kmalloc_track_caller's inline test: kmalloc's inline path when
 	 * false, else kmalloc_caller (the libc shim's malloc hit path). */
-	bool kmalloc_may_track(size_t size) const { return kmalloc_tracked_ || size - 1 >= kmalloc_max_; }
+	bool kmalloc_may_track(size_t size) const
+	{
+		if constexpr (KMM_NR_CPUS > 1) /* kmalloc_max_ first: it publishes kmalloc_tracked_ */
+			return size - 1 >= published(kmalloc_max_) || kmalloc_tracked_;
+		return kmalloc_tracked_ || size - 1 >= kmalloc_max_;
+	}
 	/* Does a kmalloc class record callers (a debug class)? */
 	bool kmalloc_tracked() const { return kmalloc_tracked_; }
 	/* kfree/kmem_cache_free of a slab's object that the inline path could

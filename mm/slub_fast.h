@@ -328,9 +328,21 @@ __attribute__((always_inline)) inline void *slab_alloc_fast(SlabAllocator &a, km
  * any page of a slab, and is 0 on every other page (caches_[0] is NULL). */
 __attribute__((always_inline)) inline struct page *fast_page(const SlabAllocator &a, uintptr_t addr)
 {
-	uintptr_t map_offset = addr - a.map_start_;
-	if (__builtin_expect(map_offset >= a.map_bytes_, 0))
-		return nullptr;
+	uintptr_t map_offset;
+	if constexpr (KMM_NR_CPUS > 1) {
+		/* map_bytes_ first (published: the start stores it last); 0
+		 * until the slab layer has started, so a kfree racing with the
+		 * start on another CPU reads neither map_pages_ nor a stale
+		 * map_start_ with it (slub.h, published) */
+		uintptr_t map_bytes = published(a.map_bytes_);
+		map_offset = addr - __atomic_load_n(&a.map_start_, __ATOMIC_RELAXED);
+		if (__builtin_expect(map_offset >= map_bytes, 0))
+			return nullptr;
+	} else {
+		map_offset = addr - a.map_start_;
+		if (__builtin_expect(map_offset >= a.map_bytes_, 0))
+			return nullptr;
+	}
 	struct page *page = a.map_pages_ + (map_offset >> kPageShift);
 	if (page == nullptr) /* an element of the array: lets callers drop their NULL test */
 		__builtin_unreachable();
@@ -490,12 +502,14 @@ __attribute__((always_inline)) inline void *kmalloc_fast(SlabAllocator &a, size_
 	unsigned idx;
 	if (__builtin_expect(size - 1 < 192, 1))
 		idx = kKmallocSizeIndex.index[size];
-	else if (size - 1 < a.kmalloc_max_)
+	else if (size - 1 < published(a.kmalloc_max_))
 		idx = static_cast<unsigned>(sizeof(unsigned long) * 8 - 1) -
 		      static_cast<unsigned>(__builtin_clzl(size - 1)); /* 256 -> 7 ... 8K -> 12 */
 	else
 		return a.kmalloc_slow(size, gfp); /* 0, large */
-	return kmalloc_cache_fast(a, a.kmalloc_caches_[idx], size, gfp);
+	/* &unready_ (an empty cache: the slow path starts the slab layer)
+	 * until the start publishes the class (slub.h, published) */
+	return kmalloc_cache_fast(a, published(a.kmalloc_caches_[idx]), size, gfp);
 }
 
 /* kfree: region 0's page, its cache (any page of a slab names it; no

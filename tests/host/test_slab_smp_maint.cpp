@@ -10,7 +10,9 @@
  *     report, and everything back at the end;
  *   - slabinfo, slabstats, kmem_cache_get_info, buddyinfo and the page
  *     counts taken while others allocate: every figure possible (no count
- *     above its total, slabs add up, per-CPU caching within its bounds).
+ *     above its total, slabs add up, per-CPU caching within its bounds);
+ *   - the lazy start of the slab layer: several CPUs make their first
+ *     kmalloc/kfree at once on an allocator nobody started.
  *
  * Seeds: KMM_SEED; steps: KMM_SMP_STEPS. Runs under host-asan and
  * host-tsan too.
@@ -197,9 +199,13 @@ TEST_P(SlabSmpMaintenance, ShrinkDrainAndTuningWhileOtherCpusAllocateAndFree)
 	std::vector<Mailbox> boxes(kThreads);
 	std::atomic<bool> stop{false};
 	std::atomic<unsigned long> maint_ops{0}, bad_returns{0};
+	/* A fixed number of maintenance calls, and the churn goes on until
+	 * they are done and each thread has made its steps (on a loaded
+	 * machine either side may get little time). */
+	constexpr unsigned kMaintCalls = 300;
 	std::thread maintainer([&] {
 		Rng rng(seed * 7919);
-		while (!stop.load(std::memory_order_relaxed)) {
+		for (unsigned i = 0; i < kMaintCalls; ++i) {
 			switch (rng.below(8)) {
 			case 0: bad_returns += w.slab.shrink(cw->ctor_cache) > 1; break;
 			case 1: bad_returns += w.slab.shrink(cw->plain) > 1; break;
@@ -216,15 +222,17 @@ TEST_P(SlabSmpMaintenance, ShrinkDrainAndTuningWhileOtherCpusAllocateAndFree)
 	});
 	std::vector<std::thread> threads;
 	for (unsigned id = 0; id < kThreads; ++id)
-		threads.emplace_back([&, id] { cw->churn(id, kThreads, seed, steps, boxes, stop); });
+		threads.emplace_back([&, id] { cw->churn(id, kThreads, seed, 0, boxes, stop); });
+	maintainer.join();
+	while (cw->ops.load() < static_cast<unsigned long>(kThreads) * steps)
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
+	stop = true;
 	for (auto &t : threads)
 		t.join();
-	stop = true;
-	maintainer.join();
 	cw->free_posted(boxes);
 	std::printf("[          ] %lu operations against %lu maintenance calls, %lu drains asked for\n",
 		    cw->ops.load(), maint_ops.load(), w.slab.remote_drain_requests());
-	EXPECT_GT(maint_ops.load(), 10u);
+	EXPECT_EQ(maint_ops.load(), kMaintCalls);
 	EXPECT_EQ(bad_returns.load(), 0u) << "kmem_cache_shrink returns 0 or 1";
 	/* the caches as they were, then everything back */
 	w.slab.set_magazine_size(cw->plain, kmm::kMagazineMax);
@@ -355,6 +363,67 @@ TEST(SlabSmpFigures, EveryFigureIsPossibleWhileOtherCpusAllocate)
 	EXPECT_EQ(problems, 0u) << "first: " << first;
 	EXPECT_EQ(validate_problems, 0u);
 	cw->expect_all_back();
+}
+
+/* ---- the lazy start ---- */
+
+/* An allocator that nobody started: the first kmalloc (or kfree) of each
+ * CPU may find it unstarted, start it, or find it started by another CPU
+ * meanwhile. Four CPUs make their first calls at once, round after round
+ * on fresh allocators: each gets its blocks, the slab layer starts once
+ * (one set of kmalloc caches), and under ThreadSanitizer no access races
+ * with the start. */
+TEST(SlabSmpLazyStart, FirstCallsOnSeveralCpusAtOnce)
+{
+	constexpr unsigned kRounds = 40, kThreads = 4;
+	const size_t sizes[] = {8, 24, 96, 192, 256, 1000, 2048, 3 * kmm::kPageSize};
+	for (unsigned round = 0; round < kRounds; ++round) {
+		auto w = std::make_unique<SlabWorld>();
+		ASSERT_EQ(w->pa.add_region(w->arena.base(), w->arena.size(), KMM_ZONE_NORMAL), 0);
+		ASSERT_EQ(w->pa.init(), 0);
+		ASSERT_FALSE(w->slab.initialized());
+		StartGate gate(kThreads);
+		std::atomic<unsigned long> failures{0}, bad{0};
+		std::vector<std::thread> threads;
+		for (unsigned id = 0; id < kThreads; ++id)
+			threads.emplace_back([&, id] {
+				kmm_arch_cpu_id(); /* dealt a CPU before the start */
+				gate.arrive_and_wait();
+				if (id == 0)
+					w->slab.kfree(nullptr); /* a kfree can come first too */
+				std::vector<void *> held;
+				for (size_t k = 0; k < std::size(sizes); ++k) {
+					size_t n = sizes[(k + id) % std::size(sizes)];
+					void *p = w->slab.kmalloc(n, GFP_KERNEL);
+					if (p == nullptr) {
+						failures.fetch_add(1);
+						continue;
+					}
+					std::memset(p, static_cast<int>(id + 1), n);
+					held.push_back(p);
+				}
+				for (void *p : held) {
+					if (*static_cast<unsigned char *>(p) != id + 1)
+						bad.fetch_add(1);
+					w->slab.kfree(p);
+				}
+			});
+		for (auto &t : threads)
+			t.join();
+		ASSERT_EQ(failures.load(), 0u) << "round " << round;
+		ASSERT_EQ(bad.load(), 0u) << "round " << round;
+		ASSERT_TRUE(w->slab.initialized());
+		unsigned kmalloc_caches = 0;
+		for (unsigned id = 1; id <= KMM_MAX_CACHES; ++id)
+			if (kmem_cache *s = w->slab.cache(id); s != nullptr && s->kmalloc && s != w->slab.boot_cache())
+				++kmalloc_caches;
+		unsigned classes = 0;
+		for (size_t n = 8; n <= w->slab.kmalloc_max_cache_size(); n *= 2)
+			++classes;
+		ASSERT_EQ(kmalloc_caches, classes + 2) << "one set of classes (and 96, 192): the start ran once";
+		ASSERT_EQ(w->t.rep.bugs(), 0u);
+		ASSERT_EQ(w->problems(), 0u);
+	}
 }
 
 } // namespace
