@@ -13,7 +13,9 @@
  *   - one-sided producer/consumer: threads that only allocate hand objects
  *     through a bounded queue to threads that only free; the pages the slab
  *     layer holds stay under a bound derived from the queue depth and the
- *     per-CPU limits all along, and everything comes back at the end.
+ *     per-CPU limits all along — and, with the page allocator's per-CPU
+ *     lists on, the pages parked there under their high marks — and
+ *     everything comes back at the end.
  *
  * Runs under host-tsan too (test.sh: ctest -R "^kmm_mm_smp4:").
  */
@@ -28,7 +30,9 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "support/job_thread.h"
@@ -422,7 +426,8 @@ bool has_tag(const void *p, uint32_t bytes, uint64_t tag)
 	return head == tag && tail == tag;
 }
 
-class SlabSmpProducerConsumer : public ::testing::TestWithParam<unsigned> {};
+/* (threads, per-CPU page lists on) */
+class SlabSmpProducerConsumer : public ::testing::TestWithParam<std::tuple<unsigned, bool>> {};
 
 /* Half the threads only allocate (a private cache and kmalloc 513…1024, the
  * kmalloc-1k class), half only free what comes out of the queue, each
@@ -447,20 +452,26 @@ class SlabSmpProducerConsumer : public ::testing::TestWithParam<unsigned> {};
  *           + 2^max(o_s) * (depth + producers + consumers * (kept + 1)
  *                           + threads),
  * whatever the number of operations; a leak of one slab in a few thousand
- * operations would cross it long before the end. */
+ * operations would cross it long before the end. With the page allocator's
+ * per-CPU lists on, the pages parked there (free, but not on the buddy
+ * lists) stay within CPUs x sum over the per-CPU orders of high(o) << o as
+ * well, so the memory out of the buddy lists is bounded by the sum. */
 TEST_P(SlabSmpProducerConsumer, AllocateOnlyAndFreeOnlyThreadsStayBoundedAndLoseNothing)
 {
-	const unsigned nthreads = GetParam();
+	const unsigned nthreads = std::get<0>(GetParam());
+	const bool pcp = std::get<1>(GetParam());
 	const unsigned producers = nthreads / 2, consumers = nthreads - producers;
 	const uint64_t seed = kmm_test::test_seed(0xc0ffeeu);
 	const unsigned per_producer =
 		static_cast<unsigned>(kmm_test::env_u64("KMM_SMP_STEPS", 30000)) * 8 / producers;
 	constexpr size_t kDepth = 64;
 	constexpr size_t kKept = 16; /* a consumer frees a random one of the last kKept + 1 it took */
-	std::printf("[   SEED   ] KMM_SEED=%#llx, %u producers + %u consumers on %u CPUs, %u objects each\n",
-		    static_cast<unsigned long long>(seed), producers, consumers, KMM_NR_CPUS, per_producer);
+	std::printf("[   SEED   ] KMM_SEED=%#llx, %u producers + %u consumers on %u CPUs, %u objects each, "
+		    "per-CPU page lists %s\n",
+		    static_cast<unsigned long long>(seed), producers, consumers, KMM_NR_CPUS, per_producer,
+		    pcp ? "on" : "off");
 
-	auto world = std::make_unique<SlabWorld>();
+	auto world = std::make_unique<SlabWorld>(pcp ? KMM_PCP_HIGH : 0u);
 	SlabWorld &w = *world;
 	w.boot();
 	kmem_cache *cache = w.slab.create("pc-cache", kCacheObject, 0, 0, nullptr);
@@ -468,7 +479,8 @@ TEST_P(SlabSmpProducerConsumer, AllocateOnlyAndFreeOnlyThreadsStayBoundedAndLose
 	kmem_cache *k1k = w.slab.kmalloc_cache(1024);
 	ASSERT_NE(k1k, nullptr);
 	ASSERT_EQ(w.slab.kmalloc_cache(513), k1k);
-	const size_t free0 = w.free_pages(); /* no page lists here: exact */
+	w.pa.drain_pcp();
+	const size_t free0 = w.free_pages(); /* pages on per-CPU lists count as free */
 	const kmm_test::BuddySnapshot initial = kmm_test::snapshot(w.pa);
 
 	size_t bound = 0;
@@ -478,15 +490,23 @@ TEST_P(SlabSmpProducerConsumer, AllocateOnlyAndFreeOnlyThreadsStayBoundedAndLose
 		max_order = std::max<unsigned>(max_order, s->order);
 	}
 	bound += (kDepth + producers + consumers * (kKept + 1) + nthreads) << max_order;
+	size_t pcp_bound = 0;
+	if (pcp)
+		for (unsigned o = 0; o <= kmm::kPcpMaxOrder; ++o)
+			pcp_bound += size_t{KMM_NR_CPUS} * (size_t{std::max(1u, unsigned{KMM_PCP_HIGH} >> o)} << o);
 
 	BoundedQueue queue(kDepth, producers);
 	std::atomic<unsigned long> failures{0}, bad{0}, freed{0};
-	std::atomic<size_t> peak{0};
-	auto sample = [&] {
-		size_t held = free0 - w.free_pages();
-		size_t seen = peak.load(std::memory_order_relaxed);
-		while (held > seen && !peak.compare_exchange_weak(seen, held, std::memory_order_relaxed)) {
+	std::atomic<size_t> peak{0}, parked_peak{0};
+	auto raise = [](std::atomic<size_t> &to, size_t v) {
+		size_t seen = to.load(std::memory_order_relaxed);
+		while (v > seen && !to.compare_exchange_weak(seen, v, std::memory_order_relaxed)) {
 		}
+	};
+	auto sample = [&] {
+		kmm::ZoneCounts c = w.pa.totals(); /* a snapshot: every per-CPU lock held */
+		raise(peak, free0 - c.free);
+		raise(parked_peak, c.pcp);
 	};
 	std::vector<std::thread> threads;
 	for (unsigned id = 0; id < producers; ++id)
@@ -545,9 +565,11 @@ TEST_P(SlabSmpProducerConsumer, AllocateOnlyAndFreeOnlyThreadsStayBoundedAndLose
 	for (const kmem_cache *s : {cache, k1k})
 		for (const kmm::CacheCpu &c : s->cpu)
 			cpu_partial += c.nr_partial;
-	std::printf("[          ] slab pages held: peak %zu, bound %zu; CPU partial slabs left: %u\n", peak.load(),
-		    bound, cpu_partial);
+	std::printf("[          ] slab pages held: peak %zu, bound %zu; parked on per-CPU page lists: peak %zu, bound "
+		    "%zu; CPU partial slabs left: %u\n",
+		    peak.load(), bound, parked_peak.load(), pcp_bound, cpu_partial);
 	EXPECT_LE(peak.load(), bound) << "per-CPU caching grew past its bound";
+	EXPECT_LE(parked_peak.load(), pcp_bound) << "per-CPU page lists grew past their high marks";
 	EXPECT_EQ(failures.load(), 0u);
 	EXPECT_EQ(bad.load(), 0u);
 	EXPECT_EQ(freed.load(), static_cast<unsigned long>(producers) * per_producer);
@@ -570,6 +592,11 @@ TEST_P(SlabSmpProducerConsumer, AllocateOnlyAndFreeOnlyThreadsStayBoundedAndLose
 	EXPECT_EQ(w.problems(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Threads, SlabSmpProducerConsumer, ::testing::Values(2u, 4u, 8u));
+INSTANTIATE_TEST_SUITE_P(Threads, SlabSmpProducerConsumer,
+			 ::testing::Combine(::testing::Values(2u, 4u, 8u), ::testing::Bool()),
+			 [](const auto &info) {
+				 return std::to_string(std::get<0>(info.param)) + "Threads" +
+					(std::get<1>(info.param) ? "PageLists" : "");
+			 });
 
 } // namespace
