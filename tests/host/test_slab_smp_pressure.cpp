@@ -7,7 +7,8 @@
  *   - exhaustion: 2, 4 and 8 threads allocate kmalloc blocks of every
  *     class and large ones, objects of a ctor cache and a plain cache, and
  *     page blocks of orders 0…3 until the allocator says no, while they
- *     hand a share to the next thread to free (remote frees). Every failed
+ *     hand a share to the next thread to free (remote frees), and another
+ *     CPU shrinks, drains, reads the figures and validates. Every failed
  *     allocation is a clean NULL (no report, nothing lost or handed out
  *     twice); at the end, everything freed, shrunk and drained, the buddy
  *     state is the one after init and validate() is 0;
@@ -26,6 +27,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -236,9 +238,42 @@ TEST_P(SlabSmpExhaustion, ThreadsRunOutOfPagesWhileOthersFreeAndEveryFailureIsCl
 			for (const Item &it : mine)
 				free_checked(w, it, tally);
 		});
+	/* Meanwhile on another CPU: shrinks and drains, the figures and
+	 * (outside TSan, see test_slab_smp.cpp SlabSmpLive) validate(), with
+	 * slabs built and given back, reclaim walks and cross-CPU drains all
+	 * around. */
+	std::atomic<bool> done{false};
+	unsigned long rounds = 0, problems = 0, impossible = 0;
+	std::thread monitor([&] {
+		Rng rng(seed);
+		while (!done.load()) {
+			switch (rng.below(4)) {
+			case 0: impossible += w.slab.shrink(rng.below(2) == 0 ? pw->ctor_cache : pw->plain) > 1; break;
+			case 1: w.slab.shrink_all(); break;
+			case 2: w.pa.drain_pcp(); break;
+			default: break;
+			}
+#if !defined(__SANITIZE_THREAD__)
+			problems += w.slab.validate();
+#endif
+			for (kmem_cache *s : {pw->ctor_cache, pw->plain, w.slab.kmalloc_cache(512)}) {
+				kmem_cache_info i{};
+				impossible += w.slab.info(s, &i) != 0 || i.active_objs > i.num_objs ||
+					      i.cpu_slabs + i.partial_slabs + i.empty_slabs + i.full_slabs != i.num_slabs;
+			}
+			kmm::ZoneCounts c = w.pa.totals();
+			impossible += c.free > c.managed || c.pcp > c.free;
+			++rounds;
+			std::this_thread::sleep_for(std::chrono::microseconds(300));
+		}
+	});
 	for (auto &t : threads)
 		t.join();
+	done = true;
+	monitor.join();
 	pw->drain(boxes, tally.bad);
+	EXPECT_EQ(problems, 0u) << "validate() under pressure, in " << rounds << " rounds";
+	EXPECT_EQ(impossible, 0u) << "figures out of their bounds under pressure";
 
 	std::printf("[          ] %lu allocations, %lu failures, %lu exhaustions, %lu remote frees; %zu pages\n",
 		    tally.allocs.load(), tally.failures.load(), exhaustions.load(), tally.remote.load(), managed);
@@ -519,6 +554,93 @@ TEST_P(SlabSmpExhaustion, KreallocOfBlocksThatOtherThreadsThenReallocateAndFree)
 	EXPECT_EQ(bad.load(), 0u) << "contents lost in a krealloc, or a failed one changed its block";
 	EXPECT_GT(moves.load(), 0u);
 	EXPECT_GT(remote.load(), 0u);
+	pw->expect_all_back();
+}
+
+/* ---- out of memory with IRQs masked ---- */
+
+extern "C" unsigned int kmm_host_cpu_hold(void);
+extern "C" void kmm_host_cpu_unhold(void);
+
+/* An interrupt handler's allocations (GFP_ATOMIC, IRQs masked: on the host
+ * the CPU slot held) that run out of memory while other CPUs allocate and
+ * free: reclaim cannot call other CPUs from there (the call is refused and
+ * becomes a drain request), the page lists are drained under their locks,
+ * and every failure is a clean NULL — nothing waits for a CPU that waits
+ * for it, and nothing is lost. */
+TEST(SlabSmpAtomicPressure, AllocationsWithIrqsMaskedRunOutWhileOthersChurn)
+{
+	const uint64_t seed = kmm_test::test_seed(0xa70u);
+	const unsigned rounds = 60 / kStepDivisor;
+	std::printf("[   SEED   ] KMM_SEED=%#llx, %u rounds\n", static_cast<unsigned long long>(seed), rounds);
+	auto pw = std::make_unique<PressureWorld>(size_t{1} << 20);
+	SlabWorld &w = pw->w;
+	constexpr unsigned kChurners = 2;
+	std::vector<Mailbox> boxes(kChurners);
+	Tally tally;
+	std::atomic<bool> stop{false};
+	std::vector<std::thread> churners;
+	for (unsigned id = 0; id < kChurners; ++id)
+		churners.emplace_back([&, id] {
+			Rng rng(seed * 17 + id);
+			std::vector<Item> mine;
+			uint32_t seq = 0;
+			while (!stop.load(std::memory_order_relaxed)) {
+				if (mine.size() < 64 || rng.below(2) == 0) {
+					Item it = alloc_random(*pw, rng, ((id + 8) << 24) | (++seq & 0xFFFFFF), tally);
+					if (it.p != nullptr)
+						mine.push_back(it);
+				}
+				if (!mine.empty() && (mine.size() >= 64 || rng.below(2) == 0)) {
+					size_t k = rng.below(mine.size());
+					free_checked(w, mine[k], tally);
+					mine[k] = mine.back();
+					mine.pop_back();
+				}
+			}
+			for (const Item &it : mine)
+				free_checked(w, it, tally);
+		});
+	unsigned long atomic_allocs = 0, atomic_failures = 0;
+	const unsigned long requests_before = w.slab.remote_drain_requests();
+	Rng rng(seed);
+	std::vector<Item> held;
+	uint32_t seq = 0;
+	for (unsigned r = 0; r < rounds; ++r) {
+		kmm_host_cpu_hold(); /* "IRQs masked" */
+		for (;;) {
+			Item it;
+			it.tag = (1u << 30) | ++seq;
+			if (rng.below(2) == 0) {
+				it.bytes = static_cast<uint32_t>(8 + rng.below(4 * kmm::kPageSize));
+				it.p = w.slab.kmalloc(it.bytes, GFP_ATOMIC | __GFP_NOWARN);
+			} else {
+				it.kind = ItemKind::kCache;
+				it.cache = pw->plain;
+				it.bytes = 200;
+				it.p = w.slab.alloc(it.cache, GFP_ATOMIC | __GFP_NOWARN);
+			}
+			if (it.p == nullptr) {
+				++atomic_failures;
+				break;
+			}
+			kmm_test::stamp(it);
+			held.push_back(it);
+			++atomic_allocs;
+		}
+		for (const Item &it : held)
+			free_checked(w, it, tally);
+		held.clear();
+		kmm_host_cpu_unhold();
+	}
+	stop = true;
+	for (auto &t : churners)
+		t.join();
+	std::printf("[          ] %lu allocations with IRQs masked, %lu ran out; %lu drains asked for\n", atomic_allocs,
+		    atomic_failures, w.slab.remote_drain_requests() - requests_before);
+	EXPECT_EQ(atomic_failures, rounds) << "each round ends at its first failure";
+	EXPECT_GT(w.slab.remote_drain_requests(), requests_before) << "reclaim with IRQs masked asks other CPUs";
+	EXPECT_EQ(tally.bad.load(), 0u);
 	pw->expect_all_back();
 }
 
