@@ -453,7 +453,7 @@ TEST_P(PageSmpPcp, OneSidedTrafficOfMixedOrdersStaysWithinTheHighMarks)
 #endif
 	std::printf("[   SEED   ] KMM_SEED=%#llx, %u producers + %u consumers on %u CPUs, %u blocks each\n",
 		    static_cast<unsigned long long>(seed), producers, consumers, KMM_NR_CPUS, per_producer);
-	NormalPages np(2);
+	NormalPages np(4); /* room: the blocks out (at most out_bound pages) leave order-5 blocks free */
 	kmm_test::TestAllocator &t = np.t;
 	kmm::PageAllocator &pa = np.pa;
 	const kmm_test::BuddySnapshot initial = kmm_test::snapshot(pa);
