@@ -232,8 +232,15 @@ void *SlabAllocator::kmalloc_slow(size_t size, gfp_t gfp, const void *caller)
 	if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
 		return alloc_checked(s, gfp, size, caller); /* debug: the kmalloc red zone */
 	/* Out of pages even after reclaim(): a free object of a larger class
-	 * before the OOM hook and the warning (kmalloc_fallback). */
-	void *object = alloc_slow(s, gfp | __GFP_NOWARN | __GFP_NORETRY, caller, (gfp & __GFP_NORETRY) == 0);
+	 * before the OOM hook and the warning (kmalloc_fallback). The quiet
+	 * passes run no reclaim themselves (NORETRY); this one runs it between
+	 * them unless the caller said __GFP_NORETRY. */
+	const gfp_t quiet = gfp | __GFP_NOWARN | __GFP_NORETRY;
+	void *object = alloc_slow(s, quiet, caller);
+	if (object == nullptr && (gfp & __GFP_NORETRY) == 0) {
+		reclaim();
+		object = alloc_slow(s, quiet, caller);
+	}
 	if (object == nullptr) {
 		object = kmalloc_fallback(index, size, gfp);
 		if (object != nullptr)

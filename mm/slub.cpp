@@ -454,7 +454,7 @@ void *SlabAllocator::kmalloc_refill(kmem_cache *s, size_t size, gfp_t gfp)
 
 /* The CPU freelist is empty: take the CPU slab's remote frees, else the
  * next partial (then empty) slab, else a new slab. */
-void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller, bool force_reclaim)
+void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller)
 {
 	if (__builtin_expect(!s->kmalloc && !registered(s), 0)) { /* destroyed: empty magazine, no CPU slab, so here */
 		check_cache(s, "kmem_cache_alloc");
@@ -465,10 +465,10 @@ void *SlabAllocator::alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller, bo
 	if (dma_refused(s, gfp))
 		return refuse_dma(s);
 	if ((s->flags & SLAB_CONSISTENCY_CHECKS) != 0)
-		return alloc_checked(s, gfp, s->object_size, caller, force_reclaim);
+		return alloc_checked(s, gfp, s->object_size, caller);
 	/* __GFP_NORETRY: one new-slab attempt with the caller's flags, no
 	 * reclaim (reclaimed says so from the start) */
-	bool reclaimed = !force_reclaim && (gfp & __GFP_NORETRY) != 0;
+	bool reclaimed = (gfp & __GFP_NORETRY) != 0;
 	for (;;) {
 		if (flush_pending(this_cpu(s))) /* SMP: another CPU asked */
 			honour_flush(s);
@@ -565,10 +565,9 @@ bool SlabAllocator::take_object_locked(kmem_cache *s, struct page *slab, void *&
 	return true;
 }
 
-void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, const void *caller,
-				   bool force_reclaim)
+void *SlabAllocator::alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, const void *caller)
 {
-	bool reclaimed = !force_reclaim && (gfp & __GFP_NORETRY) != 0; /* as alloc_slow */
+	bool reclaimed = (gfp & __GFP_NORETRY) != 0; /* as alloc_slow */
 	struct page *fresh = nullptr;
 	for (;;) {
 		bool corrupt = false;

@@ -378,10 +378,11 @@ public:
 	 * is the API caller's when the API function tail-calls it (GCC and
 	 * Clang do at -O2), else an address inside kmm's API function.
 	 * Out of pages, it runs reclaim() and tries again, unless gfp has
-	 * __GFP_NORETRY (no reclaim, no OOM hook: gfp.h) and not
-	 * force_reclaim (kmalloc_slow's first pass, NORETRY only inside). */
-	__attribute__((noinline, cold)) void *alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller = nullptr,
-							 bool force_reclaim = false);
+	 * __GFP_NORETRY (no reclaim, no OOM hook: gfp.h). At most three
+	 * arguments besides `this`: a fourth would go on the stack on 32-bit
+	 * ARM, and kmem_cache_alloc could not tail-call it (a stack frame on
+	 * its hit path). */
+	__attribute__((noinline, cold)) void *alloc_slow(kmem_cache *s, gfp_t gfp, const void *caller = nullptr);
 	__attribute__((noinline, cold)) void free_slow(kmem_cache *s, void *x, const void *caller = nullptr);
 	__attribute__((noinline, cold)) void *kmalloc_slow(size_t size, gfp_t gfp, const void *caller = nullptr);
 	/* kmalloc's inline path found s's magazine and CPU freelist empty:
@@ -549,7 +550,7 @@ private:
 	inline void *pop_or_refill(kmem_cache *s, CacheCpu &c);
 	void *alloc_from_lists(kmem_cache *s, gfp_t gfp, size_t size);
 	struct page *deactivate_cpu_slab(kmem_cache *s, CacheCpu &c);
-	void *alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, const void *caller, bool force_reclaim = false);
+	void *alloc_checked(kmem_cache *s, gfp_t gfp, size_t orig_size, const void *caller);
 	bool take_object_locked(kmem_cache *s, struct page *slab, void *&object);
 	enum class FreeResult : uint8_t { kFreed, kDoubleFree };
 	FreeResult free_to_slab_locked(kmem_cache *s, CacheCpu &c, struct page *slab, void *x, PageList &discard,
