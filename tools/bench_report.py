@@ -30,6 +30,8 @@ import sys
 import tempfile
 
 ALLOCS_TARGET = ["kmm", "newlib", "newlib-nano"]
+# kmm images with smaller pages, run for the utilisation only
+UTIL_VARIANTS = [("kmm-p1k", "kmm, 1 KiB pages"), ("kmm-p256", "kmm, 256 B pages")]
 ALLOCS_HOST = ["kmm", "kmm-kmem_cache", "glibc", "jemalloc", "tcmalloc", "mimalloc"]
 PENDING = "pending a clean ThreadSanitizer run"
 
@@ -214,7 +216,7 @@ def lines(tmp, png, title, xlabel, ylabel, curves, yrange="[0:100]", xlog=False,
                 f.write("%s %s\n" % (x, y))
         # the first curve is drawn widest: equal curves (same seed) stay visible
         plots.append("'%s' using 1:2 with linespoints lw %d pt 7 ps 0.6 lc %d title '%s'" % (
-            dat, 2 + 3 * (len(curves) - 1 - i), i + 1, label))
+            dat, 2 + (3 if mark_last else 1) * (len(curves) - 1 - i), i + 1, label))
         if mark_last and pts:  # where the curve ends: the first failure
             plots.append("'-' using 1:2 with points pt 2 ps 3 lw 3 lc %d notitle" % (i + 1))
             inline.append("%s %s\ne" % pts[-1])
@@ -451,13 +453,19 @@ def report(resdir, docdir):
       "four is long-lived, the rest live one lap of a 64-slot ring — run on a fixed RAM size until the first "
       "allocation fails; live = bytes requested by the live objects, as a share of the RAM; kmm's RAM "
       "includes its page descriptors and slab metadata, newlib's `_sbrk` gets exactly that RAM; neither "
-      "allocator's static data (.data/.bss) counts: about 2.2 KiB for kmm, 1.1 KiB for newlib):")
+      "allocator's static data (.data/.bss) counts: about 2.2 KiB for kmm, 1.1 KiB for newlib). kmm is the "
+      "board's configuration (4 KiB pages); the two columns after newlib-nano are the same kmm image with "
+      "1 KiB pages (max order 8) and with 256 B pages (max order 7, lm3s6965evb's setting): more page "
+      "descriptors, but slabs and large kmallocs in smaller steps:")
     w("")
-    w("| RAM | " + " | ".join(ALLOCS_TARGET) + " | kmm: usable bytes of live objects (ksize) | ops to failure: kmm / newlib |")
-    w("| ---: | " + " | ".join("---:" for _ in ALLOCS_TARGET) + " | ---: | ---: |")
+    variants = [(a, label) for a, label in UTIL_VARIANTS if any(util[r].get(a) is not None for r in rams)]
+    w("| RAM | " + " | ".join(ALLOCS_TARGET + [label for _, label in variants]) +
+      " | kmm: usable bytes of live objects (ksize) | ops to failure: kmm / newlib |")
+    w("| ---: | " + " | ".join("---:" for _ in ALLOCS_TARGET + variants) + " | ---: | ---: |")
     for r in rams:
         wl = "c-util-%dk" % r
-        w("| %d KiB | " % r + " | ".join("%s %%" % fmt(util[r].get(a), 1) for a in ALLOCS_TARGET) +
+        w("| %d KiB | " % r + " | ".join("%s %%" % fmt(util[r].get(a), 1)
+                                        for a in ALLOCS_TARGET + [a for a, _ in variants]) +
           " | %s %% | %s / %s |" % (
               fmt(100.0 * (t.get(wl, "kmm", "usable_bytes_at_first_failure") or 0) / (r * 1024), 1),
               fmt(t.get(wl, "kmm", "ops_to_first_failure")), fmt(t.get(wl, "newlib", "ops_to_first_failure"))))
@@ -571,7 +579,9 @@ def report(resdir, docdir):
             lines(tmp, os.path.join(imgdir, "bench-utilization.png"),
                   "Utilisation at first failure (workload c) by RAM size (higher is better)", "RAM (KiB)",
                   "live bytes / RAM (%)",
-                  [(a, [(r, util[r][a]) for r in rams if util[r].get(a) is not None]) for a in ALLOCS_TARGET],
+                  [(a, [(r, util[r][a]) for r in rams if util[r].get(a) is not None])
+                   for a in ALLOCS_TARGET + [a for a, _ in UTIL_VARIANTS]
+                   if any(util[r].get(a) is not None for r in rams)],
                   xlog=True)
             r = 256 if 256 in rams else rams[len(rams) // 2]
             lines(tmp, os.path.join(imgdir, "bench-utilization-curve.png"),
@@ -591,7 +601,8 @@ def report(resdir, docdir):
 def check(resdir):
     """Fails (exit 1, one line per gap) unless both JSON files hold every
     figure the report is built from: each target workload for kmm, newlib
-    and newlib-nano, a utilisation run for each, and each host workload
+    and newlib-nano, a utilisation run for each (and for kmm's smaller-page
+    images), and each host workload
     for every allocator at 1 and 2 threads (kmm's 2-thread ones too)."""
     t = Results(os.path.join(resdir, "mps2-an385.json"))
     h = Results(os.path.join(resdir, "host-x86_64.json"))
@@ -601,7 +612,7 @@ def check(resdir):
             for m in ("per_op_incl_loop", "alloc_mean", "alloc_worst", "free_mean", "free_worst"):
                 if t.get(wl, a, m) is None:
                     gaps.append("target %s %s %s" % (wl, a, m))
-    for a in ("kmm", "newlib", "newlib-nano"):
+    for a in ["kmm", "newlib", "newlib-nano"] + [a for a, _ in UTIL_VARIANTS]:
         if not any(e["workload"].startswith("c-util-") and e["allocator"] == a and e["metric"] == "utilization_pct"
                    for e in t.doc["entries"]):
             gaps.append("target c-util %s utilization_pct" % a)

@@ -4,7 +4,8 @@
 # newlib-nano's malloc; tests/cross/bench/bench_suite.cpp), boots each under
 # QEMU with -icount shift=7 (bench_probe.h: the CMSDK timer then resolves
 # one instruction), once for the speed workloads and once per RAM size for
-# the utilisation at first failure, and writes the figures to
+# the utilisation at first failure (kmm also with 1 KiB and 256 B pages),
+# and writes the figures to
 # tests/bench/results/mps2-an385.json (tools/bench_report.py target). Logs:
 # build/bench/target/. A benchmark, not a test: nothing fails on a number.
 #
@@ -27,8 +28,10 @@ mkdir -p "$LOGS"
 
 cmake --preset cross-m3 -DKMM_BENCH_ICOUNT_SHIFT=$SHIFT >/dev/null
 allocs=(kmm newlib newlib-nano)
+# kmm with 1 KiB and 256 B pages: utilisation runs only (boards/CMakeLists.txt)
+util_only=(kmm-p1k kmm-p256)
 targets=()
-for a in "${allocs[@]}"; do targets+=("kmm-$BOARD-suite-$a"); done
+for a in "${allocs[@]}" "${util_only[@]}"; do targets+=("kmm-$BOARD-suite-$a"); done
 cmake --build --preset cross-m3 -j "$JOBS" --target "${targets[@]}" >/dev/null
 
 # boot <alloc> <mode> <arg> <log>: mode 0 = speed (arg: steps in 1/1000),
@@ -54,6 +57,13 @@ for a in "${allocs[@]}"; do
 	echo "bench_suite: $a: speed workloads (scale $scale/1000)"
 	boot "$a" 0 $scale "$LOGS/$a-speed.log" || { echo "bench_suite: $a speed run failed, see $LOGS/$a-speed.log" >&2; rc=1; }
 	grep -E '^bench: (calibration|bracket|[abcd]-)' "$LOGS/$a-speed.log" || true
+	for r in "${rams[@]}"; do
+		boot "$a" 1 "$r" "$LOGS/$a-util-$r.log" || { echo "bench_suite: $a util $r KiB failed, see $LOGS/$a-util-$r.log" >&2; rc=1; }
+		grep -E '^bench: c-util' "$LOGS/$a-util-$r.log" || true
+	done
+done
+for a in "${util_only[@]}"; do
+	echo "bench_suite: $a: utilisation only"
 	for r in "${rams[@]}"; do
 		boot "$a" 1 "$r" "$LOGS/$a-util-$r.log" || { echo "bench_suite: $a util $r KiB failed, see $LOGS/$a-util-$r.log" >&2; rc=1; }
 		grep -E '^bench: c-util' "$LOGS/$a-util-$r.log" || true

@@ -31,7 +31,10 @@
  *
  * Utilisation mode (c-util): workload c where the long-lived objects are
  * never freed, until the first allocation fails; live (requested) bytes at
- * that moment over the arena size, plus the curve of live bytes.
+ * that moment over the arena size, plus the curve of live bytes. Besides
+ * the board's kmm (4 KiB pages) there are kmm images with 1 KiB and 256 B
+ * pages (named kmm-p1k, kmm-p256), run in this mode only: what a firmware
+ * with little RAM would configure.
  *
  * Parameters come from a block QEMU's loader device writes at
  * kParamsAddr (see tools/bench_suite.sh): magic, mode (0 speed, 1 util),
@@ -60,6 +63,10 @@ extern "C" size_t malloc_usable_size(void *p);
 #else
 #define KMM_BENCH_NAME "newlib-nano"
 #endif
+#elif defined(KMM_BENCH_ALLOCATOR_KMM) && defined(KMM_BENCH_KMM_VARIANT)
+/* kmm with the board's other settings but another page size (boards/
+ * CMakeLists.txt, kmm_board_suite_images): utilisation runs only */
+#define KMM_BENCH_NAME "kmm-" KMM_BENCH_KMM_VARIANT
 #elif defined(KMM_BENCH_ALLOCATOR_KMM)
 #define KMM_BENCH_NAME "kmm"
 #else
