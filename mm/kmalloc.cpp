@@ -53,8 +53,24 @@ unsigned kmalloc_index(size_t size)
 {
 	if (size <= 192)
 		return kKmallocSizeIndex.index[size];
-	return static_cast<unsigned>(sizeof(unsigned long) * 8 - 1) - static_cast<unsigned>(__builtin_clzl(size - 1));
+	return kmalloc_index_above_192(size);
 }
+
+/* kmalloc_index_above_192's table covers sizes up to 8K, and agrees with
+ * fls wherever it is used */
+static_assert(kKmallocSizes[kNrKmallocClasses - 1] == 8192);
+constexpr bool index_table_matches_fls()
+{
+	for (uint32_t size = 193; size <= 8192; ++size) {
+		unsigned fls = 0;
+		for (uint32_t v = size - 1; v != 0; v >>= 1)
+			++fls;
+		if (kKmallocIndexAbove192[(size - 1) >> 8] != fls - 1)
+			return false;
+	}
+	return true;
+}
+static_assert(index_table_matches_fls());
 
 } // namespace
 

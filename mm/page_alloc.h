@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <arch/cpu.h>
 #include <kmm/gfp.h>
 #include <kmm/report.h>
 
@@ -270,7 +271,7 @@ private:
 	inline struct page *pcp_take(unsigned zone, unsigned order, PageState head_state, bool refill);
 	struct page *pcp_refill(PerCpuPages::List &list, unsigned zone, unsigned order);
 	void pcp_drain_locked(PerCpuPages::List &list, unsigned order, uint32_t keep);
-	static unsigned this_cpu() { return KMM_NR_CPUS == 1 ? 0u : kmm_arch_cpu_id(); }
+	static unsigned this_cpu() { return KMM_NR_CPUS == 1 ? 0u : arch::cpu_id(); }
 	uint32_t pcp_high(unsigned order) const { return pcp_high_by_order_[order]; }
 	bool pcp_on(unsigned order) const { return order < pcp_orders_; }
 	inline void pcp_give(struct page *head, unsigned order, const Region &r);

@@ -45,6 +45,7 @@
 #define KMM_MM_SLUB_FAST_H
 
 #include <arch/arch.h>
+#include <arch/cpu.h>
 #include <arch/irq.h>
 #if defined(KMM_HOST) && KMM_NR_CPUS > 1
 /* arch/host/arch_host.cpp: the host's emulation of "IRQs masked on this
@@ -127,7 +128,7 @@ __attribute__((always_inline)) inline CacheCpu &this_cpu(kmem_cache *s)
 	if constexpr (KMM_NR_CPUS == 1)
 		return s->cpu[0];
 	else
-		return s->cpu[kmm_arch_cpu_id()];
+		return s->cpu[arch::cpu_id()];
 }
 
 /* The same once fast_irq_save() returned `flags`: on an SMP host build
@@ -477,6 +478,24 @@ struct KmallocSizeIndex {
 };
 extern const KmallocSizeIndex kKmallocSizeIndex;
 
+/* RISC-V without Zbb has no count-leading-zeros instruction, and libgcc's
+ * __clzdi2 would be a call (a stack frame on kmalloc's hit path): there
+ * the class above 192 bytes comes from (size - 1) >> 8 and this table. */
+inline constexpr uint8_t kKmallocIndexAbove192[32] = {7,  8,  9,  9,  10, 10, 10, 10, 11, 11, 11,
+						      11, 11, 11, 11, 11, 12, 12, 12, 12, 12, 12,
+						      12, 12, 12, 12, 12, 12, 12, 12, 12, 12};
+
+/* kmalloc's class for 192 < size <= 8K (its largest class): fls(size - 1)
+ * - 1, so 256 -> 7 ... 8K -> 12. */
+__attribute__((always_inline)) inline unsigned kmalloc_index_above_192(size_t size)
+{
+#if defined(__riscv) && !defined(__riscv_zbb)
+	return kKmallocIndexAbove192[(size - 1) >> 8];
+#else
+	return static_cast<unsigned>(sizeof(unsigned long) * 8 - 1) - static_cast<unsigned>(__builtin_clzl(size - 1));
+#endif
+}
+
 /* kmalloc's allocation from its class's cache s. */
 template <bool kTry = kTryHold>
 __attribute__((always_inline)) inline void *kmalloc_cache_fast(SlabAllocator &a, kmem_cache *s, size_t size, gfp_t gfp)
@@ -503,8 +522,7 @@ __attribute__((always_inline)) inline void *kmalloc_fast(SlabAllocator &a, size_
 	if (__builtin_expect(size - 1 < 192, 1))
 		idx = kKmallocSizeIndex.index[size];
 	else if (size - 1 < published(a.kmalloc_max_))
-		idx = static_cast<unsigned>(sizeof(unsigned long) * 8 - 1) -
-		      static_cast<unsigned>(__builtin_clzl(size - 1)); /* 256 -> 7 ... 8K -> 12 */
+		idx = kmalloc_index_above_192(size); /* 256 -> 7 ... 8K -> 12 */
 	else
 		return a.kmalloc_slow(size, gfp); /* 0, large */
 	/* &unready_ (an empty cache: the slow path starts the slab layer)

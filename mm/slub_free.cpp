@@ -383,7 +383,7 @@ void SlabAllocator::drain_cpu(kmem_cache *s, unsigned cpu, bool slabs)
 {
 	RemoteDrainCall call{this, s, cpu, slabs, 0, nullptr, PageList{}};
 	unsigned long flags = fast_irq_save();
-	bool local = KMM_NR_CPUS == 1 || kmm_arch_cpu_id() == cpu;
+	bool local = KMM_NR_CPUS == 1 || arch::cpu_id() == cpu;
 	if (local)
 		drain_cpu_call(&call);
 	fast_irq_restore(flags);

@@ -6,6 +6,7 @@
  * startup.cpp; console, panic and exit: arch/common/target.cpp.
  */
 #include <arch/arch.h>
+#include <arch/cpu.h>
 #include <arch/target.h>
 
 namespace {
@@ -30,9 +31,7 @@ void kmm_arch_irq_restore(unsigned long flags)
 
 unsigned int kmm_arch_cpu_id(void)
 {
-	unsigned long hart;
-	__asm__ volatile("csrr %0, mhartid" : "=r"(hart));
-	return static_cast<unsigned int>(hart);
+	return kmm::arch::cpu_id(); /* mhartid, as mm's inline paths read it */
 }
 
 __attribute__((weak)) const char *kmm_board_counter_unit(void)

@@ -8,6 +8,7 @@
  * exceptions are in startup.cpp.
  */
 #include <arch/arch.h>
+#include <arch/cpu.h>
 #include <arch/target.h>
 
 namespace {
@@ -86,9 +87,7 @@ void kmm_arch_irq_restore(unsigned long flags)
 
 unsigned int kmm_arch_cpu_id(void)
 {
-	uint32_t mpidr;
-	__asm__ volatile("mrc p15, 0, %0, c0, c0, 5" : "=r"(mpidr));
-	return mpidr & 0xffu;
+	return kmm::arch::cpu_id(); /* MPIDR.Aff0, as mm's inline paths read it */
 }
 
 __attribute__((weak)) const char *kmm_board_counter_unit(void)
