@@ -21,6 +21,7 @@ include(${CMAKE_CURRENT_LIST_DIR}/kmm-freestanding.cmake)
 set(KMM_SIZE arm-none-eabi-size)
 set(KMM_OBJCOPY arm-none-eabi-objcopy)
 set(KMM_NM arm-none-eabi-nm)
+set(KMM_OBJDUMP arm-none-eabi-objdump)
 
 # The arch/ folder to build (overridable with -DKMM_ARCH=…).
 set(KMM_ARCH arm CACHE STRING "arch/ folder to build: host, arm or riscv")

@@ -24,5 +24,6 @@ include(${CMAKE_CURRENT_LIST_DIR}/kmm-freestanding.cmake)
 set(KMM_SIZE riscv64-unknown-elf-size)
 set(KMM_OBJCOPY riscv64-unknown-elf-objcopy)
 set(KMM_NM riscv64-unknown-elf-nm)
+set(KMM_OBJDUMP riscv64-unknown-elf-objdump)
 
 set(KMM_ARCH riscv CACHE STRING "arch/ folder to build: host, arm or riscv")
